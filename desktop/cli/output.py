@@ -1,0 +1,106 @@
+"""Rendering for people: aligned tables, durations, progress, errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from desktop.core.errors import DevtrayError
+from desktop.core.model import VmSnapshot
+
+
+def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
+    """A compact left-aligned table, two spaces between columns."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in [list(headers), *rows]
+    ]
+    return "\n".join(lines)
+
+
+def duration(seconds: float) -> str:
+    """`45s`, `12m`, `3h 05m`, `2d 4h`."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h"
+
+
+def uptime(vm: VmSnapshot, now: datetime | None = None) -> str:
+    """How long a running VM has been up, or `-`."""
+    if vm.launched_at is None or vm.state != "running":
+        return "-"
+    now = now or datetime.now(UTC)
+    return duration((now - vm.launched_at).total_seconds())
+
+
+def vm_json(vm: VmSnapshot) -> dict[str, Any]:
+    """The `status --json` object for one VM."""
+    return {
+        "provider": vm.provider,
+        "id": vm.id,
+        "name": vm.name,
+        "region": vm.region,
+        "zone": vm.zone,
+        "state": str(vm.state),
+        "size": vm.size,
+        "architecture": vm.architecture,
+        "launched_at": vm.launched_at.isoformat() if vm.launched_at else None,
+        "public_ip": vm.addresses.public_ip,
+        "public_dns": vm.addresses.public_dns,
+        "private_ip": vm.addresses.private_ip,
+        "tags": dict(vm.tags),
+    }
+
+
+def dump_json(value: object, out: TextIO) -> None:
+    """Pretty JSON on `out`."""
+    out.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+def printable(text: str) -> str:
+    """Cloud-supplied text made safe for a terminal (no escape sequences, no newlines)."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def render_error(error: DevtrayError, err: TextIO) -> None:
+    """`error: message` and the hint, indented, on stderr."""
+    err.write(f"error: {error.message}\n")
+    if error.hint:
+        err.write(f"  {error.hint}\n")
+
+
+class Progress:
+    """One status line: redrawn in place on a TTY, one line per change otherwise."""
+
+    def __init__(self, err: TextIO, interactive: bool) -> None:
+        self.err = err
+        self.interactive = interactive
+        self._last = ""
+
+    def show(self, text: str) -> None:
+        """Show the current progress text."""
+        if self.interactive:
+            self.err.write("\r\033[K" + text)
+            self.err.flush()
+        elif text.split(" (")[0] != self._last.split(" (")[0]:
+            self.err.write(text + "\n")
+        self._last = text
+
+    def done(self) -> None:
+        """End the progress line."""
+        if self.interactive and self._last:
+            self.err.write("\n")
+        self._last = ""

@@ -1,0 +1,1 @@
+"""The domain: snapshots, states, errors, config and policies. No Qt, no cloud SDKs."""

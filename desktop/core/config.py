@@ -1,0 +1,299 @@
+"""devtray's configuration: `config.toml` in the user config dir or `$DEVTRAY_CONFIG_DIR`.
+
+Reading validates every key and reports errors with the file, the key and what is allowed.
+Writing (`update_config`) goes through tomlkit so the user's comments and order survive.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import platformdirs
+import tomlkit
+
+from desktop.core.errors import BadConfig
+from desktop.core.files import atomic_write
+
+SCHEMA_VERSION = 1
+CONFIG_DIR_ENV = "DEVTRAY_CONFIG_DIR"
+APP_NAME = "devtray"
+
+
+def config_dir() -> Path:
+    """The folder holding `config.toml`: `$DEVTRAY_CONFIG_DIR` or the platform's config dir."""
+    override = os.environ.get(CONFIG_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def config_path() -> Path:
+    """The path of `config.toml`."""
+    return config_dir() / "config.toml"
+
+
+@dataclass(frozen=True)
+class AwsConfig:
+    """The `[aws]` section."""
+
+    profile: str | None = None
+    region: str | None = None
+    owner: str | None = None
+    owner_tag: str = "Owner"
+    sizes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SshSettings:
+    """SSH connection settings: `[ssh]` defaults, or a `[vm.NAME]` override."""
+
+    host: str | None = None
+    port: int | None = None
+    user: str | None = None
+    identity_file: str | None = None
+
+    def over(self, defaults: SshSettings) -> SshSettings:
+        """These settings, with anything unset taken from `defaults`."""
+        return SshSettings(
+            host=self.host or defaults.host,
+            port=self.port or defaults.port,
+            user=self.user or defaults.user,
+            identity_file=self.identity_file or defaults.identity_file,
+        )
+
+
+@dataclass(frozen=True)
+class PollingConfig:
+    """`[polling]`: seconds between refreshes while a VM changes state, and while it is stable."""
+
+    fast_seconds: float = 2.0
+    slow_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration, validated."""
+
+    path: Path | None = None
+    schema: int = SCHEMA_VERSION
+    aws: AwsConfig | None = None
+    ssh: SshSettings = field(default_factory=SshSettings)
+    vms: Mapping[str, SshSettings] = field(default_factory=lambda: MappingProxyType({}))
+    polling: PollingConfig = field(default_factory=PollingConfig)
+    exists: bool = False
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        """The providers in use: those configured, or AWS's default chain with no file."""
+        names = []
+        if self.aws is not None:
+            names.append("aws")
+        if not names and not self.exists:
+            names.append("aws")
+        return tuple(names)
+
+    def ssh_for(self, vm_name: str, vm_id: str) -> SshSettings:
+        """SSH settings for one VM: its `[vm.X]` override (by Name or id) over `[ssh]`."""
+        override = self.vms.get(vm_name) or self.vms.get(vm_id) or SshSettings()
+        return override.over(self.ssh)
+
+
+class _Section:
+    """Reads one table, checking each key's type and rejecting unknown keys."""
+
+    def __init__(self, path: Path, name: str, table: object) -> None:
+        if not isinstance(table, dict):
+            raise BadConfig(
+                f"{path}: [{name}] must be a table",
+                hint=f"Write it as a section header: [{name}]",
+            )
+        self.path = path
+        self.name = name
+        self.table: dict[str, Any] = table
+        self.seen: set[str] = set()
+
+    def _get(self, key: str, kind: type | tuple[type, ...], what: str) -> Any:
+        self.seen.add(key)
+        if key not in self.table:
+            return None
+        value = self.table[key]
+        # bool is an int in Python; a port of `true` is still wrong.
+        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
+            raise BadConfig(
+                f"{self.path}: {self.name}.{key} must be {what}, not {value!r}",
+                hint=f"Fix {self.name}.{key} in {self.path}.",
+            )
+        return value
+
+    def text(self, key: str) -> str | None:
+        value: str | None = self._get(key, str, "a string")
+        if value is not None and not value.strip():
+            raise BadConfig(
+                f"{self.path}: {self.name}.{key} is empty",
+                hint=f"Remove {self.name}.{key} or give it a value.",
+            )
+        return value
+
+    def port(self, key: str) -> int | None:
+        value: int | None = self._get(key, int, "a port number (1-65535)")
+        if value is not None and not 1 <= value <= 65535:
+            raise BadConfig(
+                f"{self.path}: {self.name}.{key} must be a port number (1-65535), not {value}",
+                hint=f"Fix {self.name}.{key} in {self.path}.",
+            )
+        return value
+
+    def seconds(self, key: str, default: float) -> float:
+        value = self._get(key, (int, float), "a number of seconds")
+        if value is None:
+            return default
+        if value <= 0:
+            raise BadConfig(
+                f"{self.path}: {self.name}.{key} must be more than 0 seconds, not {value}",
+                hint=f"Fix {self.name}.{key} in {self.path}.",
+            )
+        return float(value)
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        value = self._get(key, list, "a list of strings")
+        if value is None:
+            return ()
+        if not all(isinstance(item, str) for item in value):
+            raise BadConfig(
+                f"{self.path}: {self.name}.{key} must be a list of strings",
+                hint=f'Write it like {key} = ["a", "b"].',
+            )
+        return tuple(value)
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.table) - self.seen)
+        if unknown:
+            raise BadConfig(
+                f"{self.path}: unknown key {self.name}.{unknown[0]}",
+                hint=f"Allowed keys in [{self.name}]: {', '.join(sorted(self.seen))}.",
+            )
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _read_aws(section: _Section) -> AwsConfig:
+    aws = AwsConfig(
+        profile=section.text("profile"),
+        region=section.text("region"),
+        owner=section.text("owner"),
+        owner_tag=section.text("owner_tag") or "Owner",
+        sizes=section.texts("sizes"),
+    )
+    section.finish()
+    return aws
+
+
+def _read_ssh(section: _Section) -> SshSettings:
+    ssh = SshSettings(
+        host=section.text("host"),
+        port=section.port("port"),
+        user=section.text("user"),
+        identity_file=section.text("identity_file"),
+    )
+    section.finish()
+    return ssh
+
+
+def _read_polling(section: _Section) -> PollingConfig:
+    defaults = PollingConfig()
+    polling = PollingConfig(
+        fast_seconds=section.seconds("fast_seconds", defaults.fast_seconds),
+        slow_seconds=section.seconds("slow_seconds", defaults.slow_seconds),
+    )
+    section.finish()
+    return polling
+
+
+def _read_vms(path: Path, table: object) -> Mapping[str, SshSettings]:
+    outer = _Section(path, "vm", table)
+    vms = {
+        name: _read_ssh(_Section(path, f"vm.{name}", body)) for name, body in outer.table.items()
+    }
+    return MappingProxyType(vms)
+
+
+_SECTIONS: Mapping[str, Callable[[Path, object], object]] = {
+    "aws": lambda path, table: _read_aws(_Section(path, "aws", table)),
+    "ssh": lambda path, table: _read_ssh(_Section(path, "ssh", table)),
+    "polling": lambda path, table: _read_polling(_Section(path, "polling", table)),
+    "vm": _read_vms,
+}
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Validate the text of a config file; raises BadConfig naming the file and the key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadConfig(
+            f"{path}: not valid TOML ({exc})",
+            hint="Fix the syntax, or move the file away to start from defaults.",
+        ) from None
+    schema = data.pop("schema", SCHEMA_VERSION)
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+        raise BadConfig(f"{path}: schema must be a whole number, not {schema!r}")
+    if schema > SCHEMA_VERSION:
+        raise BadConfig(
+            f"{path}: schema {schema} is newer than this devtray understands ({SCHEMA_VERSION})",
+            hint="Update devtray, or restore the file's backup.",
+        )
+    unknown = sorted(set(data) - set(_SECTIONS))
+    if unknown:
+        raise BadConfig(
+            f"{path}: unknown section or key {unknown[0]!r}",
+            hint=f"Allowed at the top level: schema, {', '.join(sorted(_SECTIONS))}.",
+        )
+    values = {name: reader(path, data[name]) for name, reader in _SECTIONS.items() if name in data}
+    return Config(path=path, schema=schema, exists=True, **values)  # type: ignore[arg-type]
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Load and validate the config file; a missing file means all defaults."""
+    path = path or config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config(path=path)
+    except UnicodeDecodeError:
+        raise BadConfig(f"{path}: not UTF-8 text", hint="Save the file as UTF-8.") from None
+    except OSError as exc:
+        raise BadConfig(f"{path}: cannot be read ({exc.strerror})") from None
+    return parse_config(text, path)
+
+
+def update_config(path: Path, changes: Mapping[str, Mapping[str, object]]) -> None:
+    """Set `section.key = value` for each change, keeping every other byte of the user's file.
+
+    A value of None removes the key. The result is validated before it replaces the file,
+    and the previous file is kept as a backup.
+    """
+    original = path.read_text(encoding="utf-8") if path.exists() else ""
+    document = tomlkit.parse(original)
+    if "schema" not in document:
+        document.add("schema", SCHEMA_VERSION)
+    for section_name, values in changes.items():
+        section = document.get(section_name)
+        if section is None:
+            section = tomlkit.table()
+            document.add(section_name, section)
+        for key, value in values.items():
+            if value is None:
+                section.pop(key, None)
+            else:
+                section[key] = value
+    text = tomlkit.dumps(document)
+    parse_config(text, path)
+    atomic_write(path, text.encode("utf-8"), mode=0o600)

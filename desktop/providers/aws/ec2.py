@@ -1,0 +1,384 @@
+"""My EC2 instances: found by owner tag; started, stopped and resized safely."""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from desktop.core import errors
+from desktop.core.config import AwsConfig, Config, PollingConfig
+from desktop.core.model import Addresses, ResizePlan, ResizeStep, VmSize, VmSnapshot, VmState
+from desktop.core.polling import wait_for_state
+from desktop.core.provider import CancelToken, ProgressCallback
+from desktop.providers.aws.calls import AwsCalls
+from desktop.providers.aws.session import (
+    make_client,
+    make_session,
+    owner_from_arn,
+    resolve_region,
+    sign_in_hint,
+)
+
+# An hourly price for (region, instance type, platform), or None when unknown.
+PriceLookup = Callable[[str, str, str], float | None]
+
+_STATES: Mapping[str, VmState] = {
+    "pending": VmState.STARTING,
+    "running": VmState.RUNNING,
+    "stopping": VmState.STOPPING,
+    "stopped": VmState.STOPPED,
+    "shutting-down": VmState.TERMINATED,
+    "terminated": VmState.TERMINATED,
+}
+_DESCRIBE_TYPES_BATCH = 100
+
+
+class Ec2Provider:
+    """The Provider for Amazon EC2."""
+
+    name = "aws"
+
+    def __init__(
+        self,
+        ec2: Any,
+        sts: Any,
+        region: str,
+        aws: AwsConfig,
+        calls: AwsCalls,
+        *,
+        polling: PollingConfig | None = None,
+        prices: PriceLookup | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.ec2 = ec2
+        self.sts = sts
+        self.region = region
+        self.aws = aws
+        self.calls = calls
+        self.polling = polling or PollingConfig()
+        self.prices = prices
+        self._clock = clock
+        self._owner: str | None = aws.owner
+
+    @classmethod
+    def from_config(cls, config: Config, *, prices: PriceLookup | None = None) -> Ec2Provider:
+        """Build the provider from devtray's config and the AWS profile it names."""
+        aws = config.aws or AwsConfig()
+        calls = AwsCalls(sign_in_hint(aws.profile))
+        session = make_session(aws, calls)
+        region = resolve_region(aws, session)
+        return cls(
+            make_client(session, "ec2", region),
+            make_client(session, "sts", region),
+            region,
+            aws,
+            calls,
+            polling=config.polling,
+            prices=prices,
+        )
+
+    # -- who and what -------------------------------------------------------------------------
+
+    def identity(self) -> str:
+        """The owner-tag value that marks my VMs: configured, else my caller name."""
+        if self._owner is None:
+            caller = self.calls.call("find out who you are", self.sts.get_caller_identity)
+            self._owner = owner_from_arn(str(caller["Arn"]))
+        return self._owner
+
+    def list_my_vms(self) -> list[VmSnapshot]:
+        """Instances tagged with my owner name (terminated ones left out)."""
+        owner = self.identity()
+        pages = self.calls.call(
+            "list your instances",
+            self._describe_all,
+            Filters=[{"Name": f"tag:{self.aws.owner_tag}", "Values": [owner]}],
+        )
+        vms = [self._snapshot(instance) for instance in pages]
+        vms = [vm for vm in vms if vm.state is not VmState.TERMINATED]
+        return sorted(vms, key=lambda vm: (vm.name.casefold(), vm.id))
+
+    def refresh(self, vm_id: str) -> VmSnapshot:
+        """A fresh snapshot of one of my instances."""
+        return self._snapshot(self._instance(vm_id))
+
+    def _describe_all(self, **kwargs: Any) -> list[dict[str, Any]]:
+        paginator = self.ec2.get_paginator("describe_instances")
+        return [
+            instance
+            for page in paginator.paginate(**kwargs)
+            for reservation in page.get("Reservations", [])
+            for instance in reservation.get("Instances", [])
+        ]
+
+    def _instance(self, vm_id: str) -> dict[str, Any]:
+        found = self.calls.call(
+            f"look up instance {vm_id}", self._describe_all, InstanceIds=[vm_id]
+        )
+        owner = self.identity()
+        mine = [i for i in found if _tags(i).get(self.aws.owner_tag) == owner]
+        if not mine:
+            raise errors.NotFound(
+                f"Instance {vm_id} was not found among your VMs in {self.region}.",
+                hint=f"Your VMs carry the tag {self.aws.owner_tag}={owner}.",
+            )
+        return mine[0]
+
+    def _snapshot(self, instance: Mapping[str, Any]) -> VmSnapshot:
+        tags = _tags(instance)
+        launched = instance.get("LaunchTime")
+        platform = str(instance.get("PlatformDetails") or instance.get("Platform") or "Linux/UNIX")
+        return VmSnapshot(
+            provider=self.name,
+            id=str(instance["InstanceId"]),
+            name=tags.get("Name") or str(instance["InstanceId"]),
+            region=self.region,
+            state=_STATES.get(str(instance.get("State", {}).get("Name")), VmState.UNKNOWN),
+            size=str(instance.get("InstanceType", "")),
+            addresses=Addresses(
+                public_ip=instance.get("PublicIpAddress") or None,
+                public_dns=instance.get("PublicDnsName") or None,
+                private_ip=instance.get("PrivateIpAddress") or None,
+                private_dns=instance.get("PrivateDnsName") or None,
+            ),
+            launched_at=launched if isinstance(launched, datetime) else None,
+            tags=tags,
+            zone=instance.get("Placement", {}).get("AvailabilityZone"),
+            architecture=instance.get("Architecture"),
+            platform="windows" if "windows" in platform.lower() else "linux",
+            observed_at=self._clock(),
+        )
+
+    # -- start / stop -------------------------------------------------------------------------
+
+    def start_vm(self, vm_id: str) -> VmSnapshot:
+        """Start a stopped instance."""
+        vm = self.refresh(vm_id)
+        if vm.state in (VmState.RUNNING, VmState.STARTING):
+            return vm
+        if vm.state is not VmState.STOPPED:
+            raise errors.InvalidState(
+                f"{vm.name} is {vm.state}; it can be started once it is stopped.",
+                hint="Wait a moment and try again.",
+            )
+        self.calls.call(f"start {vm.name}", self.ec2.start_instances, InstanceIds=[vm_id])
+        return self.refresh(vm_id)
+
+    def stop_vm(self, vm_id: str) -> VmSnapshot:
+        """Stop a running instance (its disks still bill while stopped)."""
+        vm = self.refresh(vm_id)
+        if vm.state in (VmState.STOPPED, VmState.STOPPING):
+            return vm
+        if vm.state is not VmState.RUNNING:
+            raise errors.InvalidState(
+                f"{vm.name} is {vm.state}; it can be stopped once it is running.",
+                hint="Wait a moment and try again.",
+            )
+        self.calls.call(f"stop {vm.name}", self.ec2.stop_instances, InstanceIds=[vm_id])
+        return self.refresh(vm_id)
+
+    # -- sizes and resize ---------------------------------------------------------------------
+
+    def list_sizes(self, vm_id: str) -> list[VmSize]:
+        """Sizes offered in the VM's zone for its CPU: the configured list, or its family."""
+        vm = self.refresh(vm_id)
+        if self.aws.sizes:
+            candidates = list(self.aws.sizes)
+        else:
+            family = vm.size.split(".", 1)[0]
+            candidates = self._offered(vm, [f"{family}.*"])
+        offered = set(self._offered(vm, candidates)) if self.aws.sizes else set(candidates)
+        sizes = [
+            size
+            for size in self._describe_types(sorted(offered))
+            if size.architecture is None or size.architecture == vm.architecture
+        ]
+        return sorted(sizes, key=lambda s: (s.vcpus or 0, s.memory_gib or 0, s.name))
+
+    def _offered(self, vm: VmSnapshot, patterns: list[str]) -> list[str]:
+        if not vm.zone:
+            return list(patterns)
+        response = self.calls.call(
+            "list the sizes offered in your zone",
+            self._offerings,
+            zone=vm.zone,
+            patterns=patterns,
+        )
+        return response
+
+    def _offerings(self, zone: str, patterns: list[str]) -> list[str]:
+        # Matched here rather than by an instance-type filter: not every endpoint
+        # (moto, some partitions) honours wildcards in that filter.
+        paginator = self.ec2.get_paginator("describe_instance_type_offerings")
+        pages = paginator.paginate(
+            LocationType="availability-zone", Filters=[{"Name": "location", "Values": [zone]}]
+        )
+        return [
+            offering["InstanceType"]
+            for page in pages
+            for offering in page.get("InstanceTypeOfferings", [])
+            if any(fnmatch.fnmatchcase(offering["InstanceType"], p) for p in patterns)
+        ]
+
+    def _describe_types(self, names: list[str]) -> list[VmSize]:
+        sizes: list[VmSize] = []
+        for start in range(0, len(names), _DESCRIBE_TYPES_BATCH):
+            batch = names[start : start + _DESCRIBE_TYPES_BATCH]
+            response = self.calls.call(
+                "describe instance types", self.ec2.describe_instance_types, InstanceTypes=batch
+            )
+            sizes.extend(self._size(info) for info in response.get("InstanceTypes", []))
+        return sizes
+
+    def _size(self, info: Mapping[str, Any]) -> VmSize:
+        architectures = info.get("ProcessorInfo", {}).get("SupportedArchitectures", [])
+        memory_mib = info.get("MemoryInfo", {}).get("SizeInMiB")
+        name = str(info["InstanceType"])
+        price = self.prices(self.region, name, "linux") if self.prices else None
+        return VmSize(
+            name=name,
+            vcpus=info.get("VCpuInfo", {}).get("DefaultVCpus"),
+            memory_gib=round(memory_mib / 1024, 2) if memory_mib else None,
+            architecture=_primary_architecture(architectures),
+            hourly_price=price,
+        )
+
+    def plan_resize(self, vm_id: str, size: str) -> ResizePlan:
+        """Check everything that can be checked before a running VM is stopped."""
+        instance = self._instance(vm_id)
+        vm = self._snapshot(instance)
+        if vm.state not in (VmState.RUNNING, VmState.STOPPED):
+            raise errors.InvalidState(
+                f"{vm.name} is {vm.state}; it can be resized when running or stopped.",
+                hint="Wait until the current change finishes, then try again.",
+            )
+        if size == vm.size:
+            raise errors.UsageError(f"{vm.name} already is {size}.")
+        if instance.get("RootDeviceType", "ebs") != "ebs":
+            raise errors.InvalidState(
+                f"{vm.name} boots from an instance-store volume and cannot change type.",
+                hint="Only EBS-backed instances can be resized.",
+            )
+        if self.aws.sizes and size not in self.aws.sizes:
+            raise errors.UsageError(
+                f"{size} is not among the sizes allowed in your config.",
+                hint=f"Allowed: {', '.join(self.aws.sizes)}.",
+            )
+        info = self._type_info(size)
+        target = self._size(info)
+        architecture = vm.architecture or "x86_64"
+        architectures = list(info.get("ProcessorInfo", {}).get("SupportedArchitectures", []))
+        if architecture not in architectures:
+            raise errors.UsageError(
+                f"{size} runs {'/'.join(architectures)} but {vm.name} is {architecture}: "
+                "its disk would not boot.",
+                hint=f"Pick a {architecture} size; `devtray sizes {vm.name}` lists them.",
+            )
+        if vm.zone and size not in self._offered(vm, [size]):
+            raise errors.InsufficientCapacity(
+                f"{size} is not offered in {vm.zone}, where {vm.name} lives.",
+                hint=f"`devtray sizes {vm.name}` lists the sizes offered there.",
+            )
+        current = self._describe_types([vm.size])
+        running = vm.state is VmState.RUNNING
+        return ResizePlan(
+            vm=vm,
+            target=target,
+            current=current[0] if current else None,
+            needs_stop=running,
+            restart_after=running,
+        )
+
+    def _type_info(self, size: str) -> Mapping[str, Any]:
+        try:
+            response = self.calls.call(
+                "describe instance types", self.ec2.describe_instance_types, InstanceTypes=[size]
+            )
+            infos = response.get("InstanceTypes", [])
+        except errors.NotFound:
+            infos = []
+        if not infos:
+            raise errors.NotFound(
+                f"{size} is not an EC2 instance type in {self.region}.",
+                hint="Check the spelling; `devtray sizes` lists the sizes you can use.",
+            )
+        info: Mapping[str, Any] = infos[0]
+        return info
+
+    def resize_vm(
+        self, plan: ResizePlan, progress: ProgressCallback, cancel: CancelToken
+    ) -> VmSnapshot:
+        """Stop (if running), change the type, start again if it was running."""
+        vm_id = plan.vm.id
+        progress(ResizeStep.CHECKING, plan.vm)
+        if plan.needs_stop:
+            self.stop_vm(vm_id)
+            self._wait(
+                vm_id, VmState.STOPPED, cancel, lambda snap: progress(ResizeStep.STOPPING, snap)
+            )
+        if cancel.cancelled:
+            raise errors.Cancelled(
+                f"Resize cancelled; {plan.vm.name} is stopped, still {plan.vm.size}."
+            )
+        progress(ResizeStep.RESIZING, None)
+        self._set_type(vm_id, plan.target.name)
+        if plan.restart_after:
+            self._start_with_fallback(plan, progress, cancel)
+        final = self.refresh(vm_id)
+        progress(ResizeStep.DONE, final)
+        return final
+
+    def _set_type(self, vm_id: str, size: str) -> None:
+        self.calls.call(
+            f"change the type to {size}",
+            self.ec2.modify_instance_attribute,
+            InstanceId=vm_id,
+            InstanceType={"Value": size},
+        )
+
+    def _start_with_fallback(
+        self, plan: ResizePlan, progress: ProgressCallback, cancel: CancelToken
+    ) -> None:
+        vm_id = plan.vm.id
+        try:
+            self.start_vm(vm_id)
+        except errors.InsufficientCapacity as exc:
+            # Don't leave the developer with a stopped VM: go back to the size that ran.
+            self._set_type(vm_id, plan.vm.size)
+            self.start_vm(vm_id)
+            raise errors.InsufficientCapacity(
+                f"{exc.message} {plan.vm.name} was started again as {plan.vm.size}.",
+                hint="Try the resize again later, or pick another size.",
+            ) from exc
+        self._wait(vm_id, VmState.RUNNING, cancel, lambda snap: progress(ResizeStep.STARTING, snap))
+
+    def _wait(
+        self,
+        vm_id: str,
+        target: VmState,
+        cancel: CancelToken,
+        report: Callable[[VmSnapshot], None],
+    ) -> VmSnapshot:
+        return wait_for_state(
+            lambda: self.refresh(vm_id),
+            {target},
+            cancel=cancel,
+            on_progress=lambda snap, _elapsed: report(snap),
+            interval=self.polling.fast_seconds,
+            clock=time.monotonic,
+        )
+
+
+def _tags(instance: Mapping[str, Any]) -> dict[str, str]:
+    raw: Iterable[Mapping[str, Any]] = instance.get("Tags") or []
+    return {str(tag.get("Key")): str(tag.get("Value", "")) for tag in raw}
+
+
+def _primary_architecture(architectures: list[str]) -> str | None:
+    for preferred in ("x86_64", "arm64"):
+        if preferred in architectures:
+            return preferred
+    return architectures[0] if architectures else None

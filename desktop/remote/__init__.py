@@ -1,0 +1,1 @@
+"""Everything that runs a child process or talks SSH: config, tunnels, sync, IDE launchers."""

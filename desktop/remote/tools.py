@@ -1,0 +1,125 @@
+"""Finding external programs (ssh, rsync, mutagen, IDEs) the way a GUI app must.
+
+GUI apps on macOS don't inherit the shell's PATH, so besides PATH we ask the login shell once
+and look in the places installers put things.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+LOGIN_SHELL_TIMEOUT = 3.0
+
+
+@dataclass(frozen=True)
+class Tool:
+    """An external program devtray may use, and how a person gets it."""
+
+    name: str
+    purpose: str
+    install_hint: str
+    executables: tuple[str, ...]
+    known_paths: tuple[str, ...] = ()
+
+
+TOOLS: tuple[Tool, ...] = (
+    Tool(
+        "ssh",
+        "connect to the VM",
+        "Install OpenSSH (Debian/Ubuntu: apt install openssh-client; Windows: "
+        "Settings > Optional features > OpenSSH Client).",
+        ("ssh",),
+        ("C:/Windows/System32/OpenSSH/ssh.exe",),
+    ),
+    Tool(
+        "rsync",
+        "built-in file sync",
+        "Install rsync (apt install rsync; macOS: brew install rsync).",
+        ("rsync",),
+        ("/opt/homebrew/bin/rsync", "/usr/local/bin/rsync"),
+    ),
+    Tool(
+        "mutagen",
+        "Mutagen file sync (optional)",
+        "Optional: https://mutagen.io/documentation/introduction/installation "
+        "(brew install mutagen-io/mutagen/mutagen).",
+        ("mutagen",),
+        ("/opt/homebrew/bin/mutagen", "/usr/local/bin/mutagen"),
+    ),
+    Tool(
+        "code",
+        "open projects in VS Code",
+        "Install VS Code from https://code.visualstudio.com and the Remote - SSH extension.",
+        ("code", "code-insiders", "cursor"),
+        (
+            "/Applications/Visual Studio Code.app/Contents/Resources/app/bin/code",
+            "/usr/share/code/bin/code",
+            "/snap/bin/code",
+            "~/AppData/Local/Programs/Microsoft VS Code/bin/code.cmd",
+        ),
+    ),
+    Tool(
+        "pycharm",
+        "open projects in PyCharm",
+        "Install PyCharm (or JetBrains Toolbox) from https://www.jetbrains.com/pycharm/.",
+        ("pycharm", "pycharm.sh", "charm", "pycharm-professional", "pycharm-community"),
+        (
+            "/Applications/PyCharm.app/Contents/MacOS/pycharm",
+            "/Applications/PyCharm CE.app/Contents/MacOS/pycharm",
+            "/snap/bin/pycharm-professional",
+            "/snap/bin/pycharm-community",
+            "~/.local/share/JetBrains/Toolbox/scripts/pycharm",
+        ),
+    ),
+)
+
+
+def tool_named(name: str) -> Tool:
+    """The Tool entry called `name`."""
+    return next(tool for tool in TOOLS if tool.name == name)
+
+
+@functools.cache
+def login_shell_path() -> tuple[str, ...]:
+    """PATH as the user's login shell sets it (asked once; empty where there is none)."""
+    shell = os.environ.get("SHELL")
+    if sys.platform == "win32" or not shell or not Path(shell).is_file():
+        return ()
+    try:
+        result = subprocess.run(
+            [shell, "-ilc", "printenv PATH"],
+            capture_output=True,
+            text=True,
+            timeout=LOGIN_SHELL_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    lines = result.stdout.strip().splitlines()
+    return tuple(lines[-1].split(os.pathsep)) if lines else ()
+
+
+def find_tool(tool: Tool, *, search_login_shell: bool = sys.platform == "darwin") -> Path | None:
+    """Where `tool` is installed, or None."""
+    for executable in tool.executables:
+        found = shutil.which(executable)
+        if found:
+            return Path(found)
+    for known in tool.known_paths:
+        candidate = Path(known).expanduser()
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    if search_login_shell:
+        extra = os.pathsep.join(login_shell_path())
+        for executable in tool.executables:
+            found = shutil.which(executable, path=extra) if extra else None
+            if found:
+                return Path(found)
+    return None
