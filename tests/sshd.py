@@ -126,9 +126,10 @@ def make_sshd(root: Path) -> SshServer:
     authorized.write_text(client_key.with_suffix(".pub").read_text())
     authorized.chmod(0o600)
     port = free_port()
-    user = os.environ.get("USER") or subprocess.run(
-        ["id", "-un"], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    user = (
+        os.environ.get("USER")
+        or subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
+    )
     (root / "sshd_config").write_text(
         "\n".join(
             [

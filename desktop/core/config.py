@@ -232,6 +232,9 @@ _SECTIONS: Mapping[str, Callable[[Path, object], object]] = {
     "vm": _read_vms,
 }
 
+# Sections whose Config field has another name ([vm.NAME] tables live in Config.vms).
+_FIELD_FOR_SECTION = {"vm": "vms"}
+
 
 def parse_config(text: str, path: Path) -> Config:
     """Validate the text of a config file; raises BadConfig naming the file and the key."""
@@ -256,7 +259,11 @@ def parse_config(text: str, path: Path) -> Config:
             f"{path}: unknown section or key {unknown[0]!r}",
             hint=f"Allowed at the top level: schema, {', '.join(sorted(_SECTIONS))}.",
         )
-    values = {name: reader(path, data[name]) for name, reader in _SECTIONS.items() if name in data}
+    values = {
+        _FIELD_FOR_SECTION.get(name, name): reader(path, data[name])
+        for name, reader in _SECTIONS.items()
+        if name in data
+    }
     return Config(path=path, schema=schema, exists=True, **values)  # type: ignore[arg-type]
 
 
