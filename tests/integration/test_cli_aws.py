@@ -208,3 +208,71 @@ def test_doctor_without_vms_fails(moto: MotoEndpoint) -> None:
     result = devtray("doctor")
     assert result.returncode == 1
     assert "none found in eu-west-1" in result.stdout
+
+
+def test_resize_on_a_terminal_asks_then_shows_progress(
+    moto: MotoEndpoint, config_file: Path
+) -> None:
+    """On a TTY the resize asks before stopping and redraws one progress line in place."""
+    import pty
+    import select
+    import time
+
+    fast_polling(config_file)
+    vm_id = run_instance("web")
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "desktop", "resize", "t3.medium"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=os.environ.copy(),
+        close_fds=True,
+    )
+    os.close(follower)
+    output = b""
+    answered = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+        if not answered and b"[y/N]" in output:
+            os.write(leader, b"y\n")
+            answered = True
+        if process.poll() is not None and not ready:
+            break
+    process.wait(timeout=30)
+    os.close(leader)
+    text = output.decode(errors="replace")
+    assert process.returncode == 0, text
+    assert "Stop web and resize? [y/N]" in text
+    assert "\r\x1b[K" in text  # the progress line is redrawn in place
+    assert "web: stopping" in text and "web: starting" in text
+    assert describe(vm_id)["InstanceType"] == "t3.medium"
+
+
+def test_resize_answered_no_changes_nothing(moto: MotoEndpoint) -> None:
+    import pty
+
+    vm_id = run_instance("web")
+    leader, follower = pty.openpty()
+    os.write(leader, b"n\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop", "resize", "t3.medium"],
+        stdin=follower,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    os.close(follower)
+    os.close(leader)
+    assert result.returncode == 1
+    assert "Nothing changed." in result.stderr
+    assert describe(vm_id)["InstanceType"] == "t3.micro"
