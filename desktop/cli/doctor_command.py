@@ -10,7 +10,7 @@ from desktop.cli.output import printable
 from desktop.core.errors import DevtrayError
 from desktop.remote.tools import TOOLS, find_tool
 
-OPTIONAL_TOOLS = frozenset({"mutagen", "code", "pycharm"})
+OPTIONAL_TOOLS = frozenset({"mutagen"})
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _tool_checks() -> list[Check]:
     checks = []
     for tool in TOOLS:
         path = find_tool(tool)
-        optional = tool.name in OPTIONAL_TOOLS
+        optional = tool.optional or tool.name in OPTIONAL_TOOLS
         detail = f"{path}" if path else f"missing ({tool.purpose}). {tool.install_hint}"
         checks.append(Check(path is not None, tool.name, detail, optional=optional))
     return checks

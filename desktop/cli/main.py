@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from desktop import __version__
-from desktop.cli import doctor_command, signin_command, vm_commands
+from desktop.cli import connect_commands, doctor_command, signin_command, vm_commands
 from desktop.cli.context import CommandContext, Registrar
 from desktop.cli.output import render_error
 from desktop.core.errors import DevtrayError, ExitCode
@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[Registrar, ...] = (
     vm_commands.register,
     signin_command.register,
     doctor_command.register,
+    connect_commands.register,
 )
 
 

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from desktop.core.errors import DevtrayError
 from desktop.core.model import VmSnapshot
+from desktop.remote.ssh_config import alias_for
 
 
 def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
@@ -46,8 +47,8 @@ def uptime(vm: VmSnapshot, now: datetime | None = None) -> str:
     return duration((now - vm.launched_at).total_seconds())
 
 
-def vm_json(vm: VmSnapshot) -> dict[str, Any]:
-    """The `status --json` object for one VM."""
+def vm_json(vm: VmSnapshot, ssh_alias: str | None = None) -> dict[str, Any]:
+    """The `status --json` object for one VM (`ssh_alias` as in the devtray SSH config block)."""
     return {
         "provider": vm.provider,
         "id": vm.id,
@@ -62,6 +63,7 @@ def vm_json(vm: VmSnapshot) -> dict[str, Any]:
         "public_dns": vm.addresses.public_dns,
         "private_ip": vm.addresses.private_ip,
         "tags": dict(vm.tags),
+        "ssh_alias": ssh_alias or alias_for(vm.name, vm.id),
     }
 
 

@@ -11,6 +11,7 @@ from desktop.core import errors
 from desktop.core.model import ResizeStep, VmSnapshot, VmState
 from desktop.core.polling import wait_for_state
 from desktop.core.provider import CancelToken, Provider
+from desktop.remote.ssh_config import unique_aliases
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,7 +44,8 @@ def show_status(ctx: CommandContext) -> int:
     """Print my VMs as a table or a JSON array."""
     vms = [vm for _, vm in ctx.all_vms()]
     if ctx.args.json:
-        dump_json([vm_json(vm) for vm in vms], ctx.out)
+        aliases = unique_aliases(vms)
+        dump_json([vm_json(vm, aliases[vm.id]) for vm in vms], ctx.out)
         return 0
     if not vms:
         ctx.out.write("No VMs of yours were found. `devtray doctor` shows where devtray looked.\n")

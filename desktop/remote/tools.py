@@ -26,6 +26,7 @@ class Tool:
     install_hint: str
     executables: tuple[str, ...]
     known_paths: tuple[str, ...] = ()
+    optional: bool = False
 
 
 TOOLS: tuple[Tool, ...] = (
@@ -56,13 +57,38 @@ TOOLS: tuple[Tool, ...] = (
         "code",
         "open projects in VS Code",
         "Install VS Code from https://code.visualstudio.com and the Remote - SSH extension.",
-        ("code", "code-insiders", "cursor"),
+        ("code",),
         (
             "/Applications/Visual Studio Code.app/Contents/Resources/app/bin/code",
             "/usr/share/code/bin/code",
             "/snap/bin/code",
             "~/AppData/Local/Programs/Microsoft VS Code/bin/code.cmd",
         ),
+        optional=True,
+    ),
+    Tool(
+        "code-insiders",
+        "open projects in VS Code Insiders",
+        "Optional: https://code.visualstudio.com/insiders/",
+        ("code-insiders",),
+        (
+            "/Applications/Visual Studio Code - Insiders.app/Contents/Resources/app/bin/"
+            "code-insiders",
+            "/usr/share/code-insiders/bin/code-insiders",
+            "~/AppData/Local/Programs/Microsoft VS Code Insiders/bin/code-insiders.cmd",
+        ),
+        optional=True,
+    ),
+    Tool(
+        "cursor",
+        "open projects in Cursor",
+        "Optional: https://cursor.com",
+        ("cursor",),
+        (
+            "/Applications/Cursor.app/Contents/Resources/app/bin/cursor",
+            "~/AppData/Local/Programs/cursor/resources/app/bin/cursor.cmd",
+        ),
+        optional=True,
     ),
     Tool(
         "pycharm",
@@ -75,7 +101,53 @@ TOOLS: tuple[Tool, ...] = (
             "/snap/bin/pycharm-professional",
             "/snap/bin/pycharm-community",
             "~/.local/share/JetBrains/Toolbox/scripts/pycharm",
+            "~/Library/Application Support/JetBrains/Toolbox/scripts/pycharm",
+            "~/AppData/Local/JetBrains/Toolbox/scripts/pycharm.cmd",
         ),
+        optional=True,
+    ),
+    Tool(
+        "gateway",
+        "open projects remotely with JetBrains Gateway",
+        "Optional: https://www.jetbrains.com/remote-development/gateway/ (or JetBrains Toolbox).",
+        ("gateway", "gateway.sh", "jetbrains-gateway"),
+        (
+            "/Applications/JetBrains Gateway.app/Contents/MacOS/gateway",
+            "~/.local/share/JetBrains/Toolbox/scripts/gateway",
+            "~/Library/Application Support/JetBrains/Toolbox/scripts/gateway",
+            "~/AppData/Local/JetBrains/Toolbox/scripts/gateway.cmd",
+        ),
+        optional=True,
+    ),
+    Tool(
+        "aws",
+        "reach AWS VMs without a public address (SSM)",
+        "Optional: install AWS CLI v2, https://docs.aws.amazon.com/cli/latest/userguide/"
+        "getting-started-install.html",
+        ("aws",),
+        ("/usr/local/bin/aws", "/opt/homebrew/bin/aws", "C:/Program Files/Amazon/AWSCLIV2/aws.exe"),
+        optional=True,
+    ),
+    Tool(
+        "session-manager-plugin",
+        "SSH through AWS SSM (with the AWS CLI)",
+        "Optional: https://docs.aws.amazon.com/systems-manager/latest/userguide/"
+        "session-manager-working-with-install-plugin.html",
+        ("session-manager-plugin",),
+        (
+            "/usr/local/bin/session-manager-plugin",
+            "/usr/local/sessionmanagerplugin/bin/session-manager-plugin",
+            "C:/Program Files/Amazon/SessionManagerPlugin/bin/session-manager-plugin.exe",
+        ),
+        optional=True,
+    ),
+    Tool(
+        "docker",
+        "Docker on the VM over SSH (docker context)",
+        "Optional: https://docs.docker.com/get-docker/",
+        ("docker",),
+        ("/usr/local/bin/docker", "/opt/homebrew/bin/docker"),
+        optional=True,
     ),
 )
 

@@ -1,0 +1,542 @@
+"""devtray's block in `~/.ssh/config`: one `Host <vm>.devtray` entry per VM, kept current.
+
+The block lives in `~/.ssh/config` itself (IDE host pickers ignore hosts behind `Include`),
+between BEGIN/END markers, above the first `Host`/`Match` line so no user `Host *` or `Match`
+swallows it, and it ends with `Host *` so that anything after it is global again. Every byte
+outside the block is kept as it was (CRLF, comments, odd spacing). Damaged markers (duplicated,
+unmatched, out of order) stop everything: nothing is changed and the error says where.
+
+Cloud values (VM names, addresses, ids, user names) are untrusted: an alias keeps only
+`[a-z0-9-]`, and every value is checked against what that option may hold, so nothing from the
+cloud can add a line, an option or a `%` token.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desktop.core.config import Config, SshSettings
+from desktop.core.errors import BadConfig
+from desktop.core.files import atomic_write
+from desktop.core.model import VmSnapshot
+
+BEGIN_MARKER = "# ------------ BEGIN DEVTRAY (managed by devtray; edits here are lost) ------------"
+END_MARKER = "# ------------ END DEVTRAY ------------"
+_BEGIN_PREFIX = b"# ------------ BEGIN DEVTRAY"
+_END_PREFIX = b"# ------------ END DEVTRAY"
+ALIAS_SUFFIX = ".devtray"
+ALIAS_MAX = 48
+SERVER_ALIVE_INTERVAL = 15
+SERVER_ALIVE_COUNT_MAX = 4
+CONTROL_PERSIST = "10m"
+_UNIX_SOCKET_MAX = 100  # sun_path is 104 bytes on macOS, 108 on Linux; keep a margin
+
+_HOST_OR_MATCH = re.compile(rb"^[ \t]*(host|match)([ \t]|=)", re.IGNORECASE)
+_COMMENT = re.compile(rb"^[ \t]*#")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DNS_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*\.?$")
+_USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+_INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+){1,4}$")
+_PROFILE = re.compile(r"^[A-Za-z0-9_.+=@-]{1,64}$")
+
+
+class ManagedBlockError(BadConfig):
+    """The devtray markers in the user's SSH config are damaged; nothing was changed."""
+
+    title = "SSH config not changed"
+
+
+# -- values --------------------------------------------------------------------------------------
+
+
+def alias_for(name: str, vm_id: str) -> str:
+    """`<name>.devtray` from an untrusted VM name: lower-case letters, digits and `-` only."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:ALIAS_MAX].strip("-")
+    if not slug:
+        slug = re.sub(r"[^a-z0-9]+", "-", vm_id.lower()).strip("-")[:ALIAS_MAX] or "vm"
+    return slug + ALIAS_SUFFIX
+
+
+def unique_aliases(vms: Sequence[VmSnapshot]) -> dict[str, str]:
+    """Alias per VM id; VMs whose names give the same alias get their id added."""
+    first = {vm.id: alias_for(vm.name, vm.id) for vm in vms}
+    counts: dict[str, int] = {}
+    for alias in first.values():
+        counts[alias] = counts.get(alias, 0) + 1
+    return {
+        vm_id: alias
+        if counts[alias] == 1
+        else alias_for(f"{alias.removesuffix(ALIAS_SUFFIX)}-{vm_id}", vm_id)
+        for vm_id, alias in first.items()
+    }
+
+
+def checked_host(value: str, what: str) -> str:
+    """An IP address or DNS name, or BadConfig (a `%`, space or newline can never pass)."""
+    candidate = value.strip("[]")
+    try:
+        if "%" not in candidate:  # an IPv6 scope (fe80::1%eth0) would be a % token
+            return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        pass
+    if _DNS_NAME.fullmatch(value):
+        return value
+    raise BadConfig(
+        f"{what} {value!r} is not an IP address or host name",
+        hint="Fix the address (or the [vm.NAME] host override in devtray's config).",
+    )
+
+
+def checked_user(value: str, what: str) -> str:
+    """A login name made of letters, digits, `_`, `.` and `-`."""
+    if _USER.fullmatch(value):
+        return value
+    raise BadConfig(
+        f"{what} {value!r} is not a valid login name",
+        hint="Use letters, digits, '_', '.' and '-' only (set [ssh] user in devtray's config).",
+    )
+
+
+def quoted_path(path: Path | str, what: str) -> str:
+    """A local path as one ssh_config value: quoted, `%` escaped, quotes and newlines refused."""
+    text = str(path)
+    if any(ch in text for ch in '"\r\n\0'):
+        raise BadConfig(f"{what} {text!r} contains a quote or a line break", hint="Rename it.")
+    return '"' + text.replace("%", "%%") + '"'
+
+
+# -- entries -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SsmProxy:
+    """How to reach an AWS VM with no reachable address: SSM's AWS-StartSSHSession."""
+
+    aws_cli: Path
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class HostEntry:
+    """One `Host` entry: the alias and its (keyword, value) lines, all values validated."""
+
+    alias: str
+    vm_id: str
+    options: tuple[tuple[str, str], ...]
+
+    @property
+    def hostname(self) -> str | None:
+        """The HostName this entry dials."""
+        return dict(self.options).get("HostName")
+
+    def lines(self) -> list[str]:
+        """The entry as config lines."""
+        return [f"Host {self.alias}", *(f"  {key} {value}" for key, value in self.options)]
+
+
+@dataclass(frozen=True)
+class EntryPaths:
+    """Local files the entries point at."""
+
+    known_hosts: Path
+    control_dir: Path | None  # None: no connection sharing (Windows' OpenSSH has none)
+
+
+def default_paths(home: Path | None = None) -> EntryPaths:
+    """The devtray known-hosts file and the control-socket folder for this machine."""
+    ssh_dir = (home or Path.home()) / ".ssh"
+    return EntryPaths(
+        known_hosts=ssh_dir / "devtray_known_hosts", control_dir=_control_dir(ssh_dir)
+    )
+
+
+def _control_dir(ssh_dir: Path) -> Path | None:
+    """Where control sockets go: ~/.ssh, or a private temp folder when that path is too long."""
+    if sys.platform == "win32":
+        return None
+    if len(str(ssh_dir)) + len("/devtray-") + 40 <= _UNIX_SOCKET_MAX:
+        return ssh_dir
+    short = Path(tempfile.gettempdir()) / f"devtray-{os.getuid()}"
+    short.mkdir(mode=0o700, exist_ok=True)
+    info = short.lstat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o077 or short.is_symlink():
+        return None  # someone else's folder: no sharing rather than a socket they control
+    return short
+
+
+def host_entry(
+    vm: VmSnapshot,
+    alias: str,
+    ssh: SshSettings,
+    paths: EntryPaths,
+    *,
+    ssm: SsmProxy | None = None,
+    previous_hostname: str | None = None,
+) -> HostEntry | None:
+    """The entry for one VM, or None when it has no address to dial yet.
+
+    The address is the config's host override, else the VM's best address, else SSM (AWS only,
+    with the tools present), else the address the block had before (a stopped VM keeps its
+    entry so IDEs keep their saved host).
+    """
+    options: list[tuple[str, str]] = []
+    proxy: str | None = None
+    if ssh.host:
+        hostname = checked_host(ssh.host, "The host override for " + alias)
+    elif vm.addresses.best():
+        hostname = checked_host(str(vm.addresses.best()), f"The address of {alias}")
+    elif ssm is not None and vm.provider == "aws" and _INSTANCE_ID.fullmatch(vm.id):
+        hostname = vm.id
+        proxy = _ssm_command(vm, ssm)
+    elif previous_hostname:
+        hostname = checked_host(previous_hostname, f"The previous address of {alias}")
+    else:
+        return None
+    options.append(("HostName", hostname))
+    user = ssh.user or vm.ssh_user
+    if user:
+        options.append(("User", checked_user(user, f"The login name for {alias}")))
+    options.append(("Port", str(ssh.port or 22)))
+    if ssh.identity_file:
+        identity = Path(ssh.identity_file).expanduser()
+        options.append(("IdentityFile", quoted_path(identity, "The identity file")))
+        options.append(("IdentitiesOnly", "yes"))
+    if proxy:
+        options.append(("ProxyCommand", proxy))
+    options += [
+        # Keys are pinned to the alias, not to an address EC2 changes at every start.
+        ("HostKeyAlias", alias),
+        ("UserKnownHostsFile", quoted_path(paths.known_hosts, "The known-hosts file")),
+        ("StrictHostKeyChecking", "accept-new"),
+        ("CheckHostIP", "no"),
+        ("ServerAliveInterval", str(SERVER_ALIVE_INTERVAL)),
+        ("ServerAliveCountMax", str(SERVER_ALIVE_COUNT_MAX)),
+    ]
+    if paths.control_dir is not None:
+        control = quoted_path(paths.control_dir / "devtray-", "The control folder")
+        options += [
+            ("ControlMaster", "auto"),
+            ("ControlPath", control[:-1] + '%C"'),
+            ("ControlPersist", CONTROL_PERSIST),
+        ]
+    return HostEntry(alias=alias, vm_id=vm.id, options=tuple(options))
+
+
+def _ssm_command(vm: VmSnapshot, ssm: SsmProxy) -> str:
+    if not _REGION.fullmatch(vm.region):
+        raise BadConfig(f"The region {vm.region!r} of {vm.id} is not valid")
+    cli = quoted_path(ssm.aws_cli, "The AWS CLI path")
+    if any(ch in cli for ch in "$`\\") and sys.platform != "win32":
+        raise BadConfig(f"The AWS CLI path {ssm.aws_cli} has shell characters", hint="Move it.")
+    words = [
+        cli,
+        "ssm",
+        "start-session",
+        "--target",
+        vm.id,
+        "--document-name",
+        "AWS-StartSSHSession",
+        "--parameters",
+        "portNumber=%p",
+        "--region",
+        vm.region,
+    ]
+    if ssm.profile:
+        if not _PROFILE.fullmatch(ssm.profile):
+            raise BadConfig(f"The AWS profile name {ssm.profile!r} is not valid")
+        words += ["--profile", ssm.profile]
+    return " ".join(words)
+
+
+def entries_for(
+    vms: Sequence[VmSnapshot],
+    config: Config,
+    paths: EntryPaths,
+    *,
+    ssm: SsmProxy | None = None,
+    previous: Mapping[str, str] | None = None,
+) -> list[HostEntry]:
+    """One entry per VM that has (or had) an address, in the VMs' order."""
+    aliases = unique_aliases(vms)
+    previous = previous or {}
+    entries = []
+    for vm in vms:
+        alias = aliases[vm.id]
+        entry = host_entry(
+            vm,
+            alias,
+            config.ssh_for(vm.name, vm.id),
+            paths,
+            ssm=ssm,
+            previous_hostname=previous.get(alias),
+        )
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+# -- the block inside the file -------------------------------------------------------------------
+
+
+def render_block(entries: Iterable[HostEntry], newline: bytes = b"\n") -> bytes:
+    """The managed block, markers included, with `newline` line endings."""
+    lines = [
+        BEGIN_MARKER,
+        "# Written by `devtray ssh-config`; devtray rewrites everything down to the END marker.",
+    ]
+    for entry in entries:
+        lines += entry.lines()
+    lines += ["# Lines after this block apply to every host again:", "Host *", END_MARKER]
+    return b"".join(line.encode("utf-8") + newline for line in lines)
+
+
+def _split_lines(data: bytes) -> list[bytes]:
+    """Lines with their `\\n` endings (a `\\r` before it stays part of the line)."""
+    lines = data.split(b"\n")
+    tail = lines.pop()
+    result = [line + b"\n" for line in lines]
+    if tail:
+        result.append(tail)
+    return result
+
+
+def _marker_lines(lines: Sequence[bytes], path: Path) -> tuple[int, int] | None:
+    """(begin, end) line indexes of the managed block, None if absent; damaged → error."""
+    begins = [i for i, line in enumerate(lines) if line.strip().startswith(_BEGIN_PREFIX)]
+    ends = [i for i, line in enumerate(lines) if line.strip().startswith(_END_PREFIX)]
+    if not begins and not ends:
+        return None
+    problem = None
+    if len(begins) > 1:
+        problem = (
+            f"the BEGIN DEVTRAY marker appears {len(begins)} times (lines "
+            + ", ".join(str(i + 1) for i in begins)
+            + ")"
+        )
+    elif len(ends) > 1:
+        problem = (
+            f"the END DEVTRAY marker appears {len(ends)} times (lines "
+            + ", ".join(str(i + 1) for i in ends)
+            + ")"
+        )
+    elif not ends:
+        problem = f"the BEGIN DEVTRAY marker on line {begins[0] + 1} has no END marker"
+    elif not begins:
+        problem = f"the END DEVTRAY marker on line {ends[0] + 1} has no BEGIN marker"
+    elif ends[0] < begins[0]:
+        problem = f"the END marker (line {ends[0] + 1}) comes before BEGIN (line {begins[0] + 1})"
+    if problem:
+        raise ManagedBlockError(
+            f"{path}: {problem}; devtray changed nothing.",
+            hint="Fix the devtray markers by hand (or delete the whole devtray block), "
+            "then run `devtray ssh-config` again.",
+        )
+    return begins[0], ends[0]
+
+
+def _newline_of(lines: Sequence[bytes]) -> bytes:
+    crlf = sum(line.endswith(b"\r\n") for line in lines)
+    lf = sum(line.endswith(b"\n") for line in lines) - crlf
+    return b"\r\n" if crlf > lf else b"\n"
+
+
+def _insertion_index(lines: Sequence[bytes]) -> int:
+    """Just above the first Host/Match line (and the comment lines directly above it)."""
+    for index, line in enumerate(lines):
+        if _HOST_OR_MATCH.match(line):
+            while index > 0 and _COMMENT.match(lines[index - 1]):
+                index -= 1
+            return index
+    return len(lines)
+
+
+def merge_block(original: bytes, entries: Sequence[HostEntry], path: Path) -> bytes:
+    """`original` with the managed block replaced (or inserted); every other byte kept."""
+    lines = _split_lines(original)
+    found = _marker_lines(lines, path)
+    if found is not None and _insertion_index(lines[: found[0]]) < found[0]:
+        # The block sits under a Host/Match line (moved by hand?), where it would be
+        # swallowed: take it out and put it back in the right place.
+        lines = _split_lines(remove_block(original, path))
+        found = None
+    if found is not None:
+        begin, end = found
+        newline = _newline_of(lines[begin : end + 1])
+        block = render_block(entries, newline)
+        if not lines[end].endswith(b"\n"):
+            block = block.removesuffix(newline)  # the block ended the file without a newline
+        return b"".join(lines[:begin]) + block + b"".join(lines[end + 1 :])
+    newline = _newline_of(lines)
+    at = _insertion_index(lines)
+    before = b"".join(lines[:at])
+    if before and not before.endswith(b"\n"):
+        before += newline  # appending after a last line that had no line break
+    return before + render_block(entries, newline) + b"".join(lines[at:])
+
+
+def remove_block(original: bytes, path: Path) -> bytes:
+    """`original` without the managed block."""
+    lines = _split_lines(original)
+    found = _marker_lines(lines, path)
+    if found is None:
+        return original
+    begin, end = found
+    return b"".join(lines[:begin]) + b"".join(lines[end + 1 :])
+
+
+def previous_hostnames(original: bytes, path: Path) -> dict[str, str]:
+    """alias → HostName in the current managed block (kept for VMs that have no address now)."""
+    lines = _split_lines(original)
+    found = _marker_lines(lines, path)
+    if found is None:
+        return {}
+    result: dict[str, str] = {}
+    alias = None
+    for raw in lines[found[0] : found[1]]:
+        words = raw.decode("utf-8", "replace").split()
+        if len(words) == 2 and words[0] == "Host":
+            alias = words[1]
+        elif len(words) == 2 and words[0] == "HostName" and alias:
+            result[alias] = words[1]
+    return result
+
+
+# -- the file ------------------------------------------------------------------------------------
+
+
+def ssh_config_path(home: Path | None = None) -> Path:
+    """The user's `~/.ssh/config`."""
+    return (home or Path.home()) / ".ssh" / "config"
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    """A planned rewrite of the SSH config: what is there and what would be written."""
+
+    path: Path
+    before: bytes
+    after: bytes
+    entries: tuple[HostEntry, ...]
+
+    @property
+    def changed(self) -> bool:
+        """True when writing would change the file."""
+        return self.before != self.after
+
+    def diff(self) -> str:
+        """A unified diff of the change (empty when nothing changes)."""
+        old = self.before.decode("utf-8", "replace").splitlines(keepends=True)
+        new = self.after.decode("utf-8", "replace").splitlines(keepends=True)
+        return "".join(
+            difflib.unified_diff(old, new, fromfile=str(self.path), tofile=f"{self.path} (new)")
+        )
+
+
+def _target(path: Path) -> Path:
+    """The real file behind `path`, so a dotfiles symlink stays a symlink."""
+    return path.resolve() if path.is_symlink() else path
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return _target(path).read_bytes()
+    except FileNotFoundError:
+        return b""
+    except OSError as exc:
+        raise BadConfig(f"{path} cannot be read ({exc.strerror})") from None
+
+
+@dataclass(frozen=True)
+class SshConfigWriter:
+    """Keeps the block in one SSH config file in step with the VMs (defaults: ~/.ssh/config).
+
+    The tray and `devtray up` hold one and call `refresh` with new snapshots whenever the VMs'
+    addresses change (EC2 hands out a new public IP at every start).
+    """
+
+    path: Path = field(default_factory=lambda: ssh_config_path())
+    paths: EntryPaths = field(default_factory=lambda: default_paths())
+    ssm: SsmProxy | None = None
+
+    def plan(self, vms: Sequence[VmSnapshot], config: Config) -> ConfigChange:
+        """What the file would look like for these VMs (nothing is written)."""
+        before = _read(self.path)
+        previous = previous_hostnames(before, self.path)
+        entries = entries_for(vms, config, self.paths, ssm=self.ssm, previous=previous)
+        after = merge_block(before, entries, self.path)
+        return ConfigChange(path=self.path, before=before, after=after, entries=tuple(entries))
+
+    def refresh(self, vms: Sequence[VmSnapshot], config: Config) -> ConfigChange:
+        """Plan and write; writes only when the block's content differs, so calling it often
+        is cheap and leaves no backup churn."""
+        change = self.plan(vms, config)
+        write_ssh_config(change)
+        return change
+
+
+def write_ssh_config(change: ConfigChange) -> bool:
+    """Write a planned change atomically (backup kept, 0600, ~/.ssh 0700); False if unchanged."""
+    if not change.changed:
+        return False
+    ssh_dir = change.path.parent
+    if not ssh_dir.exists():
+        ssh_dir.mkdir(mode=0o700, parents=True)
+    target = _target(change.path)
+    if _read(change.path) != change.before:
+        raise BadConfig(
+            f"{change.path} changed while devtray was preparing its update; nothing was written.",
+            hint="Run the command again.",
+        )
+    atomic_write(target, change.after, mode=0o600)
+    return True
+
+
+def effective_options(alias: str, path: Path, timeout: float = 10.0) -> dict[str, str] | None:
+    """What `ssh -G` makes of `alias` with this config file (None without an ssh client)."""
+    ssh = shutil.which("ssh")
+    if ssh is None:
+        return None
+    result = subprocess.run(
+        [ssh, "-G", "-F", str(path), alias],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    if result.returncode != 0:
+        return None
+    options: dict[str, str] = {}
+    for line in result.stdout.splitlines():
+        key, _, value = line.partition(" ")
+        options.setdefault(key, value)
+    return options
+
+
+def check_aliases(change: ConfigChange) -> list[str]:
+    """Warnings for aliases that `ssh -G` resolves differently from the block (a user line
+    before the block that wins, say); the IDEs would see the same thing."""
+    warnings = []
+    for entry in change.entries:
+        seen = effective_options(entry.alias, change.path)
+        if seen is None:
+            continue
+        ours = {key.lower(): value for key, value in entry.options}
+        for key in ("hostname", "port", "user"):
+            if key in ours and seen.get(key) != ours[key]:
+                warnings.append(
+                    f"ssh uses {key} {seen.get(key)!r} for {entry.alias}, not {ours[key]!r}: "
+                    f"a line above the devtray block in {change.path} overrides it."
+                )
+    return warnings
