@@ -7,6 +7,7 @@ Writing (`update_config`) goes through tomlkit so the user's comments and order 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +50,34 @@ class AwsConfig:
     sizes: tuple[str, ...] = ()
 
 
+AZURE_CLOUDS = ("AzureCloud", "AzureChinaCloud", "AzureUSGovernment")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+@dataclass(frozen=True)
+class AzureLab:
+    """One DevTest Lab: where it lives (subscription, resource group) and its name."""
+
+    subscription: str
+    resource_group: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AzureConfig:
+    """The `[azure]` section: the labs to look in and which Azure cloud they are in.
+
+    `arm_endpoint` + `authority` name a cloud that is not one of AZURE_CLOUDS (Azure Stack,
+    a private endpoint); otherwise `cloud` picks one of the public, China or US Government clouds.
+    """
+
+    labs: tuple[AzureLab, ...]
+    cloud: str = "AzureCloud"
+    arm_endpoint: str | None = None
+    authority: str | None = None
+    tenant: str | None = None
+
+
 @dataclass(frozen=True)
 class SshSettings:
     """SSH connection settings: `[ssh]` defaults, or a `[vm.NAME]` override."""
@@ -83,6 +112,7 @@ class Config:
     path: Path | None = None
     schema: int = SCHEMA_VERSION
     aws: AwsConfig | None = None
+    azure: AzureConfig | None = None
     ssh: SshSettings = field(default_factory=SshSettings)
     vms: Mapping[str, SshSettings] = field(default_factory=lambda: MappingProxyType({}))
     polling: PollingConfig = field(default_factory=PollingConfig)
@@ -94,6 +124,8 @@ class Config:
         names = []
         if self.aws is not None:
             names.append("aws")
+        if self.azure is not None:
+            names.append("azure")
         if not names and not self.exists:
             names.append("aws")
         return tuple(names)
@@ -171,6 +203,13 @@ class _Section:
             )
         return tuple(value)
 
+    def tables(self, key: str) -> list[object]:
+        value: list[object] | None = self._get(key, list, "an array of tables")
+        return value or []
+
+    def fail(self, key: str, problem: str, hint: str) -> BadConfig:
+        return BadConfig(f"{self.path}: {self.name}.{key} {problem}", hint=hint)
+
     def finish(self) -> None:
         unknown = sorted(set(self.table) - self.seen)
         if unknown:
@@ -194,6 +233,105 @@ def _read_aws(section: _Section) -> AwsConfig:
     )
     section.finish()
     return aws
+
+
+def _read_azure(section: _Section) -> AzureConfig:
+    subscription = section.text("subscription")
+    resource_group = section.text("resource_group")
+    cloud = section.text("cloud")
+    arm_endpoint = section.text("arm_endpoint")
+    authority = section.text("authority")
+    labs: list[AzureLab] = []
+    top_lab = section.text("lab")
+    if top_lab is not None:
+        labs.append(_azure_lab(section, top_lab, subscription, resource_group))
+    for index, body in enumerate(section.tables("labs")):
+        entry = _Section(section.path, f"azure.labs[{index}]", body)
+        lab = _azure_lab(
+            entry,
+            entry.text("lab"),
+            entry.text("subscription") or subscription,
+            entry.text("resource_group") or resource_group,
+        )
+        entry.finish()
+        labs.append(lab)
+    azure = AzureConfig(
+        labs=tuple(labs),
+        cloud=cloud or "AzureCloud",
+        arm_endpoint=arm_endpoint.rstrip("/") if arm_endpoint else None,
+        authority=authority.rstrip("/") if authority else None,
+        tenant=section.text("tenant"),
+    )
+    section.finish()
+    _check_azure(section, azure, cloud_given=cloud is not None)
+    return azure
+
+
+def _azure_lab(
+    section: _Section,
+    lab: str | None,
+    subscription: str | None,
+    resource_group: str | None,
+) -> AzureLab:
+    example = 'lab = "devlab-westeurope"'
+    if lab is None:
+        raise section.fail("lab", "is missing", f"Name the DevTest Lab: {example}.")
+    if subscription is None:
+        raise section.fail(
+            "subscription",
+            f"is missing (needed for lab {lab!r})",
+            "Set subscription (a GUID) under [azure] or in this lab's table.",
+        )
+    if not _GUID.match(subscription):
+        raise section.fail(
+            "subscription",
+            f"must be a subscription id (a GUID), not {subscription!r}",
+            "`az account list -o table` shows your subscription ids.",
+        )
+    if resource_group is None:
+        raise section.fail(
+            "resource_group",
+            f"is missing (needed for lab {lab!r})",
+            "Set resource_group under [azure] or in this lab's table.",
+        )
+    return AzureLab(subscription=subscription, resource_group=resource_group, name=lab)
+
+
+def _check_azure(section: _Section, azure: AzureConfig, *, cloud_given: bool) -> None:
+    if not azure.labs:
+        raise section.fail(
+            "lab",
+            "is missing: no lab is configured",
+            'Add lab = "NAME" under [azure], or one [[azure.labs]] table per lab.',
+        )
+    if azure.cloud not in AZURE_CLOUDS:
+        raise section.fail(
+            "cloud",
+            f"must be one of {', '.join(AZURE_CLOUDS)}, not {azure.cloud!r}",
+            "For another cloud set arm_endpoint and authority instead.",
+        )
+    if (azure.arm_endpoint is None) != (azure.authority is None):
+        missing = "authority" if azure.authority is None else "arm_endpoint"
+        raise section.fail(
+            missing, "is missing", "arm_endpoint and authority go together; set both or neither."
+        )
+    if azure.arm_endpoint is not None and cloud_given:
+        raise section.fail(
+            "cloud",
+            "cannot be combined with arm_endpoint",
+            "Remove cloud, or remove arm_endpoint and authority.",
+        )
+    for key, url in (("arm_endpoint", azure.arm_endpoint), ("authority", azure.authority)):
+        if url is not None and not url.startswith("https://"):
+            raise section.fail(key, f"must be an https:// URL, not {url!r}", f"Fix {key}.")
+    names = [lab.name.casefold() for lab in azure.labs]
+    for lab in azure.labs:
+        if names.count(lab.name.casefold()) > 1:
+            raise section.fail(
+                "labs",
+                f"names the lab {lab.name!r} twice",
+                "Each lab may appear once; VM ids are LAB/VM.",
+            )
 
 
 def _read_ssh(section: _Section) -> SshSettings:
@@ -227,6 +365,7 @@ def _read_vms(path: Path, table: object) -> Mapping[str, SshSettings]:
 
 _SECTIONS: Mapping[str, Callable[[Path, object], object]] = {
     "aws": lambda path, table: _read_aws(_Section(path, "aws", table)),
+    "azure": lambda path, table: _read_azure(_Section(path, "azure", table)),
     "ssh": lambda path, table: _read_ssh(_Section(path, "ssh", table)),
     "polling": lambda path, table: _read_polling(_Section(path, "polling", table)),
     "vm": _read_vms,

@@ -51,6 +51,16 @@ class Addresses:
 
 
 @dataclass(frozen=True)
+class AutoStop:
+    """A stop the cloud itself will carry out (an Azure DevTest Labs shutdown schedule)."""
+
+    at: datetime  # the next stop, timezone-aware, in the schedule's own zone
+    time_zone: str  # the zone as the cloud names it, e.g. "W. Europe Standard Time"
+    notify_minutes: int | None = None  # the cloud warns this long before, when it warns at all
+    scope: str = "lab"  # "vm" when the VM has its own schedule, "lab" for the lab-wide one
+
+
+@dataclass(frozen=True)
 class VmSnapshot:
     """One VM as the cloud described it at `observed_at`."""
 
@@ -68,6 +78,9 @@ class VmSnapshot:
     platform: str = "linux"
     ssh_user: str | None = None
     observed_at: datetime | None = None
+    # SSH's port when it is not 22 (Azure labs with a shared public IP NAT each VM's SSH).
+    ssh_port: int | None = None
+    auto_stop: AutoStop | None = None
 
     def __post_init__(self) -> None:
         # Freeze the tag mapping too, so a snapshot can be shared between threads safely.

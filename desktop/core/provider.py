@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from desktop.core.model import ResizePlan, ResizeStep, VmSize, VmSnapshot
 
@@ -74,4 +74,22 @@ class Provider(Protocol):
         self, plan: ResizePlan, progress: ProgressCallback, cancel: CancelToken
     ) -> VmSnapshot:
         """Carry out a checked plan (stop, change, start again as needed)."""
+        ...
+
+
+@runtime_checkable
+class VmPool(Protocol):
+    """A provider that also keeps VMs anyone may claim (Azure DevTest Labs' claimable VMs)."""
+
+    @property
+    def name(self) -> str:
+        """Short id used in output and config."""
+        ...
+
+    def list_claimable_vms(self) -> list[VmSnapshot]:
+        """VMs without an owner that the signed-in person may claim."""
+        ...
+
+    def claim_vm(self, vm_id: str | None, pool: str | None, cancel: CancelToken) -> VmSnapshot:
+        """Claim the VM `vm_id`, or any VM of `pool` (a lab); returns it, now mine."""
         ...
