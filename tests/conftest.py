@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["tests.moto_server", "tests.sshd"]
+pytest_plugins = ["tests.moto_server", "tests.sshd", "tests.arm_emulator"]
 
 REQUIRE_ALL = os.environ.get("DEVTRAY_REQUIRE_ALL") == "1"
 

@@ -14,4 +14,8 @@ def build_providers(config: Config) -> list[Provider]:
             from desktop.providers.aws.ec2 import Ec2Provider
 
             providers.append(Ec2Provider.from_config(config))
+        elif name == "azure":
+            from desktop.providers.azure.labs import DevTestLabsProvider
+
+            providers.append(DevTestLabsProvider.from_config(config))
     return providers

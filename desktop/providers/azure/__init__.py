@@ -1,0 +1,1 @@
+"""Azure DevTest Labs through azure-identity and azure-mgmt-devtestlabs (imported lazily)."""

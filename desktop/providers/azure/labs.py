@@ -1,0 +1,515 @@
+"""My Azure DevTest Labs VMs: found by owner, started, stopped (deallocated), resized, claimed.
+
+A VM's id is `LAB/VM` (lab names are unique in the config). The SDK is imported lazily.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from desktop.core import errors
+from desktop.core.config import AzureConfig, AzureLab, Config, PollingConfig
+from desktop.core.model import Addresses, ResizePlan, ResizeStep, VmSize, VmSnapshot, VmState
+from desktop.core.provider import CancelToken, ProgressCallback
+from desktop.providers.azure.calls import AzureCalls
+from desktop.providers.azure.identity import (
+    Endpoints,
+    Me,
+    endpoints_for,
+    make_credential,
+    sign_in_hint,
+    token_claims,
+)
+from desktop.providers.azure.operations import Operations
+from desktop.providers.azure.schedule import auto_stop_from
+
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 30
+# The SDK's own retry policy handles 429 (honouring Retry-After) and 5xx, bounded in tries and time.
+RETRY_TOTAL = 3
+RETRY_CONNECT = 1  # an unreachable or untrusted endpoint is reported fast, not retried at length
+RETRY_TIMEOUT = 60
+SIZE_POLICY = ("default", "AllowedVmSizesInLab")
+_EXPAND = "properties($expand=computeVm,networkInterface)"
+
+_POWER: Mapping[str, VmState] = {
+    "running": VmState.RUNNING,
+    "starting": VmState.STARTING,
+    "stopping": VmState.STOPPING,
+    "deallocating": VmState.STOPPING,
+    "stopped": VmState.STOPPED,
+    "deallocated": VmState.STOPPED,
+}
+_TRANSITIONS: Mapping[str, VmState] = {"start": VmState.STARTING, "stop": VmState.STOPPING}
+# Stopped from inside the OS: the VM still bills until a platform stop deallocates it.
+_BILLED_WHILE_STOPPED = "stopped"
+
+
+def trusted_ca_bundle() -> str | bool:
+    """The CA bundle TLS trusts: `REQUESTS_CA_BUNDLE` (corporate proxies), else the default."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+
+
+def make_client(
+    credential: Any,
+    subscription: str,
+    endpoints: Endpoints,
+    *,
+    connection_verify: str | bool,
+    polling_interval: float,
+    retry_total: int = RETRY_TOTAL,
+) -> Any:
+    """A DevTest Labs client for one subscription, with bounded timeouts and retries."""
+    from azure.mgmt.devtestlabs import DevTestLabsClient
+
+    return DevTestLabsClient(
+        credential,
+        subscription,
+        base_url=endpoints.arm,
+        credential_scopes=[endpoints.scope],
+        connection_verify=connection_verify,
+        connection_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        retry_total=retry_total,
+        retry_connect=min(retry_total, RETRY_CONNECT),
+        retry_backoff_max=8,
+        timeout=RETRY_TIMEOUT,
+        polling_interval=polling_interval,
+        user_agent="devtray",
+    )
+
+
+class DevTestLabsProvider:
+    """The Provider for Azure DevTest Labs."""
+
+    name = "azure"
+
+    def __init__(
+        self,
+        azure: AzureConfig,
+        credential: Any,
+        client_for: Callable[[str], Any],
+        calls: AzureCalls,
+        *,
+        polling: PollingConfig | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.azure = azure
+        self.credential = credential
+        self.endpoints = endpoints_for(azure)
+        self.calls = calls
+        self.polling = polling or PollingConfig()
+        self.operations = Operations(calls, self.polling.fast_seconds)
+        self._client_for = client_for
+        self._clients: dict[str, Any] = {}
+        self._clock = clock
+        self._me: Me | None = None
+        self.region = ", ".join(f"lab {lab.name}" for lab in azure.labs)
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Config,
+        *,
+        credential: Any | None = None,
+        connection_verify: str | bool | None = None,
+        retry_total: int = RETRY_TOTAL,
+    ) -> DevTestLabsProvider:
+        """Build the provider; nothing is contacted until the first call."""
+        if config.azure is None:
+            raise errors.BadConfig("No [azure] section in the config.")
+        azure = config.azure
+        credential = credential or make_credential(azure)
+        endpoints = endpoints_for(azure)
+        verify = connection_verify if connection_verify is not None else trusted_ca_bundle()
+
+        def client_for(subscription: str) -> Any:
+            return make_client(
+                credential,
+                subscription,
+                endpoints,
+                connection_verify=verify,
+                polling_interval=config.polling.fast_seconds,
+                retry_total=retry_total,
+            )
+
+        calls = AzureCalls(sign_in_hint(azure.tenant))
+        return cls(azure, credential, client_for, calls, polling=config.polling)
+
+    # -- who and where ------------------------------------------------------------------------
+
+    def me(self) -> Me:
+        """The signed-in person, from the claims of a Resource Manager token."""
+        if self._me is None:
+            token = self.calls.call(
+                "find out who you are", self.credential.get_token, self.endpoints.scope
+            )
+            self._me = Me.from_claims(token_claims(token.token))
+        return self._me
+
+    def identity(self) -> str:
+        """My user principal name (or object id) as the labs record VM owners."""
+        return str(self.me())
+
+    def _client(self, lab: AzureLab) -> Any:
+        client = self._clients.get(lab.subscription)
+        if client is None:
+            client = self._clients[lab.subscription] = self._client_for(lab.subscription)
+        return client
+
+    def _lab(self, vm_id: str) -> tuple[AzureLab, str]:
+        lab_name, _, vm_name = vm_id.partition("/")
+        for lab in self.azure.labs:
+            if lab.name.casefold() == lab_name.casefold() and vm_name:
+                return lab, vm_name
+        labs = ", ".join(lab.name for lab in self.azure.labs)
+        raise errors.NotFound(
+            f"{vm_id!r} is not a VM in your labs ({labs}).",
+            hint="Azure VM ids are LAB/VM; `devtray status` lists yours.",
+        )
+
+    # -- listing ------------------------------------------------------------------------------
+
+    def _lab_vms(self, lab: AzureLab) -> list[Any]:
+        client = self._client(lab)
+        return self.calls.call(
+            f"list the VMs of lab {lab.name}",
+            lambda: list(
+                client.virtual_machines.list(lab.resource_group, lab.name, expand=_EXPAND)
+            ),
+        )
+
+    def list_my_vms(self) -> list[VmSnapshot]:
+        """The lab VMs whose owner is me, across every configured lab."""
+        me = self.me()
+        vms = [
+            self._snapshot(lab, vm)
+            for lab in self.azure.labs
+            for vm in self._lab_vms(lab)
+            if me.owns(vm.owner_object_id, vm.owner_user_principal_name)
+        ]
+        return sorted(vms, key=lambda vm: (vm.name.casefold(), vm.id))
+
+    def list_claimable_vms(self) -> list[VmSnapshot]:
+        """VMs in the labs' pools that anyone may claim (no owner yet, claim allowed)."""
+        return [
+            self._snapshot(lab, vm, with_schedule=False)
+            for lab in self.azure.labs
+            for vm in self._lab_vms(lab)
+            if vm.allow_claim and not vm.owner_object_id and not vm.owner_user_principal_name
+        ]
+
+    def _get(self, vm_id: str) -> tuple[AzureLab, Any]:
+        lab, vm_name = self._lab(vm_id)
+        client = self._client(lab)
+        vm = self.calls.call(
+            f"look up {vm_name} in lab {lab.name}",
+            client.virtual_machines.get,
+            lab.resource_group,
+            lab.name,
+            vm_name,
+            expand=_EXPAND,
+        )
+        if not self.me().owns(vm.owner_object_id, vm.owner_user_principal_name):
+            raise errors.NotFound(
+                f"{vm_name} in lab {lab.name} is not yours.",
+                hint="`devtray claim` takes a VM from the lab's pool.",
+            )
+        return lab, vm
+
+    def refresh(self, vm_id: str) -> VmSnapshot:
+        """A fresh snapshot; while an operation runs, its transition state."""
+        in_flight = self.operations.state_of(vm_id)
+        lab, vm = self._get(vm_id)
+        return self._snapshot(lab, vm, in_flight=in_flight)
+
+    def _snapshot(
+        self,
+        lab: AzureLab,
+        vm: Any,
+        *,
+        in_flight: VmState | None = None,
+        with_schedule: bool = True,
+    ) -> VmSnapshot:
+        nic = vm.network_interface
+        public_dns = vm.fqdn or (nic.dns_name if nic else None) or None
+        ssh_port = None
+        if nic is not None and nic.ssh_authority and not (nic.public_ip_address or vm.fqdn):
+            # A lab with one shared public IP reaches each VM's SSH through a NAT port.
+            host, _, port = nic.ssh_authority.rpartition(":")
+            if port.isdigit() and host:
+                public_dns, ssh_port = host, int(port)
+        return VmSnapshot(
+            provider=self.name,
+            id=f"{lab.name}/{vm.name}",
+            name=str(vm.name),
+            region=str(vm.location or ""),
+            state=in_flight or _state(vm),
+            size=str(vm.size or ""),
+            addresses=Addresses(
+                public_ip=(nic.public_ip_address if nic else None) or None,
+                public_dns=public_dns,
+                private_ip=(nic.private_ip_address if nic else None) or None,
+            ),
+            tags=dict(vm.tags or {}),
+            platform="windows" if str(vm.os_type or "").casefold() == "windows" else "linux",
+            ssh_user=vm.user_name or None,
+            ssh_port=ssh_port,
+            observed_at=self._clock(),
+            auto_stop=self._auto_stop(lab, vm) if with_schedule else None,
+        )
+
+    def _auto_stop(self, lab: AzureLab, vm: Any) -> Any:
+        applicable = self.calls.call(
+            f"read the shutdown schedule of {vm.name}",
+            self._client(lab).virtual_machines.list_applicable_schedules,
+            lab.resource_group,
+            lab.name,
+            vm.name,
+        )
+        return auto_stop_from(applicable.lab_vms_shutdown, self._clock())
+
+    # -- start / stop / claim -----------------------------------------------------------------
+
+    def start_vm(self, vm_id: str) -> VmSnapshot:
+        """Begin starting a stopped VM; the operation runs on while we return."""
+        lab, vm = self._get(vm_id)
+        snapshot = self._snapshot(lab, vm, with_schedule=False)
+        if snapshot.state in (VmState.RUNNING, VmState.STARTING):
+            return self.refresh(vm_id)
+        if snapshot.state is not VmState.STOPPED:
+            raise errors.InvalidState(
+                f"{vm.name} is {snapshot.state}; it can be started once it is stopped.",
+                hint="Wait a moment and try again.",
+            )
+        self._begin(lab, vm_id, vm.name, "start")
+        return self.refresh(vm_id)
+
+    def _begin(self, lab: AzureLab, vm_id: str, name: str, action: str) -> Any:
+        """Send `start` or `stop` for a VM; the poller follows it from then on."""
+        begin = getattr(self._client(lab).virtual_machines, f"begin_{action}")
+        return self.operations.begin(
+            vm_id,
+            f"{action} {name}",
+            _TRANSITIONS[action],
+            lambda: begin(lab.resource_group, lab.name, name),
+        )
+
+    def stop_vm(self, vm_id: str) -> VmSnapshot:
+        """Begin a platform stop, which deallocates (a stop from inside the OS keeps billing)."""
+        lab, vm = self._get(vm_id)
+        snapshot = self._snapshot(lab, vm, with_schedule=False)
+        billed = _power(vm) == _BILLED_WHILE_STOPPED
+        if snapshot.state in (VmState.STOPPED, VmState.STOPPING) and not billed:
+            return self.refresh(vm_id)
+        if snapshot.state is not VmState.RUNNING and not billed:
+            raise errors.InvalidState(
+                f"{vm.name} is {snapshot.state}; it can be stopped once it is running.",
+                hint="Wait a moment and try again.",
+            )
+        self._begin(lab, vm_id, vm.name, "stop")
+        return self.refresh(vm_id)
+
+    def claim_vm(self, vm_id: str | None, pool: str | None, cancel: CancelToken) -> VmSnapshot:
+        """Take a VM from a lab's pool: the one named, else any the lab `pool` offers."""
+        before = {vm.id for vm in self.list_my_vms()}
+        if vm_id is not None:
+            lab, name = self._lab(vm_id)
+            client = self._client(lab)
+            operation = self.operations.begin(
+                vm_id,
+                f"claim {name}",
+                VmState.UNKNOWN,
+                lambda: client.virtual_machines.begin_claim(lab.resource_group, lab.name, name),
+            )
+        else:
+            lab = self._lab_named(pool)
+            vm_id = f"{lab.name}/*"
+            client = self._client(lab)
+            operation = self.operations.begin(
+                vm_id,
+                f"claim a VM from lab {lab.name}",
+                VmState.UNKNOWN,
+                lambda: client.labs.begin_claim_any_vm(lab.resource_group, lab.name),
+            )
+        self.operations.wait(vm_id, operation, cancel, lambda _elapsed: None)
+        mine = self.list_my_vms()
+        claimed = [vm for vm in mine if vm.id not in before and vm.id.startswith(f"{lab.name}/")]
+        if not claimed:
+            raise errors.NotFound(
+                f"Azure finished the claim, but no new VM of yours is in lab {lab.name}.",
+                hint="Someone may have claimed it first; `devtray claim` lists what is left.",
+            )
+        return claimed[0]
+
+    def _lab_named(self, lab_name: str | None) -> AzureLab:
+        labs = self.azure.labs
+        if lab_name is None:
+            if len(labs) == 1:
+                return labs[0]
+            raise errors.UsageError(
+                f"You have {len(labs)} labs; name one with --lab: "
+                + ", ".join(lab.name for lab in labs)
+            )
+        for lab in labs:
+            if lab.name.casefold() == lab_name.casefold():
+                return lab
+        raise errors.NotFound(f"No lab called {lab_name!r} in your config.")
+
+    # -- sizes and resize ---------------------------------------------------------------------
+
+    def allowed_sizes(self, lab: AzureLab) -> list[str] | None:
+        """The lab's `AllowedVmSizesInLab` policy, or None when the lab does not limit sizes."""
+        client = self._client(lab)
+        try:
+            policy = self.calls.call(
+                f"read the size policy of lab {lab.name}",
+                client.policies.get,
+                lab.resource_group,
+                lab.name,
+                *SIZE_POLICY,
+            )
+        except errors.NotFound:
+            return None
+        if str(policy.status or "").casefold() != "enabled":
+            return None
+        return _threshold_sizes(policy.threshold)
+
+    def list_sizes(self, vm_id: str) -> list[VmSize]:
+        """The sizes the lab's policy allows (just the current one when there is no policy)."""
+        lab, vm = self._get(vm_id)
+        allowed = self.allowed_sizes(lab) or [str(vm.size)]
+        return [VmSize(name=size) for size in sorted(allowed, key=str.casefold)]
+
+    def plan_resize(self, vm_id: str, size: str) -> ResizePlan:
+        """Check the state and the lab's size policy before anything is touched."""
+        lab, vm = self._get(vm_id)
+        snapshot = self._snapshot(lab, vm, with_schedule=False)
+        if snapshot.state not in (VmState.RUNNING, VmState.STOPPED):
+            raise errors.InvalidState(
+                f"{vm.name} is {snapshot.state}; it can be resized when running or stopped.",
+                hint="Wait until the current change finishes, then try again.",
+            )
+        if size.casefold() == snapshot.size.casefold():
+            raise errors.UsageError(f"{vm.name} already is {snapshot.size}.")
+        allowed = self.allowed_sizes(lab)
+        if allowed is not None:
+            matching = [name for name in allowed if name.casefold() == size.casefold()]
+            if not matching:
+                raise errors.UsageError(
+                    f"{size} is not allowed by lab {lab.name}'s size policy (AllowedVmSizesInLab).",
+                    hint=f"Allowed: {', '.join(allowed)}. Nothing was changed.",
+                )
+            size = matching[0]
+        running = snapshot.state is VmState.RUNNING
+        return ResizePlan(
+            vm=snapshot,
+            target=VmSize(name=size),
+            current=VmSize(name=snapshot.size),
+            needs_stop=running,
+            restart_after=running,
+        )
+
+    def resize_vm(
+        self, plan: ResizePlan, progress: ProgressCallback, cancel: CancelToken
+    ) -> VmSnapshot:
+        """Stop (deallocate) if running, resize, start again if it was running."""
+        vm = plan.vm
+        lab, name = self._lab(vm.id)
+        progress(ResizeStep.CHECKING, vm)
+        if plan.needs_stop:
+            self._follow(
+                vm.id,
+                self._begin(lab, vm.id, name, "stop"),
+                cancel,
+                lambda: progress(ResizeStep.STOPPING, replace(vm, state=VmState.STOPPING)),
+            )
+        if cancel.cancelled:
+            raise errors.Cancelled(f"Resize cancelled; {name} is stopped, still {vm.size}.")
+        self._resize(lab, vm, plan.target.name, cancel, progress)
+        if plan.restart_after:
+            self._start_with_fallback(lab, plan, progress, cancel)
+        final = self.refresh(vm.id)
+        progress(ResizeStep.DONE, final)
+        return final
+
+    def _resize(
+        self,
+        lab: AzureLab,
+        vm: VmSnapshot,
+        size: str,
+        cancel: CancelToken,
+        progress: ProgressCallback,
+    ) -> None:
+        client = self._client(lab)
+        operation = self.operations.begin(
+            vm.id,
+            f"resize {vm.name} to {size}",
+            VmState.RESIZING,
+            lambda: client.virtual_machines.begin_resize(
+                lab.resource_group, lab.name, vm.name, size=size
+            ),
+        )
+        resizing = replace(vm, state=VmState.RESIZING, size=size)
+        self._follow(vm.id, operation, cancel, lambda: progress(ResizeStep.RESIZING, resizing))
+
+    def _start_with_fallback(
+        self, lab: AzureLab, plan: ResizePlan, progress: ProgressCallback, cancel: CancelToken
+    ) -> None:
+        vm = plan.vm
+        starting = replace(vm, state=VmState.STARTING, size=plan.target.name)
+        try:
+            self._follow(
+                vm.id,
+                self._begin(lab, vm.id, vm.name, "start"),
+                cancel,
+                lambda: progress(ResizeStep.STARTING, starting),
+            )
+        except errors.InsufficientCapacity as exc:
+            # Don't leave the developer with a stopped VM: go back to the size that ran.
+            self._resize(lab, replace(vm, size=plan.target.name), vm.size, cancel, progress)
+            self._follow(vm.id, self._begin(lab, vm.id, vm.name, "start"), cancel, lambda: None)
+            raise errors.InsufficientCapacity(
+                f"{exc.message} {vm.name} was started again as {vm.size}.",
+                hint="Try the resize again later, or pick another size.",
+            ) from exc
+
+    def _follow(
+        self, vm_id: str, operation: Any, cancel: CancelToken, tick: Callable[[], None]
+    ) -> None:
+        self.operations.wait(vm_id, operation, cancel, lambda _elapsed: tick())
+
+
+def _power(vm: Any) -> str:
+    """The compute power state (`running`, `deallocated`, ...), lower case; "" when unknown."""
+    compute = vm.compute_vm
+    for status in (compute.statuses or []) if compute is not None else []:
+        code = str(status.code or "")
+        if code.casefold().startswith("powerstate/"):
+            return code.split("/", 1)[1].casefold()
+    return str(vm.last_known_power_state or "").casefold()
+
+
+def _state(vm: Any) -> VmState:
+    provisioning = str(vm.provisioning_state or "").casefold()
+    if provisioning == "creating":
+        return VmState.STARTING
+    if provisioning == "deleting":
+        return VmState.TERMINATED
+    return _POWER.get(_power(vm), VmState.UNKNOWN)
+
+
+def _threshold_sizes(threshold: str | None) -> list[str]:
+    """Sizes from a policy threshold: a JSON array, its items sometimes quoted once more."""
+    try:
+        values = json.loads(threshold or "[]")
+    except ValueError:
+        values = [part for part in (threshold or "").split(",")]
+    if not isinstance(values, list):
+        values = [values]
+    return [str(value).strip().strip('"') for value in values if str(value).strip().strip('"')]

@@ -1,0 +1,558 @@
+"""An HTTPS Azure Resource Manager emulator for Microsoft.DevTestLab 2018-09-15, on 127.0.0.1.
+
+It answers in the shapes of the official REST API examples (azure-rest-api-specs,
+specification/devtestlabs/.../2018-09-15/examples: VirtualMachines_Get/List/Start/Stop/Resize/
+Claim/ListApplicableSchedules, Labs_ClaimAnyVm, Schedules_Get, Policies_Get), runs start, stop,
+resize and claim as long-running operations polled through `Azure-AsyncOperation` (and a
+`Location` for the final result), and can be told to fail with ARM's error bodies (401, 403,
+404, 409, 429 with Retry-After, policy violations). Its certificate is issued by a test CA
+(trustme) for 127.0.0.1 only; clients trust it through `connection_verify`.
+
+Fixtures: `arm` (a running emulator with one lab: my VM, a colleague's and a claimable one) and
+`azure_signed_in` (devtray's config pointed at it, and the fake credential to use).
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import re
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import trustme
+
+API_VERSION = "2018-09-15"
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+RESOURCE_GROUP = "dev-rg"
+LAB = "devlab-westeurope"
+LOCATION = "westeurope"
+ME = {"oid": "11111111-1111-1111-1111-111111111111", "upn": "alice@contoso.com"}
+COLLEAGUE = {"oid": "22222222-2222-2222-2222-222222222222", "upn": "bob@contoso.com"}
+
+_LAB_PATH = re.compile(
+    r"^/subscriptions/(?P<sub>[^/]+)/resourcegroups/(?P<rg>[^/]+)/providers/"
+    r"microsoft\.devtestlab/labs/(?P<lab>[^/]+)(?P<rest>/.*)?$"
+)
+_OPERATION_PATH = re.compile(
+    r"^/subscriptions/[^/]+/providers/microsoft\.devtestlab/locations/[^/]+/"
+    r"(?P<kind>operations|operationresults)/(?P<id>[^/]+)$"
+)
+
+
+def fake_jwt(claims: dict[str, Any]) -> str:
+    """A token shaped like Entra's (header.payload.signature); the signature is not real."""
+
+    def part(data: dict[str, Any]) -> str:
+        raw = json.dumps(data).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}.fake-signature"
+
+
+class FakeStaticTokenCredential:
+    """A test credential: always the same token, the scopes it was asked for recorded."""
+
+    def __init__(self, claims: dict[str, Any] | None = None) -> None:
+        self.token = fake_jwt({**ME, **(claims or {})})
+        self.scopes: list[str] = []
+
+    def get_token(self, *scopes: str, **_kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        self.scopes.extend(scopes)
+        return AccessToken(self.token, int(time.time()) + 3600)
+
+
+def vm_body(
+    name: str,
+    *,
+    owner: dict[str, str] | None,
+    size: str = "Standard_A2_v2",
+    power: str = "Running",
+    allow_claim: bool = False,
+    fqdn: str | None = None,
+    public_ip: str | None = None,
+    ssh_authority: str | None = None,
+    user_name: str = "azureuser",
+) -> dict[str, Any]:
+    """A lab VM as VirtualMachines_Get returns it (plus the expanded compute and NIC parts)."""
+    network: dict[str, Any] = {"privateIpAddress": "10.0.0.4"}
+    if public_ip:
+        network["publicIpAddress"] = public_ip
+    if ssh_authority:
+        network["sshAuthority"] = ssh_authority
+    properties: dict[str, Any] = {
+        "ownerObjectId": (owner or {}).get("oid", ""),
+        "ownerUserPrincipalName": (owner or {}).get("upn", ""),
+        "createdByUserId": "",
+        "createdByUser": "",
+        "createdDate": "2018-10-01T16:53:02.4830866-07:00",
+        "computeId": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{LAB}-{name}-123456/"
+        f"providers/Microsoft.Compute/virtualMachines/{name}",
+        "osType": "Linux",
+        "size": size,
+        "userName": user_name,
+        "labSubnetName": "devlabSubnet",
+        "labVirtualNetworkId": f"/subscriptions/{SUBSCRIPTION}/resourcegroups/{RESOURCE_GROUP}/"
+        f"providers/microsoft.devtestlab/labs/{LAB}/virtualnetworks/devlab",
+        "disallowPublicIpAddress": public_ip is None,
+        "artifactDeploymentStatus": {"artifactsApplied": 0, "totalArtifacts": 0},
+        "galleryImageReference": {
+            "offer": "UbuntuServer",
+            "publisher": "Canonical",
+            "sku": "16.04-LTS",
+            "osType": "Linux",
+            "version": "Latest",
+        },
+        "networkInterface": network,
+        "computeVm": {"statuses": [], "osType": "Linux", "vmSize": size},
+        "allowClaim": allow_claim,
+        "storageType": "Standard",
+        "virtualMachineCreationSource": "FromGalleryImage",
+        "dataDiskParameters": [],
+        "provisioningState": "Succeeded",
+        "uniqueIdentifier": f"uid-{name}",
+    }
+    if fqdn:
+        properties["fqdn"] = fqdn
+    body = {
+        "properties": properties,
+        "id": f"/subscriptions/{SUBSCRIPTION}/resourcegroups/{RESOURCE_GROUP}/providers/"
+        f"microsoft.devtestlab/labs/{LAB}/virtualmachines/{name}",
+        "name": name,
+        "type": "Microsoft.DevTestLab/labs/virtualMachines",
+        "location": LOCATION,
+        "tags": {"team": "payments"},
+    }
+    set_power(body, power)
+    return body
+
+
+def set_power(vm: dict[str, Any], power: str) -> None:
+    """Set both places a lab VM reports its power state."""
+    vm["properties"]["lastKnownPowerState"] = power
+    vm["properties"]["computeVm"]["statuses"] = [
+        {"code": "ProvisioningState/succeeded", "displayStatus": "Provisioning succeeded"},
+        {"code": f"PowerState/{power.lower()}", "displayStatus": f"VM {power.lower()}"},
+    ]
+
+
+def shutdown_schedule(
+    target: str, time_of_day: str = "1900", zone: str = "W. Europe Standard Time"
+) -> dict[str, Any]:
+    """A `LabVmsShutdown` schedule in the shape of Schedules_Get / VirtualMachineSchedules_Get."""
+    return {
+        "properties": {
+            "status": "Enabled",
+            "taskType": "LabVmsShutdownTask",
+            "dailyRecurrence": {"time": time_of_day},
+            "timeZoneId": zone,
+            "notificationSettings": {
+                "status": "Enabled",
+                "timeInMinutes": 30,
+                "emailRecipient": "alice@contoso.com",
+                "notificationLocale": "EN",
+            },
+            "createdDate": "2020-12-31T18:40:48.1739018-07:00",
+            "targetResourceId": target,
+            "provisioningState": "Succeeded",
+            "uniqueIdentifier": "4acf0408-1c10-49cb-96b7-28ce655c8320",
+        },
+        "id": f"{target}/schedules/LabVmsShutdown",
+        "name": "LabVmsShutdown",
+        "type": "Microsoft.DevTestLab/labs/schedules",
+        "location": LOCATION,
+    }
+
+
+def size_policy(sizes: list[str], status: str = "Enabled") -> dict[str, Any]:
+    """The lab's `AllowedVmSizesInLab` policy in the shape of Policies_Get."""
+    return {
+        "properties": {
+            "description": "",
+            "status": status,
+            "factName": "LabVmSize",
+            "threshold": json.dumps(sizes),
+            "evaluatorType": "AllowedValuesPolicy",
+            "createdDate": "2018-10-01T18:40:48.1739018-07:00",
+            "provisioningState": "Succeeded",
+            "uniqueIdentifier": "policy-uid",
+        },
+        "id": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/"
+        f"Microsoft.DevTestLab/labs/{LAB}/policysets/default/policies/AllowedVmSizesInLab",
+        "name": "AllowedVmSizesInLab",
+        "type": "Microsoft.DevTestLab/labs/policySets/policies",
+        "location": LOCATION,
+    }
+
+
+@dataclass
+class Lab:
+    """One lab's resources."""
+
+    vms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    policy: dict[str, Any] | None = None
+    schedule: dict[str, Any] | None = None
+    vm_schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Fault:
+    """Answer matching requests with an ARM error instead (for `times` requests)."""
+
+    method: str
+    path_part: str
+    status: int
+    code: str
+    message: str
+    headers: dict[str, str]
+    times: int
+
+
+@dataclass
+class Operation:
+    """A long-running operation: `polls` more InProgress answers, then done (or failed)."""
+
+    vm: dict[str, Any] | None
+    finish: Callable[[], None]
+    polls: int
+    error: tuple[str, str] | None = None
+    status: str = "InProgress"
+
+
+class ArmEmulator:
+    """The emulator's state and its HTTPS server."""
+
+    def __init__(self, ca: trustme.CA, ca_path: Path, token: str) -> None:
+        self.ca_path = ca_path
+        self.token = token
+        self.labs: dict[tuple[str, str, str], Lab] = {}
+        self.requests: list[tuple[str, str]] = []
+        self.faults: list[Fault] = []
+        self.operation_polls = 2
+        self.operation_errors: dict[str, tuple[str, str]] = {}
+        self._operations: dict[str, Operation] = {}
+        self._ids = itertools.count(1)
+        self.lock = threading.RLock()
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1").configure_cert(context)
+        handler = type("Handler", (_Handler,), {"emulator": self})
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.base_url = f"https://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def lab(self, name: str = LAB) -> Lab:
+        return self.labs.setdefault((SUBSCRIPTION, RESOURCE_GROUP.lower(), name.lower()), Lab())
+
+    def fail(
+        self,
+        method: str,
+        path_part: str,
+        status: int,
+        code: str,
+        message: str = "refused by the emulator",
+        *,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next `times` requests whose path contains `path_part` fail."""
+        self.faults.append(
+            Fault(method, path_part.lower(), status, code, message, headers or {}, times)
+        )
+
+    def calls(self, method: str | None = None, part: str = "") -> list[str]:
+        """Paths of the requests received so far (optionally only one method / path part)."""
+        with self.lock:
+            return [
+                path
+                for verb, path in self.requests
+                if (method is None or verb == method) and part.lower() in path.lower()
+            ]
+
+    # -- long-running operations --------------------------------------------------------------
+
+    def begin(self, vm: dict[str, Any] | None, kind: str, finish: Callable[[], None]) -> str:
+        operation_id = f"op-{next(self._ids)}"
+        self._operations[operation_id] = Operation(
+            vm, finish, self.operation_polls, self.operation_errors.pop(kind, None)
+        )
+        if vm is not None:
+            vm["_busy"] = operation_id
+        return operation_id
+
+    def poll(self, operation_id: str) -> Operation | None:
+        operation = self._operations.get(operation_id)
+        if operation is None or operation.status != "InProgress":
+            return operation
+        if operation.polls > 0:
+            operation.polls -= 1
+            return operation
+        if operation.error is None:
+            operation.finish()
+            operation.status = "Succeeded"
+        else:
+            operation.status = "Failed"
+        if operation.vm is not None:
+            operation.vm.pop("_busy", None)
+        return operation
+
+
+class _Handler(BaseHTTPRequestHandler):
+    emulator: ArmEmulator
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # keep test output clean
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def _reply(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+        data = b"" if body is None else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-ms-request-id", "emulated")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self._reply(status, {"error": {"code": code, "message": message}}, headers)
+
+    def _dispatch(self, method: str) -> None:
+        emulator = self.emulator
+        url = urlsplit(self.path)
+        path = url.path.rstrip("/")
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"null") if length else None
+        with emulator.lock:
+            emulator.requests.append((method, path))
+            if self.headers.get("Authorization") != f"Bearer {emulator.token}":
+                self._error(401, "ExpiredAuthenticationToken", "The access token has expired.")
+                return
+            if parse_qs(url.query).get("api-version") != [API_VERSION]:
+                self._error(400, "InvalidApiVersionParameter", "Unsupported api-version.")
+                return
+            for fault in emulator.faults:
+                if fault.method == method and fault.path_part in path.lower() and fault.times > 0:
+                    fault.times -= 1
+                    self._error(fault.status, fault.code, fault.message, fault.headers)
+                    return
+            self._route(method, path.lower(), path, body)
+
+    def _route(self, method: str, path: str, original: str, body: Any) -> None:
+        emulator = self.emulator
+        operation = _OPERATION_PATH.match(path)
+        if operation and method == "GET":
+            self._operation_status(operation.group("kind"), original.rsplit("/", 1)[1])
+            return
+        match = _LAB_PATH.match(path)
+        lab = emulator.labs.get((match["sub"], match["rg"], match["lab"])) if match else None
+        if match is None or lab is None:
+            self._error(404, "ResourceNotFound", f"The resource {original} was not found.")
+            return
+        rest = (match["rest"] or "").strip("/").split("/") if match["rest"] else []
+        if rest == ["virtualmachines"] and method == "GET":
+            vms = [_public(vm) for vm in lab.vms.values()]
+            self._reply(200, {"value": vms})
+        elif (
+            rest == ["policysets", "default", "policies", "allowedvmsizesinlab"] and method == "GET"
+        ):
+            if lab.policy is None:
+                self._error(404, "ResourceNotFound", "The policy was not found.")
+            else:
+                self._reply(200, lab.policy)
+        elif rest == ["claimanyvm"] and method == "POST":
+            self._claim_any(lab)
+        elif len(rest) >= 2 and rest[0] == "virtualmachines":
+            vm = next((v for k, v in lab.vms.items() if k.lower() == rest[1]), None)
+            if vm is None:
+                self._error(404, "ResourceNotFound", f"The VM {rest[1]} was not found.")
+            elif len(rest) == 2 and method == "GET":
+                self._reply(200, _public(vm))
+            elif len(rest) == 3 and method == "POST":
+                self._vm_action(lab, vm, rest[2], body)
+            else:
+                self._error(404, "ResourceNotFound", f"No route for {method} {original}.")
+        else:
+            self._error(404, "ResourceNotFound", f"No route for {method} {original}.")
+
+    def _vm_action(self, lab: Lab, vm: dict[str, Any], action: str, body: Any) -> None:
+        emulator = self.emulator
+        if action == "listapplicableschedules":
+            schedule = lab.vm_schedules.get(vm["name"]) or lab.schedule
+            properties = {"labVmsShutdown": schedule} if schedule else {}
+            self._reply(200, {"properties": properties})
+            return
+        if action not in ("start", "stop", "resize", "claim"):
+            self._error(404, "ResourceNotFound", f"No action {action}.")
+            return
+        if vm.get("_busy"):
+            self._error(409, "Conflict", "There is already an operation in progress on the VM.")
+            return
+        properties = vm["properties"]
+        if action == "start":
+            set_power(vm, "Starting")
+            finish: Callable[[], None] = lambda: set_power(vm, "Running")  # noqa: E731
+        elif action == "stop":
+            set_power(vm, "Deallocating")
+            finish = lambda: set_power(vm, "Deallocated")  # noqa: E731
+        elif action == "resize":
+            size = (body or {}).get("size")
+            allowed = json.loads(lab.policy["properties"]["threshold"]) if lab.policy else None
+            if allowed is not None and size not in allowed:
+                self._error(400, "PolicyViolation", f"The size {size} is not allowed in this lab.")
+                return
+
+            def finish() -> None:
+                properties["size"] = size
+                properties["computeVm"]["vmSize"] = size
+
+        else:
+            if not properties.get("allowClaim") or properties.get("ownerObjectId"):
+                self._error(409, "Conflict", "The VM cannot be claimed.")
+                return
+            finish = lambda: _take(vm, self._claims())  # noqa: E731
+        self._accepted(emulator.begin(vm, action, finish))
+
+    def _claim_any(self, lab: Lab) -> None:
+        free = [
+            vm
+            for vm in lab.vms.values()
+            if vm["properties"].get("allowClaim") and not vm["properties"].get("ownerObjectId")
+        ]
+        if not free:
+            self._error(404, "NoClaimableVm", "There are no claimable VMs in the lab.")
+            return
+        claims = self._claims()
+        self._accepted(self.emulator.begin(None, "claim", lambda: _take(free[0], claims)))
+
+    def _claims(self) -> dict[str, Any]:
+        token = self.headers["Authorization"].split(" ", 1)[1]
+        payload = token.split(".")[1]
+        return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+    def _accepted(self, operation_id: str) -> None:
+        base = (
+            f"{self.emulator.base_url}/subscriptions/{SUBSCRIPTION}/providers/"
+            f"Microsoft.DevTestLab/locations/{LOCATION}"
+        )
+        query = f"?api-version={API_VERSION}"
+        self._reply(
+            202,
+            None,
+            {
+                "Azure-AsyncOperation": f"{base}/operations/{operation_id}{query}",
+                "Location": f"{base}/operationResults/{operation_id}{query}",
+            },
+        )
+
+    def _operation_status(self, kind: str, operation_id: str) -> None:
+        operation = self.emulator.poll(operation_id)
+        if operation is None:
+            self._error(404, "ResourceNotFound", f"No operation {operation_id}.")
+        elif kind == "operationresults":
+            self._reply(202 if operation.status == "InProgress" else 204)
+        else:
+            status: dict[str, Any] = {
+                "id": operation_id,
+                "name": operation_id,
+                "status": operation.status,
+            }
+            if operation.error is not None:
+                status["error"] = {"code": operation.error[0], "message": operation.error[1]}
+            self._reply(200, status)
+
+
+def _public(vm: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in vm.items() if not key.startswith("_")}
+
+
+def _take(vm: dict[str, Any], claims: dict[str, Any]) -> None:
+    vm["properties"]["ownerObjectId"] = claims.get("oid", "")
+    vm["properties"]["ownerUserPrincipalName"] = claims.get("upn", "")
+
+
+def write_azure_config(config_file: Path, arm: ArmEmulator) -> None:
+    """A config whose [azure] points at the emulator; the authority is never contacted."""
+    config_file.write_text(
+        f"""
+[azure]
+subscription = "{SUBSCRIPTION}"
+resource_group = "{RESOURCE_GROUP}"
+lab = "{LAB}"
+arm_endpoint = "{arm.base_url}"
+authority = "https://127.0.0.1:9"
+
+[polling]
+fast_seconds = 0.05
+""",
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture
+def azure_signed_in(arm: ArmEmulator, config_file: Path) -> FakeStaticTokenCredential:
+    """Config for the emulator's lab written; the credential that signs me in to it."""
+    write_azure_config(config_file, arm)
+    return FakeStaticTokenCredential()
+
+
+@pytest.fixture(scope="session")
+def arm_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path]:
+    """A test certificate authority and its PEM file (once per session: key generation is slow)."""
+    ca = trustme.CA()
+    path = tmp_path_factory.mktemp("arm-ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return ca, path
+
+
+@pytest.fixture
+def arm(arm_ca: tuple[trustme.CA, Path]) -> Iterator[ArmEmulator]:
+    """A running emulator: one lab with my running VM, a colleague's and a claimable one."""
+    ca, ca_path = arm_ca
+    emulator = ArmEmulator(ca, ca_path, FakeStaticTokenCredential().token)
+    lab = emulator.lab()
+    lab.vms["alice-vm"] = vm_body(
+        "alice-vm", owner=ME, fqdn="alice-vm.westeurope.cloudapp.azure.com", public_ip="20.1.2.3"
+    )
+    lab.vms["bob-vm"] = vm_body("bob-vm", owner=COLLEAGUE, fqdn="bob-vm.example")
+    lab.vms["pool-vm-1"] = vm_body("pool-vm-1", owner=None, allow_claim=True, power="Deallocated")
+    lab.policy = size_policy(["Standard_A2_v2", "Standard_A4_v2", "Standard_D4s_v3"])
+    lab.schedule = shutdown_schedule(
+        f"/subscriptions/{SUBSCRIPTION}/resourcegroups/{RESOURCE_GROUP}/providers/"
+        f"microsoft.devtestlab/labs/{LAB}"
+    )
+    emulator.start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()

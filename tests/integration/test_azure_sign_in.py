@@ -1,0 +1,129 @@
+"""Sign-in order and TLS trust through the real composition root, against the ARM emulator.
+
+The Azure CLI is a boundary we cannot run here: a fake `az` on PATH answers
+`az account get-access-token` like the real one, so azure-identity's real AzureCliCredential
+runs. Nothing but 127.0.0.1 is contacted (the conftest socket guard refuses anything else).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from desktop.app import build_services
+from desktop.cli.main import main
+from desktop.providers.azure import identity
+from tests.arm_emulator import ArmEmulator, FakeStaticTokenCredential, write_azure_config
+from tests.integration.azure_cli_helpers import Result
+
+
+def install_fake_az(folder: Path, token: str) -> Path:
+    """A fake `az` that prints what `az account get-access-token --output json` prints."""
+    folder.mkdir(parents=True, exist_ok=True)
+    answer = {
+        "accessToken": token,
+        "expiresOn": "2099-01-01 00:00:00.000000",
+        "expires_on": int(time.time()) + 3600,
+        "subscription": "00000000-0000-0000-0000-000000000000",
+        "tenant": "33333333-3333-3333-3333-333333333333",
+        "tokenType": "Bearer",
+    }
+    script = folder / "az"
+    script.write_text(
+        f"#!{sys.executable}\nimport sys\nsys.stdout.write({json.dumps(json.dumps(answer))})\n",
+        encoding="utf-8",
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script
+
+
+def devtray(argv: list[str]) -> Result:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, build_services, out=out, err=err)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder as the whole PATH (no real `az` can answer), /bin kept for `sh`."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}/bin{os.pathsep}/usr/bin")
+    return folder
+
+
+@pytest.fixture
+def az_logged_in(
+    arm: ArmEmulator, config_file: Path, tools: Path, monkeypatch: pytest.MonkeyPatch
+) -> ArmEmulator:
+    """Config for the emulator, an Azure CLI login (the fake `az`), the test CA in the bundle."""
+    write_azure_config(config_file, arm)
+    install_fake_az(tools, FakeStaticTokenCredential().token)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(arm.ca_path))
+    return arm
+
+
+def test_without_any_sign_in_status_exits_3_with_the_command(
+    arm: ArmEmulator, config_file: Path, tools: Path
+) -> None:
+    write_azure_config(config_file, arm)
+
+    result = devtray(["status"])
+
+    assert result.code == 3
+    assert "devtray sign-in azure" in result.err
+    assert arm.requests == []  # nothing was sent without a token
+
+
+def test_an_azure_cli_login_is_reused_and_tls_trusts_requests_ca_bundle(
+    az_logged_in: ArmEmulator,
+) -> None:
+    result = devtray(["status", "--json"])
+
+    assert result.code == 0, result.err
+    assert [vm["name"] for vm in json.loads(result.out)] == ["alice-vm"]
+
+
+def test_without_the_proxy_ca_the_emulator_is_not_trusted(
+    az_logged_in: ArmEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+
+    result = devtray(["status"])
+
+    assert result.code == 1
+    assert "Cannot reach Azure" in result.err
+    assert "REQUESTS_CA_BUNDLE" in result.err
+
+
+def test_a_stale_devtray_sign_in_falls_back_to_the_azure_cli(az_logged_in: ArmEmulator) -> None:
+    from azure.identity import AuthenticationRecord
+
+    record = AuthenticationRecord(
+        tenant_id="33333333-3333-3333-3333-333333333333",
+        client_id="04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+        authority="127.0.0.1:9",
+        home_account_id="uid.utid",
+        username="alice@contoso.com",
+    )
+    identity.record_path().write_text(record.serialize(), encoding="utf-8")
+
+    result = devtray(["status", "--json"])
+
+    assert result.code == 0, result.err
+    assert [vm["name"] for vm in json.loads(result.out)] == ["alice-vm"]
+
+
+def test_no_credential_that_probes_the_network_is_ever_built() -> None:
+    sources = Path(identity.__file__).parent.rglob("*.py")
+    text = "\n".join(path.read_text(encoding="utf-8") for path in sources)
+    for forbidden in ("DefaultAzureCredential", "ManagedIdentityCredential", "169.254"):
+        assert forbidden not in text
