@@ -9,7 +9,13 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from desktop import __version__
-from desktop.cli import connect_commands, doctor_command, signin_command, vm_commands
+from desktop.cli import (
+    azure_commands,
+    connect_commands,
+    doctor_command,
+    signin_command,
+    vm_commands,
+)
 from desktop.cli.context import CommandContext, Registrar
 from desktop.cli.output import render_error
 from desktop.core.errors import DevtrayError, ExitCode
@@ -24,6 +30,7 @@ COMMAND_MODULES: tuple[Registrar, ...] = (
     signin_command.register,
     doctor_command.register,
     connect_commands.register,
+    azure_commands.register,
 )
 
 

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from desktop.core.errors import DevtrayError
 from desktop.core.model import VmSnapshot
+from desktop.core.shutdown import describe_auto_stop
 from desktop.remote.ssh_config import alias_for
 
 
@@ -47,6 +48,13 @@ def uptime(vm: VmSnapshot, now: datetime | None = None) -> str:
     return duration((now - vm.launched_at).total_seconds())
 
 
+def auto_stop(vm: VmSnapshot, now: datetime | None = None) -> str:
+    """`stops at 19:00 (in 2 h 10 min)` for a VM the cloud will stop on schedule, else `-`."""
+    if vm.auto_stop is None:
+        return "-"
+    return describe_auto_stop(vm.auto_stop, now or datetime.now(UTC))
+
+
 def vm_json(vm: VmSnapshot, ssh_alias: str | None = None) -> dict[str, Any]:
     """The `status --json` object for one VM (`ssh_alias` as in the devtray SSH config block)."""
     return {
@@ -62,6 +70,10 @@ def vm_json(vm: VmSnapshot, ssh_alias: str | None = None) -> dict[str, Any]:
         "public_ip": vm.addresses.public_ip,
         "public_dns": vm.addresses.public_dns,
         "private_ip": vm.addresses.private_ip,
+        "ssh_user": vm.ssh_user,
+        "ssh_port": vm.ssh_port,
+        "auto_stop_at": vm.auto_stop.at.isoformat() if vm.auto_stop else None,
+        "auto_stop_time_zone": vm.auto_stop.time_zone if vm.auto_stop else None,
         "tags": dict(vm.tags),
         "ssh_alias": ssh_alias or alias_for(vm.name, vm.id),
     }

@@ -1,10 +1,12 @@
-"""`devtray sign-in aws`: IAM Identity Center sign-in shared with the AWS CLI."""
+"""`devtray sign-in aws`: IAM Identity Center sign-in shared with the AWS CLI (and, registered
+from azure_commands, `devtray sign-in azure`)."""
 
 from __future__ import annotations
 
 import argparse
 import webbrowser
 
+from desktop.cli import azure_commands
 from desktop.cli.context import CommandContext
 
 
@@ -16,6 +18,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     aws.add_argument("--profile", help="AWS profile (default: devtray's [aws] profile)")
     aws.add_argument("--no-browser", action="store_true", help="only print the URL")
     aws.set_defaults(handler=sign_in_aws)
+    azure_commands.register_sign_in(clouds)
 
 
 def sign_in_aws(ctx: CommandContext) -> int:

@@ -6,7 +6,16 @@ import argparse
 import sys
 
 from desktop.cli.context import CommandContext
-from desktop.cli.output import Progress, dump_json, duration, printable, table, uptime, vm_json
+from desktop.cli.output import (
+    Progress,
+    auto_stop,
+    dump_json,
+    duration,
+    printable,
+    table,
+    uptime,
+    vm_json,
+)
 from desktop.core import errors
 from desktop.core.model import ResizeStep, VmSnapshot, VmState
 from desktop.core.polling import wait_for_state
@@ -60,10 +69,11 @@ def show_status(ctx: CommandContext) -> int:
             vm.size,
             uptime(vm),
             vm.addresses.best() or "-",
+            auto_stop(vm),
         ]
         for vm in vms
     ]
-    headers = ["NAME", "ID", "CLOUD", "REGION", "STATE", "SIZE", "UPTIME", "ADDRESS"]
+    headers = ["NAME", "ID", "CLOUD", "REGION", "STATE", "SIZE", "UPTIME", "ADDRESS", "AUTO-STOP"]
     ctx.out.write(table(rows, headers) + "\n")
     return 0
 
