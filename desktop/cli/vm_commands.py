@@ -69,11 +69,14 @@ def show_status(ctx: CommandContext) -> int:
             vm.size,
             uptime(vm),
             vm.addresses.best() or "-",
-            auto_stop(vm),
         ]
         for vm in vms
     ]
-    headers = ["NAME", "ID", "CLOUD", "REGION", "STATE", "SIZE", "UPTIME", "ADDRESS", "AUTO-STOP"]
+    headers = ["NAME", "ID", "CLOUD", "REGION", "STATE", "SIZE", "UPTIME", "ADDRESS"]
+    if any(vm.auto_stop for vm in vms):
+        # Only clouds that stop VMs on a schedule of their own (Azure labs) fill this column.
+        headers.append("AUTO-STOP")
+        rows = [[*row, auto_stop(vm)] for row, vm in zip(rows, vms, strict=True)]
     ctx.out.write(table(rows, headers) + "\n")
     return 0
 
