@@ -19,7 +19,7 @@ from desktop.cli.output import (
 from desktop.core import errors
 from desktop.core.model import ResizeStep, VmSnapshot, VmState
 from desktop.core.polling import wait_for_state
-from desktop.core.provider import CancelToken, Provider
+from desktop.core.provider import CancelToken, Provider, VmPool
 from desktop.remote.ssh_config import unique_aliases
 
 
@@ -58,6 +58,8 @@ def show_status(ctx: CommandContext) -> int:
         return 0
     if not vms:
         ctx.out.write("No VMs of yours were found. `devtray doctor` shows where devtray looked.\n")
+        if any(isinstance(provider, VmPool) for provider in ctx.providers()):
+            ctx.out.write("`devtray claim` lists the VMs your labs offer to claim.\n")
         return 0
     rows = [
         [

@@ -207,7 +207,9 @@ def host_entry(
     user = ssh.user or vm.ssh_user
     if user:
         options.append(("User", checked_user(user, f"The login name for {alias}")))
-    options.append(("Port", str(ssh.port or 22)))
+    # A VM's own SSH port (an Azure lab's shared-IP NAT port) goes with its own address only.
+    vm_port = vm.ssh_port if not ssh.host else None
+    options.append(("Port", str(ssh.port or vm_port or 22)))
     if ssh.identity_file:
         identity = Path(ssh.identity_file).expanduser()
         options.append(("IdentityFile", quoted_path(identity, "The identity file")))

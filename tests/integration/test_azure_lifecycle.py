@@ -7,7 +7,7 @@ import re
 
 from desktop.cli.output import vm_json
 from desktop.core.model import VmSnapshot, VmState
-from tests.arm_emulator import LAB, ArmEmulator, FakeStaticTokenCredential, set_power
+from tests.arm_emulator import LAB, ME, ArmEmulator, FakeStaticTokenCredential, set_power, vm_body
 from tests.integration.azure_cli_helpers import run_devtray
 
 MY_VM = f"{LAB}/alice-vm"
@@ -159,3 +159,82 @@ def test_claim_any_takes_whatever_the_lab_offers(
     assert result.code == 0, result.err
     assert "Claimed pool-vm-1" in result.out
     assert arm.calls("POST", f"/labs/{LAB}/claimAnyVm")
+
+
+def test_resizing_a_stopped_vm_leaves_it_stopped(
+    arm: ArmEmulator, azure_signed_in: FakeStaticTokenCredential
+) -> None:
+    set_power(arm.lab().vms["alice-vm"], "Deallocated")
+
+    result = run_devtray(["resize", "Standard_D4s_v3"], arm, azure_signed_in)
+
+    assert result.code == 0, result.err
+    assert "alice-vm is Standard_D4s_v3, stopped." in result.out
+    assert lifecycle_calls(arm) == ["resize"]
+
+
+def test_no_capacity_after_a_resize_starts_the_old_size_again(
+    arm: ArmEmulator, azure_signed_in: FakeStaticTokenCredential
+) -> None:
+    arm.operation_errors["start"] = ("AllocationFailed", "No Standard_A4_v2 left in the region.")
+
+    result = run_devtray(["resize", "Standard_A4_v2", "--yes"], arm, azure_signed_in)
+
+    assert result.code == 1
+    assert "was started again as Standard_A2_v2" in result.err
+    assert lifecycle_calls(arm) == ["stop", "resize", "start", "resize", "start"]
+    vm = arm.lab().vms["alice-vm"]["properties"]
+    assert (vm["size"], vm["lastKnownPowerState"]) == ("Standard_A2_v2", "Running")
+
+
+def test_watching_a_start_reads_the_schedule_once(
+    arm: ArmEmulator, azure_signed_in: FakeStaticTokenCredential
+) -> None:
+    set_power(arm.lab().vms["alice-vm"], "Deallocated")
+
+    assert run_devtray(["start", "--wait"], arm, azure_signed_in).code == 0
+
+    assert len(arm.calls("POST", "/listApplicableSchedules")) == 1
+    assert len(arm.calls("GET", "/virtualmachines/alice-vm")) >= 2  # refreshed while waiting
+
+
+def test_without_a_vm_status_points_to_claim(
+    arm: ArmEmulator, azure_signed_in: FakeStaticTokenCredential
+) -> None:
+    del arm.lab().vms["alice-vm"]
+
+    result = run_devtray(["status"], arm, azure_signed_in)
+
+    assert result.code == 0, result.err
+    assert "`devtray claim`" in result.out
+
+
+def test_ssh_config_uses_the_fqdn_user_and_a_shared_ip_port(
+    arm: ArmEmulator, azure_signed_in: FakeStaticTokenCredential
+) -> None:
+    arm.lab().vms["alice-shared"] = vm_body(
+        "alice-shared",
+        owner=ME,
+        ssh_authority="devlab123.westeurope.cloudapp.azure.com:50022",
+        user_name="alice",
+    )
+
+    result = run_devtray(["ssh-config", "--dry-run"], arm, azure_signed_in)
+
+    assert result.code == 0, result.err
+    blocks = result.out.split("Host ")
+    direct = next(block for block in blocks if block.startswith("alice-vm.devtray"))
+    shared = next(block for block in blocks if block.startswith("alice-shared.devtray"))
+    assert "HostName alice-vm.westeurope.cloudapp.azure.com" in direct
+    assert "User azureuser" in direct and "Port 22" in direct
+    assert "HostName devlab123.westeurope.cloudapp.azure.com" in shared
+    assert "User alice" in shared and "Port 50022" in shared
+
+
+def test_doctor_finds_my_lab_vm(
+    arm: ArmEmulator, azure_signed_in: FakeStaticTokenCredential
+) -> None:
+    result = run_devtray(["doctor"], arm, azure_signed_in)
+
+    assert "azure sign-in" in result.out and "alice@contoso.com" in result.out
+    assert "1 found in lab devlab-westeurope: alice-vm" in result.out

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -35,6 +37,8 @@ RETRY_TOTAL = 3
 RETRY_CONNECT = 1  # an unreachable or untrusted endpoint is reported fast, not retried at length
 RETRY_TIMEOUT = 60
 SIZE_POLICY = ("default", "AllowedVmSizesInLab")
+# Schedules change rarely; while a VM is watched every few seconds, read its schedule seldom.
+SCHEDULE_TTL = 300.0
 _EXPAND = "properties($expand=computeVm,networkInterface)"
 
 _POWER: Mapping[str, VmState] = {
@@ -109,6 +113,8 @@ class DevTestLabsProvider:
         self._clients: dict[str, Any] = {}
         self._clock = clock
         self._me: Me | None = None
+        self._schedules: dict[str, tuple[float, Any]] = {}
+        self._schedules_lock = threading.Lock()
         self.region = ", ".join(f"lab {lab.name}" for lab in azure.labs)
 
     @classmethod
@@ -265,14 +271,22 @@ class DevTestLabsProvider:
         )
 
     def _auto_stop(self, lab: AzureLab, vm: Any) -> Any:
-        applicable = self.calls.call(
-            f"read the shutdown schedule of {vm.name}",
-            self._client(lab).virtual_machines.list_applicable_schedules,
-            lab.resource_group,
-            lab.name,
-            vm.name,
-        )
-        return auto_stop_from(applicable.lab_vms_shutdown, self._clock())
+        """The next stop by the schedule that applies to the VM (its own, else the lab's)."""
+        key = f"{lab.name}/{vm.name}"
+        with self._schedules_lock:
+            cached = self._schedules.get(key)
+        if cached is None or time.monotonic() - cached[0] > SCHEDULE_TTL:
+            applicable = self.calls.call(
+                f"read the shutdown schedule of {vm.name}",
+                self._client(lab).virtual_machines.list_applicable_schedules,
+                lab.resource_group,
+                lab.name,
+                vm.name,
+            )
+            cached = (time.monotonic(), applicable.lab_vms_shutdown)
+            with self._schedules_lock:
+                self._schedules[key] = cached
+        return auto_stop_from(cached[1], self._clock())
 
     # -- start / stop / claim -----------------------------------------------------------------
 
