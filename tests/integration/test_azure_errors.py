@@ -119,3 +119,13 @@ def test_a_second_operation_on_a_busy_vm_is_refused_locally(
         provider.resize_vm(
             provider.plan_resize(MY_VM, "Standard_A4_v2"), lambda step, vm: None, CancelToken()
         )
+
+
+def test_an_unreadable_schedule_does_not_hide_the_vm(
+    arm: ArmEmulator, azure_signed_in: FakeStaticTokenCredential
+) -> None:
+    arm.fail("POST", "/listApplicableSchedules", 403, "AuthorizationFailed", "No schedule access.")
+
+    vms = make_provider(arm, azure_signed_in).list_my_vms()
+
+    assert [(vm.name, vm.auto_stop) for vm in vms] == [("alice-vm", None)]

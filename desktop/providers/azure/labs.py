@@ -6,6 +6,7 @@ A VM's id is `LAB/VM` (lab names are unique in the config). The SDK is imported 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -16,7 +17,15 @@ from typing import Any
 
 from desktop.core import errors
 from desktop.core.config import AzureConfig, AzureLab, Config, PollingConfig
-from desktop.core.model import Addresses, ResizePlan, ResizeStep, VmSize, VmSnapshot, VmState
+from desktop.core.model import (
+    Addresses,
+    AutoStop,
+    ResizePlan,
+    ResizeStep,
+    VmSize,
+    VmSnapshot,
+    VmState,
+)
 from desktop.core.provider import CancelToken, ProgressCallback
 from desktop.providers.azure.calls import AzureCalls
 from desktop.providers.azure.identity import (
@@ -29,6 +38,8 @@ from desktop.providers.azure.identity import (
 )
 from desktop.providers.azure.operations import Operations
 from desktop.providers.azure.schedule import auto_stop_from
+
+log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 30
@@ -270,19 +281,25 @@ class DevTestLabsProvider:
             auto_stop=self._auto_stop(lab, vm) if with_schedule else None,
         )
 
-    def _auto_stop(self, lab: AzureLab, vm: Any) -> Any:
+    def _auto_stop(self, lab: AzureLab, vm: Any) -> AutoStop | None:
         """The next stop by the schedule that applies to the VM (its own, else the lab's)."""
         key = f"{lab.name}/{vm.name}"
         with self._schedules_lock:
             cached = self._schedules.get(key)
         if cached is None or time.monotonic() - cached[0] > SCHEDULE_TTL:
-            applicable = self.calls.call(
-                f"read the shutdown schedule of {vm.name}",
-                self._client(lab).virtual_machines.list_applicable_schedules,
-                lab.resource_group,
-                lab.name,
-                vm.name,
-            )
+            try:
+                applicable = self.calls.call(
+                    f"read the shutdown schedule of {vm.name}",
+                    self._client(lab).virtual_machines.list_applicable_schedules,
+                    lab.resource_group,
+                    lab.name,
+                    vm.name,
+                )
+            except (errors.NotFound, errors.PermissionDenied) as exc:
+                # The schedule only adds to the status; not being able to read it hides the VM
+                # from nobody.
+                log.warning("no shutdown schedule for %s: %s", vm.name, exc.message)
+                return None
             cached = (time.monotonic(), applicable.lab_vms_shutdown)
             with self._schedules_lock:
                 self._schedules[key] = cached
