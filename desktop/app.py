@@ -1,13 +1,23 @@
-"""Composition root: builds the services once and hands them to the CLI (or the tray)."""
+"""Composition root: builds the services once and hands them to the CLI or the tray.
+
+`devtray` with no arguments starts the tray, `devtray --demo` starts it against the demo cloud,
+`--quit-after-startup` makes it print its start-up time and exit (the benchmark's probe). Any
+other arguments are a CLI command; that path never imports Qt.
+"""
 
 from __future__ import annotations
 
+import shutil
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from desktop.core.config import load_config
 from desktop.core.provider import Provider
 from desktop.core.services import Services
+
+TRAY_FLAGS = frozenset({"--demo", "--quit-after-startup"})
 
 
 def build_services() -> Services:
@@ -28,7 +38,78 @@ def build_services() -> Services:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `devtray` and `python -m desktop`."""
+    started = time.perf_counter()
+    args = list(sys.argv[1:] if argv is None else argv)
+    if all(arg in TRAY_FLAGS for arg in args):
+        return start_tray(
+            demo="--demo" in args,
+            quit_after_startup="--quit-after-startup" in args,
+            started=started,
+        )
     from desktop.cli import main as cli_main
 
-    args = list(sys.argv[1:] if argv is None else argv)
     return cli_main(args, build_services)
+
+
+def _configured_providers() -> Sequence[Provider]:
+    # Read afresh each time: Settings… and Sign in… change the config while the tray runs.
+    from desktop.providers import build_providers
+
+    return build_providers(load_config())
+
+
+def _demo_providers() -> Sequence[Provider]:
+    from desktop.providers.demo import DemoProvider
+
+    return [DemoProvider.from_environment()]
+
+
+def _aws_sign_in(profile: str | None, show_code: Callable[[str, str], None]) -> str:
+    """IAM Identity Center device sign-in, as `devtray sign-in aws` does it."""
+    from desktop.providers.aws.sso import make_oidc_client, read_sso_profile, sign_in
+
+    sso = read_sso_profile(profile)
+    sign_in(
+        sso,
+        make_oidc_client(sso.region),
+        show_code=lambda code: show_code(code.verification_uri_complete, code.user_code),
+    )
+    return f"Signed in to {sso.start_url} (profile {sso.profile})."
+
+
+def autostart_command() -> list[str]:
+    """What start-at-login runs: the `devtray` script if it is installed, else this Python."""
+    script = shutil.which("devtray")
+    if script:
+        return [str(Path(script).resolve())]
+    return [sys.executable, "-m", "desktop"]
+
+
+def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
+    """Build the tray's services and run it until Quit."""
+    from desktop.core.autostart import Autostart
+    from desktop.core.errors import DevtrayError
+    from desktop.core.logs import setup_logging
+    from desktop.core.polling import PollSchedule
+
+    setup_logging()
+    try:
+        config = load_config()
+    except DevtrayError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return int(exc.exit_code)
+    from desktop.qt.launch import run_tray
+    from desktop.qt.tray import TrayServices
+
+    assert config.path is not None
+    services = TrayServices(
+        config_path=config.path,
+        config_exists=config.exists,
+        providers=_configured_providers,
+        demo_providers=_demo_providers,
+        autostart=Autostart(autostart_command()),
+        demo=demo,
+        sign_in=_aws_sign_in,
+    )
+    schedule = PollSchedule(fast=config.polling.fast_seconds, slow=config.polling.slow_seconds)
+    return run_tray(services, schedule, quit_after_startup=quit_after_startup, started=started)

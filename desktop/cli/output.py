@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from desktop.core.errors import DevtrayError
+
+# Re-exported: the CLI modules import these from here.
+from desktop.core.humanize import duration as duration
+from desktop.core.humanize import printable as printable
+from desktop.core.humanize import uptime as uptime
 from desktop.core.model import VmSnapshot
 from desktop.core.shutdown import describe_auto_stop
 from desktop.remote.ssh_config import alias_for
@@ -23,29 +28,6 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
         for line in [list(headers), *rows]
     ]
     return "\n".join(lines)
-
-
-def duration(seconds: float) -> str:
-    """`45s`, `12m`, `3h 05m`, `2d 4h`."""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h"
-
-
-def uptime(vm: VmSnapshot, now: datetime | None = None) -> str:
-    """How long a running VM has been up, or `-`."""
-    if vm.launched_at is None or vm.state != "running":
-        return "-"
-    now = now or datetime.now(UTC)
-    return duration((now - vm.launched_at).total_seconds())
 
 
 def auto_stop(vm: VmSnapshot, now: datetime | None = None) -> str:
@@ -82,11 +64,6 @@ def vm_json(vm: VmSnapshot, ssh_alias: str | None = None) -> dict[str, Any]:
 def dump_json(value: object, out: TextIO) -> None:
     """Pretty JSON on `out`."""
     out.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
-
-
-def printable(text: str) -> str:
-    """Cloud-supplied text made safe for a terminal (no escape sequences, no newlines)."""
-    return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
 def render_error(error: DevtrayError, err: TextIO) -> None:

@@ -133,6 +133,8 @@ class ResizePlan:
     current: VmSize | None
     needs_stop: bool
     restart_after: bool
+    # How long the whole resize should take, when the provider can tell (the demo can).
+    estimated_seconds: float | None = None
 
     @property
     def price_difference(self) -> float | None:

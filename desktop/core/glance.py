@@ -1,0 +1,187 @@
+"""What the tray shows at a glance: one immutable view of my VMs, the icon state, the tooltip.
+
+The tray never keeps its own idea of "is it running": it renders the latest `TrayView`, which
+the Qt controller replaces (never mutates) whenever a cloud call returns.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import MappingProxyType
+
+from desktop.core import errors
+from desktop.core.humanize import duration, printable, uptime
+from desktop.core.model import ResizePlan, VmSnapshot, VmState
+
+
+class Operation(enum.StrEnum):
+    """What the tray itself is doing to a VM right now (one operation per VM at a time)."""
+
+    STARTING = "starting"
+    STOPPING = "stopping"
+    RESIZING = "resizing"
+
+
+class ProblemKind(enum.Enum):
+    """Why the tray cannot show fresh state."""
+
+    SIGN_IN = "sign-in"
+    OFFLINE = "offline"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A user-facing error, reduced to the text the tray shows; `details` for "Copy details"."""
+
+    kind: ProblemKind
+    title: str
+    message: str
+    hint: str | None = None
+    details: str | None = None
+
+    @classmethod
+    def from_error(cls, error: BaseException, details: str | None = None) -> Problem:
+        """The problem for an exception: typed errors keep their words, others are bugs."""
+        if isinstance(error, errors.DevtrayError):
+            kind = ProblemKind.ERROR
+            if isinstance(error, errors.AuthExpired):
+                kind = ProblemKind.SIGN_IN
+            elif isinstance(error, errors.Offline):
+                kind = ProblemKind.OFFLINE
+            return cls(kind, error.title, error.message, error.hint, details)
+        return cls(
+            ProblemKind.ERROR,
+            "Something went wrong",
+            f"An unexpected error happened: {type(error).__name__}: {error}",
+            "Copy the details into a bug report; the log has the full story.",
+            details,
+        )
+
+    def text(self) -> str:
+        """Message and hint, as a person reads them."""
+        return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+
+def _frozen_ops(value: Mapping[str, Operation] | None = None) -> Mapping[str, Operation]:
+    return MappingProxyType(dict(value or {}))
+
+
+@dataclass(frozen=True)
+class TrayView:
+    """Everything the tray renders, as of the last cloud answer."""
+
+    vms: tuple[VmSnapshot, ...] = ()
+    loaded: bool = False
+    busy: Mapping[str, Operation] = field(default_factory=_frozen_ops)
+    problem: Problem | None = None
+    demo: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "busy", _frozen_ops(self.busy))
+
+    def vm(self, vm_id: str) -> VmSnapshot | None:
+        """The VM with this id, if the tray knows it."""
+        return next((vm for vm in self.vms if vm.id == vm_id), None)
+
+    def with_vm(self, snapshot: VmSnapshot) -> TrayView:
+        """This view with one VM's snapshot replaced (or added)."""
+        vms = tuple(snapshot if vm.id == snapshot.id else vm for vm in self.vms)
+        if snapshot.id not in {vm.id for vm in self.vms}:
+            vms += (snapshot,)
+        return replace(self, vms=vms)
+
+    def with_busy(self, vm_id: str, operation: Operation | None) -> TrayView:
+        """This view with the tray's operation on `vm_id` set (or cleared with None)."""
+        busy = dict(self.busy)
+        if operation is None:
+            busy.pop(vm_id, None)
+        else:
+            busy[vm_id] = operation
+        return replace(self, busy=busy)
+
+    @property
+    def offline(self) -> bool:
+        """True while the cloud cannot be reached."""
+        return self.problem is not None and self.problem.kind is ProblemKind.OFFLINE
+
+
+class IconState(enum.StrEnum):
+    """The five icons; their SVGs are `resources/icons/devtray-<value>.svg`."""
+
+    STOPPED = "stopped"
+    TRANSITION = "transition"
+    RUNNING = "running"
+    ERROR = "error"
+    SIGN_IN = "signin"
+
+
+def icon_state(view: TrayView) -> IconState:
+    """The icon for the view: a problem first, then any change under way, then running."""
+    if view.problem is not None:
+        return IconState.SIGN_IN if view.problem.kind is ProblemKind.SIGN_IN else IconState.ERROR
+    if view.busy or any(vm.state.is_transition for vm in view.vms):
+        return IconState.TRANSITION
+    if any(vm.state is VmState.RUNNING for vm in view.vms):
+        return IconState.RUNNING
+    return IconState.STOPPED
+
+
+def app_title(view: TrayView) -> str:
+    """`devtray`, or `devtray (Demo)` so the demo is never mistaken for a real cloud."""
+    return "devtray (Demo)" if view.demo else "devtray"
+
+
+def vm_state_text(vm: VmSnapshot, busy: Operation | None = None) -> str:
+    """`running`, or what the tray is doing when the cloud has not caught up yet."""
+    if busy is not None and not vm.state.is_transition:
+        return str(busy)
+    return str(vm.state)
+
+
+def vm_summary(vm: VmSnapshot, busy: Operation | None = None, now: datetime | None = None) -> str:
+    """`devbox — running, t3.large, up 2h 05m` (the name made printable)."""
+    parts = [vm_state_text(vm, busy), vm.size]
+    up = uptime(vm, now)
+    if up != "-":
+        parts.append(f"up {up}")
+    return f"{printable(vm.name)} — {', '.join(parts)}"
+
+
+def tooltip(view: TrayView, now: datetime | None = None) -> str:
+    """The tray tooltip: title, then one line per VM (or the problem, or what is happening)."""
+    lines = [app_title(view)]
+    if view.problem is not None:
+        lines.append(f"{view.problem.title}: {view.problem.message}")
+    if not view.loaded and view.problem is None:
+        lines.append("Looking for your VMs…")
+    elif view.loaded and not view.vms:
+        lines.append("No VMs of yours were found")
+    lines += [vm_summary(vm, view.busy.get(vm.id), now) for vm in view.vms]
+    return "\n".join(lines)
+
+
+# When the provider cannot say: a stop and a start take about a minute each on the big clouds.
+_TYPICAL_RESIZE_SECONDS = {True: 120.0, False: 15.0}
+
+
+def describe_resize(plan: ResizePlan) -> str:
+    """What a resize will do and roughly how long it takes, for the person about to confirm."""
+    seconds = plan.estimated_seconds
+    if seconds is None:
+        seconds = _TYPICAL_RESIZE_SECONDS[plan.needs_stop]
+    about = f"~{duration(seconds)}"
+    target = printable(plan.target.name)
+    if plan.needs_stop and plan.restart_after:
+        text = f"Stops the VM, changes it to {target} and starts it again ({about})."
+    elif plan.needs_stop:
+        text = f"Stops the VM and changes it to {target} ({about})."
+    else:
+        text = f"Changes the stopped VM to {target} ({about}); it stays stopped."
+    difference = plan.price_difference
+    if difference is not None:
+        text += f" Price: {'+' if difference >= 0 else '-'}${abs(difference):.4f}/h."
+    return text

@@ -1,0 +1,259 @@
+"""The tray menu as plain data, built from the latest `TrayView` each time the menu opens.
+
+No Qt here: `desktop/qt/menu_render.py` turns these items into a QMenu, and the unit tests read
+them directly. An action that cannot run now stays visible, disabled, with the reason in its
+label ("Start — already starting").
+
+Other features add rows through `MenuContribution`s that the composition root passes to the
+tray. Each contribution fills one `MenuSlot` of every VM's section:
+
+    class CostLine:
+        slot = MenuSlot.COST
+        def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
+            return (MenuItem(f"Cost today: ${self.cache.today(vm.id):.2f}", key="cost"),)
+
+`items()` runs on the GUI thread whenever the menu opens, so it must only read state the
+contribution already holds (no cloud or disk calls). An item's `run` callable is what its click
+does; the tray runs it on a worker thread and shows any error it raises like every other error.
+A slot nobody fills shows a disabled placeholder, so the menu's shape is stable from day one.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from desktop.core.glance import Operation, ProblemKind, TrayView, app_title, vm_summary
+from desktop.core.humanize import printable, uptime
+from desktop.core.model import VmSnapshot, VmState
+
+
+class Action(enum.StrEnum):
+    """The tray's own actions; the Qt layer maps each to what it does."""
+
+    START = "start"
+    STOP = "stop"
+    RESIZE = "resize"
+    SHOW_PROBLEM = "show-problem"
+    SIGN_IN = "sign-in"
+    SETTINGS = "settings"
+    SHOW_LOG = "show-log"
+    QUIT = "quit"
+
+
+class MenuSlot(enum.StrEnum):
+    """Places in each VM's section that other features fill (see the module docstring)."""
+
+    COST = "cost"  # a line under the VM's state: what it costs (issue 7)
+    SYNC = "sync"  # file sync status and actions (issue 4/5)
+    TUNNELS = "tunnels"  # forwarded ports (issue 4/5)
+    OPEN_IN = "open-in"  # Open in VS Code / PyCharm (issue 4)
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """One row: an action, an information line, a separator or a submenu."""
+
+    text: str = ""
+    key: str = ""  # stable id (the QAction's objectName): tests and the e2e test find rows by it
+    action: Action | None = None
+    vm_id: str | None = None
+    enabled: bool = True
+    reason: str | None = None  # why it is disabled, shown after the text
+    run: Callable[[], object] | None = None  # a contributed action, run on a worker thread
+    children: tuple[MenuItem, ...] = ()
+    separator: bool = False
+
+    @property
+    def label(self) -> str:
+        """The text shown: `Start — already starting` when disabled with a reason."""
+        return f"{self.text} — {self.reason}" if self.reason and not self.enabled else self.text
+
+    @property
+    def is_submenu(self) -> bool:
+        """True when the item opens a submenu."""
+        return bool(self.children)
+
+
+SEPARATOR = MenuItem(separator=True)
+
+
+class MenuContribution(Protocol):
+    """Rows another feature adds to each VM's section (see the module docstring)."""
+
+    @property
+    def slot(self) -> MenuSlot:
+        """The place the rows go."""
+        ...
+
+    def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
+        """The rows for one VM; fast and side-effect free (it runs as the menu opens)."""
+        ...
+
+
+# What each empty slot shows until its feature lands: visible, disabled, and saying so.
+PLACEHOLDERS: Mapping[MenuSlot, tuple[tuple[str, str], ...]] = {
+    MenuSlot.COST: (("Cost", "not tracked yet"),),
+    MenuSlot.SYNC: (("Sync", "not set up yet"),),
+    MenuSlot.TUNNELS: (("Tunnels", "not set up yet"),),
+    MenuSlot.OPEN_IN: (
+        ("Open in VS Code", "not available yet"),
+        ("Open in PyCharm", "not available yet"),
+    ),
+}
+
+
+def _start_reason(vm: VmSnapshot, busy: Operation | None, offline: bool) -> str | None:
+    if offline:
+        return "offline"
+    if busy is not None:
+        return f"already {busy}" if busy is Operation.STARTING else f"busy {busy}"
+    reasons = {
+        VmState.RUNNING: "already running",
+        VmState.STARTING: "already starting",
+        VmState.STOPPING: "wait until it has stopped",
+        VmState.RESIZING: "resizing",
+        VmState.TERMINATED: "the VM is terminated",
+        VmState.UNKNOWN: "state unknown",
+    }
+    return reasons.get(vm.state)
+
+
+def _stop_reason(vm: VmSnapshot, busy: Operation | None, offline: bool) -> str | None:
+    if offline:
+        return "offline"
+    if busy is not None:
+        return f"already {busy}" if busy is Operation.STOPPING else f"busy {busy}"
+    reasons = {
+        VmState.STOPPED: "already stopped",
+        VmState.STOPPING: "already stopping",
+        VmState.STARTING: "wait until it is running",
+        VmState.RESIZING: "resizing",
+        VmState.TERMINATED: "the VM is terminated",
+        VmState.UNKNOWN: "state unknown",
+    }
+    return reasons.get(vm.state)
+
+
+def _resize_reason(vm: VmSnapshot, busy: Operation | None, offline: bool) -> str | None:
+    if offline:
+        return "offline"
+    if busy is not None:
+        return f"already {busy}" if busy is Operation.RESIZING else f"busy {busy}"
+    if vm.state in (VmState.RUNNING, VmState.STOPPED):
+        return None
+    if vm.state is VmState.TERMINATED:
+        return "the VM is terminated"
+    return "wait until it is running or stopped"
+
+
+def _action(text: str, action: Action, vm: VmSnapshot, reason: str | None) -> MenuItem:
+    return MenuItem(
+        text=text,
+        key=f"{action}:{vm.id}",
+        action=action,
+        vm_id=vm.id,
+        enabled=reason is None,
+        reason=reason,
+    )
+
+
+def _slot_items(
+    slot: MenuSlot,
+    vm: VmSnapshot,
+    view: TrayView,
+    contributions: Sequence[MenuContribution],
+) -> list[MenuItem]:
+    filled = [c for c in contributions if c.slot is slot]
+    if not filled:
+        return [
+            MenuItem(text=text, key=f"{slot}:{vm.id}:placeholder", enabled=False, reason=reason)
+            for text, reason in PLACEHOLDERS[slot]
+        ]
+    return [item for contribution in filled for item in contribution.items(vm, view)]
+
+
+def vm_section(
+    vm: VmSnapshot,
+    view: TrayView,
+    contributions: Sequence[MenuContribution] = (),
+    now: datetime | None = None,
+) -> list[MenuItem]:
+    """One VM's rows: what it is, the lifecycle actions, then the contributed slots."""
+    busy = view.busy.get(vm.id)
+    offline = view.offline
+    up = uptime(vm, now)
+    facts = [f"State: {busy if busy and not vm.state.is_transition else vm.state}", vm.size]
+    if up != "-":
+        facts.append(f"up {up}")
+    return [
+        MenuItem(text=printable(vm.name), key=f"name:{vm.id}", enabled=False),
+        MenuItem(text=" · ".join(facts), key=f"state:{vm.id}", enabled=False),
+        *_slot_items(MenuSlot.COST, vm, view, contributions),
+        SEPARATOR,
+        _action("Start", Action.START, vm, _start_reason(vm, busy, offline)),
+        _action("Stop", Action.STOP, vm, _stop_reason(vm, busy, offline)),
+        _action("Resize…", Action.RESIZE, vm, _resize_reason(vm, busy, offline)),
+        SEPARATOR,
+        *_slot_items(MenuSlot.SYNC, vm, view, contributions),
+        *_slot_items(MenuSlot.TUNNELS, vm, view, contributions),
+        *_slot_items(MenuSlot.OPEN_IN, vm, view, contributions),
+    ]
+
+
+def _status_rows(view: TrayView) -> list[MenuItem]:
+    rows: list[MenuItem] = []
+    if view.problem is not None:
+        rows.append(
+            MenuItem(
+                text=f"⚠ {view.problem.title}: details…",
+                key="problem",
+                action=Action.SHOW_PROBLEM,
+            )
+        )
+    if not view.loaded and view.problem is None:
+        rows.append(MenuItem(text="Looking for your VMs…", key="loading", enabled=False))
+    elif view.loaded and not view.vms:
+        rows.append(
+            MenuItem(
+                text="No VMs of yours were found",
+                key="no-vms",
+                enabled=False,
+                reason="check the owner tag and region in Settings…",
+            )
+        )
+    return rows
+
+
+def build_menu(
+    view: TrayView,
+    contributions: Sequence[MenuContribution] = (),
+    now: datetime | None = None,
+) -> tuple[MenuItem, ...]:
+    """The whole menu: title, my VM (a submenu each when there are several), then the app rows."""
+    items: list[MenuItem] = [MenuItem(text=app_title(view), key="title", enabled=False)]
+    items += _status_rows(view)
+    if len(view.vms) == 1:
+        items += vm_section(view.vms[0], view, contributions, now)
+    else:
+        for vm in view.vms:
+            section = tuple(vm_section(vm, view, contributions, now))
+            summary = vm_summary(vm, view.busy.get(vm.id), now)
+            items.append(MenuItem(text=summary, key=f"vm:{vm.id}", children=section))
+    signing_in_needed = view.problem is not None and view.problem.kind is ProblemKind.SIGN_IN
+    items += [
+        SEPARATOR,
+        MenuItem(
+            text="Sign in…" if not signing_in_needed else "Sign in… (needed)",
+            key="sign-in",
+            action=Action.SIGN_IN,
+        ),
+        MenuItem(text="Settings…", key="settings", action=Action.SETTINGS),
+        MenuItem(text="Show log…", key="show-log", action=Action.SHOW_LOG),
+        SEPARATOR,
+        MenuItem(text="Quit", key="quit", action=Action.QUIT),
+    ]
+    return tuple(items)

@@ -1,0 +1,236 @@
+"""The tray's brain: keeps the latest `TrayView`, polls adaptively, runs VM operations.
+
+Every cloud call goes through the bridge onto a worker; results come back on the GUI thread,
+where they replace the view (a new frozen value each time) and `view_changed` is emitted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from desktop.core import errors
+from desktop.core.glance import Operation, Problem, ProblemKind, TrayView
+from desktop.core.model import ResizePlan, ResizeStep, VmSize, VmSnapshot
+from desktop.core.polling import PollSchedule
+from desktop.core.provider import CancelToken, Provider
+from desktop.qt.bridge import CloudBridge
+
+log = logging.getLogger(__name__)
+
+ProvidersFactory = Callable[[], Sequence[Provider]]
+
+
+def problem_for(error: BaseException) -> Problem:
+    """The problem to show for an exception; unexpected ones are logged with their traceback."""
+    details = "".join(traceback.format_exception(error))
+    if not isinstance(error, errors.DevtrayError):
+        log.error("unexpected error in a cloud call\n%s", details)
+    return Problem.from_error(error, details)
+
+
+class TrayController(QObject):
+    """Owns the view and every cloud call the tray makes."""
+
+    view_changed = Signal(object)  # TrayView
+    problem_raised = Signal(object)  # Problem: a new problem, or an action the user started failed
+
+    def __init__(
+        self,
+        bridge: CloudBridge,
+        providers: ProvidersFactory,
+        schedule: PollSchedule,
+        *,
+        demo: bool = False,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.schedule = schedule
+        self._providers_factory = providers
+        self._providers: Sequence[Provider] | None = None
+        self._providers_lock = threading.Lock()
+        self._owners: dict[str, Provider] = {}
+        self._cancels: dict[str, CancelToken] = {}
+        self._refreshing = False
+        self._view = TrayView(demo=demo)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.refresh_now)
+
+    # -- the view -----------------------------------------------------------------------------
+
+    @property
+    def view(self) -> TrayView:
+        """The latest view."""
+        return self._view
+
+    def _set_view(self, view: TrayView) -> None:
+        self._view = view
+        self.view_changed.emit(view)
+
+    def use_providers(self, providers: ProvidersFactory, *, demo: bool) -> None:
+        """Switch clouds (first-run "try the demo", or after sign-in) and look again."""
+        with self._providers_lock:
+            self._providers_factory = providers
+            self._providers = None
+        self._owners.clear()
+        self._set_view(TrayView(demo=demo))
+        self.refresh_now()
+
+    def _all_providers(self) -> Sequence[Provider]:
+        # Runs on a worker: building a provider imports its cloud SDK.
+        with self._providers_lock:
+            if self._providers is None:
+                self._providers = list(self._providers_factory())
+            return self._providers
+
+    # -- polling ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Begin polling."""
+        self.refresh_now()
+
+    def refresh_now(self) -> None:
+        """Look at my VMs now (unless a look is already under way)."""
+        self._timer.stop()
+        if self._refreshing:
+            return
+        self._refreshing = True
+        self.bridge.submit(self._list_all, self._on_listed, self._on_list_failed)
+
+    def _list_all(self) -> list[tuple[Provider, VmSnapshot]]:
+        return [(p, vm) for p in self._all_providers() for vm in p.list_my_vms()]
+
+    def _on_listed(self, pairs: list[tuple[Provider, VmSnapshot]]) -> None:
+        self._refreshing = False
+        self._owners = {vm.id: provider for provider, vm in pairs}
+        vms = tuple(vm for _, vm in pairs)
+        self._set_view(replace(self._view, vms=vms, loaded=True, problem=None))
+        self._schedule_next()
+
+    def _on_list_failed(self, error: BaseException) -> None:
+        self._refreshing = False
+        problem = problem_for(error)
+        previous = self._view.problem
+        self._set_view(replace(self._view, problem=problem))
+        if previous is None or previous.kind is not problem.kind:
+            self.problem_raised.emit(problem)
+        self._schedule_next()
+
+    def next_interval(self) -> float | None:
+        """Seconds to the next look: fast while anything changes, paused until sign-in."""
+        view = self._view
+        if view.problem is not None and view.problem.kind is ProblemKind.SIGN_IN:
+            return None
+        if view.offline:
+            return self.schedule.interval_for(None, offline=True)
+        if view.busy or not view.vms:
+            return self.schedule.interval_for(None) if view.busy else self.schedule.slow
+        return min(self.schedule.interval_for(vm.state) for vm in view.vms)
+
+    def _schedule_next(self) -> None:
+        interval = self.next_interval()
+        if interval is not None:
+            self._timer.start(int(interval * 1000))
+
+    # -- operations ---------------------------------------------------------------------------
+
+    def start_vm(self, vm_id: str) -> None:
+        """Start the VM (returns at once; the result arrives through the view)."""
+        self._operate(vm_id, Operation.STARTING, lambda p: p.start_vm(vm_id))
+
+    def stop_vm(self, vm_id: str) -> None:
+        """Stop the VM."""
+        self._operate(vm_id, Operation.STOPPING, lambda p: p.stop_vm(vm_id))
+
+    def resize_vm(self, plan: ResizePlan) -> None:
+        """Carry out a checked resize; progress snapshots update the view as they come."""
+        vm_id = plan.vm.id
+        cancel = CancelToken()
+        self._cancels[vm_id] = cancel
+
+        def progress(_step: ResizeStep, snapshot: VmSnapshot | None) -> None:
+            if snapshot is not None:
+                self.bridge.call_on_gui(lambda: self._progress(snapshot))
+
+        self._operate(vm_id, Operation.RESIZING, lambda p: p.resize_vm(plan, progress, cancel))
+
+    def _progress(self, snapshot: VmSnapshot) -> None:
+        if snapshot.id in self._view.busy:
+            self._set_view(self._view.with_vm(snapshot))
+
+    def _operate(
+        self, vm_id: str, operation: Operation, call: Callable[[Provider], VmSnapshot]
+    ) -> None:
+        provider = self._owners.get(vm_id)
+        if provider is None or vm_id in self._view.busy:
+            # The menu disables these; a stale click (menu opened before a change) lands here.
+            log.info("ignored %s of %s: unknown or busy", operation, vm_id)
+            return
+        self._set_view(self._view.with_busy(vm_id, operation))
+        self.bridge.submit(
+            lambda: call(provider),
+            lambda snapshot: self._operation_done(vm_id, snapshot),
+            lambda error: self._operation_failed(vm_id, error),
+        )
+
+    def _operation_done(self, vm_id: str, snapshot: VmSnapshot) -> None:
+        self._cancels.pop(vm_id, None)
+        self._set_view(self._view.with_vm(snapshot).with_busy(vm_id, None))
+        self._schedule_next()
+
+    def _operation_failed(self, vm_id: str, error: BaseException) -> None:
+        self._cancels.pop(vm_id, None)
+        self._set_view(self._view.with_busy(vm_id, None))
+        self.problem_raised.emit(problem_for(error))
+        self.refresh_now()
+
+    # -- what the resize dialog needs ---------------------------------------------------------
+
+    def load_sizes(
+        self,
+        vm_id: str,
+        on_done: Callable[[list[VmSize]], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        """The sizes the VM may take, delivered on the GUI thread."""
+        provider = self._owners.get(vm_id)
+        if provider is None:
+            on_error(errors.NotFound(f"VM {vm_id} is no longer among your VMs."))
+            return
+        self.bridge.submit(lambda: provider.list_sizes(vm_id), on_done, on_error)
+
+    def plan_resize(
+        self,
+        vm_id: str,
+        size: str,
+        on_done: Callable[[ResizePlan], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        """Check a resize without touching anything, delivered on the GUI thread."""
+        provider = self._owners.get(vm_id)
+        if provider is None:
+            on_error(errors.NotFound(f"VM {vm_id} is no longer among your VMs."))
+            return
+        self.bridge.submit(lambda: provider.plan_resize(vm_id, size), on_done, on_error)
+
+    def run_contributed(self, run: Callable[[], object]) -> None:
+        """Run a contributed menu action on a worker; its errors are shown like ours."""
+        self.bridge.submit(
+            run, lambda _result: None, lambda e: self.problem_raised.emit(problem_for(e))
+        )
+
+    # -- quitting -----------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop polling, cancel long operations, stop delivering results."""
+        self._timer.stop()
+        for cancel in self._cancels.values():
+            cancel.cancel()
+        self.bridge.close()

@@ -1,0 +1,246 @@
+"""The tray icon, its menu, and the windows it opens.
+
+The menu is rebuilt from the controller's latest view each time it opens (`build_menu`), the
+icon and tooltip each time the view changes. Clicks go to the controller (cloud work, on
+workers) or open a window; nothing here waits for the network.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QUrl
+from PySide6.QtGui import QCursor, QDesktopServices
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
+from shiboken6 import isValid
+
+from desktop.core.autostart import Autostart
+from desktop.core.glance import Problem, ProblemKind, TrayView, app_title, icon_state, tooltip
+from desktop.core.logs import log_file
+from desktop.core.menu import Action, MenuContribution, MenuItem, build_menu
+from desktop.qt.controller import ProvidersFactory, TrayController
+from desktop.qt.icons import IconSet
+from desktop.qt.menu_render import render_menu
+from desktop.qt.problem_window import ProblemWindow
+from desktop.qt.resize_dialog import ResizeDialog
+from desktop.qt.settings_dialog import SettingsDialog
+from desktop.qt.signin_window import SignIn, SignInWindow
+
+log = logging.getLogger(__name__)
+
+
+def open_with_desktop(path: Path) -> None:
+    """Open a file with the platform's default application."""
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+@dataclass(frozen=True)
+class TrayServices:
+    """What the composition root hands the tray."""
+
+    config_path: Path
+    config_exists: bool
+    providers: ProvidersFactory  # the configured clouds (reads the config afresh each call)
+    demo_providers: ProvidersFactory  # the demo cloud, for "Try the demo"
+    autostart: Autostart
+    demo: bool = False
+    sign_in: SignIn | None = None
+    contributions: Sequence[MenuContribution] = ()
+    on_quit: Sequence[Callable[[], None]] = ()  # e.g. stop the sync/tunnel supervisors
+    open_file: Callable[[Path], None] = field(default=open_with_desktop)
+
+
+class TrayApp(QObject):
+    """The tray icon and everything it opens."""
+
+    def __init__(self, services: TrayServices, controller: TrayController) -> None:
+        super().__init__()
+        self.services = services
+        self.controller = controller
+        self.icons = IconSet()
+        self.menu = QMenu()
+        self.menu.setObjectName("tray-menu")
+        self.menu.aboutToShow.connect(self.rebuild_menu)
+        self.icon = QSystemTrayIcon(self)
+        self.icon.setContextMenu(self.menu)
+        self.icon.activated.connect(self._activated)
+        self.icon.messageClicked.connect(self.show_problem)
+        self.windows: dict[str, QWidget] = {}
+        self._problem_window: ProblemWindow | None = None
+        self._last_problem: Problem | None = None
+        controller.view_changed.connect(self.render_view)
+        controller.problem_raised.connect(self.report_problem)
+        self.render_view(controller.view)
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    @property
+    def title(self) -> str:
+        """`devtray` or `devtray (Demo)`: every window's title starts with it."""
+        return app_title(self.controller.view)
+
+    def render_view(self, view: TrayView) -> None:
+        """Icon and tooltip for the latest view."""
+        self.icon.setIcon(self.icons.icon(icon_state(view)))
+        self.icon.setToolTip(tooltip(view))
+
+    def menu_items(self) -> tuple[MenuItem, ...]:
+        """The menu for the latest view, contributions included."""
+        return build_menu(self.controller.view, self.services.contributions)
+
+    def rebuild_menu(self) -> None:
+        """Refill the menu from the latest view (runs as the menu opens)."""
+        render_menu(self.menu, self.menu_items(), self.trigger)
+
+    def show(self) -> None:
+        """Put the icon in the tray."""
+        self.icon.show()
+
+    def show_menu(self) -> None:
+        """Pop the menu up next to the icon (or the pointer, when the tray cannot say where)."""
+        geometry = self.icon.geometry()
+        position = geometry.center() if geometry.isValid() else QCursor.pos()
+        self.menu.popup(position)
+        self.menu.activateWindow()
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        # macOS opens the menu itself on a click; elsewhere a left click opens it too.
+        if reason is QSystemTrayIcon.ActivationReason.Trigger and sys.platform != "darwin":
+            self.show_menu()
+
+    # -- clicks -------------------------------------------------------------------------------
+
+    def trigger(self, item: MenuItem) -> None:
+        """Do what a menu row says."""
+        if item.run is not None:
+            self.controller.run_contributed(item.run)
+            return
+        handlers: dict[Action, Callable[[], None]] = {
+            Action.SHOW_PROBLEM: self.show_problem,
+            Action.SIGN_IN: lambda: self.open_sign_in(first_run=False),
+            Action.SETTINGS: self.open_settings,
+            Action.SHOW_LOG: self.open_log,
+            Action.QUIT: self.quit,
+        }
+        if item.action in (Action.START, Action.STOP, Action.RESIZE) and item.vm_id is not None:
+            self._vm_action(item.action, item.vm_id)
+        elif item.action is not None and item.action in handlers:
+            handlers[item.action]()
+
+    def _vm_action(self, action: Action, vm_id: str) -> None:
+        if action is Action.START:
+            self.controller.start_vm(vm_id)
+        elif action is Action.STOP:
+            self.controller.stop_vm(vm_id)
+        else:
+            self.open_resize(vm_id)
+
+    def _open_window(self, name: str, build: Callable[[], QWidget]) -> QWidget:
+        window = self.windows.get(name)
+        # Dialogs delete themselves on close; a deleted one is rebuilt.
+        if window is None or not isValid(window) or not window.isVisible():
+            window = build()
+            self.windows[name] = window
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return window
+
+    def open_resize(self, vm_id: str) -> None:
+        """The resize dialog for one VM."""
+        vm = self.controller.view.vm(vm_id)
+        if vm is not None:
+            self._open_window(
+                f"resize:{vm_id}", lambda: ResizeDialog(self.controller, vm, self.title)
+            )
+
+    def open_settings(self) -> None:
+        """The settings dialog; saving makes the tray look at the (maybe new) cloud again."""
+        self._open_window(
+            "settings",
+            lambda: SettingsDialog(
+                self.services.config_path,
+                self.services.autostart,
+                self.title,
+                on_saved=self._settings_saved,
+            ),
+        )
+
+    def _settings_saved(self) -> None:
+        if not self.controller.view.demo:
+            self.controller.use_providers(self.services.providers, demo=False)
+
+    def open_sign_in(self, *, first_run: bool) -> None:
+        """Sign in (or, the first time, choose between signing in and the demo)."""
+        self._open_window(
+            "sign-in",
+            lambda: SignInWindow(
+                self.controller.bridge,
+                self.services.config_path,
+                self.services.sign_in,
+                self.title,
+                on_signed_in=lambda: self.controller.use_providers(
+                    self.services.providers, demo=False
+                ),
+                on_try_demo=lambda: self.controller.use_providers(
+                    self.services.demo_providers, demo=True
+                ),
+                first_run=first_run,
+            ),
+        )
+
+    def open_log(self) -> None:
+        """Open devtray's log file."""
+        path = log_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(exist_ok=True)
+        self.services.open_file(path)
+
+    # -- problems -----------------------------------------------------------------------------
+
+    def report_problem(self, problem: Problem) -> None:
+        """A notification; expired credentials open sign-in (the welcome window on first run)."""
+        self._last_problem = problem
+        self.icon.showMessage(
+            f"{self.title}: {problem.title}",
+            problem.message,
+            QSystemTrayIcon.MessageIcon.Warning,
+            10_000,
+        )
+        if problem.kind is ProblemKind.SIGN_IN:
+            first_run = not self.services.config_exists and not self.controller.view.demo
+            self.open_sign_in(first_run=first_run)
+
+    def show_problem(self) -> None:
+        """The details window for the latest problem."""
+        problem = self.controller.view.problem or self._last_problem
+        if problem is None:
+            return
+        if self._problem_window is None:
+            self._problem_window = ProblemWindow(self.title, self.open_log)
+        self._problem_window.show_problem(problem)
+
+    # -- quitting -----------------------------------------------------------------------------
+
+    def quit(self) -> None:
+        """Leave the event loop; `shutdown` then cleans up."""
+        QApplication.quit()
+
+    def shutdown(self) -> None:
+        """Stop cloud work, close windows, run the quit hooks (they stop child processes)."""
+        self.controller.shutdown()
+        for window in self.windows.values():
+            if isValid(window):
+                window.close()
+        if self._problem_window is not None:
+            self._problem_window.close()
+        self.icon.hide()
+        for hook in self.services.on_quit:
+            try:
+                hook()
+            except Exception:
+                log.exception("error in a quit hook")
