@@ -51,14 +51,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return cli_main(args, build_services)
 
 
-def _configured_providers() -> Sequence[Provider]:
+def configured_providers() -> Sequence[Provider]:
     # Read afresh each time: Settings… and Sign in… change the config while the tray runs.
     from desktop.providers import build_providers
 
     return build_providers(load_config())
 
 
-def _demo_providers() -> Sequence[Provider]:
+def demo_providers() -> Sequence[Provider]:
     from desktop.providers.demo import DemoProvider
 
     return [DemoProvider.from_environment()]
@@ -105,8 +105,8 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
     services = TrayServices(
         config_path=config.path,
         config_exists=config.exists,
-        providers=_configured_providers,
-        demo_providers=_demo_providers,
+        providers=configured_providers,
+        demo_providers=demo_providers,
         autostart=Autostart(autostart_command()),
         demo=demo,
         sign_in=_aws_sign_in,

@@ -106,51 +106,54 @@ PLACEHOLDERS: Mapping[MenuSlot, tuple[tuple[str, str], ...]] = {
 }
 
 
-def _start_reason(vm: VmSnapshot, busy: Operation | None, offline: bool) -> str | None:
-    if offline:
-        return "offline"
-    if busy is not None:
-        return f"already {busy}" if busy is Operation.STARTING else f"busy {busy}"
-    reasons = {
+_NOT_NOW = "wait until it is running or stopped"
+_COMMON = {
+    VmState.RESIZING: "resizing",
+    VmState.TERMINATED: "the VM is terminated",
+    VmState.UNKNOWN: "state unknown",
+}
+# Why each lifecycle action cannot run in a state (a state not listed: it can run).
+_REASONS: Mapping[Action, Mapping[VmState, str]] = {
+    Action.START: {
+        **_COMMON,
         VmState.RUNNING: "already running",
         VmState.STARTING: "already starting",
         VmState.STOPPING: "wait until it has stopped",
-        VmState.RESIZING: "resizing",
-        VmState.TERMINATED: "the VM is terminated",
-        VmState.UNKNOWN: "state unknown",
-    }
-    return reasons.get(vm.state)
-
-
-def _stop_reason(vm: VmSnapshot, busy: Operation | None, offline: bool) -> str | None:
-    if offline:
-        return "offline"
-    if busy is not None:
-        return f"already {busy}" if busy is Operation.STOPPING else f"busy {busy}"
-    reasons = {
+    },
+    Action.STOP: {
+        **_COMMON,
         VmState.STOPPED: "already stopped",
         VmState.STOPPING: "already stopping",
         VmState.STARTING: "wait until it is running",
-        VmState.RESIZING: "resizing",
-        VmState.TERMINATED: "the VM is terminated",
-        VmState.UNKNOWN: "state unknown",
-    }
-    return reasons.get(vm.state)
+    },
+    Action.RESIZE: {
+        **_COMMON,
+        VmState.RESIZING: _NOT_NOW,
+        VmState.UNKNOWN: _NOT_NOW,
+        VmState.STARTING: _NOT_NOW,
+        VmState.STOPPING: _NOT_NOW,
+    },
+}
+_OWN_OPERATION = {
+    Action.START: Operation.STARTING,
+    Action.STOP: Operation.STOPPING,
+    Action.RESIZE: Operation.RESIZING,
+}
 
 
-def _resize_reason(vm: VmSnapshot, busy: Operation | None, offline: bool) -> str | None:
+def disabled_reason(
+    action: Action, vm: VmSnapshot, busy: Operation | None, offline: bool
+) -> str | None:
+    """Why a lifecycle action cannot run now, or None when it can."""
     if offline:
         return "offline"
     if busy is not None:
-        return f"already {busy}" if busy is Operation.RESIZING else f"busy {busy}"
-    if vm.state in (VmState.RUNNING, VmState.STOPPED):
-        return None
-    if vm.state is VmState.TERMINATED:
-        return "the VM is terminated"
-    return "wait until it is running or stopped"
+        return f"already {busy}" if busy is _OWN_OPERATION[action] else f"busy {busy}"
+    return _REASONS[action].get(vm.state)
 
 
-def _action(text: str, action: Action, vm: VmSnapshot, reason: str | None) -> MenuItem:
+def _action(text: str, action: Action, vm: VmSnapshot, view: TrayView) -> MenuItem:
+    reason = disabled_reason(action, vm, view.busy.get(vm.id), view.offline)
     return MenuItem(
         text=text,
         key=f"{action}:{vm.id}",
@@ -170,8 +173,8 @@ def _slot_items(
     filled = [c for c in contributions if c.slot is slot]
     if not filled:
         return [
-            MenuItem(text=text, key=f"{slot}:{vm.id}:placeholder", enabled=False, reason=reason)
-            for text, reason in PLACEHOLDERS[slot]
+            MenuItem(text=text, key=f"{slot}:{vm.id}:placeholder:{n}", enabled=False, reason=reason)
+            for n, (text, reason) in enumerate(PLACEHOLDERS[slot])
         ]
     return [item for contribution in filled for item in contribution.items(vm, view)]
 
@@ -184,7 +187,6 @@ def vm_section(
 ) -> list[MenuItem]:
     """One VM's rows: what it is, the lifecycle actions, then the contributed slots."""
     busy = view.busy.get(vm.id)
-    offline = view.offline
     up = uptime(vm, now)
     facts = [f"State: {busy if busy and not vm.state.is_transition else vm.state}", vm.size]
     if up != "-":
@@ -194,9 +196,9 @@ def vm_section(
         MenuItem(text=" · ".join(facts), key=f"state:{vm.id}", enabled=False),
         *_slot_items(MenuSlot.COST, vm, view, contributions),
         SEPARATOR,
-        _action("Start", Action.START, vm, _start_reason(vm, busy, offline)),
-        _action("Stop", Action.STOP, vm, _stop_reason(vm, busy, offline)),
-        _action("Resize…", Action.RESIZE, vm, _resize_reason(vm, busy, offline)),
+        _action("Start", Action.START, vm, view),
+        _action("Stop", Action.STOP, vm, view),
+        _action("Resize…", Action.RESIZE, vm, view),
         SEPARATOR,
         *_slot_items(MenuSlot.SYNC, vm, view, contributions),
         *_slot_items(MenuSlot.TUNNELS, vm, view, contributions),

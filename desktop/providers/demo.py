@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from desktop.core import errors
+from desktop.core.lifecycle import ensure_resizable
 from desktop.core.model import Addresses, ResizePlan, ResizeStep, VmSize, VmSnapshot, VmState
 from desktop.core.polling import wait_for_state
 from desktop.core.provider import CancelToken, ProgressCallback
@@ -283,28 +284,35 @@ class DemoProvider:
 
     def start_vm(self, vm_id: str) -> VmSnapshot:
         """Begin starting a stopped VM (`starting` for `timings.start` seconds)."""
-        self._call("start", f"start {vm_id}")
-        with self._lock:
-            vm = self._record(vm_id)
-            if vm.state is VmState.STOPPED:
-                self._begin(vm, VmState.STARTING, VmState.RUNNING, self.timings.start)
-            elif vm.state not in (VmState.RUNNING, VmState.STARTING):
-                raise errors.InvalidState(
-                    f"{vm.name} is {vm.state}; it can be started once it is stopped.",
-                    hint="Wait a moment and try again.",
-                )
-            return self._snapshot(vm)
+        return self._transition(
+            vm_id, ("start", "started"), VmState.STOPPED, VmState.STARTING, VmState.RUNNING
+        )
 
     def stop_vm(self, vm_id: str) -> VmSnapshot:
         """Begin stopping a running VM (`stopping` for `timings.stop` seconds)."""
-        self._call("stop", f"stop {vm_id}")
+        return self._transition(
+            vm_id, ("stop", "stopped"), VmState.RUNNING, VmState.STOPPING, VmState.STOPPED
+        )
+
+    def _transition(
+        self,
+        vm_id: str,
+        verb: tuple[str, str],
+        source: VmState,
+        via: VmState,
+        target: VmState,
+    ) -> VmSnapshot:
+        # Asking again while on the way (or already there) is fine, as on the real clouds.
+        operation, participle = verb
+        seconds = self.timings.start if target is VmState.RUNNING else self.timings.stop
+        self._call(operation, f"{operation} {vm_id}")
         with self._lock:
             vm = self._record(vm_id)
-            if vm.state is VmState.RUNNING:
-                self._begin(vm, VmState.STOPPING, VmState.STOPPED, self.timings.stop)
-            elif vm.state not in (VmState.STOPPED, VmState.STOPPING):
+            if vm.state is source:
+                self._begin(vm, via, target, seconds)
+            elif vm.state not in (via, target):
                 raise errors.InvalidState(
-                    f"{vm.name} is {vm.state}; it can be stopped once it is running.",
+                    f"{vm.name} is {vm.state}; it can be {participle} once it is {source}.",
                     hint="Wait a moment and try again.",
                 )
             return self._snapshot(vm)
@@ -321,13 +329,7 @@ class DemoProvider:
         self._call("plan", f"check a resize of {vm_id}")
         with self._lock:
             vm = self._snapshot(self._record(vm_id))
-        if vm.state not in (VmState.RUNNING, VmState.STOPPED):
-            raise errors.InvalidState(
-                f"{vm.name} is {vm.state}; it can be resized when running or stopped.",
-                hint="Wait until the current change finishes, then try again.",
-            )
-        if size == vm.size:
-            raise errors.UsageError(f"{vm.name} already is {size}.")
+        ensure_resizable(vm, size)
         running = vm.state is VmState.RUNNING
         estimate = self.timings.resize + (self.timings.stop + self.timings.start if running else 0)
         return ResizePlan(

@@ -11,6 +11,7 @@ import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -24,6 +25,7 @@ from desktop.qt.bridge import CloudBridge
 log = logging.getLogger(__name__)
 
 ProvidersFactory = Callable[[], Sequence[Provider]]
+T = TypeVar("T")
 
 
 def problem_for(error: BaseException) -> Problem:
@@ -200,11 +202,7 @@ class TrayController(QObject):
         on_error: Callable[[BaseException], None],
     ) -> None:
         """The sizes the VM may take, delivered on the GUI thread."""
-        provider = self._owners.get(vm_id)
-        if provider is None:
-            on_error(errors.NotFound(f"VM {vm_id} is no longer among your VMs."))
-            return
-        self.bridge.submit(lambda: provider.list_sizes(vm_id), on_done, on_error)
+        self._ask(vm_id, lambda provider: provider.list_sizes(vm_id), on_done, on_error)
 
     def plan_resize(
         self,
@@ -214,11 +212,20 @@ class TrayController(QObject):
         on_error: Callable[[BaseException], None],
     ) -> None:
         """Check a resize without touching anything, delivered on the GUI thread."""
+        self._ask(vm_id, lambda provider: provider.plan_resize(vm_id, size), on_done, on_error)
+
+    def _ask(
+        self,
+        vm_id: str,
+        question: Callable[[Provider], T],
+        on_done: Callable[[T], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
         provider = self._owners.get(vm_id)
         if provider is None:
             on_error(errors.NotFound(f"VM {vm_id} is no longer among your VMs."))
             return
-        self.bridge.submit(lambda: provider.plan_resize(vm_id, size), on_done, on_error)
+        self.bridge.submit(lambda: question(provider), on_done, on_error)
 
     def run_contributed(self, run: Callable[[], object]) -> None:
         """Run a contributed menu action on a worker; its errors are shown like ours."""

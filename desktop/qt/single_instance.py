@@ -56,14 +56,11 @@ class SingleInstance(QObject):
         return True
 
     def _knocked(self) -> None:
+        # Any connection is a knock: the only thing a second launch ever asks is "show".
         assert self._server is not None
-        while self._server.hasPendingConnections():
-            connection = self._server.nextPendingConnection()
-            connection.readyRead.connect(lambda c=connection: self._read(c))
-            connection.disconnected.connect(connection.deleteLater)
-
-    def _read(self, connection: QLocalSocket) -> None:
-        if bytes(connection.readAll().data()).startswith(SHOW_MENU.strip()):
+        while (connection := self._server.nextPendingConnection()) is not None:
+            connection.disconnectFromServer()
+            connection.deleteLater()
             self.show_requested.emit()
 
     def release(self) -> None:

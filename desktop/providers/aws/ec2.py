@@ -10,6 +10,7 @@ from typing import Any
 
 from desktop.core import errors
 from desktop.core.config import AwsConfig, Config, PollingConfig
+from desktop.core.lifecycle import ensure_resizable
 from desktop.core.model import Addresses, ResizePlan, ResizeStep, VmSize, VmSnapshot, VmState
 from desktop.core.polling import wait_for_state
 from desktop.core.provider import CancelToken, ProgressCallback
@@ -250,13 +251,7 @@ class Ec2Provider:
         """Check everything that can be checked before a running VM is stopped."""
         instance = self._instance(vm_id)
         vm = self._snapshot(instance)
-        if vm.state not in (VmState.RUNNING, VmState.STOPPED):
-            raise errors.InvalidState(
-                f"{vm.name} is {vm.state}; it can be resized when running or stopped.",
-                hint="Wait until the current change finishes, then try again.",
-            )
-        if size == vm.size:
-            raise errors.UsageError(f"{vm.name} already is {size}.")
+        ensure_resizable(vm, size)
         if instance.get("RootDeviceType", "ebs") != "ebs":
             raise errors.InvalidState(
                 f"{vm.name} boots from an instance-store volume and cannot change type.",

@@ -1,0 +1,86 @@
+"""Qt tests run on the offscreen platform with real widgets and a real event loop (pytest-qt)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from desktop.core.autostart import Autostart
+from desktop.core.config import config_path
+from desktop.core.menu import MenuContribution
+from desktop.core.model import VmState
+from desktop.core.polling import PollSchedule
+from desktop.core.provider import Provider
+from desktop.providers.demo import DemoFaults, DemoProvider, DemoTimings
+from desktop.qt.bridge import CloudBridge
+from desktop.qt.controller import TrayController
+from desktop.qt.tray import TrayApp, TrayServices
+
+# Realistic demo timings divided by 100: a start takes 0.2 s, a stop 0.1 s.
+FAST = DemoTimings().scaled(0.01)
+FAST_POLLING = PollSchedule(fast=0.05, slow=0.5, offline=0.5)
+
+
+@dataclass
+class Harness:
+    """A running tray (controller + icon + menu) against some clouds, and what it opened."""
+
+    tray: TrayApp
+    controller: TrayController
+    demo: DemoProvider
+    opened_files: list[Path] = field(default_factory=list)
+
+
+def make_demo(state: VmState = VmState.STOPPED, faults: str = "") -> DemoProvider:
+    """The demo cloud with one VM, fast timings and the given faults."""
+    return DemoProvider(
+        (("demo-devbox", "demo.large", state),), timings=FAST, faults=DemoFaults.parse(faults)
+    )
+
+
+@pytest.fixture
+def make_tray(qtbot: object, isolated_home: Path) -> Iterator[Callable[..., Harness]]:
+    """Build a tray; every one built is shut down after the test."""
+    built: list[TrayApp] = []
+
+    def build(
+        demo: DemoProvider | None = None,
+        *,
+        providers: Callable[[], Sequence[Provider]] | None = None,
+        demo_mode: bool = True,
+        contributions: Sequence[MenuContribution] = (),
+        schedule: PollSchedule = FAST_POLLING,
+    ) -> Harness:
+        demo = demo or make_demo()
+        opened: list[Path] = []
+        services = TrayServices(
+            config_path=config_path(),
+            config_exists=config_path().exists(),
+            providers=providers or (lambda: [demo]),
+            demo_providers=lambda: [demo],
+            autostart=Autostart(["devtray"], platform="linux"),
+            demo=demo_mode,
+            contributions=contributions,
+            open_file=opened.append,
+        )
+        controller = TrayController(
+            CloudBridge(),
+            services.providers if not demo_mode else services.demo_providers,
+            schedule,
+            demo=demo_mode,
+        )
+        tray = TrayApp(services, controller)
+        tray.show()
+        built.append(tray)
+        controller.start()
+        return Harness(tray, controller, demo, opened)
+
+    yield build
+    for tray in built:
+        tray.shutdown()

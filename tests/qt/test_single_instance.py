@@ -1,0 +1,52 @@
+"""One tray per user: a second launch knocks, the first shows its menu, the second exits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from pytestqt.qtbot import QtBot
+
+from desktop.qt.single_instance import SingleInstance, server_name
+
+
+def test_second_instance_asks_the_first_to_show_its_menu(qtbot: QtBot) -> None:
+    first = SingleInstance()
+    assert first.claim()
+    try:
+        second = SingleInstance()
+        with qtbot.waitSignal(first.show_requested, timeout=3000):
+            assert second.claim() is False
+    finally:
+        first.release()
+    # Once the first has gone, the name is free again.
+    third = SingleInstance()
+    assert third.claim()
+    third.release()
+
+
+def test_a_second_devtray_process_exits_at_once(qtbot: QtBot) -> None:
+    first = SingleInstance()
+    assert first.claim()
+    try:
+        with qtbot.waitSignal(first.show_requested, timeout=20000):
+            launch = subprocess.Popen(
+                [sys.executable, "-m", "desktop", "--demo"],
+                env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            # The signal arrives while pytest-qt spins the event loop; the process then exits.
+        out, _ = launch.communicate(timeout=20)
+    finally:
+        first.release()
+    assert launch.returncode == 0
+    assert "already running" in out
+
+
+def test_the_name_is_per_user_and_per_config_folder(monkeypatch, tmp_path) -> None:
+    name = server_name()
+    monkeypatch.setenv("DEVTRAY_CONFIG_DIR", str(tmp_path / "other"))
+    assert server_name() != name
+    assert server_name().startswith("devtray-")

@@ -1,0 +1,124 @@
+"""Start at login on each platform, and Settings written without losing the user's file."""
+
+from __future__ import annotations
+
+import plistlib
+import shlex
+from pathlib import Path
+
+import pytest
+
+from desktop.core.autostart import Autostart, linux_entry, macos_entry, windows_command
+from desktop.core.config import load_config
+from desktop.core.errors import BadConfig
+from desktop.core.files import backup_path
+from desktop.core.tray_settings import TraySettings, save_settings
+
+ARGV = ["/home/al ice/.local/bin/devtray", "--demo"]
+
+
+class FakeRunKey:
+    """Stands in for the Windows registry's Run key (no registry on this machine)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+    def set(self, name: str, value: str) -> None:
+        self.values[name] = value
+
+    def delete(self, name: str) -> None:
+        self.values.pop(name, None)
+
+
+def test_linux_autostart_entry_is_written_and_removed(tmp_path: Path) -> None:
+    autostart = Autostart(ARGV, platform="linux", environ={"HOME": str(tmp_path)})
+    assert autostart.path == tmp_path / ".config" / "autostart" / "devtray.desktop"
+    assert not autostart.enabled()
+    autostart.enable()
+    text = autostart.path.read_text()
+    assert text.startswith("[Desktop Entry]\nType=Application\n")
+    exec_line = next(line for line in text.splitlines() if line.startswith("Exec="))
+    assert shlex.split(exec_line.removeprefix("Exec=")) == ARGV
+    assert autostart.enabled()
+    autostart.disable()
+    assert not autostart.enabled()
+
+
+def test_desktop_entry_quotes_reserved_characters() -> None:
+    entry = linux_entry(['/opt/dev "tray"/bin/devtray', "100%"])
+    assert 'Exec="/opt/dev \\"tray\\"/bin/devtray" 100%%\n' in entry
+
+
+def test_macos_launch_agent(tmp_path: Path) -> None:
+    autostart = Autostart(ARGV, platform="darwin", environ={"HOME": str(tmp_path)})
+    autostart.enable()
+    assert autostart.path == tmp_path / "Library/LaunchAgents/dev.devtray.tray.plist"
+    plist = plistlib.loads(autostart.path.read_bytes())
+    assert plist == plistlib.loads(macos_entry(ARGV))
+    assert plist["ProgramArguments"] == ARGV
+    assert plist["RunAtLoad"] is True
+    assert plist["Label"] == "dev.devtray.tray"
+
+
+def test_windows_run_key() -> None:
+    run_key = FakeRunKey()
+    argv = [r"C:\Program Files\devtray\devtray.exe", "--demo"]
+    autostart = Autostart(argv, platform="win32", environ={}, run_key=run_key)
+    assert autostart.path is None
+    autostart.enable()
+    assert run_key.values == {"devtray": '"C:\\Program Files\\devtray\\devtray.exe" --demo'}
+    assert windows_command(argv) == run_key.values["devtray"]
+    assert autostart.enabled()
+    autostart.disable()
+    assert run_key.values == {}
+
+
+def test_settings_keep_comments_and_other_keys(config_file: Path, tmp_path: Path) -> None:
+    config_file.write_text(
+        "# my devtray config\n"
+        "[aws]\n"
+        'profile = "old"  # the work account\n'
+        'owner = "alice"\n'
+        "\n[ssh]\n"
+        'user = "dev"\n'
+    )
+    original = config_file.read_text()
+    autostart = Autostart(ARGV, platform="linux", environ={"HOME": str(tmp_path)})
+    current = TraySettings.from_config(load_config(config_file), start_at_login=False)
+    assert (current.profile, current.owner_tag) == ("old", "Owner")
+    changed = TraySettings(
+        profile="dev",
+        region="eu-west-1",
+        owner_tag="Owner",
+        fast_seconds=1,
+        slow_seconds=20,
+        start_at_login=True,
+    )
+    save_settings(config_file, changed, autostart)
+    text = config_file.read_text()
+    assert "# my devtray config" in text and 'owner = "alice"' in text and 'user = "dev"' in text
+    assert "# the work account" in text
+    config = load_config(config_file)
+    assert config.aws is not None
+    assert (config.aws.profile, config.aws.region, config.aws.owner) == (
+        "dev",
+        "eu-west-1",
+        "alice",
+    )
+    assert (config.polling.fast_seconds, config.polling.slow_seconds) == (1, 20)
+    assert backup_path(config_file).read_text() == original
+    assert autostart.enabled()
+    save_settings(config_file, TraySettings(profile="", region="eu-west-1"), autostart)
+    config = load_config(config_file)
+    assert config.aws is not None and config.aws.profile is None
+    assert not autostart.enabled()
+
+
+def test_settings_refuse_fast_polling_slower_than_slow(config_file: Path, tmp_path: Path) -> None:
+    autostart = Autostart(ARGV, platform="linux", environ={"HOME": str(tmp_path)})
+    with pytest.raises(BadConfig, match="Polling"):
+        save_settings(config_file, TraySettings(fast_seconds=40, slow_seconds=30), autostart)
+    assert not config_file.exists()
