@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
@@ -170,16 +172,30 @@ def test_a_user_facing_error_is_notified_with_details(qtbot: QtBot, make_tray) -
     wait_for_state(qtbot, harness, VmState.STOPPED)  # nothing changed in the cloud
 
 
-def test_an_unexpected_error_is_logged_with_its_traceback(qtbot: QtBot, make_tray) -> None:
+@pytest.fixture
+def devtray_log() -> Iterator[Path]:
+    """The log set up as the tray does it; the handler is removed afterwards (it is global)."""
+    logger = logging.getLogger("desktop")
+    before = list(logger.handlers)
+    path = setup_logging()
+    yield path
+    for handler in logger.handlers[:]:
+        if handler not in before:
+            logger.removeHandler(handler)
+            handler.close()
+
+
+def test_an_unexpected_error_is_logged_with_its_traceback(
+    qtbot: QtBot, make_tray, devtray_log: Path
+) -> None:
     harness: Harness = make_tray(make_demo(VmState.RUNNING, faults="stop=bug"))
     wait_for_state(qtbot, harness, VmState.RUNNING)
-    setup_logging()
     with qtbot.waitSignal(harness.controller.problem_raised) as raised:
         open_menu(harness.tray)["stop:demo-0001"].trigger()
     problem = raised.args[0]
     assert problem.title == "Something went wrong"
     assert problem.details and "DemoBug: simulated adapter bug" in problem.details
-    assert "Traceback" in log_file().read_text()
+    assert "Traceback" in devtray_log.read_text()
 
 
 def test_expired_sign_in_opens_the_welcome_window_and_the_demo_is_one_click(
