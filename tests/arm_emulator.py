@@ -6,7 +6,8 @@ Claim/ListApplicableSchedules, Labs_ClaimAnyVm, Schedules_Get, Policies_Get), ru
 resize and claim as long-running operations polled through `Azure-AsyncOperation` (and a
 `Location` for the final result), and can be told to fail with ARM's error bodies (401, 403,
 404, 409, 429 with Retry-After, policy violations). Its certificate is issued by a test CA
-(trustme) for 127.0.0.1 only; clients trust it through `connection_verify`.
+(trustme) for 127.0.0.1 only; clients trust it through `connection_verify`. The same server
+plays Microsoft Entra's device-code sign-in (tests/entra_emulator.py) for azure-identity.
 
 Fixtures: `arm` (a running emulator with one lab: my VM, a colleague's and a claimable one) and
 `azure_signed_in` (devtray's config pointed at it, and the fake credential to use).
@@ -30,6 +31,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import trustme
+
+from tests import entra_emulator
 
 API_VERSION = "2018-09-15"
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -238,6 +241,7 @@ class ArmEmulator:
         self.token = token
         self.labs: dict[tuple[str, str, str], Lab] = {}
         self.requests: list[tuple[str, str]] = []
+        self.grants: list[str] = []  # OAuth grant types asked of the emulated Entra, in order
         self.faults: list[Fault] = []
         self.operation_polls = 2
         self.operation_errors: dict[str, tuple[str, str]] = {}
@@ -352,9 +356,16 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = url.path.rstrip("/")
         length = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(length) or b"null") if length else None
+        raw = self.rfile.read(length) if length else b""
         with emulator.lock:
             emulator.requests.append((method, path))
+            if entra_emulator.is_sign_in_path(path):
+                grant = parse_qs(raw.decode()).get("grant_type")
+                if grant:
+                    emulator.grants.extend(grant)
+                answer = entra_emulator.answer(path, raw, emulator.base_url, emulator.token, ME)
+                self._reply(200, answer)
+                return
             if self.headers.get("Authorization") != f"Bearer {emulator.token}":
                 self._error(401, "ExpiredAuthenticationToken", "The access token has expired.")
                 return
@@ -366,7 +377,7 @@ class _Handler(BaseHTTPRequestHandler):
                     fault.times -= 1
                     self._error(fault.status, fault.code, fault.message, fault.headers)
                     return
-            self._route(method, path.lower(), path, body)
+            self._route(method, path.lower(), path, json.loads(raw) if raw else None)
 
     def _route(self, method: str, path: str, original: str, body: Any) -> None:
         emulator = self.emulator
@@ -502,7 +513,7 @@ def _take(vm: dict[str, Any], claims: dict[str, Any]) -> None:
 
 
 def write_azure_config(config_file: Path, arm: ArmEmulator) -> None:
-    """A config whose [azure] points at the emulator; the authority is never contacted."""
+    """A config whose [azure] points at the emulator, for Resource Manager and for sign-in."""
     config_file.write_text(
         f"""
 [azure]
@@ -510,7 +521,7 @@ subscription = "{SUBSCRIPTION}"
 resource_group = "{RESOURCE_GROUP}"
 lab = "{LAB}"
 arm_endpoint = "{arm.base_url}"
-authority = "https://127.0.0.1:9"
+authority = "{arm.base_url}"
 
 [polling]
 fast_seconds = 0.05

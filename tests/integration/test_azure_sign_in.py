@@ -1,8 +1,10 @@
 """Sign-in order and TLS trust through the real composition root, against the ARM emulator.
 
-The Azure CLI is a boundary we cannot run here: a fake `az` on PATH answers
-`az account get-access-token` like the real one, so azure-identity's real AzureCliCredential
-runs. Nothing but 127.0.0.1 is contacted (the conftest socket guard refuses anything else).
+Two boundaries we cannot run here are replaced, and named so: the Azure CLI (a fake `az` on PATH
+answers `az account get-access-token` like the real one, so azure-identity's real
+AzureCliCredential runs) and the OS secret store that holds MSAL's token cache (a plaintext file
+in the test's HOME). Microsoft Entra's device-code sign-in is emulated on the same HTTPS server.
+Nothing but 127.0.0.1 is contacted (the conftest socket guard refuses anything else).
 """
 
 from __future__ import annotations
@@ -68,6 +70,61 @@ def az_logged_in(
     install_fake_az(tools, FakeStaticTokenCredential().token)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(arm.ca_path))
     return arm
+
+
+@pytest.fixture
+def plaintext_token_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stands in for the OS secret store (libsecret, Keychain, DPAPI) that CI machines lack."""
+    from azure.identity import TokenCachePersistenceOptions
+
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)  # never the real keyring
+    monkeypatch.setattr(
+        identity,
+        "_cache_options",
+        lambda: TokenCachePersistenceOptions(name="devtray-test", allow_unencrypted_storage=True),
+    )
+
+
+def test_device_code_sign_in_then_status_refreshes_silently(
+    arm: ArmEmulator,
+    config_file: Path,
+    tools: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    plaintext_token_cache: None,
+) -> None:
+    write_azure_config(config_file, arm)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(arm.ca_path))
+
+    signed_in = devtray(["sign-in", "azure", "--device-code"])
+
+    assert signed_in.code == 0, signed_in.err
+    assert "enter the code DTRY-2026" in signed_in.err
+    assert "Signed in to Azure as alice@contoso.com" in signed_in.out
+    assert identity.load_record() is not None
+
+    status = devtray(["status", "--json"])
+
+    assert status.code == 0, status.err
+    assert [vm["name"] for vm in json.loads(status.out)] == ["alice-vm"]
+    # Signing in took the device code once; status then refreshed from the cache, no prompt.
+    assert arm.grants[0] == "urn:ietf:params:oauth:grant-type:device_code"
+    assert set(arm.grants[1:]) <= {"refresh_token"}
+
+
+def test_without_a_secret_store_sign_in_refuses_to_keep_tokens_in_plain_text(
+    arm: ArmEmulator, config_file: Path, tools: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_azure_config(config_file, arm)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(arm.ca_path))
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)  # no secret service here
+
+    result = devtray(["sign-in", "azure", "--device-code"])
+
+    assert result.code == 1
+    assert "no secure place to keep the token" in result.err
+    assert "az login" in result.err
+    assert identity.load_record() is None
+    assert not list(Path.home().rglob("devtray*.nocae"))
 
 
 def test_without_any_sign_in_status_exits_3_with_the_command(
