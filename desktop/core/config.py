@@ -106,6 +106,13 @@ class PollingConfig:
 
 
 @dataclass(frozen=True)
+class TunnelsConfig:
+    """`[tunnels]`: forwards wanted in every project, e.g. `ports = ["8000"]` (see forwards.py)."""
+
+    ports: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration, validated."""
 
@@ -116,6 +123,7 @@ class Config:
     ssh: SshSettings = field(default_factory=SshSettings)
     vms: Mapping[str, SshSettings] = field(default_factory=lambda: MappingProxyType({}))
     polling: PollingConfig = field(default_factory=PollingConfig)
+    tunnels: TunnelsConfig = field(default_factory=TunnelsConfig)
     exists: bool = False
 
     @property
@@ -355,6 +363,12 @@ def _read_polling(section: _Section) -> PollingConfig:
     return polling
 
 
+def _read_tunnels(section: _Section) -> TunnelsConfig:
+    tunnels = TunnelsConfig(ports=section.texts("ports"))
+    section.finish()
+    return tunnels
+
+
 def _read_vms(path: Path, table: object) -> Mapping[str, SshSettings]:
     outer = _Section(path, "vm", table)
     vms = {
@@ -369,6 +383,7 @@ _SECTIONS: Mapping[str, Callable[[Path, object], object]] = {
     "ssh": lambda path, table: _read_ssh(_Section(path, "ssh", table)),
     "polling": lambda path, table: _read_polling(_Section(path, "polling", table)),
     "vm": _read_vms,
+    "tunnels": lambda path, table: _read_tunnels(_Section(path, "tunnels", table)),
 }
 
 # Sections whose Config field has another name ([vm.NAME] tables live in Config.vms).

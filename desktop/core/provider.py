@@ -93,3 +93,16 @@ class VmPool(Protocol):
     def claim_vm(self, vm_id: str | None, pool: str | None, cancel: CancelToken) -> VmSnapshot:
         """Claim the VM `vm_id`, or any VM of `pool` (a lab); returns it, now mine."""
         ...
+
+
+@runtime_checkable
+class ConsoleOutputSource(Protocol):
+    """Optional: a provider that shows what a VM printed on its console at boot.
+
+    cloud-init prints the VM's SSH host key fingerprints there, which lets devtray check the
+    key a VM offers before trusting it.
+    """
+
+    def console_output(self, vm_id: str) -> str | None:
+        """The VM's console text, or None when there is none (yet)."""
+        ...

@@ -44,6 +44,7 @@ SLEEP_JUMP_SECONDS = 15.0
 WATCHDOG_TICK = 2.0
 LOG_ROTATE_BYTES = 1_000_000
 _POLL = 0.05
+_WATCH_EXIT = 0.25
 _KILL = getattr(signal, "SIGKILL", signal.SIGTERM)  # Windows has no SIGKILL: kill() is used
 
 
@@ -258,8 +259,12 @@ class Supervised:
         got_ready = self._await_ready(process)
         if got_ready:
             self._set(state=ProcessState.READY, reason=None, failures=0)
-            while process.poll() is None and not self._kick.is_set():
-                self._kick.wait(0.5)
+            while not self._kick.is_set():
+                try:
+                    process.wait(_WATCH_EXIT)  # wakes the moment the child exits
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
         self._terminate()
         if self._stop.is_set():
             return None

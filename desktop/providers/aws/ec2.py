@@ -153,6 +153,14 @@ class Ec2Provider:
             observed_at=self._clock(),
         )
 
+    def console_output(self, vm_id: str) -> str | None:
+        """What one of my instances printed on its console (cloud-init's host key fingerprints)."""
+        self._instance(vm_id)  # only my instances
+        reply = self.calls.call(
+            f"read the console output of {vm_id}", self.ec2.get_console_output, InstanceId=vm_id
+        )
+        return str(reply.get("Output") or "") or None
+
     # -- start / stop -------------------------------------------------------------------------
 
     def start_vm(self, vm_id: str) -> VmSnapshot:

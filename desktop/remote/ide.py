@@ -1,0 +1,162 @@
+"""Open a project in the IDE, already connected to the VM.
+
+- VS Code (or Cursor, VS Code Insiders): `code --folder-uri vscode-remote://ssh-remote+ALIAS/PATH`
+  through Remote-SSH; without the `code` command, the `vscode://vscode-remote/...` URL.
+- PyCharm: the *local* synced project folder in local PyCharm.
+- JetBrains Gateway: the `jetbrains-gateway://connect#...type=ssh...` link (Gateway or Toolbox).
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from desktop.core.errors import DevtrayError
+from desktop.remote.tools import Tool, find_tool, tool_named
+
+
+class IdeKind(enum.StrEnum):
+    """The IDEs `devtray open` knows."""
+
+    VSCODE = "vscode"
+    PYCHARM = "pycharm"
+    GATEWAY = "gateway"
+
+
+class IdeMissing(DevtrayError):
+    """The IDE (and every fallback) is not installed."""
+
+    title = "IDE not found"
+
+
+@dataclass(frozen=True)
+class Launch:
+    """How to open it: a command line (argv, never a shell string) and what it does, in words."""
+
+    argv: tuple[str, ...]
+    description: str
+
+
+ToolFinder = Callable[[Tool], Path | None]
+
+VSCODE_VARIANTS = ("code", "cursor", "code-insiders")
+
+
+def remote_folder_uri(alias: str, remote_path: str) -> str:
+    """`vscode-remote://ssh-remote+ALIAS/abs/path` (the path must be absolute)."""
+    return f"vscode-remote://ssh-remote+{alias}{quote(remote_path, safe='/')}"
+
+
+def vscode_url(alias: str, remote_path: str) -> str:
+    """The `vscode://` URL that opens the same folder when there is no `code` command."""
+    return f"vscode://vscode-remote/ssh-remote+{alias}{quote(remote_path, safe='/')}"
+
+
+def gateway_link(alias: str, user: str | None, port: int, remote_path: str) -> str:
+    """The JetBrains Gateway link that opens `remote_path` on the VM over SSH with PyCharm."""
+    params = {"type": "ssh", "deploy": "true", "host": alias, "port": str(port)}
+    if user:
+        params["user"] = user
+    params |= {"projectPath": remote_path, "productCode": "PY"}
+    return "jetbrains-gateway://connect#" + urlencode(params, quote_via=quote)
+
+
+def url_opener(find: Callable[[str], str | None] = shutil.which) -> tuple[str, ...] | None:
+    """The command that hands a URL to the desktop (None: use os.startfile on Windows)."""
+    if sys.platform == "win32":
+        return None
+    name = "open" if sys.platform == "darwin" else "xdg-open"
+    found = find(name)
+    if found is None:
+        raise IdeMissing(
+            f"There is no `{name}` to open links with.", hint="Install xdg-utils, or open by hand."
+        )
+    return (found,)
+
+
+def plan_vscode(alias: str, remote_path: str, finder: ToolFinder = find_tool) -> Launch:
+    """VS Code (or Cursor/Insiders) on the remote folder; the URL when no command is found."""
+    uri = remote_folder_uri(alias, remote_path)
+    for name in VSCODE_VARIANTS:
+        executable = finder(tool_named(name))
+        if executable is not None:
+            return Launch((str(executable), "--folder-uri", uri), f"{name} {uri}")
+    url = vscode_url(alias, remote_path)
+    opener = url_opener()
+    if opener is None:
+        return Launch(("start", url), url)
+    return Launch((*opener, url), url)
+
+
+def plan_pycharm(project_root: Path, finder: ToolFinder = find_tool) -> Launch:
+    """Local PyCharm on the local (synced) project folder."""
+    tool = tool_named("pycharm")
+    executable = finder(tool)
+    if executable is None:
+        raise IdeMissing("PyCharm was not found.", hint=tool.install_hint)
+    return Launch((str(executable), str(project_root)), f"PyCharm {project_root}")
+
+
+def plan_gateway(
+    alias: str, user: str | None, port: int, remote_path: str, finder: ToolFinder = find_tool
+) -> Launch:
+    """Gateway with the connect link; the link alone (Toolbox handles it) without Gateway."""
+    link = gateway_link(alias, user, port, remote_path)
+    executable = finder(tool_named("gateway"))
+    if executable is not None:
+        return Launch((str(executable), link), f"JetBrains Gateway {link}")
+    opener = url_opener()
+    if opener is None:
+        return Launch(("start", link), link)
+    return Launch((*opener, link), link)
+
+
+def launch(plan: Launch) -> subprocess.Popen[bytes] | None:
+    """Start the IDE detached from devtray (it outlives us; it is not supervised)."""
+    if plan.argv[0] == "start" and sys.platform == "win32":
+        # The desktop's URL handler; the URL is ours (alias and path are checked/quoted).
+        os.startfile(plan.argv[1])  # type: ignore[attr-defined,unused-ignore]  # noqa: S606
+        return None
+    return subprocess.Popen(
+        list(plan.argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def absolute_remote_path(
+    remote_path: str, ssh: Path, alias: str, ssh_config: Path | None = None
+) -> str:
+    """`remote_path` with a leading `~` replaced by the VM user's home (asked over ssh once)."""
+    if not remote_path.startswith("~"):
+        return remote_path
+    config = ("-F", str(ssh_config)) if ssh_config else ()
+    try:
+        result = subprocess.run(
+            [str(ssh), *config, "-o", "BatchMode=yes", alias, "pwd"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        result = None
+    home = result.stdout.strip().splitlines()[-1] if result and result.stdout.strip() else ""
+    if not result or result.returncode != 0 or not home.startswith("/"):
+        detail = result.stderr.strip().splitlines()[-1] if result and result.stderr.strip() else ""
+        raise DevtrayError(
+            f"Could not find the home folder on {alias} to open {remote_path}"
+            + (f" ({detail})" if detail else ""),
+            hint=f"Check `ssh {alias}` works, or set an absolute remote_path in .devtray.toml.",
+        )
+    return home.rstrip("/") + remote_path[1:]

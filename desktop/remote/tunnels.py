@@ -1,0 +1,232 @@
+"""Port forwards that stay up: one supervised `ssh -N -L ...` per forward, through the alias.
+
+Each tunnel is its own connection (no connection sharing) so that its death is visible to the
+supervisor, which restarts it with back-off, and promptly after a wake from sleep. `ssh` exits
+0 on SIGTERM and keeps running when a forward cannot bind unless told otherwise, hence
+`ExitOnForwardFailure=yes` and readiness = the local port accepts a connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import errno
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from desktop.core.errors import DevtrayError
+from desktop.core.forwards import Forward
+from desktop.remote.supervisor import (
+    Backoff,
+    ProcessSpec,
+    ProcessState,
+    ProcessStatus,
+    Supervised,
+    Supervisor,
+)
+
+# Tunnels notice a dead connection within ~15 s, faster than the block's interactive defaults.
+KEEPALIVE = ("-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3")
+TUNNEL_BACKOFF = Backoff(initial=0.25, factor=2.0, maximum=15.0)
+
+
+class PortInUse(DevtrayError):
+    """The laptop port of a forward is taken by another program."""
+
+    title = "Port in use"
+
+
+class TunnelState(enum.StrEnum):
+    """What the tray shows per tunnel."""
+
+    CONNECTING = "connecting"
+    UP = "up"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+_STATES = {
+    ProcessState.STARTING: TunnelState.CONNECTING,
+    ProcessState.READY: TunnelState.UP,
+    ProcessState.RETRYING: TunnelState.RETRYING,
+    ProcessState.FAILED: TunnelState.FAILED,
+    ProcessState.STOPPED: TunnelState.STOPPED,
+}
+
+
+@dataclass(frozen=True)
+class TunnelStatus:
+    """One tunnel for the UI: the forward, its state and (when not up) the reason."""
+
+    forward: Forward
+    state: TunnelState
+    reason: str | None = None
+
+    def describe(self) -> str:
+        """`localhost:8000 -> localhost:8000: up` or `...: retrying (Connection refused)`."""
+        text = f"{self.forward.describe()}: {self.state}"
+        return (
+            f"{text} ({self.reason})" if self.reason and self.state is not TunnelState.UP else text
+        )
+
+
+def port_accepts(port: int, host: str = "127.0.0.1", timeout: float = 0.2) -> bool:
+    """True if something accepts TCP connections on host:port right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        return sock.connect_ex((host, port)) == 0
+
+
+def port_holder(port: int) -> str | None:
+    """`name (pid N: command line)` of the process listening on `port`, when we may know."""
+    listening: list[int | None] = []
+    try:
+        listening = [
+            c.pid
+            for c in psutil.net_connections(kind="tcp")
+            if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN
+        ]
+    except psutil.AccessDenied:  # macOS without root: ask process by process
+        for process in psutil.process_iter():
+            with contextlib.suppress(psutil.Error):
+                if any(
+                    c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN
+                    for c in process.net_connections(kind="tcp")
+                ):
+                    listening.append(process.pid)
+    for pid in listening:
+        if pid is None:
+            return "a program of another user"
+        try:
+            process = psutil.Process(pid)
+            command = " ".join(process.cmdline())[:120]
+            return f"{process.name()} (pid {pid}: {command})"
+        except psutil.Error:
+            return f"pid {pid}"
+    return None
+
+
+def check_port_free(forward: Forward) -> None:
+    """Raise PortInUse naming the holder when the forward's local port cannot be bound."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((forward.bind_address, forward.local_port))
+        except OSError as exc:
+            if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+                raise
+            holder = port_holder(forward.local_port) or "another program"
+            raise PortInUse(
+                f"Local port {forward.local_port} is already in use by {holder}.",
+                hint=f"Stop it, or forward another local port to the VM's "
+                f'{forward.remote_port}, e.g. ports = ["{forward.local_port + 1}:'
+                f'{forward.remote_port}"] in .devtray.toml.',
+            ) from None
+
+
+def tunnel_argv(
+    ssh: Path, alias: str, forward: Forward, ssh_config: Path | None
+) -> tuple[str, ...]:
+    """The `ssh -N` command line of one tunnel (argv, never a shell string)."""
+    config = ("-F", str(ssh_config)) if ssh_config else ()
+    return (
+        str(ssh),
+        *config,
+        "-N",
+        "-o",
+        "ExitOnForwardFailure=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "ConnectTimeout=15",
+        "-o",
+        "ControlMaster=no",
+        "-o",
+        "ControlPath=none",
+        *KEEPALIVE,
+        "-L",
+        forward.ssh_argument(),
+        alias,
+    )
+
+
+class Tunnels:
+    """The forwards of one VM, supervised; `statuses()` feeds the tray's Tunnels row."""
+
+    def __init__(
+        self,
+        supervisor: Supervisor,
+        ssh: Path,
+        alias: str,
+        *,
+        ssh_config: Path | None = None,
+        backoff: Backoff = TUNNEL_BACKOFF,
+    ) -> None:
+        self.supervisor = supervisor
+        self.ssh = ssh
+        self.alias = alias
+        self.ssh_config = ssh_config
+        self.backoff = backoff
+        self._running: dict[str, tuple[Forward, Supervised]] = {}
+
+    def _name(self, forward: Forward) -> str:
+        return f"tunnel-{self.alias}-{forward.local_port}"
+
+    def start(self, forwards: Sequence[Forward]) -> None:
+        """Start every forward; PortInUse (before anything starts) if a local port is taken."""
+        for forward in forwards:
+            if self._name(forward) not in self._running:
+                check_port_free(forward)
+        for forward in forwards:
+            name = self._name(forward)
+            if name in self._running:
+                continue
+            spec = ProcessSpec(
+                name=name,
+                argv=tunnel_argv(self.ssh, self.alias, forward, self.ssh_config),
+                ready=_probe(forward),
+                ready_timeout=30.0,
+                backoff=self.backoff,
+            )
+            self._running[name] = (forward, self.supervisor.start(spec))
+
+    def wait_ready(self, timeout: float) -> bool:
+        """True once every tunnel is up (within `timeout` seconds overall)."""
+        deadline = time.monotonic() + timeout
+        return all(
+            child.wait_ready(max(0.0, deadline - time.monotonic()))
+            for _, child in self._running.values()
+        )
+
+    def statuses(self) -> list[TunnelStatus]:
+        """Each tunnel's state and reason."""
+        return [_status(forward, child.status) for forward, child in self._running.values()]
+
+    def status_of(self, status: ProcessStatus) -> TunnelStatus | None:
+        """The tunnel a supervisor status belongs to (None for other children)."""
+        entry = self._running.get(status.name)
+        return _status(entry[0], status) if entry else None
+
+    def pids(self) -> list[int]:
+        """The pids of the running ssh processes."""
+        return [pid for _, child in self._running.values() if (pid := child.pid) is not None]
+
+    def stop(self) -> None:
+        """Stop every tunnel; no ssh is left behind."""
+        for name in list(self._running):
+            self.supervisor.stop(name)
+        self._running.clear()
+
+
+def _probe(forward: Forward) -> Callable[[], bool]:
+    return lambda: port_accepts(forward.local_port, forward.bind_address)
+
+
+def _status(forward: Forward, status: ProcessStatus) -> TunnelStatus:
+    state = _STATES[status.state]
+    return TunnelStatus(forward, state, None if state is TunnelState.UP else status.reason)

@@ -1,0 +1,220 @@
+"""Tunnels through a real sshd: forwarding, recovery after kills and sshd restarts, clean stop."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from desktop.core.config import Config, SshSettings
+from desktop.core.forwards import Forward
+from desktop.core.model import Addresses, VmSnapshot, VmState
+from desktop.remote.ssh_config import SshConfigWriter, default_paths
+from desktop.remote.supervisor import Backoff, Supervisor
+from desktop.remote.tunnels import PortInUse, Tunnels, TunnelState
+from tests.integration.connect_helpers import moto_vm, write_config
+from tests.moto_server import MotoEndpoint
+from tests.sshd import SshServer, free_port
+
+ALIAS = "devbox.devtray"
+QUICK = Backoff(initial=0.1, factor=2.0, maximum=0.5)
+
+
+class _Pong(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.sendall(b"pong\n")
+
+
+@pytest.fixture
+def service() -> Iterator[int]:
+    """A TCP service "on the VM" (the VM is this machine): answers `pong`."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Pong)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _ssh_config(home: Path, sshd: SshServer) -> Path:
+    vm = VmSnapshot(
+        "aws",
+        "i-0123456789abcdef0",
+        "devbox",
+        "eu-west-1",
+        VmState.RUNNING,
+        "t3.micro",
+        Addresses(public_ip="203.0.113.9"),
+    )
+    config = Config(
+        ssh=SshSettings(
+            host="127.0.0.1", port=sshd.port, user=sshd.user, identity_file=str(sshd.client_key)
+        )
+    )
+    writer = SshConfigWriter(home / ".ssh" / "config", default_paths(home))
+    writer.refresh([vm], config)
+    return writer.path
+
+
+def _ping(port: int) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        return sock.recv(16)
+
+
+def _eventually(check: object, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def _ssh_processes(marker: str) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        cmdline = process.info["cmdline"] or []
+        if process.info["status"] != psutil.STATUS_ZOMBIE and marker in " ".join(cmdline):
+            found.append(process)
+    return [p for p in found if p.pid != os.getpid() and p.info["cmdline"][0].endswith("ssh")]
+
+
+@pytest.fixture
+def tunnels(sshd: SshServer, isolated_home: Path, tmp_path: Path) -> Iterator[Tunnels]:
+    ssh_config = _ssh_config(isolated_home, sshd)
+    supervisor = Supervisor(tmp_path / "children")
+    ssh = Path(shutil.which("ssh") or "ssh")
+    tunnels = Tunnels(supervisor, ssh, ALIAS, ssh_config=ssh_config, backoff=QUICK)
+    try:
+        yield tunnels
+    finally:
+        supervisor.stop_all()
+
+
+def test_tunnel_forwards_and_comes_back_after_its_ssh_is_killed(
+    tunnels: Tunnels, service: int
+) -> None:
+    local = free_port()
+    tunnels.start([Forward(local, "localhost", service)])
+    assert tunnels.wait_ready(20), tunnels.statuses()
+    assert _ping(local) == b"pong\n"
+    for _ in range(2):
+        [pid] = tunnels.pids()
+        os.kill(pid, signal.SIGKILL)
+        _eventually(
+            lambda pid=pid: (
+                tunnels.pids() not in ([], [pid]) and tunnels.statuses()[0].state is TunnelState.UP
+            )
+        )
+        assert _ping(local) == b"pong\n"
+
+
+def test_tunnel_comes_back_after_sshd_restarts(
+    tunnels: Tunnels, service: int, sshd: SshServer
+) -> None:
+    local = free_port()
+    tunnels.start([Forward(local, "localhost", service)])
+    assert tunnels.wait_ready(20)
+    assert sshd.process is not None
+    # Cut the live sessions too (a plain sshd restart keeps them), then stop the listener.
+    for child in psutil.Process(sshd.process.pid).children(recursive=True):
+        child.kill()
+    sshd.stop()
+    _eventually(lambda: tunnels.statuses()[0].state is not TunnelState.UP)
+    time.sleep(0.5)  # a few failed attempts while sshd is down
+    assert tunnels.statuses()[0].state in (TunnelState.RETRYING, TunnelState.CONNECTING)
+    sshd.start()
+    _eventually(lambda: tunnels.statuses()[0].state is TunnelState.UP, timeout=20)
+    assert _ping(local) == b"pong\n"
+
+
+def test_no_ssh_remains_after_stop(tunnels: Tunnels, service: int) -> None:
+    ports = [free_port(), free_port()]
+    tunnels.start([Forward(port, "localhost", service) for port in ports])
+    assert tunnels.wait_ready(20)
+    marker = str(tunnels.ssh_config)
+    assert len(_ssh_processes(marker)) == 2
+    tunnels.stop()
+    assert _ssh_processes(marker) == []
+    for port in ports:
+        with pytest.raises(OSError):
+            _ping(port)
+
+
+def test_a_taken_local_port_names_the_program_holding_it(tunnels: Tunnels) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import socket, sys, time\n"
+            "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+            "print(s.getsockname()[1], flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        port = int(holder.stdout.readline())
+        with pytest.raises(PortInUse) as caught:
+            tunnels.start([Forward(port, "localhost", 80)])
+        message = str(caught.value)
+        assert f"Local port {port} is already in use by python" in message
+        assert f"pid {holder.pid}" in message
+        assert tunnels.statuses() == []
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_devtray_tunnels_runs_until_ctrl_c_and_leaves_no_ssh(
+    moto: MotoEndpoint,
+    sshd: SshServer,
+    config_file: Path,
+    isolated_home: Path,
+    tmp_path: Path,
+    service: int,
+) -> None:
+    moto_vm("devbox")
+    write_config(config_file, sshd)
+    project = tmp_path / "project"
+    project.mkdir()
+    local = free_port()
+    (project / ".devtray.toml").write_text(f'ports = ["{local}:{service}"]\n')
+    process = subprocess.Popen(
+        [sys.executable, "-m", "desktop", "tunnels", str(project)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(2)]
+        assert lines == [f"localhost:{local} -> localhost:{service}: up\n", "Ready\n"], (
+            lines,
+            process.stderr.read() if process.poll() is not None and process.stderr else "",
+        )
+        assert _ping(local) == b"pong\n"
+        assert len(_ssh_processes(str(isolated_home))) == 1
+        process.send_signal(signal.SIGINT)
+        assert process.wait(15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert _ssh_processes(str(isolated_home)) == []
