@@ -27,12 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from desktop.core.config import Config, SshSettings
 from desktop.core.forwards import Forward
-from desktop.core.model import Addresses, VmSnapshot, VmState
-from desktop.remote.ssh_config import SshConfigWriter, default_paths
 from desktop.remote.supervisor import Supervisor
 from desktop.remote.tunnels import Tunnels, TunnelState, port_accepts
+from tests.integration.connect_helpers import alias_config
 from tests.sshd import SshServer, free_port, make_sshd
 
 ALIAS = "bench.devtray"
@@ -47,22 +45,7 @@ def _timed(argv: Sequence[str]) -> float:
 def _setup(root: Path) -> tuple[SshServer, Path]:
     sshd = make_sshd(root / "sshd")
     sshd.start()
-    home = root / "home"
-    vm = VmSnapshot(
-        "aws",
-        "i-0123456789abcdef0",
-        "bench",
-        "eu-west-1",
-        VmState.RUNNING,
-        "t3.micro",
-        Addresses(public_ip="203.0.113.9"),
-    )
-    settings = SshSettings(
-        host="127.0.0.1", port=sshd.port, user=sshd.user, identity_file=str(sshd.client_key)
-    )
-    writer = SshConfigWriter(home / ".ssh" / "config", default_paths(home))
-    writer.refresh([vm], Config(ssh=settings))
-    return sshd, writer.path
+    return sshd, alias_config(root / "home", sshd, name="bench").path
 
 
 # What each connection runs on the VM: the sftp subsystem (sshd's internal-sftp, no shell) to

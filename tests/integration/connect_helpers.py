@@ -10,6 +10,9 @@ from pathlib import Path
 
 from desktop.app import build_services
 from desktop.cli.main import main
+from desktop.core.config import Config, SshSettings
+from desktop.core.model import Addresses, VmSnapshot, VmState
+from desktop.remote.ssh_config import SshConfigWriter, default_paths
 from tests.moto_server import run_instance
 from tests.sshd import SshServer
 
@@ -59,3 +62,22 @@ def shared_connections_closed(config: Path, *aliases: str) -> Iterator[None]:
 def moto_vm(name: str = "devbox") -> str:
     """A running moto instance tagged for the caller; returns its id."""
     return run_instance(name)
+
+
+def alias_config(home: Path, sshd: SshServer, name: str = "devbox") -> SshConfigWriter:
+    """Write `home`/.ssh/config with `<name>.devtray` reaching the test sshd (no cloud)."""
+    vm = VmSnapshot(
+        "aws",
+        "i-0123456789abcdef0",
+        name,
+        "eu-west-1",
+        VmState.RUNNING,
+        "t3.micro",
+        Addresses(public_ip="203.0.113.9"),  # never dialled: the [ssh] host override wins
+    )
+    settings = SshSettings(
+        host="127.0.0.1", port=sshd.port, user=sshd.user, identity_file=str(sshd.client_key)
+    )
+    writer = SshConfigWriter(home / ".ssh" / "config", default_paths(home))
+    writer.refresh([vm], Config(ssh=settings))
+    return writer

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.config import Config, load_config
+from desktop.core.config import load_config
 from desktop.providers.aws.ec2 import Ec2Provider
 from desktop.remote.known_hosts import (
     HostKey,
@@ -19,6 +19,7 @@ from desktop.remote.known_hosts import (
     trust_new_key,
 )
 from tests.integration.connect_helpers import (
+    alias_config,
     devtray,
     moto_vm,
     shared_connections_closed,
@@ -113,24 +114,7 @@ ec2: #############################################################
 def test_the_console_fingerprints_vouch_for_a_key_or_block_trusting_it(
     sshd: SshServer, isolated_home: Path, tmp_path: Path
 ) -> None:
-    from desktop.core.config import SshSettings
-    from desktop.core.model import Addresses, VmSnapshot, VmState
-    from desktop.remote.ssh_config import SshConfigWriter, default_paths
-
-    vm = VmSnapshot(
-        "aws",
-        "i-0123456789abcdef0",
-        "devbox",
-        "eu-west-1",
-        VmState.RUNNING,
-        "t3.micro",
-        Addresses(public_ip="203.0.113.9"),
-    )
-    settings = SshSettings(
-        host="127.0.0.1", port=sshd.port, user=sshd.user, identity_file=str(sshd.client_key)
-    )
-    writer = SshConfigWriter(isolated_home / ".ssh" / "config", default_paths(isolated_home))
-    writer.refresh([vm], Config(ssh=settings))
+    writer = alias_config(isolated_home, sshd)
     key = _host_key(sshd)
     genuine = CONSOLE.format(fingerprint=key.fingerprint, key=sshd.host_public_key)
     assert console_fingerprints(genuine) == {key.fingerprint}

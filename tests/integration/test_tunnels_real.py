@@ -17,13 +17,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from desktop.core.config import Config, SshSettings
 from desktop.core.forwards import Forward
-from desktop.core.model import Addresses, VmSnapshot, VmState
-from desktop.remote.ssh_config import SshConfigWriter, default_paths
 from desktop.remote.supervisor import Backoff, Supervisor
 from desktop.remote.tunnels import PortInUse, Tunnels, TunnelState
-from tests.integration.connect_helpers import moto_vm, write_config
+from tests.integration.connect_helpers import alias_config, moto_vm, write_config
 from tests.moto_server import MotoEndpoint
 from tests.sshd import SshServer, free_port
 
@@ -48,26 +45,6 @@ def service() -> Iterator[int]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def _ssh_config(home: Path, sshd: SshServer) -> Path:
-    vm = VmSnapshot(
-        "aws",
-        "i-0123456789abcdef0",
-        "devbox",
-        "eu-west-1",
-        VmState.RUNNING,
-        "t3.micro",
-        Addresses(public_ip="203.0.113.9"),
-    )
-    config = Config(
-        ssh=SshSettings(
-            host="127.0.0.1", port=sshd.port, user=sshd.user, identity_file=str(sshd.client_key)
-        )
-    )
-    writer = SshConfigWriter(home / ".ssh" / "config", default_paths(home))
-    writer.refresh([vm], config)
-    return writer.path
 
 
 def _ping(port: int) -> bytes:
@@ -95,7 +72,7 @@ def _ssh_processes(marker: str) -> list[psutil.Process]:
 
 @pytest.fixture
 def tunnels(sshd: SshServer, isolated_home: Path, tmp_path: Path) -> Iterator[Tunnels]:
-    ssh_config = _ssh_config(isolated_home, sshd)
+    ssh_config = alias_config(isolated_home, sshd).path
     supervisor = Supervisor(tmp_path / "children")
     ssh = Path(shutil.which("ssh") or "ssh")
     tunnels = Tunnels(supervisor, ssh, ALIAS, ssh_config=ssh_config, backoff=QUICK)
