@@ -11,6 +11,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -105,6 +106,22 @@ class PollingConfig:
     slow_seconds: float = 30.0
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class AutostopConfig:
+    """`[autostop]`: the end-of-day schedule (per weekday, Monday first) and the idle rules."""
+
+    enabled: bool = True
+    stop_times: tuple[time | None, ...] = (time(19, 0),) * 5 + (None, None)
+    idle_minutes: float = 60.0
+    after_hours_idle_minutes: float = 15.0
+    warn_minutes: float = 15.0
+    cpu_busy_percent: float = 20.0
+    agent_idle_minutes: float = 60.0
+
+
 @dataclass(frozen=True)
 class TunnelsConfig:
     """`[tunnels]`: forwards wanted in every project, e.g. `ports = ["8000"]` (see forwards.py)."""
@@ -124,6 +141,7 @@ class Config:
     vms: Mapping[str, SshSettings] = field(default_factory=lambda: MappingProxyType({}))
     polling: PollingConfig = field(default_factory=PollingConfig)
     tunnels: TunnelsConfig = field(default_factory=TunnelsConfig)
+    autostop: AutostopConfig = field(default_factory=AutostopConfig)
     exists: bool = False
 
     @property
@@ -196,6 +214,21 @@ class _Section:
         if value <= 0:
             raise BadConfig(
                 f"{self.path}: {self.name}.{key} must be more than 0 seconds, not {value}",
+                hint=f"Fix {self.name}.{key} in {self.path}.",
+            )
+        return float(value)
+
+    def flag(self, key: str, default: bool) -> bool:
+        value: bool | None = self._get(key, bool, "true or false")
+        return default if value is None else value
+
+    def amount(self, key: str, default: float, unit: str) -> float:
+        value = self._get(key, (int, float), f"a number of {unit}")
+        if value is None:
+            return default
+        if value <= 0:
+            raise BadConfig(
+                f"{self.path}: {self.name}.{key} must be more than 0 {unit}, not {value}",
                 hint=f"Fix {self.name}.{key} in {self.path}.",
             )
         return float(value)
@@ -369,6 +402,51 @@ def _read_tunnels(section: _Section) -> TunnelsConfig:
     return tunnels
 
 
+def _read_autostop(section: _Section) -> AutostopConfig:
+    defaults = AutostopConfig()
+    enabled = section.flag("enabled", defaults.enabled)
+    stop_at = _clock_time(section, "stop_at", section.text("stop_at") or "19:00")
+    days = section.texts("days") or WEEKDAYS[:5]
+    unknown = [day for day in days if day not in WEEKDAYS]
+    if unknown:
+        raise BadConfig(
+            f"{section.path}: autostop.days has {unknown[0]!r}, which is not a weekday",
+            hint=f"Use any of {', '.join(WEEKDAYS)}.",
+        )
+    times = []
+    for day in WEEKDAYS:
+        # A per-day key (fri = "17:00", sat = "off") overrides stop_at and days.
+        override = section.text(day)
+        if override is None:
+            times.append(stop_at if day in days else None)
+        elif override.strip().lower() == "off":
+            times.append(None)
+        else:
+            times.append(_clock_time(section, day, override))
+    minutes = {
+        key: section.amount(key, getattr(defaults, key), "minutes")
+        for key in (
+            "idle_minutes",
+            "after_hours_idle_minutes",
+            "warn_minutes",
+            "agent_idle_minutes",
+        )
+    }
+    cpu = section.amount("cpu_busy_percent", defaults.cpu_busy_percent, "percent")
+    section.finish()
+    return AutostopConfig(enabled=enabled, stop_times=tuple(times), cpu_busy_percent=cpu, **minutes)
+
+
+def _clock_time(section: _Section, key: str, text: str) -> time:
+    try:
+        return time.fromisoformat(text.strip())
+    except ValueError:
+        raise BadConfig(
+            f'{section.path}: {section.name}.{key} must be a time like "19:00", not {text!r}',
+            hint=f'Fix {section.name}.{key} in {section.path} (or write "off" for a weekday).',
+        ) from None
+
+
 def _read_vms(path: Path, table: object) -> Mapping[str, SshSettings]:
     outer = _Section(path, "vm", table)
     vms = {
@@ -384,6 +462,7 @@ _SECTIONS: Mapping[str, Callable[[Path, object], object]] = {
     "polling": lambda path, table: _read_polling(_Section(path, "polling", table)),
     "vm": _read_vms,
     "tunnels": lambda path, table: _read_tunnels(_Section(path, "tunnels", table)),
+    "autostop": lambda path, table: _read_autostop(_Section(path, "autostop", table)),
 }
 
 # Sections whose Config field has another name ([vm.NAME] tables live in Config.vms).

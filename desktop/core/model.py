@@ -81,6 +81,10 @@ class VmSnapshot:
     # SSH's port when it is not 22 (Azure labs with a shared public IP NAT each VM's SSH).
     ssh_port: int | None = None
     auto_stop: AutoStop | None = None
+    # When the VM entered `state`, if the cloud says (EC2: launch time, stop reason's time).
+    state_since: datetime | None = None
+    # True for a spot (or other interruptible, discounted) VM: priced from the spot market.
+    spot: bool = False
 
     def __post_init__(self) -> None:
         # Freeze the tag mapping too, so a snapshot can be shared between threads safely.
