@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from desktop.core.cost import SpendSummary
 from desktop.core.errors import DevtrayError
 
 # Re-exported: the CLI modules import these from here.
@@ -37,8 +38,13 @@ def auto_stop(vm: VmSnapshot, now: datetime | None = None) -> str:
     return describe_auto_stop(vm.auto_stop, now or datetime.now(UTC))
 
 
-def vm_json(vm: VmSnapshot, ssh_alias: str | None = None) -> dict[str, Any]:
-    """The `status --json` object for one VM (`ssh_alias` as in the devtray SSH config block)."""
+def vm_json(
+    vm: VmSnapshot, ssh_alias: str | None = None, spend: SpendSummary | None = None
+) -> dict[str, Any]:
+    """The `status --json` object for one VM.
+
+    `ssh_alias` is as in the devtray SSH config block; cost fields are null when unknown.
+    """
     return {
         "provider": vm.provider,
         "id": vm.id,
@@ -58,7 +64,33 @@ def vm_json(vm: VmSnapshot, ssh_alias: str | None = None) -> dict[str, Any]:
         "auto_stop_time_zone": vm.auto_stop.time_zone if vm.auto_stop else None,
         "tags": dict(vm.tags),
         "ssh_alias": ssh_alias or alias_for(vm.name, vm.id),
+        **cost_json(spend),
     }
+
+
+def cost_json(spend: SpendSummary | None) -> dict[str, Any]:
+    """`hourly_cost`, `cost_today`, `cost_month`, `currency` and how they were arrived at."""
+    if spend is None:
+        return {
+            "hourly_cost": None,
+            "cost_today": None,
+            "cost_month": None,
+            "currency": None,
+            "cost_basis": None,
+        }
+    return {
+        "hourly_cost": _rounded(spend.hourly_now, 6),
+        "cost_today": _rounded(spend.today.amount, 4),
+        "cost_month": _rounded(spend.month.amount, 4),
+        "currency": spend.currency,
+        "cost_basis": str(spend.basis),
+        "cost_complete": spend.month.complete,
+        "stopped_cost_per_day": _rounded(spend.stopped_daily, 4),
+    }
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 def dump_json(value: object, out: TextIO) -> None:

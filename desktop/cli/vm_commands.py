@@ -51,10 +51,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def show_status(ctx: CommandContext) -> int:
     """Print my VMs as a table or a JSON array."""
-    vms = [vm for _, vm in ctx.all_vms()]
+    pairs = ctx.all_vms()
+    vms = [vm for _, vm in pairs]
     if ctx.args.json:
         aliases = unique_aliases(vms)
-        dump_json([vm_json(vm, aliases[vm.id]) for vm in vms], ctx.out)
+        spend = ctx.services.spend
+        dump_json([vm_json(vm, aliases[vm.id], spend.observe(p, vm)) for p, vm in pairs], ctx.out)
         return 0
     if not vms:
         ctx.out.write("No VMs of yours were found. `devtray doctor` shows where devtray looked.\n")

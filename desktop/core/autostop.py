@@ -22,6 +22,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Protocol, runtime_checkable
 
 from desktop.core.config import AutostopConfig
 
@@ -44,6 +45,23 @@ class Action(enum.StrEnum):
     WITHDRAW = "withdraw"  # the pending stop is off: activity came back or the VM stopped
     POSTPONE = "postpone"  # end of day reached while working: stop later, once idle
     STOP = "stop"  # flush sync, then stop the VM
+
+
+class ShutdownEffect(enum.StrEnum):
+    """What a shutdown from inside the VM's OS does to its bill."""
+
+    STOPS = "stops"  # compute billing ends, as with a stop from the cloud
+    TERMINATES = "terminates"  # the VM is deleted: an idle agent must never be installed
+    KEEPS_BILLING = "keeps-billing"  # e.g. Azure: powered off but still allocated
+
+
+@runtime_checkable
+class InOsShutdown(Protocol):
+    """A provider that can say what an in-OS shutdown does (optional part of Provider)."""
+
+    def in_os_shutdown_effect(self, vm_id: str) -> ShutdownEffect:
+        """What `shutdown` inside this VM would do to it."""
+        ...
 
 
 class StopReason(enum.StrEnum):

@@ -11,8 +11,9 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Protocol, runtime_checkable
 
-from desktop.core.model import VmState
+from desktop.core.model import VmSnapshot, VmState
 
 # The cloud providers' convention for turning monthly prices (disk GB-month) into hourly ones.
 HOURS_PER_MONTH = 730.0
@@ -64,6 +65,7 @@ class PriceSheet:
     public_ipv4_running: int = 0
     public_ipv4_stopped: int = 0
     currency: str = "USD"
+    provenance: str = ""  # where the prices came from and how old they are, for people
 
     def rates(self) -> HourlyRates:
         """Running and stopped rates from the parts; unknown parts make the total unknown."""
@@ -87,6 +89,15 @@ class PriceSheet:
         if self.public_ipv4_hourly is None:
             return None
         return count * self.public_ipv4_hourly
+
+
+@runtime_checkable
+class CostSource(Protocol):
+    """A provider that can price its VMs (an optional part of the Provider protocol)."""
+
+    def price_sheet(self, vm: VmSnapshot) -> PriceSheet:
+        """The prices and quantities behind `vm`'s running and stopped rates."""
+        ...
 
 
 def _sum(*parts: float | None) -> float | None:

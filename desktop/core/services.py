@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from desktop.core.config import Config
 from desktop.core.provider import Provider
+from desktop.core.spend_tracker import SpendTracker
 
 
 @dataclass(frozen=True)
@@ -15,3 +16,4 @@ class Services:
 
     config: Config
     providers: Callable[[], Sequence[Provider]]
+    spend: SpendTracker = field(default_factory=SpendTracker.on_this_machine)

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from desktop.core import errors
+from desktop.core.autostop import ShutdownEffect
 from desktop.core.config import AwsConfig, Config, PollingConfig
+from desktop.core.cost import PriceSheet
 from desktop.core.lifecycle import ensure_resizable
 from desktop.core.model import Addresses, ResizePlan, ResizeStep, VmSize, VmSnapshot, VmState
 from desktop.core.polling import wait_for_state
 from desktop.core.provider import CancelToken, ProgressCallback
 from desktop.providers.aws.calls import AwsCalls
+from desktop.providers.aws.pricing import PRICING_REGION, AwsPrices, spot_price
 from desktop.providers.aws.session import (
     make_client,
     make_session,
@@ -35,6 +39,8 @@ _STATES: Mapping[str, VmState] = {
     "terminated": VmState.TERMINATED,
 }
 _DESCRIBE_TYPES_BATCH = 100
+# EC2 dates a stop in StateTransitionReason: "User initiated (2024-05-10 20:45:10 GMT)".
+_TRANSITION_TIME = re.compile(r"\((\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (?:GMT|UTC)\)")
 
 
 class Ec2Provider:
@@ -52,6 +58,7 @@ class Ec2Provider:
         *,
         polling: PollingConfig | None = None,
         prices: PriceLookup | None = None,
+        price_book: AwsPrices | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.ec2 = ec2
@@ -60,7 +67,8 @@ class Ec2Provider:
         self.aws = aws
         self.calls = calls
         self.polling = polling or PollingConfig()
-        self.prices = prices
+        self.prices = prices or (price_book.lookup if price_book else None)
+        self.price_book = price_book
         self._clock = clock
         self._owner: str | None = aws.owner
 
@@ -71,6 +79,8 @@ class Ec2Provider:
         calls = AwsCalls(sign_in_hint(aws.profile))
         session = make_session(aws, calls)
         region = resolve_region(aws, session)
+        # The pricing client is made on first use: most commands never ask for a price.
+        book = AwsPrices(lambda: make_client(session, "pricing", PRICING_REGION), calls)
         return cls(
             make_client(session, "ec2", region),
             make_client(session, "sts", region),
@@ -79,6 +89,7 @@ class Ec2Provider:
             calls,
             polling=config.polling,
             prices=prices,
+            price_book=book,
         )
 
     # -- who and what -------------------------------------------------------------------------
@@ -151,6 +162,8 @@ class Ec2Provider:
             architecture=instance.get("Architecture"),
             platform="windows" if "windows" in platform.lower() else "linux",
             observed_at=self._clock(),
+            state_since=_state_since(instance),
+            spot=instance.get("InstanceLifecycle") == "spot",
         )
 
     def console_output(self, vm_id: str) -> str | None:
@@ -160,6 +173,86 @@ class Ec2Provider:
             f"read the console output of {vm_id}", self.ec2.get_console_output, InstanceId=vm_id
         )
         return str(reply.get("Output") or "") or None
+
+    # -- cost -------------------------------------------------------------------------------
+
+    def price_sheet(self, vm: VmSnapshot) -> PriceSheet:
+        """Prices and quantities behind the VM's running and stopped rates.
+
+        Compute is the spot price for a spot VM, else on-demand; disks are the attached EBS
+        volumes (each type's GB-month price); a public IPv4 address bills while running, and an
+        Elastic IP keeps billing while stopped.
+        """
+        volumes = self.calls.call(
+            "list the VM's disks",
+            self.ec2.describe_volumes,
+            Filters=[{"Name": "attachment.instance-id", "Values": [vm.id]}],
+        ).get("Volumes", [])
+        addresses = self.calls.call(
+            "list the VM's elastic IPs",
+            self.ec2.describe_addresses,
+            Filters=[{"Name": "instance-id", "Values": [vm.id]}],
+        ).get("Addresses", [])
+        disk_gb = float(sum(int(v.get("Size", 0)) for v in volumes))
+        gb_month = self._disk_price(volumes)
+        book = self.price_book
+        ipv4 = book.public_ipv4_hourly(self.region) if book else None
+        elastic = len(addresses)
+        running_ips = max(elastic, 1 if vm.addresses.public_ip else 0)
+        compute, provenance = self._compute_price(vm)
+        return PriceSheet(
+            compute_hourly=compute,
+            disk_gb=disk_gb,
+            disk_gb_month=gb_month,
+            public_ipv4_hourly=ipv4.value if ipv4 else None,
+            public_ipv4_running=running_ips,
+            public_ipv4_stopped=elastic,
+            provenance=provenance,
+        )
+
+    def _compute_price(self, vm: VmSnapshot) -> tuple[float | None, str]:
+        now = self._clock()
+        if vm.spot and vm.zone:
+            price = spot_price(self.ec2, self.calls, vm.zone, vm.size, now)
+            return price, f"spot price in {vm.zone} now"
+        if self.price_book is not None:
+            quote = self.price_book.hourly(self.region, vm.size, vm.platform)
+            if quote is None:
+                return None, f"no price known for {vm.size} in {self.region}"
+            return quote.value, f"on-demand, {quote.describe(now)}"
+        if self.prices is not None:
+            return self.prices(self.region, vm.size, vm.platform), "on-demand"
+        return None, "prices not configured"
+
+    def _disk_price(self, volumes: list[dict[str, Any]]) -> float | None:
+        """The size-weighted $/GB-month over the attached volumes' types."""
+        if self.price_book is None:
+            return None
+        total = sum(int(v.get("Size", 0)) for v in volumes)
+        if not total:
+            return 0.0
+        cost = 0.0
+        for volume in volumes:
+            quote = self.price_book.storage_gb_month(self.region, str(volume.get("VolumeType")))
+            if quote is None:
+                return None
+            cost += quote.value * int(volume.get("Size", 0))
+        return cost / total
+
+    def in_os_shutdown_effect(self, vm_id: str) -> ShutdownEffect:
+        """What `shutdown` inside the VM does: EC2's instanceInitiatedShutdownBehavior.
+
+        `stop` stops an EBS-backed instance (billing for compute ends); `terminate` deletes it.
+        """
+        self._instance(vm_id)  # only for VMs that are mine
+        response = self.calls.call(
+            "read the VM's shutdown behaviour",
+            self.ec2.describe_instance_attribute,
+            InstanceId=vm_id,
+            Attribute="instanceInitiatedShutdownBehavior",
+        )
+        value = str(response.get("InstanceInitiatedShutdownBehavior", {}).get("Value", "stop"))
+        return ShutdownEffect.TERMINATES if value == "terminate" else ShutdownEffect.STOPS
 
     # -- start / stop -------------------------------------------------------------------------
 
@@ -378,6 +471,19 @@ class Ec2Provider:
 def _tags(instance: Mapping[str, Any]) -> dict[str, str]:
     raw: Iterable[Mapping[str, Any]] = instance.get("Tags") or []
     return {str(tag.get("Key")): str(tag.get("Value", "")) for tag in raw}
+
+
+def _state_since(instance: Mapping[str, Any]) -> datetime | None:
+    """When the instance entered its current state, if EC2 says: LaunchTime is the last start."""
+    state = str(instance.get("State", {}).get("Name"))
+    launched = instance.get("LaunchTime")
+    if state in ("running", "pending") and isinstance(launched, datetime):
+        return launched
+    if state in ("stopped", "stopping"):
+        match = _TRANSITION_TIME.search(str(instance.get("StateTransitionReason") or ""))
+        if match:
+            return datetime.fromisoformat(match.group(1)).replace(tzinfo=UTC)
+    return None
 
 
 def _primary_architecture(architectures: list[str]) -> str | None:
