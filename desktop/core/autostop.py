@@ -32,6 +32,8 @@ RECENT_ACTIVITY = timedelta(minutes=5)
 SLEEP_GAP = timedelta(minutes=3)
 # How long a blocked stop (unsynced changes) waits before trying again.
 BLOCKED_RETRY = timedelta(minutes=5)
+# A stop that has not taken effect after this long (the cloud lost it) is asked for again.
+STOP_RETRY = timedelta(minutes=10)
 # When the working day starts: before it the short after-hours idle rule applies.
 DAY_STARTS = time(7, 0)
 SNOOZE_CHOICES = (timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2))
@@ -69,7 +71,6 @@ class StopReason(enum.StrEnum):
 
     SCHEDULE = "schedule"
     IDLE = "idle"
-    USER = "user"
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ class PolicyState:
     snooze_until: datetime | None = None
     keep_running_until: datetime | None = None
     blocked: str | None = None
+    stop_requested_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -180,8 +182,18 @@ class Policy:
         state = replace(state, last_tick=now)
         if not self.settings.enabled or not running:
             action = Action.WITHDRAW if state.pending else Action.NONE
-            stopped = replace(state, idle=_0, running_since=None, pending=None, blocked=None)
+            stopped = replace(
+                state,
+                idle=_0,
+                running_since=None,
+                pending=None,
+                blocked=None,
+                stop_requested_at=None,
+            )
             return Decision(action, stopped)
+        requested = state.stop_requested_at
+        if requested is not None and now - requested < STOP_RETRY:
+            return Decision(Action.NONE, state)  # the stop is on its way
         if state.running_since is None:
             state = replace(state, running_since=now, idle=_0)
         state = replace(state, idle=_0 if active else state.idle + elapsed)
@@ -241,14 +253,15 @@ class Policy:
                     replace(state, pending=None),
                     f"Still working: the VM stops after {limit:g} idle minutes instead.",
                 )
-        return Decision(Action.STOP, state, "Stopping the VM.")
+        return Decision(Action.STOP, replace(state, stop_requested_at=now), "Stopping the VM.")
 
     def stop_blocked(self, state: PolicyState, now: datetime, why: str) -> Decision:
         """A stop could not go ahead (unsynced changes): keep the VM, say why, retry later."""
         reason = state.pending.reason if state.pending else StopReason.IDLE
         pending = PendingStop(stop_at=now + BLOCKED_RETRY, reason=reason, warned_at=now)
         message = f"Not stopping the VM: {why}"
-        return Decision(Action.NONE, replace(state, pending=pending, blocked=why), message)
+        blocked = replace(state, pending=pending, blocked=why, stop_requested_at=None)
+        return Decision(Action.NONE, blocked, message)
 
     def snooze(self, state: PolicyState, now: datetime, length: timedelta) -> PolicyState:
         """Hold every rule off for `length` from now (a snoozed evening stop moves with it)."""
