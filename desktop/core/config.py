@@ -208,15 +208,7 @@ class _Section:
         return value
 
     def seconds(self, key: str, default: float) -> float:
-        value = self._get(key, (int, float), "a number of seconds")
-        if value is None:
-            return default
-        if value <= 0:
-            raise BadConfig(
-                f"{self.path}: {self.name}.{key} must be more than 0 seconds, not {value}",
-                hint=f"Fix {self.name}.{key} in {self.path}.",
-            )
-        return float(value)
+        return self.amount(key, default, "seconds")
 
     def flag(self, key: str, default: bool) -> bool:
         value: bool | None = self._get(key, bool, "true or false")

@@ -50,6 +50,7 @@ class AgentLayout:
     systemctl: tuple[str, ...] = ()
     poweroff: tuple[str, ...] = ()
     pts_dir: str | None = None
+    snooze_file: str | None = None  # default: ~/.devtray-agent/snooze of the installing user
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,8 @@ class IdleAgent:
         ]
         if self.layout.pts_dir:
             args += ["--pts-dir", self.layout.pts_dir]
+        if self.layout.snooze_file:
+            args += ["--snooze-file", self.layout.snooze_file]
         if self.layout.poweroff:
             args += ["--poweroff", *self.layout.poweroff]
         if self.layout.systemctl:

@@ -147,8 +147,10 @@ def remove(args: argparse.Namespace) -> dict[str, Any]:
     config = _read_json(layout.config)
     if config:
         _systemctl(config, "disable", "--now", f"{UNIT}.timer")
-    for path in (layout.timer, layout.service, layout.config, layout.state, layout.script):
-        if path.exists():
+    snooze_file = Path(config["snooze_file"]) if "snooze_file" in config else None
+    files = (layout.timer, layout.service, layout.config, layout.state, layout.script, snooze_file)
+    for path in files:
+        if path is not None and path.exists():
             path.unlink()
     for directory in (layout.config.parent, layout.state.parent, layout.script.parent):
         shutil.rmtree(directory, ignore_errors=True)

@@ -75,6 +75,7 @@ def vm(sshd: SshServer, tmp_path: Path) -> Iterator[Vm]:
         systemctl=(str(fake_systemctl),),
         poweroff=("touch", str(marker)),
         pts_dir=str(pts),
+        snooze_file=str(tmp_path / "home" / ".devtray-agent" / "snooze"),
     )
     agent = IdleAgent([*_ssh(sshd), "127.0.0.1"], layout, timeout=30)
     yield Vm(agent, prefix, log, marker, pts, sshd)
@@ -147,6 +148,7 @@ def test_install_status_snooze_and_remove(vm: Vm) -> None:
     assert not script.exists()
     assert not (vm.prefix / "etc/systemd/system/devtray-idle-agent.timer").exists()
     assert not (vm.prefix / "etc/devtray-agent").exists()
+    assert not (vm.prefix.parent / "home" / ".devtray-agent" / "snooze").exists()
     assert "disable --now devtray-idle-agent.timer" in vm.systemctl_log.read_text()
     assert not vm.agent.status().installed
 
