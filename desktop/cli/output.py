@@ -71,13 +71,7 @@ def vm_json(
 def cost_json(spend: SpendSummary | None) -> dict[str, Any]:
     """`hourly_cost`, `cost_today`, `cost_month`, `currency` and how they were arrived at."""
     if spend is None:
-        return {
-            "hourly_cost": None,
-            "cost_today": None,
-            "cost_month": None,
-            "currency": None,
-            "cost_basis": None,
-        }
+        return dict.fromkeys(_COST_KEYS)
     return {
         "hourly_cost": _rounded(spend.hourly_now, 6),
         "cost_today": _rounded(spend.today.amount, 4),
@@ -87,6 +81,17 @@ def cost_json(spend: SpendSummary | None) -> dict[str, Any]:
         "cost_complete": spend.month.complete,
         "stopped_cost_per_day": _rounded(spend.stopped_daily, 4),
     }
+
+
+_COST_KEYS = (
+    "hourly_cost",
+    "cost_today",
+    "cost_month",
+    "currency",
+    "cost_basis",
+    "cost_complete",
+    "stopped_cost_per_day",
+)
 
 
 def _rounded(value: float | None, digits: int) -> float | None:
