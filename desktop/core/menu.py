@@ -23,12 +23,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from desktop.core.glance import Operation, ProblemKind, TrayView, app_title, vm_summary
 from desktop.core.humanize import printable, uptime
 from desktop.core.model import VmSnapshot, VmState
+from desktop.core.shutdown import describe_auto_stop
 
 
 class Action(enum.StrEnum):
@@ -191,6 +192,8 @@ def vm_section(
     facts = [f"State: {busy if busy and not vm.state.is_transition else vm.state}", vm.size]
     if up != "-":
         facts.append(f"up {up}")
+    if vm.auto_stop is not None:  # the cloud's own schedule (an Azure lab's shutdown)
+        facts.append(describe_auto_stop(vm.auto_stop, now or datetime.now(UTC)))
     return [
         MenuItem(text=printable(vm.name), key=f"name:{vm.id}", enabled=False),
         MenuItem(text=" · ".join(facts), key=f"state:{vm.id}", enabled=False),
