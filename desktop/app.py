@@ -100,6 +100,10 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
         return int(exc.exit_code)
     from desktop.qt.launch import run_tray
     from desktop.qt.tray import TrayServices
+    from desktop.remote.supervisor import Supervisor, default_log_dir
+    from desktop.remote.tray_connect import ConnectService, OpenInMenu, TunnelsMenu
+
+    connect = ConnectService(load_config, Supervisor(default_log_dir()))
 
     assert config.path is not None
     services = TrayServices(
@@ -110,6 +114,9 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
         autostart=Autostart(autostart_command()),
         demo=demo,
         sign_in=_aws_sign_in,
+        contributions=(TunnelsMenu(connect), OpenInMenu(connect)),
+        on_quit=(connect.close,),
+        on_view=(connect.on_view,),
     )
     schedule = PollSchedule(fast=config.polling.fast_seconds, slow=config.polling.slow_seconds)
     return run_tray(services, schedule, quit_after_startup=quit_after_startup, started=started)

@@ -14,7 +14,7 @@ from types import FrameType
 from desktop.cli.context import CommandContext
 from desktop.cli.output import printable
 from desktop.core import errors
-from desktop.core.forwards import parse_forwards
+from desktop.core.forwards import wanted_forwards
 from desktop.core.model import VmSnapshot
 from desktop.core.project import IDES, PROJECT_FILE, load_project
 from desktop.core.provider import ConsoleOutputSource, Provider
@@ -25,13 +25,13 @@ from desktop.remote.known_hosts import KeyStatus, check_host_key, trust_new_key
 from desktop.remote.ssh_config import (
     ConfigChange,
     SshConfigWriter,
-    SsmProxy,
     check_aliases,
     default_paths,
+    ssm_from_tools,
     unique_aliases,
 )
 from desktop.remote.supervisor import Supervisor, default_log_dir
-from desktop.remote.tools import find_tool, tool_named
+from desktop.remote.tools import find_tool, required_tool, tool_named
 from desktop.remote.tunnels import Tunnels, TunnelState
 
 
@@ -66,20 +66,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     host_key.set_defaults(handler=host_key_command)
 
 
-def ssm_proxy(ctx: CommandContext) -> SsmProxy | None:
-    """SSM ProxyCommand settings when the AWS CLI and the session-manager-plugin are present."""
-    aws = find_tool(tool_named("aws"))
-    if aws is None or find_tool(tool_named("session-manager-plugin")) is None:
-        return None
-    config = ctx.services.config
-    return SsmProxy(aws_cli=aws, profile=config.aws.profile if config.aws else None)
-
-
 def ssh_config_command(ctx: CommandContext) -> int:
     """Write (or with --dry-run, show) the managed block; print each alias."""
     vms = [vm for _, vm in ctx.all_vms()]
     config = ctx.services.config
-    writer = SshConfigWriter(ssm=ssm_proxy(ctx))
+    writer = SshConfigWriter(ssm=ssm_from_tools(ctx.services.config))
     if ctx.args.dry_run:
         change = writer.plan(vms, config)
         ctx.out.write(change.diff() or f"{change.path} is up to date.\n")
@@ -129,18 +120,16 @@ def connect(ctx: CommandContext, vm_name: str | None) -> Connection:
     vms = [vm for _, vm in pairs]
     vm = choose_vm(vms, vm_name)
     provider = next(p for p, candidate in pairs if candidate is vm)
-    change = SshConfigWriter(ssm=ssm_proxy(ctx)).refresh(vms, ctx.services.config)
+    change = SshConfigWriter(ssm=ssm_from_tools(ctx.services.config)).refresh(
+        vms, ctx.services.config
+    )
     alias = unique_aliases(vms)[vm.id]
     if alias not in {entry.alias for entry in change.entries}:
         raise errors.InvalidState(
             f"{printable(vm.name)} has no address yet.",
             hint="Start it first: devtray start --wait",
         )
-    ssh_tool = tool_named("ssh")
-    ssh = find_tool(ssh_tool)
-    if ssh is None:
-        raise errors.BadConfig("ssh was not found.", hint=ssh_tool.install_hint)
-    return Connection(vm, alias, change, ssh, provider)
+    return Connection(vm, alias, change, required_tool("ssh"), provider)
 
 
 @contextmanager
@@ -158,11 +147,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 def tunnels_command(ctx: CommandContext) -> int:
     """Run the project's (and the config's) forwards until Ctrl-C; one line per tunnel up."""
     project = load_project(Path(ctx.args.dir))
-    config = ctx.services.config
-    forwards = parse_forwards(
-        [(spec, str(project.root / PROJECT_FILE)) for spec in project.ports]
-        + [(spec, f"{config.path} [tunnels]") for spec in config.tunnels.ports]
-    )
+    forwards = wanted_forwards(project, ctx.services.config)
     if not forwards:
         raise errors.UsageError(
             f"No ports to forward for {project.root}.",
@@ -209,20 +194,11 @@ def open_command(ctx: CommandContext) -> int:
     project = load_project(Path(ctx.args.dir))
     kind = ide.IdeKind(ctx.args.ide)
     if kind is ide.IdeKind.PYCHARM:
-        plan = ide.plan_pycharm(project.root)
+        plan = ide.plan_open(kind, project, None, Path("ssh"))
     else:
         connection = connect(ctx, project.vm)
-        remote = ide.absolute_remote_path(
-            project.remote_dir(), connection.ssh, connection.alias, connection.change.path
-        )
-        if kind is ide.IdeKind.VSCODE:
-            plan = ide.plan_vscode(connection.alias, remote)
-        else:
-            entry = next(e for e in connection.change.entries if e.alias == connection.alias)
-            options = dict(entry.options)
-            plan = ide.plan_gateway(
-                connection.alias, options.get("User"), int(options["Port"]), remote
-            )
+        entry = connection.change.entry_for(connection.vm.id)
+        plan = ide.plan_open(kind, project, entry, connection.ssh, connection.change.path)
     ide.launch(plan)
     ctx.out.write(f"Opened {printable(plan.description)}\n")
     return 0

@@ -130,6 +130,13 @@ class TunnelsConfig:
 
 
 @dataclass(frozen=True)
+class ConnectConfig:
+    """`[connect]`: the project folder (with its `.devtray.toml`) the tray opens and forwards."""
+
+    project: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration, validated."""
 
@@ -142,6 +149,7 @@ class Config:
     polling: PollingConfig = field(default_factory=PollingConfig)
     tunnels: TunnelsConfig = field(default_factory=TunnelsConfig)
     autostop: AutostopConfig = field(default_factory=AutostopConfig)
+    connect: ConnectConfig = field(default_factory=ConnectConfig)
     exists: bool = False
 
     @property
@@ -439,6 +447,12 @@ def _clock_time(section: _Section, key: str, text: str) -> time:
         ) from None
 
 
+def _read_connect(section: _Section) -> ConnectConfig:
+    connect = ConnectConfig(project=section.text("project"))
+    section.finish()
+    return connect
+
+
 def _read_vms(path: Path, table: object) -> Mapping[str, SshSettings]:
     outer = _Section(path, "vm", table)
     vms = {
@@ -455,6 +469,7 @@ _SECTIONS: Mapping[str, Callable[[Path, object], object]] = {
     "vm": _read_vms,
     "tunnels": lambda path, table: _read_tunnels(_Section(path, "tunnels", table)),
     "autostop": lambda path, table: _read_autostop(_Section(path, "autostop", table)),
+    "connect": lambda path, table: _read_connect(_Section(path, "connect", table)),
 }
 
 # Sections whose Config field has another name ([vm.NAME] tables live in Config.vms).

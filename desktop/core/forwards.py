@@ -11,7 +11,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from desktop.core.config import Config
 from desktop.core.errors import BadConfig
+from desktop.core.project import PROJECT_FILE, Project
 
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
@@ -76,3 +78,10 @@ def parse_forwards(specs: Iterable[tuple[str, str]]) -> list[Forward]:
         seen[forward.local_port] = source
         forwards.append(forward)
     return forwards
+
+
+def wanted_forwards(project: Project | None, config: Config) -> list[Forward]:
+    """The project's `ports` and the config's `[tunnels] ports`, checked together."""
+    specs = [(spec, str(project.root / PROJECT_FILE)) for spec in project.ports] if project else []
+    specs += [(spec, f"{config.path} [tunnels]") for spec in config.tunnels.ports]
+    return parse_forwards(specs)

@@ -51,6 +51,7 @@ class TrayServices:
     sign_in: SignIn | None = None
     contributions: Sequence[MenuContribution] = ()
     on_quit: Sequence[Callable[[], None]] = ()  # e.g. stop the sync/tunnel supervisors
+    on_view: Sequence[Callable[[TrayView], None]] = ()  # e.g. refresh the SSH config block
     open_file: Callable[[Path], None] = field(default=open_with_desktop)
 
 
@@ -73,6 +74,8 @@ class TrayApp(QObject):
         self._problem_window: ProblemWindow | None = None
         self._last_problem: Problem | None = None
         controller.view_changed.connect(self.render_view)
+        for listener in services.on_view:
+            controller.view_changed.connect(listener)
         controller.problem_raised.connect(self.report_problem)
         self.render_view(controller.view)
 

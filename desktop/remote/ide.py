@@ -19,6 +19,8 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from desktop.core.errors import DevtrayError
+from desktop.core.project import Project
+from desktop.remote.ssh_config import HostEntry
 from desktop.remote.tools import Tool, find_tool, tool_named
 
 
@@ -160,3 +162,24 @@ def absolute_remote_path(
             hint=f"Check `ssh {alias}` works, or set an absolute remote_path in .devtray.toml.",
         )
     return home.rstrip("/") + remote_path[1:]
+
+
+def plan_open(
+    kind: IdeKind,
+    project: Project,
+    entry: HostEntry | None,
+    ssh: Path,
+    ssh_config: Path | None = None,
+) -> Launch:
+    """How to open `project` in `kind`; `entry` is the VM's SSH block entry (remote IDEs)."""
+    if kind is IdeKind.PYCHARM:
+        return plan_pycharm(project.root)
+    if entry is None:
+        raise DevtrayError(
+            "The VM has no address yet.", hint="Start it first: devtray start --wait"
+        )
+    remote = absolute_remote_path(project.remote_dir(), ssh, entry.alias, ssh_config)
+    if kind is IdeKind.VSCODE:
+        return plan_vscode(entry.alias, remote)
+    options = dict(entry.options)
+    return plan_gateway(entry.alias, options.get("User"), int(options["Port"]), remote)

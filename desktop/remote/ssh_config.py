@@ -29,6 +29,7 @@ from desktop.core.config import Config, SshSettings
 from desktop.core.errors import BadConfig
 from desktop.core.files import atomic_write
 from desktop.core.model import VmSnapshot
+from desktop.remote.tools import find_tool, tool_named
 
 BEGIN_MARKER = "# ------------ BEGIN DEVTRAY (managed by devtray; edits here are lost) ------------"
 END_MARKER = "# ------------ END DEVTRAY ------------"
@@ -261,6 +262,14 @@ def _ssm_command(vm: VmSnapshot, ssm: SsmProxy) -> str:
     return " ".join(words)
 
 
+def ssm_from_tools(config: Config) -> SsmProxy | None:
+    """SSM ProxyCommand settings when the AWS CLI and the session-manager-plugin are installed."""
+    aws = find_tool(tool_named("aws"))
+    if aws is None or find_tool(tool_named("session-manager-plugin")) is None:
+        return None
+    return SsmProxy(aws_cli=aws, profile=config.aws.profile if config.aws else None)
+
+
 def entries_for(
     vms: Sequence[VmSnapshot],
     config: Config,
@@ -435,6 +444,10 @@ class ConfigChange:
     def changed(self) -> bool:
         """True when writing would change the file."""
         return self.before != self.after
+
+    def entry_for(self, vm_id: str) -> HostEntry | None:
+        """The block's entry for one VM (None: it has no address yet)."""
+        return next((entry for entry in self.entries if entry.vm_id == vm_id), None)
 
     def diff(self) -> str:
         """A unified diff of the change (empty when nothing changes)."""

@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.core.errors import BadConfig
+
 LOGIN_SHELL_TIMEOUT = 3.0
 
 
@@ -155,6 +157,15 @@ TOOLS: tuple[Tool, ...] = (
 def tool_named(name: str) -> Tool:
     """The Tool entry called `name`."""
     return next(tool for tool in TOOLS if tool.name == name)
+
+
+def required_tool(name: str) -> Path:
+    """Where the tool called `name` is installed; BadConfig with how to get it when missing."""
+    tool = tool_named(name)
+    found = find_tool(tool)
+    if found is None:
+        raise BadConfig(f"{name} was not found ({tool.purpose}).", hint=tool.install_hint)
+    return found
 
 
 @functools.cache

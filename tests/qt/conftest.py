@@ -13,6 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from desktop.core.autostart import Autostart
 from desktop.core.config import config_path
+from desktop.core.glance import TrayView
 from desktop.core.menu import MenuContribution
 from desktop.core.model import VmState
 from desktop.core.polling import PollSchedule
@@ -56,6 +57,8 @@ def make_tray(qtbot: object, isolated_home: Path) -> Iterator[Callable[..., Harn
         demo_mode: bool = True,
         contributions: Sequence[MenuContribution] = (),
         schedule: PollSchedule = FAST_POLLING,
+        on_view: Sequence[Callable[[TrayView], None]] = (),
+        on_quit: Sequence[Callable[[], None]] = (),
     ) -> Harness:
         demo = demo or make_demo()
         opened: list[Path] = []
@@ -68,6 +71,8 @@ def make_tray(qtbot: object, isolated_home: Path) -> Iterator[Callable[..., Harn
             demo=demo_mode,
             contributions=contributions,
             open_file=opened.append,
+            on_view=on_view,
+            on_quit=on_quit,
         )
         controller = TrayController(
             CloudBridge(),

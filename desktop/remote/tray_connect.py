@@ -1,0 +1,248 @@
+"""Connect in the tray: the SSH block kept in step with the VMs, a Tunnels row, Open items.
+
+`ConnectService` holds the state (the supervisor, the running tunnels); `TunnelsMenu` and
+`OpenInMenu` are the tray's `MenuContribution`s and only read that state as the menu opens.
+Their actions run on the tray's worker thread. `ConnectService.on_view` is called with each
+new tray view and rewrites the SSH block (on a thread of its own) when an address changed, so
+`ssh devbox.devtray` and the IDEs follow EC2's new IP after every start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from desktop.core.config import Config
+from desktop.core.errors import DevtrayError, InvalidState
+from desktop.core.forwards import wanted_forwards
+from desktop.core.glance import TrayView
+from desktop.core.menu import MenuItem, MenuSlot
+from desktop.core.model import VmSnapshot, VmState
+from desktop.core.project import Project, load_project
+from desktop.remote import ide
+from desktop.remote.ssh_config import (
+    ConfigChange,
+    SshConfigWriter,
+    ssm_from_tools,
+)
+from desktop.remote.supervisor import Supervisor
+from desktop.remote.tools import required_tool
+from desktop.remote.tunnels import Tunnels, TunnelState, TunnelStatus
+
+log = logging.getLogger(__name__)
+
+_AddressKey = tuple[tuple[str, str, str | None], ...]
+
+
+class ConnectService:
+    """The connect features for the tray: SSH block, one VM's tunnels, IDE launching."""
+
+    def __init__(
+        self,
+        load_config: Callable[[], Config],
+        supervisor: Supervisor,
+        *,
+        writer: SshConfigWriter | None = None,
+    ) -> None:
+        self._load_config = load_config
+        self.supervisor = supervisor
+        self._writer = writer
+        self._lock = threading.Lock()
+        self._last_addresses: _AddressKey | None = None
+        self._tunnels: Tunnels | None = None
+        self._tunnel_vm: str | None = None
+        self.refreshed = threading.Event()  # set after each SSH block refresh (tests wait on it)
+
+    # -- SSH config --------------------------------------------------------------------------
+
+    def writer(self, config: Config) -> SshConfigWriter:
+        """The writer of the SSH block (tests pass their own; else ~/.ssh/config)."""
+        return self._writer or SshConfigWriter(ssm=ssm_from_tools(config))
+
+    def refresh_ssh_config(self, vms: Sequence[VmSnapshot]) -> ConfigChange:
+        """Rewrite the SSH block for these snapshots (only if its content changes)."""
+        with self._lock:
+            config = self._load_config()
+            return self.writer(config).refresh(vms, config)
+
+    def on_view(self, view: TrayView) -> None:
+        """Called with every new tray view: refresh the block when an address changed."""
+        if view.demo or not view.loaded:
+            return  # the demo cloud's VMs never go into the user's SSH config
+        key = tuple((vm.id, vm.name, vm.addresses.best()) for vm in view.vms)
+        if key == self._last_addresses:
+            return
+        self._last_addresses = key
+        threading.Thread(
+            target=self._refresh_quietly, args=(view.vms,), name="ssh-config", daemon=True
+        ).start()
+
+    def _refresh_quietly(self, vms: Sequence[VmSnapshot]) -> None:
+        try:
+            self.refresh_ssh_config(vms)
+        except DevtrayError as exc:
+            log.warning("SSH config not refreshed: %s", exc)
+        except Exception:
+            log.exception("SSH config refresh failed")
+        finally:
+            self.refreshed.set()
+
+    # -- project -----------------------------------------------------------------------------
+
+    def project(self, config: Config) -> Project | None:
+        """The project of `[connect] project`, if one is configured."""
+        folder = config.connect.project
+        return load_project(Path(folder).expanduser()) if folder else None
+
+    def project_name(self) -> str | None:
+        """For menu labels; never raises (a broken project shows when an action runs)."""
+        try:
+            project = self.project(self._load_config())
+        except DevtrayError:
+            return None
+        return project.name if project else None
+
+    def has_forwards(self) -> bool:
+        """True when some ports are configured (menu-time check; errors count as ports)."""
+        try:
+            config = self._load_config()
+            return bool(wanted_forwards(self.project(config), config))
+        except DevtrayError:
+            return True  # let Start report the problem
+
+    # -- tunnels -----------------------------------------------------------------------------
+
+    def start_tunnels(self, vm: VmSnapshot, vms: Sequence[VmSnapshot]) -> None:
+        """Forward the configured ports to `vm` (other VMs' tunnels stop: same local ports)."""
+        config = self._load_config()
+        forwards = wanted_forwards(self.project(config), config)
+        if not forwards:
+            raise InvalidState(
+                "No ports to forward.",
+                hint='Add ports = ["8000"] to your project\'s .devtray.toml, or [tunnels] ports '
+                "to devtray's config.",
+            )
+        entry = self.refresh_ssh_config(vms).entry_for(vm.id)
+        if entry is None:
+            raise InvalidState(f"{vm.name} has no address yet.", hint="Start it first.")
+        self.stop_tunnels()
+        writer = self.writer(config)
+        tunnels = Tunnels(
+            self.supervisor, required_tool("ssh"), entry.alias, ssh_config=writer.path
+        )
+        tunnels.start(forwards)
+        with self._lock:
+            self._tunnels, self._tunnel_vm = tunnels, vm.id
+
+    def stop_tunnels(self) -> None:
+        """Stop the running tunnels (no ssh is left behind)."""
+        with self._lock:
+            tunnels, self._tunnels, self._tunnel_vm = self._tunnels, None, None
+        if tunnels is not None:
+            tunnels.stop()
+
+    def tunnel_statuses(self, vm_id: str) -> list[TunnelStatus] | None:
+        """The statuses of `vm_id`'s tunnels; None when they are not running."""
+        with self._lock:
+            tunnels = self._tunnels if self._tunnel_vm == vm_id else None
+        return tunnels.statuses() if tunnels else None
+
+    # -- IDEs --------------------------------------------------------------------------------
+
+    def open_in(self, kind: ide.IdeKind, vm: VmSnapshot, vms: Sequence[VmSnapshot]) -> None:
+        """Open the configured project (or the VM's home folder) in the IDE."""
+        config = self._load_config()
+        project = self.project(config)
+        if kind is ide.IdeKind.PYCHARM and project is None:
+            raise InvalidState(
+                "PyCharm opens the local project, and no project is set.",
+                hint='Set [connect] project = "~/src/app" in devtray\'s config.',
+            )
+        if project is None:
+            project = Project(root=Path.home(), remote_path="~")
+        entry = None
+        if kind is not ide.IdeKind.PYCHARM:
+            entry = self.refresh_ssh_config(vms).entry_for(vm.id)
+        ssh_config = self.writer(config).path
+        plan = ide.plan_open(kind, project, entry, required_tool("ssh"), ssh_config)
+        ide.launch(plan)
+
+    def close(self) -> None:
+        """At quit: stop every child."""
+        self.stop_tunnels()
+        self.supervisor.stop_all()
+
+
+class TunnelsMenu:
+    """The Tunnels row: one line per tunnel (up / retrying / failed, with the reason)."""
+
+    slot = MenuSlot.TUNNELS
+
+    def __init__(self, service: ConnectService) -> None:
+        self.service = service
+
+    def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
+        """The row for one VM (reads only the service's state)."""
+        key = f"tunnels:{vm.id}"
+        statuses = self.service.tunnel_statuses(vm.id)
+        if statuses is not None:
+            lines = tuple(
+                MenuItem(status.describe(), key=f"{key}:{status.forward.local_port}", enabled=False)
+                for status in statuses
+            )
+            stop = MenuItem("Stop tunnels", key=f"{key}:stop", run=self.service.stop_tunnels)
+            up = sum(status.state is TunnelState.UP for status in statuses)
+            return (
+                MenuItem(f"Tunnels: {up}/{len(statuses)} up", key=key, children=(*lines, stop)),
+            )
+        reason = None
+        if view.demo:
+            reason = "not in the demo"
+        elif vm.state is not VmState.RUNNING:
+            reason = "the VM is not running"
+        elif not self.service.has_forwards():
+            reason = "no ports configured"
+        return (
+            MenuItem(
+                "Start tunnels",
+                key=f"{key}:start",
+                enabled=reason is None,
+                reason=reason,
+                run=lambda: self.service.start_tunnels(vm, view.vms),
+            ),
+        )
+
+
+class OpenInMenu:
+    """Open in VS Code / PyCharm / JetBrains Gateway."""
+
+    slot = MenuSlot.OPEN_IN
+
+    def __init__(self, service: ConnectService) -> None:
+        self.service = service
+
+    def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
+        """One item per IDE; remote ones need the VM running."""
+        project = self.service.project_name()
+        remote_reason = None
+        if view.demo:
+            remote_reason = "not in the demo"
+        elif vm.state is not VmState.RUNNING:
+            remote_reason = "the VM is not running"
+        labels = (
+            (ide.IdeKind.VSCODE, "Open in VS Code", remote_reason),
+            (ide.IdeKind.PYCHARM, "Open in PyCharm", None if project else "no project set"),
+            (ide.IdeKind.GATEWAY, "Open in JetBrains Gateway", remote_reason),
+        )
+        return tuple(
+            MenuItem(
+                text + (f" ({project})" if project else ""),
+                key=f"open-{kind}:{vm.id}",
+                enabled=reason is None,
+                reason=reason,
+                run=lambda kind=kind: self.service.open_in(kind, vm, view.vms),  # type: ignore[misc]
+            )
+            for kind, text, reason in labels
+        )
