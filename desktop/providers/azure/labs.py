@@ -5,9 +5,7 @@ A VM's id is `LAB/VM` (lab names are unique in the config). The SDK is imported 
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -18,7 +16,6 @@ from typing import Any
 from desktop.core import errors
 from desktop.core.config import AzureConfig, AzureLab, Config, PollingConfig
 from desktop.core.model import (
-    Addresses,
     AutoStop,
     ResizePlan,
     ResizeStep,
@@ -28,75 +25,32 @@ from desktop.core.model import (
 )
 from desktop.core.provider import CancelToken, ProgressCallback
 from desktop.providers.azure.calls import AzureCalls
+from desktop.providers.azure.client import RETRY_TOTAL, make_client, trusted_ca_bundle
 from desktop.providers.azure.identity import (
-    Endpoints,
     Me,
     endpoints_for,
     make_credential,
     sign_in_hint,
     token_claims,
 )
+from desktop.providers.azure.lab_vm import (
+    BILLED_WHILE_STOPPED,
+    core_state,
+    policy_sizes,
+    power_state,
+    reach,
+)
 from desktop.providers.azure.operations import Operations
 from desktop.providers.azure.schedule import auto_stop_from
 
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT = 5
-READ_TIMEOUT = 30
-# The SDK's own retry policy handles 429 (honouring Retry-After) and 5xx, bounded in tries and time.
-RETRY_TOTAL = 3
-RETRY_CONNECT = 1  # an unreachable or untrusted endpoint is reported fast, not retried at length
-RETRY_TIMEOUT = 60
 SIZE_POLICY = ("default", "AllowedVmSizesInLab")
 # Schedules change rarely; while a VM is watched every few seconds, read its schedule seldom.
 SCHEDULE_TTL = 300.0
 _EXPAND = "properties($expand=computeVm,networkInterface)"
 
-_POWER: Mapping[str, VmState] = {
-    "running": VmState.RUNNING,
-    "starting": VmState.STARTING,
-    "stopping": VmState.STOPPING,
-    "deallocating": VmState.STOPPING,
-    "stopped": VmState.STOPPED,
-    "deallocated": VmState.STOPPED,
-}
 _TRANSITIONS: Mapping[str, VmState] = {"start": VmState.STARTING, "stop": VmState.STOPPING}
-# Stopped from inside the OS: the VM still bills until a platform stop deallocates it.
-_BILLED_WHILE_STOPPED = "stopped"
-
-
-def trusted_ca_bundle() -> str | bool:
-    """The CA bundle TLS trusts: `REQUESTS_CA_BUNDLE` (corporate proxies), else the default."""
-    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-
-
-def make_client(
-    credential: Any,
-    subscription: str,
-    endpoints: Endpoints,
-    *,
-    connection_verify: str | bool,
-    polling_interval: float,
-    retry_total: int = RETRY_TOTAL,
-) -> Any:
-    """A DevTest Labs client for one subscription, with bounded timeouts and retries."""
-    from azure.mgmt.devtestlabs import DevTestLabsClient
-
-    return DevTestLabsClient(
-        credential,
-        subscription,
-        base_url=endpoints.arm,
-        credential_scopes=[endpoints.scope],
-        connection_verify=connection_verify,
-        connection_timeout=CONNECT_TIMEOUT,
-        read_timeout=READ_TIMEOUT,
-        retry_total=retry_total,
-        retry_connect=min(retry_total, RETRY_CONNECT),
-        retry_backoff_max=8,
-        timeout=RETRY_TIMEOUT,
-        polling_interval=polling_interval,
-        user_agent="devtray",
-    )
 
 
 class DevTestLabsProvider:
@@ -253,26 +207,15 @@ class DevTestLabsProvider:
         in_flight: VmState | None = None,
         with_schedule: bool = True,
     ) -> VmSnapshot:
-        nic = vm.network_interface
-        public_dns = vm.fqdn or (nic.dns_name if nic else None) or None
-        ssh_port = None
-        if nic is not None and nic.ssh_authority and not (nic.public_ip_address or vm.fqdn):
-            # A lab with one shared public IP reaches each VM's SSH through a NAT port.
-            host, _, port = nic.ssh_authority.rpartition(":")
-            if port.isdigit() and host:
-                public_dns, ssh_port = host, int(port)
+        addresses, ssh_port = reach(vm)
         return VmSnapshot(
             provider=self.name,
             id=f"{lab.name}/{vm.name}",
             name=str(vm.name),
             region=str(vm.location or ""),
-            state=in_flight or _state(vm),
+            state=in_flight or core_state(vm),
             size=str(vm.size or ""),
-            addresses=Addresses(
-                public_ip=(nic.public_ip_address if nic else None) or None,
-                public_dns=public_dns,
-                private_ip=(nic.private_ip_address if nic else None) or None,
-            ),
+            addresses=addresses,
             tags=dict(vm.tags or {}),
             platform="windows" if str(vm.os_type or "").casefold() == "windows" else "linux",
             ssh_user=vm.user_name or None,
@@ -335,7 +278,7 @@ class DevTestLabsProvider:
         """Begin a platform stop, which deallocates (a stop from inside the OS keeps billing)."""
         lab, vm = self._get(vm_id)
         snapshot = self._snapshot(lab, vm, with_schedule=False)
-        billed = _power(vm) == _BILLED_WHILE_STOPPED
+        billed = power_state(vm) == BILLED_WHILE_STOPPED
         if snapshot.state in (VmState.STOPPED, VmState.STOPPING) and not billed:
             return self.refresh(vm_id)
         if snapshot.state is not VmState.RUNNING and not billed:
@@ -409,7 +352,7 @@ class DevTestLabsProvider:
             return None
         if str(policy.status or "").casefold() != "enabled":
             return None
-        return _threshold_sizes(policy.threshold)
+        return policy_sizes(policy.threshold)
 
     def list_sizes(self, vm_id: str) -> list[VmSize]:
         """The sizes the lab's policy allows (just the current one when there is no policy)."""
@@ -514,33 +457,3 @@ class DevTestLabsProvider:
         self, vm_id: str, operation: Any, cancel: CancelToken, tick: Callable[[], None]
     ) -> None:
         self.operations.wait(vm_id, operation, cancel, lambda _elapsed: tick())
-
-
-def _power(vm: Any) -> str:
-    """The compute power state (`running`, `deallocated`, ...), lower case; "" when unknown."""
-    compute = vm.compute_vm
-    for status in (compute.statuses or []) if compute is not None else []:
-        code = str(status.code or "")
-        if code.casefold().startswith("powerstate/"):
-            return code.split("/", 1)[1].casefold()
-    return str(vm.last_known_power_state or "").casefold()
-
-
-def _state(vm: Any) -> VmState:
-    provisioning = str(vm.provisioning_state or "").casefold()
-    if provisioning == "creating":
-        return VmState.STARTING
-    if provisioning == "deleting":
-        return VmState.TERMINATED
-    return _POWER.get(_power(vm), VmState.UNKNOWN)
-
-
-def _threshold_sizes(threshold: str | None) -> list[str]:
-    """Sizes from a policy threshold: a JSON array, its items sometimes quoted once more."""
-    try:
-        values = json.loads(threshold or "[]")
-    except ValueError:
-        values = [part for part in (threshold or "").split(",")]
-    if not isinstance(values, list):
-        values = [values]
-    return [str(value).strip().strip('"') for value in values if str(value).strip().strip('"')]
