@@ -24,7 +24,7 @@ class Check:
 
     def render(self) -> str:
         label = "OK" if self.ok else ("--" if self.optional else "FAIL")
-        return f"{label:<5}{self.subject:<14}{self.detail}"
+        return f"{label:<5}{self.subject:<13} {self.detail}"
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from desktop.remote.ssh_config import BEGIN_MARKER, END_MARKER, remove_block
 from tests.integration.connect_helpers import (
     devtray,
@@ -152,6 +154,8 @@ def _ssh_g(config: Path, alias: str) -> dict[str, str]:
 _WRITER = """
 import sys
 from pathlib import Path
+
+import pytest
 from desktop.core.config import Config
 from desktop.core.model import Addresses, VmSnapshot, VmState
 from desktop.remote.ssh_config import EntryPaths, SshConfigWriter
@@ -192,3 +196,29 @@ def test_kill_9_during_writes_leaves_an_old_or_new_file(tmp_path: Path) -> None:
         if data != user:
             assert data.count(b"\nHost vm") == 399
             assert data.rstrip().endswith(b"Host *\r\n  User me")
+
+
+def test_a_user_line_above_the_block_that_wins_is_reported(
+    moto: MotoEndpoint, sshd: SshServer, config_file: Path, isolated_home: Path
+) -> None:
+    moto_vm("devbox")
+    write_config(config_file, sshd)
+    ssh_config = isolated_home / ".ssh" / "config"
+    ssh_config.parent.mkdir()
+    ssh_config.write_text("User somebody-else\nHost *\n  ForwardAgent no\n")
+    code, _, err = devtray("ssh-config")
+    assert code == 0
+    assert f"warning: ssh uses user 'somebody-else' for {ALIAS}, not '{sshd.user}'" in err
+
+
+def test_doctor_names_the_tools_for_ssm(
+    moto: MotoEndpoint, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+    config_file.write_text('[aws]\nregion = "eu-west-1"\n')
+    _, out, _ = devtray("doctor")
+    lines = {line.split()[1]: line for line in out.splitlines() if len(line.split()) > 1}
+    for name in ("aws", "session-manager-plugin"):
+        assert name in lines, out
+        if lines[name].startswith("--"):  # optional and missing: says what for and how to get it
+            assert "docs.aws.amazon.com" in lines[name]
