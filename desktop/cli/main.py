@@ -12,6 +12,7 @@ from desktop import __version__
 from desktop.cli import (
     azure_commands,
     connect_commands,
+    cost_commands,
     doctor_command,
     signin_command,
     vm_commands,
@@ -31,6 +32,7 @@ COMMAND_MODULES: tuple[Registrar, ...] = (
     doctor_command.register,
     connect_commands.register,
     azure_commands.register,
+    cost_commands.register,
 )
 
 

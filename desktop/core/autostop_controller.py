@@ -37,7 +37,7 @@ class AutostopController:
         store: AutostopStore,
         vm_id: str,
         *,
-        stop_vm: Callable[[], None],
+        stop_vm: Callable[[], object],
         flush: Flush,
         record_on_vm: Callable[[datetime | None], None] | None = None,
     ) -> None:
