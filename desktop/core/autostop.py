@@ -4,8 +4,8 @@ Pure and clock-injected: `step()` takes the state, the time and what was observe
 the new state and what to do. Two rules:
 
 - **End of day**: on weekdays with a stop time (default 19:00 local), warn `warn_minutes`
-  before it and stop at it — unless the developer was active in the last few minutes, in which
-  case the stop is postponed until they go idle (the after-hours idle rule).
+  before it and stop at it — unless the developer was active at all while the warning was up,
+  in which case the stop is postponed until they go idle (the after-hours idle rule).
 - **Idle**: no activity for `idle_minutes` during the day, or `after_hours_idle_minutes` outside
   it, brings a warning; any activity withdraws it; staying idle through it stops the VM.
 
@@ -26,8 +26,6 @@ from typing import Protocol, runtime_checkable
 
 from desktop.core.config import AutostopConfig
 
-# Activity this recent at a scheduled stop means someone is working: postpone, don't stop.
-RECENT_ACTIVITY = timedelta(minutes=5)
 # Longer than this between two ticks means the laptop slept (the tray ticks every minute).
 SLEEP_GAP = timedelta(minutes=3)
 # How long a blocked stop (unsynced changes) waits before trying again.
@@ -246,7 +244,8 @@ class Policy:
         today = now.astimezone(self.tz).date()
         if pending.reason is StopReason.SCHEDULE:
             state = replace(state, schedule_done_on=today)
-            if state.idle < RECENT_ACTIVITY:
+            # Any activity while the warning was up means someone is working: postpone.
+            if state.idle < now - pending.warned_at:
                 limit = self.settings.after_hours_idle_minutes
                 return Decision(
                     Action.POSTPONE,

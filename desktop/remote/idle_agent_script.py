@@ -231,6 +231,24 @@ def boot_id() -> str:
         return "unknown"
 
 
+def decide(
+    state: dict[str, Any], now: float, reasons: list[str], boot: str, idle_minutes: float
+) -> tuple[str, float]:
+    """The agent's rule, on its own so devtray's simulation benchmark runs the same code.
+
+    Updates `state["last_active"]`; returns the decision (`poweroff ...` to power off) and the
+    idle seconds. A fresh boot starts the idle count afresh: someone just started the VM.
+    """
+    if reasons or state.get("boot_id") != boot or "last_active" not in state:
+        state["last_active"] = now
+    idle_for = now - float(state["last_active"])
+    decision = "active: " + ", ".join(reasons) if reasons else f"idle {int(idle_for // 60)} min"
+    if not reasons and idle_for >= idle_minutes * 60:
+        decision = f"poweroff after {int(idle_for // 60)} idle minutes"
+    state["boot_id"] = boot
+    return decision, idle_for
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """One check: note activity, or power off after `idle_minutes` without any."""
     layout = Layout(args.prefix)
@@ -253,16 +271,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     snoozed = _snooze_until(config)
     if snoozed is not None and now < snoozed:
         reasons.append("snoozed")
-    # A fresh boot starts the idle count afresh: the VM was just started by someone.
-    if reasons or state.get("boot_id") != boot_id() or "last_active" not in state:
-        state["last_active"] = now
-    idle_for = now - float(state["last_active"])
-    decision = "active: " + ", ".join(reasons) if reasons else f"idle {int(idle_for // 60)} min"
-    if not reasons and idle_for >= float(config["idle_minutes"]) * 60:
-        decision = f"poweroff after {int(idle_for // 60)} idle minutes"
+    decision, idle_for = decide(state, now, reasons, boot_id(), float(config["idle_minutes"]))
     state.update(
         last_run=now,
-        boot_id=boot_id(),
         cpu_total=total,
         cpu_idle=idle,
         last_decision=decision,
