@@ -12,10 +12,14 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from desktop.core.config import load_config
+from desktop.core.config import Config, load_config
 from desktop.core.provider import Provider
 from desktop.core.services import Services
+
+if TYPE_CHECKING:
+    from desktop.qt.cost_autostop import CostAndAutostop
 
 TRAY_FLAGS = frozenset({"--demo", "--quit-after-startup"})
 
@@ -77,6 +81,34 @@ def _aws_sign_in(profile: str | None, show_code: Callable[[str, str], None]) -> 
     return f"Signed in to {sso.start_url} (profile {sso.profile})."
 
 
+def _cost_and_autostop(config: Config) -> CostAndAutostop:
+    """The tray's cost line and auto-stop, probing the VM over SSH and recording snoozes there."""
+    from datetime import UTC, datetime, timedelta
+
+    from desktop.core.localtime import local_zone
+    from desktop.core.model import VmSnapshot
+    from desktop.core.spend_tracker import SpendTracker
+    from desktop.qt.cost_autostop import TICK_MS, CostAndAutostop
+    from desktop.remote.idle_agent import IdleAgent, ssh_to, vm_was_active
+
+    settings = config.autostop
+    since = timedelta(milliseconds=TICK_MS)
+
+    def record_on_vm(vm: VmSnapshot, until: datetime | None) -> None:
+        agent = IdleAgent(ssh_to(vm))
+        if vm.provider != "demo" and agent.status().installed:
+            agent.snooze(until)
+
+    return CostAndAutostop(
+        SpendTracker.on_this_machine(),
+        settings,
+        activity=lambda vm: vm_was_active(vm, settings, since),
+        clock=lambda: datetime.now(UTC),
+        tz=local_zone(),
+        record_on_vm=record_on_vm,
+    )
+
+
 def autostart_command() -> list[str]:
     """What start-at-login runs: the `devtray` script if it is installed, else this Python."""
     script = shutil.which("devtray")
@@ -106,6 +138,7 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
     connect = ConnectService(load_config, Supervisor(default_log_dir()))
 
     assert config.path is not None
+    cost_and_autostop = _cost_and_autostop(config)
     services = TrayServices(
         config_path=config.path,
         config_exists=config.exists,
@@ -114,9 +147,10 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
         autostart=Autostart(autostart_command()),
         demo=demo,
         sign_in=_aws_sign_in,
-        contributions=(TunnelsMenu(connect), OpenInMenu(connect)),
+        contributions=(cost_and_autostop, TunnelsMenu(connect), OpenInMenu(connect)),
         on_quit=(connect.close,),
         on_view=(connect.on_view,),
+        extensions=(cost_and_autostop,),
     )
     schedule = PollSchedule(fast=config.polling.fast_seconds, slow=config.polling.slow_seconds)
     return run_tray(services, schedule, quit_after_startup=quit_after_startup, started=started)

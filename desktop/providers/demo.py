@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from desktop.core import errors
+from desktop.core.cost import PriceSheet
 from desktop.core.lifecycle import ensure_resizable
 from desktop.core.model import Addresses, ResizePlan, ResizeStep, VmSize, VmSnapshot, VmState
 from desktop.core.polling import wait_for_state
@@ -323,6 +324,18 @@ class DemoProvider:
         with self._lock:
             self._record(vm_id)
         return list(DEMO_SIZES)
+
+    def price_sheet(self, vm: VmSnapshot) -> PriceSheet:
+        """Demo prices: the size's list price, a 30 GB disk and one public IPv4 address."""
+        self._call("price", f"price {vm.id}")
+        return PriceSheet(
+            compute_hourly=self._size(vm.size).hourly_price,
+            disk_gb=30,
+            disk_gb_month=0.08,
+            public_ipv4_hourly=0.005,
+            public_ipv4_running=1,
+            provenance="demo prices",
+        )
 
     def plan_resize(self, vm_id: str, size: str) -> ResizePlan:
         """Check a resize: the VM must be running or stopped and the size another demo size."""

@@ -76,6 +76,10 @@ class TrayController(QObject):
         self._view = view
         self.view_changed.emit(view)
 
+    def provider_for(self, vm_id: str) -> Provider | None:
+        """The provider that owns a VM the tray knows (for features that ask it more)."""
+        return self._owners.get(vm_id)
+
     def use_providers(self, providers: ProvidersFactory, *, demo: bool) -> None:
         """Switch clouds (first-run "try the demo", or after sign-in) and look again."""
         with self._providers_lock:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QCursor, QDesktopServices
@@ -38,6 +39,22 @@ def open_with_desktop(path: Path) -> None:
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
+class TrayExtension(Protocol):
+    """A feature living beside the tray (cost, auto-stop): attached once the tray exists."""
+
+    def attach(self, tray: TrayApp) -> None:
+        """Start: connect to the controller's signals, start timers."""
+        ...
+
+    def tooltip_lines(self, view: TrayView) -> Sequence[str]:
+        """Lines added under the tooltip's own (fast: it runs on every render)."""
+        ...
+
+    def detach(self) -> None:
+        """Stop timers and work (the tray is quitting)."""
+        ...
+
+
 @dataclass(frozen=True)
 class TrayServices:
     """What the composition root hands the tray."""
@@ -50,6 +67,7 @@ class TrayServices:
     demo: bool = False
     sign_in: SignIn | None = None
     contributions: Sequence[MenuContribution] = ()
+    extensions: Sequence[TrayExtension] = ()
     on_quit: Sequence[Callable[[], None]] = ()  # e.g. stop the sync/tunnel supervisors
     on_view: Sequence[Callable[[TrayView], None]] = ()  # e.g. refresh the SSH config block
     open_file: Callable[[Path], None] = field(default=open_with_desktop)
@@ -78,6 +96,8 @@ class TrayApp(QObject):
             controller.view_changed.connect(listener)
         controller.problem_raised.connect(self.report_problem)
         self.render_view(controller.view)
+        for extension in services.extensions:
+            extension.attach(self)
 
     # -- rendering ----------------------------------------------------------------------------
 
@@ -89,7 +109,8 @@ class TrayApp(QObject):
     def render_view(self, view: TrayView) -> None:
         """Icon and tooltip for the latest view."""
         self.icon.setIcon(self.icons.icon(icon_state(view)))
-        self.icon.setToolTip(tooltip(view))
+        extra = [line for ext in self.services.extensions for line in ext.tooltip_lines(view)]
+        self.icon.setToolTip("\n".join([tooltip(view), *extra]))
 
     def menu_items(self) -> tuple[MenuItem, ...]:
         """The menu for the latest view, contributions included."""
@@ -235,6 +256,8 @@ class TrayApp(QObject):
 
     def shutdown(self) -> None:
         """Stop cloud work, close windows, run the quit hooks (they stop child processes)."""
+        for extension in self.services.extensions:
+            extension.detach()
         self.controller.shutdown()
         for window in self.windows.values():
             if isValid(window):

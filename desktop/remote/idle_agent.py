@@ -14,13 +14,16 @@ import shlex
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
 from desktop.core import errors
-from desktop.core.autostop import ShutdownEffect
+from desktop.core.autostop import ActivitySample, ShutdownEffect, is_active
+from desktop.core.config import AutostopConfig
+from desktop.core.model import VmSnapshot
 from desktop.remote import idle_agent_script
+from desktop.remote.ssh_config import alias_for
 
 BOOTSTRAP = (
     "import sys;S=sys.stdin.read();"
@@ -86,6 +89,22 @@ class AgentStatus:
         if self.snooze_until:
             lines.append(f"Snoozed until {self.snooze_until:%Y-%m-%d %H:%M UTC}.")
         return "\n".join(lines)
+
+
+def ssh_to(vm: VmSnapshot) -> list[str]:
+    """`ssh` reaching the VM through its alias in devtray's block of ~/.ssh/config."""
+    return ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", alias_for(vm.name, vm.id)]
+
+
+def vm_was_active(vm: VmSnapshot, settings: AutostopConfig, since: timedelta) -> bool | None:
+    """True if someone typed in a terminal or the CPU was busy on the VM (the tray's probe).
+
+    None when the VM cannot be asked: the demo cloud, or no SSH access.
+    """
+    if vm.provider == "demo":
+        return None
+    sample = IdleAgent(ssh_to(vm), timeout=20).probe()
+    return is_active(sample, settings, since)
 
 
 def shutdown_warning(effect: ShutdownEffect) -> str | None:
@@ -154,6 +173,17 @@ class IdleAgent:
         """Record the app's snooze on the VM (None clears it) so the agent holds off too."""
         epoch = 0 if until is None else int(until.timestamp())
         self._run(["snooze", "--until", str(epoch)], root=False)
+
+    def probe(self) -> ActivitySample:
+        """The VM's activity signals now: terminal input age and CPU use (agent or not)."""
+        args = ["probe"] + (["--pts-dir", self.layout.pts_dir] if self.layout.pts_dir else [])
+        data = self._run(args, root=False)
+        idle = data.get("terminal_idle_seconds")
+        cpu = data.get("cpu_percent")
+        return ActivitySample(
+            ssh_input_idle=timedelta(seconds=idle) if isinstance(idle, int | float) else None,
+            cpu_percent=float(cpu) if isinstance(cpu, int | float) else None,
+        )
 
     def _run(self, args: list[str], *, root: bool) -> dict[str, Any]:
         remote = [self.layout.python, "-c", BOOTSTRAP, "--prefix", self.layout.prefix, *args]

@@ -224,6 +224,20 @@ def cpu_times() -> tuple[float, float]:
     return sum(fields), idle
 
 
+def probe(args: argparse.Namespace) -> dict[str, Any]:
+    """The activity signals the tray reads each minute: terminal input age and CPU use."""
+    config = _read_json(Layout(args.prefix).config)
+    typed = newest_terminal_input(args.pts_dir or config.get("pts_dir", "/dev/pts"))
+    total, idle = cpu_times()
+    time.sleep(0.5)
+    total2, idle2 = cpu_times()
+    busy = 100.0 * (1 - (idle2 - idle) / (total2 - total)) if total2 > total else 0.0
+    return {
+        "terminal_idle_seconds": None if typed is None else max(0.0, time.time() - typed),
+        "cpu_percent": round(busy, 1),
+    }
+
+
 def boot_id() -> str:
     try:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
@@ -300,13 +314,16 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("remove")
     hold = commands.add_parser("snooze")
     hold.add_argument("--until", type=float, required=True, help="epoch seconds; 0 clears")
+    look = commands.add_parser("probe")
+    look.add_argument("--pts-dir")
     check = commands.add_parser("run")
     check.add_argument("--now", type=float, help="the time to act as if it were (tests)")
-    for sub in (add, hold, check, commands.choices["status"], commands.choices["remove"]):
+    for sub in (add, hold, look, check, commands.choices["status"], commands.choices["remove"]):
         sub.add_argument("--prefix", default=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     handlers = {"install": install, "status": status, "remove": remove, "snooze": snooze}
     handlers["run"] = run
+    handlers["probe"] = probe
     print(json.dumps(handlers[args.command](args)))
     return 0
 

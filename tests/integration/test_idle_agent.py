@@ -153,6 +153,17 @@ def test_install_status_snooze_and_remove(vm: Vm) -> None:
     assert not vm.agent.status().installed
 
 
+def test_probe_reads_terminal_input_and_cpu(vm: Vm) -> None:
+    sample = vm.agent.probe()  # no agent needed: the tray probes every running VM
+    assert sample.ssh_input_idle is None  # no terminal at all
+    assert sample.cpu_percent is not None
+    assert 0.0 <= sample.cpu_percent <= 100.0
+    (vm.pts / "3").touch()
+    sample = vm.agent.probe()
+    assert sample.ssh_input_idle is not None
+    assert sample.ssh_input_idle.total_seconds() < 60
+
+
 def test_snooze_needs_an_installed_agent(vm: Vm) -> None:
     with pytest.raises(errors.DevtrayError, match="not installed"):
         vm.agent.snooze(datetime.fromtimestamp(T0, UTC))

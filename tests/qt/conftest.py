@@ -21,7 +21,7 @@ from desktop.core.provider import Provider
 from desktop.providers.demo import DemoFaults, DemoProvider, DemoTimings
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import TrayController
-from desktop.qt.tray import TrayApp, TrayServices
+from desktop.qt.tray import TrayApp, TrayExtension, TrayServices
 
 # Realistic demo timings divided by 100: a start takes 0.2 s, a stop 0.1 s.
 FAST = DemoTimings().scaled(0.01)
@@ -56,6 +56,7 @@ def make_tray(qtbot: object, isolated_home: Path) -> Iterator[Callable[..., Harn
         providers: Callable[[], Sequence[Provider]] | None = None,
         demo_mode: bool = True,
         contributions: Sequence[MenuContribution] = (),
+        extensions: Sequence[TrayExtension] = (),
         schedule: PollSchedule = FAST_POLLING,
         on_view: Sequence[Callable[[TrayView], None]] = (),
         on_quit: Sequence[Callable[[], None]] = (),
@@ -70,6 +71,7 @@ def make_tray(qtbot: object, isolated_home: Path) -> Iterator[Callable[..., Harn
             autostart=Autostart(["devtray"], platform="linux"),
             demo=demo_mode,
             contributions=contributions,
+            extensions=extensions,
             open_file=opened.append,
             on_view=on_view,
             on_quit=on_quit,

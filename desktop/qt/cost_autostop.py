@@ -1,0 +1,336 @@
+"""Cost and auto-stop in the tray: the cost line, the countdown, the warning and its choices.
+
+One object plays two parts: a `MenuContribution` for the COST slot of each VM's section (the
+cost line, "stops at 19:00 (in 42 min)", and while a stop is near the choices Snooze 30 min /
+1 h / 2 h, Keep running tonight, Stop now, Resume auto-stop), and a `TrayExtension` that adds
+the same lines to the tooltip, prices VMs as the view changes and ticks the auto-stop policy
+every minute.
+
+The warning is a tray message (QSystemTrayIcon.showMessage) whose choices are in the menu:
+Qt's tray messages carry no buttons, and the platforms' actionable notifications are not wired
+yet. Cloud, disk-heavy and SSH work runs on the bridge's workers; the policy itself runs on
+the GUI thread, where the view lives.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, tzinfo
+from functools import partial
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QSystemTrayIcon
+
+from desktop.core.autostop import SNOOZE_CHOICES, Action, Decision, Policy
+from desktop.core.autostop_controller import AutostopController
+from desktop.core.autostop_store import AutostopStore
+from desktop.core.config import AutostopConfig
+from desktop.core.cost import SpendSummary, spend_line
+from desktop.core.glance import TrayView
+from desktop.core.humanize import printable
+from desktop.core.menu import MenuItem, MenuSlot
+from desktop.core.model import VmSnapshot, VmState
+from desktop.core.spend_tracker import SpendTracker
+
+if TYPE_CHECKING:
+    from desktop.qt.tray import TrayApp
+
+log = logging.getLogger(__name__)
+
+# True when someone used the VM since the last tick, None when that could not be found out.
+ActivityProbe = Callable[[VmSnapshot], bool | None]
+# Flushes a VM's unsynced changes before a stop: None when done, else why it could not.
+FlushBeforeStop = Callable[[VmSnapshot], str | None]
+# Records a snooze on the VM for its idle agent (None clears it); runs on a worker.
+VmRecorder = Callable[[VmSnapshot, datetime | None], None]
+
+TICK_MS = 60_000
+REPRICE_EVERY = timedelta(minutes=10)
+# Choices are offered in the menu from this long before a stop (and while one is pending).
+CHOICES_BEFORE = timedelta(hours=1)
+MESSAGE_MS = 30_000
+
+
+def nothing_to_flush(_vm: VmSnapshot) -> str | None:
+    """The flush used until a sync engine provides one: nothing is pending."""
+    return None
+
+
+def _snooze_label(length: timedelta) -> str:
+    minutes = int(length.total_seconds() // 60)
+    return f"Snooze {minutes} min" if minutes < 60 else f"Snooze {minutes // 60} h"
+
+
+class CostAndAutostop(QObject):
+    """The cost line and the auto-stop policy of every VM the tray shows."""
+
+    changed = Signal()  # new prices or a new auto-stop state: menus and tooltip re-render
+    decided = Signal(str, str)  # vm id, Action: one policy tick done (tests wait on it)
+    notified = Signal(str, str)  # title, message: a tray message was shown
+
+    slot = MenuSlot.COST
+
+    def __init__(
+        self,
+        spend: SpendTracker,
+        settings: AutostopConfig,
+        *,
+        activity: ActivityProbe,
+        clock: Callable[[], datetime],
+        tz: tzinfo,
+        store: AutostopStore | None = None,
+        flush: FlushBeforeStop = nothing_to_flush,
+        record_on_vm: VmRecorder | None = None,
+        tick_ms: int = TICK_MS,
+    ) -> None:
+        super().__init__()
+        self.spend = spend
+        self.policy = Policy(settings, tz)
+        self.store = store or AutostopStore()
+        self._activity = activity
+        self._clock = clock
+        self._flush = flush
+        self._record_on_vm = record_on_vm
+        self._summaries: dict[str, SpendSummary] = {}
+        self._priced: dict[str, tuple[VmState, str, datetime]] = {}
+        self._controllers: dict[str, AutostopController] = {}
+        self._tray: TrayApp | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(tick_ms)
+        self._timer.timeout.connect(self.tick)
+
+    # -- TrayExtension ------------------------------------------------------------------------
+
+    def attach(self, tray: TrayApp) -> None:
+        """Follow the tray's view and start the minute ticks."""
+        self._tray = tray
+        tray.controller.view_changed.connect(self._view_changed)
+        self.changed.connect(lambda: tray.render_view(tray.controller.view))
+        self._timer.start()
+
+    def detach(self) -> None:
+        """Stop ticking (the tray is quitting)."""
+        self._timer.stop()
+
+    def tooltip_lines(self, view: TrayView) -> Sequence[str]:
+        """`dev: $0.0952/h · today $1.20 (estimate)` and `dev: stops at 19:00 (in 42 min)`."""
+        lines = []
+        for vm in view.vms:
+            name = printable(vm.name)
+            summary = self._summaries.get(vm.id)
+            if summary is not None:
+                lines.append(f"{name}: {spend_line(summary)}")
+            countdown = self._countdown(vm)
+            if countdown:
+                lines.append(f"{name}: {countdown}")
+        return lines
+
+    # -- MenuContribution ---------------------------------------------------------------------
+
+    def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
+        """The cost line, the countdown, and the choices when a stop is near."""
+        summary = self._summaries.get(vm.id)
+        cost = spend_line(summary) if summary is not None else "Cost: pricing…"
+        rows = [MenuItem(text=cost, key=f"cost:{vm.id}", enabled=False)]
+        countdown = self._countdown(vm)
+        if countdown:
+            rows.append(
+                MenuItem(text=f"Auto-stop: {countdown}", key=f"autostop:{vm.id}", enabled=False)
+            )
+        if vm.state is VmState.RUNNING and self._choices_due(vm):
+            rows += self._choice_items(vm)
+        return rows
+
+    def _choice_items(self, vm: VmSnapshot) -> list[MenuItem]:
+        rows = [
+            MenuItem(
+                text=_snooze_label(length),
+                key=f"autostop-snooze-{int(length.total_seconds() // 60)}:{vm.id}",
+                run=self._on_gui(partial(self.snooze, vm.id, length)),
+            )
+            for length in SNOOZE_CHOICES
+        ]
+        rows.append(
+            MenuItem(
+                text="Keep running tonight",
+                key=f"autostop-keep:{vm.id}",
+                run=self._on_gui(lambda: self.keep_running_tonight(vm.id)),
+            )
+        )
+        rows.append(
+            MenuItem(
+                text="Stop now",
+                key=f"autostop-stop:{vm.id}",
+                run=self._on_gui(lambda: self.stop_now(vm.id)),
+            )
+        )
+        return rows
+
+    def _on_gui(self, action: Callable[[], object]) -> Callable[[], None]:
+        # Contributed items run on a worker thread; the policy lives on the GUI thread.
+        def run() -> None:
+            assert self._tray is not None
+            self._tray.controller.bridge.call_on_gui(lambda: self._run(action))
+
+        return run
+
+    def _run(self, action: Callable[[], object]) -> None:
+        action()
+        self.changed.emit()
+
+    # -- the person's choices -----------------------------------------------------------------
+
+    def snooze(self, vm_id: str, length: timedelta) -> None:
+        """Put the VM's next automatic stop off by `length`."""
+        ctl = self._controller(vm_id)
+        if ctl is not None:
+            self._notify("Auto-stop snoozed", ctl.snooze(self._clock(), length))
+
+    def keep_running_tonight(self, vm_id: str) -> None:
+        """No automatic stop of the VM until tomorrow morning."""
+        ctl = self._controller(vm_id)
+        if ctl is not None:
+            self._notify("Auto-stop off tonight", ctl.keep_running_tonight(self._clock()))
+
+    def stop_now(self, vm_id: str) -> None:
+        """Flush and stop the VM now (or say why not)."""
+        ctl = self._controller(vm_id)
+        if ctl is not None:
+            self._act(vm_id, ctl.stop_now(self._clock()))
+
+    # -- prices -------------------------------------------------------------------------------
+
+    def _view_changed(self, view: TrayView) -> None:
+        now = self._clock()
+        stale = [
+            vm
+            for vm in view.vms
+            if (seen := self._priced.get(vm.id)) is None
+            or seen[:2] != (vm.state, vm.size)
+            or now - seen[2] >= REPRICE_EVERY
+        ]
+        if stale and self._tray is not None:
+            for vm in stale:
+                self._priced[vm.id] = (vm.state, vm.size, now)
+            controller = self._tray.controller
+            pairs = [(controller.provider_for(vm.id), vm) for vm in stale]
+            self._tray.controller.bridge.submit(
+                lambda: [(vm.id, self.spend.observe(p, vm)) for p, vm in pairs if p is not None],
+                self._prices_arrived,
+                lambda error: log.warning("could not work out the cost: %s", error),
+            )
+
+    def _prices_arrived(self, summaries: list[tuple[str, SpendSummary]]) -> None:
+        self._summaries.update(summaries)
+        self.changed.emit()
+
+    # -- auto-stop ----------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Look at every VM once: probe activity on a worker, then run the policy here."""
+        if self._tray is None:
+            return
+        for vm in self._tray.controller.view.vms:
+            if vm.state is VmState.RUNNING:
+                self._probe_then_decide(vm)
+            else:
+                self._decide(vm, False)
+
+    def _probe_then_decide(self, vm: VmSnapshot) -> None:
+        assert self._tray is not None
+
+        def probed(active: bool | None) -> None:
+            self._decide(vm, active)
+
+        def failed(error: BaseException) -> None:
+            log.info("could not read %s's activity: %s", vm.id, error)
+            self._decide(vm, None)
+
+        self._tray.controller.bridge.submit(lambda: self._activity(vm), probed, failed)
+
+    def _decide(self, vm: VmSnapshot, active: bool | None) -> None:
+        ctl = self._controller(vm.id)
+        if ctl is None:
+            return
+        current = self._tray.controller.view.vm(vm.id) if self._tray else None
+        running = (current or vm).state is VmState.RUNNING
+        decision = ctl.tick(self._clock(), running=running, active=bool(active))
+        self._act(vm.id, decision)
+        self.decided.emit(vm.id, str(decision.action))
+
+    def _act(self, vm_id: str, decision: Decision) -> None:
+        titles = {
+            Action.WARN: "VM stops soon",
+            Action.POSTPONE: "Auto-stop postponed",
+            Action.STOP: "Stopping the VM",
+        }
+        title = titles.get(decision.action)
+        if title is None and decision.state.blocked and decision.message:
+            title = "VM not stopped"
+        if title is not None:
+            message = decision.message
+            if decision.action is Action.WARN:
+                message += " The choices are in the devtray menu."
+            self._notify(title, message)
+        if decision.action is not Action.NONE or title is not None:
+            self.changed.emit()
+
+    def _controller(self, vm_id: str) -> AutostopController | None:
+        ctl = self._controllers.get(vm_id)
+        if ctl is not None or self._tray is None:
+            return ctl
+        tray = self._tray
+
+        def vm_now() -> VmSnapshot | None:
+            return tray.controller.view.vm(vm_id)
+
+        def flush() -> str | None:
+            vm = vm_now()
+            return self._flush(vm) if vm is not None else None
+
+        def record(until: datetime | None) -> None:
+            vm = vm_now()
+            if self._record_on_vm is not None and vm is not None:
+                recorder = self._record_on_vm
+                tray.controller.bridge.submit(
+                    lambda: recorder(vm, until),
+                    lambda _done: None,
+                    lambda error: log.warning("could not record the snooze on the VM: %s", error),
+                )
+
+        ctl = AutostopController(
+            self.policy,
+            self.store,
+            vm_id,
+            stop_vm=lambda: tray.controller.stop_vm(vm_id),
+            flush=flush,
+            record_on_vm=record,
+        )
+        self._controllers[vm_id] = ctl
+        return ctl
+
+    def _countdown(self, vm: VmSnapshot) -> str | None:
+        ctl = self._controllers.get(vm.id)
+        if ctl is None or vm.state is not VmState.RUNNING:
+            return None
+        return ctl.countdown(self._clock())
+
+    def _choices_due(self, vm: VmSnapshot) -> bool:
+        ctl = self._controllers.get(vm.id)
+        if ctl is None:
+            return False
+        now = self._clock()
+        stop = self.policy.next_stop(ctl.state, now)
+        return ctl.state.pending is not None or (stop is not None and stop - now <= CHOICES_BEFORE)
+
+    def _notify(self, title: str, message: str) -> None:
+        if self._tray is not None:
+            self._tray.icon.showMessage(
+                f"{self._tray.title}: {title}",
+                message,
+                QSystemTrayIcon.MessageIcon.Information,
+                MESSAGE_MS,
+            )
+        self.notified.emit(title, message)

@@ -1,0 +1,193 @@
+"""Cost line, countdown and the auto-stop warning's choices in the tray (offscreen, demo cloud).
+
+The clock is fake and the policy is ticked by hand, one minute at a time; the VM's activity
+probe and the sync flush are boundary fakes (no SSH, no sync engine in these tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from PySide6.QtGui import QAction
+from pytestqt.qtbot import QtBot
+
+from desktop.core.autostop_store import AutostopStore
+from desktop.core.config import AutostopConfig
+from desktop.core.model import VmSnapshot, VmState
+from desktop.core.spend_record import SpendRecord
+from desktop.core.spend_tracker import SpendTracker
+from desktop.qt.cost_autostop import CostAndAutostop
+from tests.qt.conftest import Harness, make_demo
+from tests.qt.test_tray import open_menu, wait_for_state
+
+TZ = ZoneInfo("Europe/Berlin")
+VM = "demo-0001"
+
+
+class FakeClock:
+    """The time the tray's cost and auto-stop code sees."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class FakeSync:
+    """Boundary fake for the sync engine: says whether changes can be flushed."""
+
+    def __init__(self) -> None:
+        self.unsynced: str | None = None
+        self.flushed: list[str] = []
+
+    def flush(self, vm: VmSnapshot) -> str | None:
+        self.flushed.append(vm.id)
+        return self.unsynced
+
+
+def build(
+    make_tray: Callable[..., Harness], tmp_path: Path, clock: FakeClock, sync: FakeSync
+) -> tuple[Harness, CostAndAutostop]:
+    watch = CostAndAutostop(
+        SpendTracker(SpendRecord(tmp_path / "spend.jsonl"), clock, TZ),
+        AutostopConfig(),
+        activity=lambda _vm: False,  # boundary fake: nobody is typing on the VM
+        clock=clock,
+        tz=TZ,
+        store=AutostopStore(tmp_path / "autostop.json"),
+        flush=sync.flush,
+        tick_ms=3_600_000,  # the test ticks by hand
+    )
+    harness = make_tray(make_demo(VmState.RUNNING), contributions=(watch,), extensions=(watch,))
+    return harness, watch
+
+
+def tick_until(qtbot: QtBot, watch: CostAndAutostop, clock: FakeClock, end: datetime) -> None:
+    """Tick once a minute from the clock's time up to `end` (inclusive)."""
+    while clock.now <= end:
+        with qtbot.waitSignal(watch.decided, timeout=5000):
+            watch.tick()
+        clock.now += timedelta(minutes=1)
+    clock.now -= timedelta(minutes=1)
+
+
+def trigger(qtbot: QtBot, menu: dict[str, QAction], key: str, watch: CostAndAutostop) -> None:
+    with qtbot.waitSignal(watch.notified, timeout=5000):
+        menu[key].trigger()
+
+
+def test_cost_line_and_tooltip(qtbot: QtBot, make_tray, tmp_path: Path) -> None:
+    clock = FakeClock(datetime(2026, 11, 2, 10, 0, tzinfo=TZ))
+    harness, _watch = build(make_tray, tmp_path, clock, FakeSync())
+    wait_for_state(qtbot, harness, VmState.RUNNING)
+    # demo.large $0.1664/h + 30 GB at $0.08/GB-month + one IPv4 at $0.005/h
+    expected = "$0.1747/h · today $0.00 (estimate, partial)"
+    qtbot.waitUntil(lambda: open_menu(harness.tray)[f"cost:{VM}"].text() == expected, timeout=5000)
+    assert f"demo-devbox: {expected}" in harness.tray.icon.toolTip()
+    clock.now += timedelta(hours=2)
+    harness.controller.refresh_now()  # a later look re-prices (more than 10 min later)
+    qtbot.waitUntil(
+        lambda: "today $0.35" in open_menu(harness.tray)[f"cost:{VM}"].text(), timeout=5000
+    )
+
+
+def test_warning_then_snooze_from_the_menu(qtbot: QtBot, make_tray, tmp_path: Path) -> None:
+    clock = FakeClock(datetime(2026, 11, 2, 18, 30, tzinfo=TZ))  # a Monday
+    harness, watch = build(make_tray, tmp_path, clock, FakeSync())
+    wait_for_state(qtbot, harness, VmState.RUNNING)
+    with qtbot.waitSignal(watch.notified, timeout=5000) as warned:
+        tick_until(qtbot, watch, clock, datetime(2026, 11, 2, 18, 45, tzinfo=TZ))
+    assert warned.args[0] == "VM stops soon"
+    assert warned.args[1].startswith("The VM stops at 19:00 (end of the day).")
+    menu = open_menu(harness.tray)
+    assert menu[f"autostop:{VM}"].text() == "Auto-stop: stops at 19:00 (in 15 min)"
+    assert "demo-devbox: stops at 19:00 (in 15 min)" in harness.tray.icon.toolTip()
+    labels = [
+        menu[f"autostop-{key}:{VM}"].text()
+        for key in ("snooze-30", "snooze-60", "snooze-120", "keep", "stop")
+    ]
+    assert labels == [
+        "Snooze 30 min",
+        "Snooze 1 h",
+        "Snooze 2 h",
+        "Keep running tonight",
+        "Stop now",
+    ]
+
+    trigger(qtbot, menu, f"autostop-snooze-30:{VM}", watch)
+    assert AutostopStore(tmp_path / "autostop.json").load(VM).snooze_until == datetime(
+        2026, 11, 2, 19, 15, tzinfo=TZ
+    )
+    qtbot.waitUntil(
+        lambda: (
+            open_menu(harness.tray)[f"autostop:{VM}"].text()
+            == "Auto-stop: stops at 19:15 (in 30 min)"
+        ),
+        timeout=5000,
+    )
+    # Nothing stops at 19:00 any more; the VM keeps running.
+    clock.now += timedelta(minutes=1)
+    tick_until(qtbot, watch, clock, datetime(2026, 11, 2, 19, 5, tzinfo=TZ))
+    assert harness.controller.view.vm(VM).state is VmState.RUNNING  # type: ignore[union-attr]
+
+
+def test_unsynced_changes_block_the_stop_then_it_goes_ahead(
+    qtbot: QtBot, make_tray, tmp_path: Path
+) -> None:
+    clock = FakeClock(datetime(2026, 11, 2, 18, 40, tzinfo=TZ))
+    sync = FakeSync()
+    sync.unsynced = "2 changed files could not reach the VM"
+    harness, watch = build(make_tray, tmp_path, clock, sync)
+    wait_for_state(qtbot, harness, VmState.RUNNING)
+    tick_until(qtbot, watch, clock, datetime(2026, 11, 2, 18, 59, tzinfo=TZ))
+    clock.now += timedelta(minutes=1)
+    with qtbot.waitSignal(watch.notified, timeout=5000) as blocked:
+        tick_until(qtbot, watch, clock, datetime(2026, 11, 2, 19, 0, tzinfo=TZ))
+    assert blocked.args == [
+        "VM not stopped",
+        "Not stopping the VM: 2 changed files could not reach the VM",
+    ]
+    assert harness.controller.view.vm(VM).state is VmState.RUNNING  # type: ignore[union-attr]
+    assert sync.flushed == [VM]
+
+    sync.unsynced = None
+    clock.now += timedelta(minutes=1)
+    with qtbot.waitSignal(watch.notified, timeout=5000) as stopping:
+        tick_until(qtbot, watch, clock, datetime(2026, 11, 2, 19, 5, tzinfo=TZ))
+    assert stopping.args[0] == "Stopping the VM"
+    wait_for_state(qtbot, harness, VmState.STOPPED)
+
+
+def test_keep_running_tonight_from_the_menu(qtbot: QtBot, make_tray, tmp_path: Path) -> None:
+    clock = FakeClock(datetime(2026, 11, 2, 18, 44, tzinfo=TZ))
+    harness, watch = build(make_tray, tmp_path, clock, FakeSync())
+    wait_for_state(qtbot, harness, VmState.RUNNING)
+    tick_until(qtbot, watch, clock, datetime(2026, 11, 2, 18, 45, tzinfo=TZ))
+    trigger(qtbot, open_menu(harness.tray), f"autostop-keep:{VM}", watch)
+    qtbot.waitUntil(
+        lambda: (
+            open_menu(harness.tray)[f"autostop:{VM}"].text() == "Auto-stop: keeps running tonight"
+        ),
+        timeout=5000,
+    )
+    assert f"autostop-snooze-30:{VM}" not in open_menu(harness.tray)
+    keep = AutostopStore(tmp_path / "autostop.json").load(VM).keep_running_until
+    assert keep == datetime(2026, 11, 3, 7, 0, tzinfo=TZ)
+    clock.now += timedelta(minutes=1)
+    tick_until(qtbot, watch, clock, datetime(2026, 11, 2, 19, 10, tzinfo=TZ))
+    assert harness.controller.view.vm(VM).state is VmState.RUNNING  # type: ignore[union-attr]
+
+
+def test_stop_now_from_the_warning(qtbot: QtBot, make_tray, tmp_path: Path) -> None:
+    clock = FakeClock(datetime(2026, 11, 2, 18, 44, tzinfo=TZ))
+    sync = FakeSync()
+    harness, watch = build(make_tray, tmp_path, clock, sync)
+    wait_for_state(qtbot, harness, VmState.RUNNING)
+    tick_until(qtbot, watch, clock, datetime(2026, 11, 2, 18, 45, tzinfo=TZ))
+    trigger(qtbot, open_menu(harness.tray), f"autostop-stop:{VM}", watch)
+    wait_for_state(qtbot, harness, VmState.STOPPED)
+    assert sync.flushed == [VM]
