@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode
 
 from desktop.core.errors import DevtrayError
 from desktop.core.project import Project
-from desktop.remote.ssh_config import HostEntry
+from desktop.remote.ssh_config import HostEntry, config_option
 from desktop.remote.tools import Tool, find_tool, tool_named
 
 
@@ -141,10 +141,9 @@ def absolute_remote_path(
     """`remote_path` with a leading `~` replaced by the VM user's home (asked over ssh once)."""
     if not remote_path.startswith("~"):
         return remote_path
-    config = ("-F", str(ssh_config)) if ssh_config else ()
     try:
         result = subprocess.run(
-            [str(ssh), *config, "-o", "BatchMode=yes", alias, "pwd"],
+            [str(ssh), *config_option(ssh_config), "-o", "BatchMode=yes", alias, "pwd"],
             capture_output=True,
             text=True,
             timeout=30,

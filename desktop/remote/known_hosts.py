@@ -23,6 +23,7 @@ from pathlib import Path
 
 from desktop.core.errors import DevtrayError
 from desktop.core.files import atomic_write
+from desktop.remote.ssh_config import config_option
 
 SCAN_TIMEOUT = 30.0
 _FINGERPRINTS = re.compile(
@@ -108,12 +109,11 @@ def offered_key(
     """
     with tempfile.TemporaryDirectory(prefix="devtray-hostkey-") as scratch:
         scratch_file = Path(scratch) / "known_hosts"
-        config = ("-F", str(ssh_config)) if ssh_config else ()
         try:
             result = subprocess.run(
                 [
                     str(ssh),
-                    *config,
+                    *config_option(ssh_config),
                     "-o",
                     f"UserKnownHostsFile={scratch_file}",
                     "-o",

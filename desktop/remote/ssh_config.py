@@ -431,6 +431,23 @@ def ssh_config_path(home: Path | None = None) -> Path:
     return (home or Path.home()) / ".ssh" / "config"
 
 
+def config_option(path: Path | None) -> tuple[str, ...]:
+    """`-F path` for an ssh command line, unless `path` is the file ssh reads anyway.
+
+    OpenSSH finds `~/.ssh/config` through the password database, not $HOME; with `-F` it would
+    also skip the system-wide file, so `-F` is given only when the file is another one.
+    """
+    if path is None:
+        return ()
+    if sys.platform != "win32":
+        import pwd
+
+        home = Path(pwd.getpwuid(os.getuid()).pw_dir)
+        if path == home / ".ssh" / "config":
+            return ()
+    return ("-F", str(path))
+
+
 @dataclass(frozen=True)
 class ConfigChange:
     """A planned rewrite of the SSH config: what is there and what would be written."""

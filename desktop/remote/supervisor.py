@@ -89,6 +89,9 @@ class ProcessSpec:
     backoff: Backoff = field(default_factory=Backoff)
     give_up_after: int | None = None
     stop_timeout: float = 3.0
+    # Turns the child's last log line into a better reason when it failed (runs on the
+    # supervisor's thread, so it may look around: e.g. who holds a port).
+    explain_failure: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -275,6 +278,8 @@ class Supervised:
             self._set(reason=reason)
             return None
         reason = tail or (f"exited with code {code}" if code is not None else "not ready in time")
+        if self.spec.explain_failure is not None:
+            reason = self.spec.explain_failure(reason)
         self._set(reason=reason)
         return reason
 

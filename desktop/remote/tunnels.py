@@ -21,6 +21,7 @@ import psutil
 
 from desktop.core.errors import DevtrayError
 from desktop.core.forwards import Forward
+from desktop.remote.ssh_config import config_option
 from desktop.remote.supervisor import (
     Backoff,
     ProcessSpec,
@@ -133,10 +134,9 @@ def tunnel_argv(
     ssh: Path, alias: str, forward: Forward, ssh_config: Path | None
 ) -> tuple[str, ...]:
     """The `ssh -N` command line of one tunnel (argv, never a shell string)."""
-    config = ("-F", str(ssh_config)) if ssh_config else ()
     return (
         str(ssh),
-        *config,
+        *config_option(ssh_config),
         "-N",
         "-o",
         "ExitOnForwardFailure=yes",
@@ -186,14 +186,17 @@ class Tunnels:
             name = self._name(forward)
             if name in self._running:
                 continue
+            probe = _ListenProbe(forward)
             spec = ProcessSpec(
                 name=name,
                 argv=tunnel_argv(self.ssh, self.alias, forward, self.ssh_config),
-                ready=_probe(forward),
+                ready=probe,
                 ready_timeout=30.0,
                 backoff=self.backoff,
+                explain_failure=_explainer(forward),
             )
-            self._running[name] = (forward, self.supervisor.start(spec))
+            probe.child = self.supervisor.start(spec)
+            self._running[name] = (forward, probe.child)
 
     def wait_ready(self, timeout: float) -> bool:
         """True once every tunnel is up (within `timeout` seconds overall)."""
@@ -223,8 +226,42 @@ class Tunnels:
         self._running.clear()
 
 
-def _probe(forward: Forward) -> Callable[[], bool]:
-    return lambda: port_accepts(forward.local_port, forward.bind_address)
+def _explainer(forward: Forward) -> Callable[[str], str]:
+    """ssh's own words, or who took the local port while the tunnel was down."""
+
+    def explain(reason: str) -> str:
+        try:
+            check_port_free(forward)
+        except PortInUse as exc:
+            return exc.message
+        except OSError:
+            pass
+        return reason
+
+    return explain
+
+
+class _ListenProbe:
+    """Ready when *our* ssh listens on the local port and it accepts (another program that
+    took the port in the meantime must not make a dead tunnel look up)."""
+
+    def __init__(self, forward: Forward) -> None:
+        self.forward = forward
+        self.child: Supervised | None = None  # set right after the supervisor starts it
+
+    def __call__(self) -> bool:
+        pid = self.child.pid if self.child is not None else None
+        if pid is None:
+            return False
+        try:
+            listening = any(
+                conn.laddr and conn.laddr.port == self.forward.local_port
+                for conn in psutil.Process(pid).net_connections(kind="tcp")
+                if conn.status == psutil.CONN_LISTEN
+            )
+        except psutil.Error:
+            return False
+        return listening and port_accepts(self.forward.local_port, self.forward.bind_address)
 
 
 def _status(forward: Forward, status: ProcessStatus) -> TunnelStatus:

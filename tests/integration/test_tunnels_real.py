@@ -195,3 +195,47 @@ def test_devtray_tunnels_runs_until_ctrl_c_and_leaves_no_ssh(
             process.kill()
             process.wait()
     assert _ssh_processes(str(isolated_home)) == []
+
+
+def test_a_port_taken_while_the_tunnel_was_down_is_named_in_its_reason(
+    sshd: SshServer, isolated_home: Path, tmp_path: Path, service: int
+) -> None:
+    ssh_config = alias_config(isolated_home, sshd).path
+    slow = Backoff(initial=1.5, factor=2.0, maximum=3.0)
+    with Supervisor(tmp_path / "children") as supervisor:
+        tunnels = Tunnels(
+            supervisor,
+            Path(shutil.which("ssh") or "ssh"),
+            ALIAS,
+            ssh_config=ssh_config,
+            backoff=slow,
+        )
+        local = free_port()
+        tunnels.start([Forward(local, "localhost", service)])
+        assert tunnels.wait_ready(20)
+        [pid] = tunnels.pids()
+        os.kill(pid, signal.SIGKILL)
+        _eventually(lambda: tunnels.statuses()[0].state is TunnelState.RETRYING)
+        holder = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import socket, time\n"
+                "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                f"s.bind(('127.0.0.1', {local})); s.listen(); print('ok', flush=True)\n"
+                "time.sleep(60)",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert holder.stdout is not None and holder.stdout.readline() == "ok\n"
+            _eventually(
+                lambda: "already in use by python" in (tunnels.statuses()[0].reason or ""),
+                timeout=20,
+            )
+            assert f"pid {holder.pid}" in (tunnels.statuses()[0].reason or "")
+        finally:
+            holder.kill()
+            holder.wait()
+        _eventually(lambda: tunnels.statuses()[0].state is TunnelState.UP, timeout=20)

@@ -287,3 +287,15 @@ def test_property_user_bytes_survive_any_sequence_of_merges(
     assert merge_block(twice, second, PATH) == twice
     if user.endswith(b"\n") or not user:
         assert remove_block(once, PATH) == user
+
+
+def test_dash_f_only_for_a_file_ssh_would_not_read_itself(tmp_path: Path) -> None:
+    import os
+    import pwd
+
+    from desktop.remote.ssh_config import config_option
+
+    own = Path(pwd.getpwuid(os.getuid()).pw_dir) / ".ssh" / "config"
+    assert config_option(own) == ()
+    assert config_option(tmp_path / "config") == ("-F", str(tmp_path / "config"))
+    assert config_option(None) == ()
