@@ -118,3 +118,11 @@ def test_status_json_has_cost_fields_and_records_state(
     assert vm["cost_month"] >= vm["cost_today"]
     changes = SpendRecord().changes(vm["id"])
     assert [c.state for c in changes] == [VmState.RUNNING]
+
+
+def test_resize_plan_carries_the_price_difference(moto: MotoEndpoint, tmp_path: Path) -> None:
+    vm_id = run_instance("dev", instance_type="t3.micro", image=LINUX_IMAGE)
+    plan = provider(tmp_path).plan_resize(vm_id, "t3.large")
+    prices = TABLE.on_demand["eu-west-1"]
+    assert plan.price_difference == pytest.approx(prices["t3.large"] - prices["t3.micro"])
+    assert plan.summary().endswith(f"+${prices['t3.large'] - prices['t3.micro']:.4f}/h")

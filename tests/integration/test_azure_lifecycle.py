@@ -238,3 +238,12 @@ def test_doctor_finds_my_lab_vm(
 
     assert "azure sign-in" in result.out and "alice@contoso.com" in result.out
     assert "1 found in lab devlab-westeurope: alice-vm" in result.out
+
+
+def test_idle_agent_is_refused_on_azure_where_an_in_os_shutdown_keeps_billing(
+    arm: ArmEmulator, azure_signed_in: FakeStaticTokenCredential
+) -> None:
+    result = run_devtray(["agent", "install"], arm, azure_signed_in)
+    assert result.code == 1
+    assert "A shutdown from inside this VM does not deallocate it" in result.err
+    assert "use the cloud's own auto-shutdown schedule instead" in result.err

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from desktop.core import errors
+from desktop.core.autostop import ShutdownEffect
 from desktop.core.config import AzureConfig, AzureLab, Config, PollingConfig
 from desktop.core.model import (
     AutoStop,
@@ -288,6 +289,12 @@ class DevTestLabsProvider:
             )
         self._begin(lab, vm_id, vm.name, "stop")
         return self.refresh(vm_id)
+
+    def in_os_shutdown_effect(self, vm_id: str) -> ShutdownEffect:
+        """A shutdown inside an Azure VM leaves it allocated and billed: only a platform stop
+        deallocates, so the idle agent is not for Azure (the lab's schedule is)."""
+        self._get(vm_id)  # only my VMs
+        return ShutdownEffect.KEEPS_BILLING
 
     def claim_vm(self, vm_id: str | None, pool: str | None, cancel: CancelToken) -> VmSnapshot:
         """Take a VM from a lab's pool: the one named, else any the lab `pool` offers."""
