@@ -35,6 +35,25 @@ class _NoPricingApi:
         raise EndpointConnectionError(endpoint_url="https://api.pricing.us-east-1.amazonaws.com")
 
 
+def run_doomed_instance(name: str) -> str:
+    """A moto instance that a shutdown from inside would terminate; returns its id."""
+    return str(
+        ec2_client().run_instances(
+            ImageId=LINUX_IMAGE,
+            MinCount=1,
+            MaxCount=1,
+            InstanceType="t3.micro",
+            InstanceInitiatedShutdownBehavior="terminate",
+            TagSpecifications=[
+                {
+                    "ResourceType": "instance",
+                    "Tags": [{"Key": "Owner", "Value": "moto"}, {"Key": "Name", "Value": name}],
+                }
+            ],
+        )["Instances"][0]["InstanceId"]
+    )
+
+
 def provider(tmp_path: Path) -> Ec2Provider:
     book = AwsPrices(
         lambda: _NoPricingApi(),
@@ -89,17 +108,7 @@ def test_in_os_shutdown_effect(moto: MotoEndpoint, tmp_path: Path) -> None:
     aws = provider(tmp_path)
     assert isinstance(aws, InOsShutdown)
     assert aws.in_os_shutdown_effect(run_instance("dev")) is ShutdownEffect.STOPS
-    doomed = ec2_client().run_instances(
-        ImageId=LINUX_IMAGE,
-        MinCount=1,
-        MaxCount=1,
-        InstanceType="t3.micro",
-        InstanceInitiatedShutdownBehavior="terminate",
-        TagSpecifications=[
-            {"ResourceType": "instance", "Tags": [{"Key": "Owner", "Value": "moto"}]}
-        ],
-    )["Instances"][0]["InstanceId"]
-    assert aws.in_os_shutdown_effect(doomed) is ShutdownEffect.TERMINATES
+    assert aws.in_os_shutdown_effect(run_doomed_instance("doomed")) is ShutdownEffect.TERMINATES
 
 
 def test_status_json_has_cost_fields_and_records_state(

@@ -15,9 +15,8 @@ from desktop.cli.main import main
 from desktop.core import errors
 from desktop.core.autostop_store import AutostopStore
 from desktop.providers.aws.pricing import PriceTable
+from tests.integration.test_aws_cost import LINUX_IMAGE, run_doomed_instance
 from tests.moto_server import MotoEndpoint, ec2_client, run_instance
-
-LINUX_IMAGE = "ami-760aaa0f"  # moto's Amazon Linux image
 
 
 def devtray(*argv: str) -> tuple[int, str, str]:
@@ -121,19 +120,7 @@ def test_agent_needs_a_running_vm(aws_config: Path) -> None:
 
 
 def test_agent_refuses_a_vm_a_shutdown_would_delete(aws_config: Path) -> None:
-    ec2_client().run_instances(
-        ImageId=LINUX_IMAGE,
-        MinCount=1,
-        MaxCount=1,
-        InstanceType="t3.micro",
-        InstanceInitiatedShutdownBehavior="terminate",
-        TagSpecifications=[
-            {
-                "ResourceType": "instance",
-                "Tags": [{"Key": "Owner", "Value": "moto"}, {"Key": "Name", "Value": "dev"}],
-            }
-        ],
-    )
+    run_doomed_instance("dev")
     code, _out, err = devtray("agent", "install")
     assert code == 1
     assert "in-OS shutdown behaviour is `terminate`: the idle agent would delete it" in err
