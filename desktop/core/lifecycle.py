@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 from desktop.core import errors
 from desktop.core.model import VmSnapshot, VmState
 
@@ -15,3 +17,28 @@ def ensure_resizable(vm: VmSnapshot, size: str) -> None:
         )
     if size == vm.size:
         raise errors.UsageError(f"{vm.name} already is {size}.")
+
+
+class Transition(enum.Enum):
+    """A state change a person asks for: (verb, the state it starts from, states meaning done)."""
+
+    START = ("started", VmState.STOPPED, frozenset({VmState.RUNNING, VmState.STARTING}))
+    STOP = ("stopped", VmState.RUNNING, frozenset({VmState.STOPPED, VmState.STOPPING}))
+
+    def __init__(self, verb: str, source: VmState, reached: frozenset[VmState]) -> None:
+        self.verb = verb
+        self.source = source
+        self.reached = reached
+
+
+def needs_transition(vm: VmSnapshot, transition: Transition) -> bool:
+    """False when the VM already is (or is on its way) where asked; True when the request
+    should be sent; InvalidState when it cannot be sent in the VM's current state."""
+    if vm.state in transition.reached:
+        return False
+    if vm.state is not transition.source:
+        raise errors.InvalidState(
+            f"{vm.name} is {vm.state}; it can be {transition.verb} once it is {transition.source}.",
+            hint="Wait a moment and try again.",
+        )
+    return True

@@ -13,7 +13,7 @@ from desktop.core import errors
 from desktop.core.autostop import ShutdownEffect
 from desktop.core.config import AwsConfig, Config, PollingConfig
 from desktop.core.cost import PriceSheet
-from desktop.core.lifecycle import ensure_resizable
+from desktop.core.lifecycle import Transition, ensure_resizable, needs_transition
 from desktop.core.model import Addresses, ResizePlan, ResizeStep, VmSize, VmSnapshot, VmState
 from desktop.core.polling import wait_for_state
 from desktop.core.provider import CancelToken, ProgressCallback
@@ -259,26 +259,16 @@ class Ec2Provider:
     def start_vm(self, vm_id: str) -> VmSnapshot:
         """Start a stopped instance."""
         vm = self.refresh(vm_id)
-        if vm.state in (VmState.RUNNING, VmState.STARTING):
+        if not needs_transition(vm, Transition.START):
             return vm
-        if vm.state is not VmState.STOPPED:
-            raise errors.InvalidState(
-                f"{vm.name} is {vm.state}; it can be started once it is stopped.",
-                hint="Wait a moment and try again.",
-            )
         self.calls.call(f"start {vm.name}", self.ec2.start_instances, InstanceIds=[vm_id])
         return self.refresh(vm_id)
 
     def stop_vm(self, vm_id: str) -> VmSnapshot:
         """Stop a running instance (its disks still bill while stopped)."""
         vm = self.refresh(vm_id)
-        if vm.state in (VmState.STOPPED, VmState.STOPPING):
+        if not needs_transition(vm, Transition.STOP):
             return vm
-        if vm.state is not VmState.RUNNING:
-            raise errors.InvalidState(
-                f"{vm.name} is {vm.state}; it can be stopped once it is running.",
-                hint="Wait a moment and try again.",
-            )
         self.calls.call(f"stop {vm.name}", self.ec2.stop_instances, InstanceIds=[vm_id])
         return self.refresh(vm_id)
 

@@ -16,6 +16,7 @@ from typing import Any
 from desktop.core import errors
 from desktop.core.autostop import ShutdownEffect
 from desktop.core.config import AzureConfig, AzureLab, Config, PollingConfig
+from desktop.core.lifecycle import Transition, needs_transition
 from desktop.core.model import (
     AutoStop,
     ResizePlan,
@@ -255,13 +256,8 @@ class DevTestLabsProvider:
         """Begin starting a stopped VM; the operation runs on while we return."""
         lab, vm = self._get(vm_id)
         snapshot = self._snapshot(lab, vm, with_schedule=False)
-        if snapshot.state in (VmState.RUNNING, VmState.STARTING):
+        if not needs_transition(snapshot, Transition.START):
             return self.refresh(vm_id)
-        if snapshot.state is not VmState.STOPPED:
-            raise errors.InvalidState(
-                f"{vm.name} is {snapshot.state}; it can be started once it is stopped.",
-                hint="Wait a moment and try again.",
-            )
         self._begin(lab, vm_id, vm.name, "start")
         return self.refresh(vm_id)
 
@@ -280,13 +276,9 @@ class DevTestLabsProvider:
         lab, vm = self._get(vm_id)
         snapshot = self._snapshot(lab, vm, with_schedule=False)
         billed = power_state(vm) == BILLED_WHILE_STOPPED
-        if snapshot.state in (VmState.STOPPED, VmState.STOPPING) and not billed:
+        # A VM stopped from inside its OS still bills: a platform stop is always worth sending.
+        if not billed and not needs_transition(snapshot, Transition.STOP):
             return self.refresh(vm_id)
-        if snapshot.state is not VmState.RUNNING and not billed:
-            raise errors.InvalidState(
-                f"{vm.name} is {snapshot.state}; it can be stopped once it is running.",
-                hint="Wait a moment and try again.",
-            )
         self._begin(lab, vm_id, vm.name, "stop")
         return self.refresh(vm_id)
 
