@@ -20,7 +20,7 @@ from desktop.core.project import IDES, PROJECT_FILE, load_project
 from desktop.core.provider import ConsoleOutputSource, Provider
 from desktop.core.selection import choose_vm
 from desktop.remote import ide
-from desktop.remote.docker_context import ContextChange, ensure_context
+from desktop.remote.docker_context import ContextChange, ensure_contexts
 from desktop.remote.known_hosts import KeyStatus, check_host_key, trust_new_key
 from desktop.remote.ssh_config import (
     ConfigChange,
@@ -31,7 +31,7 @@ from desktop.remote.ssh_config import (
     unique_aliases,
 )
 from desktop.remote.supervisor import Supervisor, default_log_dir
-from desktop.remote.tools import find_tool, required_tool, tool_named
+from desktop.remote.tools import required_tool
 from desktop.remote.tunnels import Tunnels, TunnelState
 
 
@@ -92,15 +92,11 @@ def ssh_config_command(ctx: CommandContext) -> int:
 
 
 def _docker_contexts(ctx: CommandContext, change: ConfigChange) -> None:
-    docker = find_tool(tool_named("docker"))
-    if docker is None:
-        return
-    for entry in change.entries:
-        result, detail = ensure_context(docker, entry.alias)
+    for alias, result, detail in ensure_contexts(entry.alias for entry in change.entries):
         if result is ContextChange.FAILED:
-            ctx.err.write(f"warning: docker context {entry.alias} not set: {detail}\n")
+            ctx.err.write(f"warning: docker context {alias} not set: {detail}\n")
         elif result is not ContextChange.UNCHANGED:
-            ctx.err.write(f"docker context {entry.alias} {result}: {detail}\n")
+            ctx.err.write(f"docker context {alias} {result}: {detail}\n")
 
 
 @dataclass(frozen=True)

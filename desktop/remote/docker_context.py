@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import enum
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
+
+from desktop.remote.tools import find_tool, tool_named
 
 DOCKER_TIMEOUT = 20.0
 
@@ -57,3 +60,11 @@ def ensure_context(docker: Path, alias: str) -> tuple[ContextChange, str]:
     if result.returncode != 0:
         return ContextChange.FAILED, (result.stderr.strip() or result.stdout.strip())[:300]
     return change, host
+
+
+def ensure_contexts(aliases: Iterable[str]) -> list[tuple[str, ContextChange, str]]:
+    """`ensure_context` for each alias; empty when docker is not installed."""
+    docker = find_tool(tool_named("docker"))
+    if docker is None:
+        return []
+    return [(alias, *ensure_context(docker, alias)) for alias in aliases]

@@ -22,6 +22,7 @@ from desktop.core.menu import MenuItem, MenuSlot
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.project import Project, load_project
 from desktop.remote import ide
+from desktop.remote.docker_context import ContextChange, ensure_contexts
 from desktop.remote.ssh_config import (
     ConfigChange,
     SshConfigWriter,
@@ -53,6 +54,7 @@ class ConnectService:
         self._last_addresses: _AddressKey | None = None
         self._tunnels: Tunnels | None = None
         self._tunnel_vm: str | None = None
+        self._docker_done: set[str] = set()
         self.refreshed = threading.Event()  # set after each SSH block refresh (tests wait on it)
 
     # -- SSH config --------------------------------------------------------------------------
@@ -81,13 +83,23 @@ class ConnectService:
 
     def _refresh_quietly(self, vms: Sequence[VmSnapshot]) -> None:
         try:
-            self.refresh_ssh_config(vms)
+            change = self.refresh_ssh_config(vms)
+            self._docker_contexts(change)
         except DevtrayError as exc:
             log.warning("SSH config not refreshed: %s", exc)
         except Exception:
             log.exception("SSH config refresh failed")
         finally:
             self.refreshed.set()
+
+    def _docker_contexts(self, change: ConfigChange) -> None:
+        """A Docker context per new alias, when docker is installed (the host never changes)."""
+        new = [entry.alias for entry in change.entries if entry.alias not in self._docker_done]
+        for alias, result, detail in ensure_contexts(new):
+            if result is ContextChange.FAILED:
+                log.warning("docker context %s not set: %s", alias, detail)
+            else:
+                self._docker_done.add(alias)
 
     # -- project -----------------------------------------------------------------------------
 

@@ -11,7 +11,14 @@ import stat
 import sys
 from pathlib import Path
 
+import pytest
+
+from desktop.core.config import Config
+from desktop.core.glance import TrayView
+from desktop.core.model import Addresses, VmSnapshot, VmState
 from desktop.remote.docker_context import ContextChange, ensure_context
+from desktop.remote.supervisor import Supervisor
+from desktop.remote.tray_connect import ConnectService
 
 FAKE_DOCKER = """\
 import json, sys
@@ -72,3 +79,33 @@ def test_created_then_unchanged_then_updated(tmp_path: Path) -> None:
 def test_a_docker_failure_is_reported_not_raised(tmp_path: Path) -> None:
     docker = _fake_docker(tmp_path)
     assert ensure_context(docker, "broken.devtray") == (ContextChange.FAILED, "permission denied")
+
+
+def test_the_tray_creates_a_context_once_per_alias(
+    tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    docker = _fake_docker(bin_dir)
+    docker.rename(bin_dir / "docker")
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    service = ConnectService(lambda: Config(), Supervisor(tmp_path / "children"))
+    vm = VmSnapshot(
+        "aws",
+        "i-0123456789abcdef0",
+        "devbox",
+        "eu-west-1",
+        VmState.RUNNING,
+        "t3.micro",
+        Addresses(public_ip="203.0.113.9"),
+    )
+    for address in ("203.0.113.9", "203.0.113.10"):  # a new IP after a restart
+        service.refreshed.clear()
+        moved = VmSnapshot(**{**vm.__dict__, "addresses": Addresses(public_ip=address)})
+        service.on_view(TrayView(vms=(moved,), loaded=True))
+        assert service.refreshed.wait(10)
+    assert "HostName 203.0.113.10" in (isolated_home / ".ssh" / "config").read_text()
+    calls = (bin_dir / "docker.json.calls").read_text().splitlines()
+    assert [json.loads(call)[1] for call in calls] == ["inspect", "create"]
+    store = json.loads((bin_dir / "docker.json").read_text())
+    assert store == {"devbox.devtray": "ssh://devbox.devtray"}
