@@ -14,12 +14,17 @@ from zoneinfo import ZoneInfo
 from PySide6.QtGui import QAction
 from pytestqt.qtbot import QtBot
 
+from desktop.app import configured_providers
 from desktop.core.autostop_store import AutostopStore
 from desktop.core.config import AutostopConfig
+from desktop.core.cost import HOURS_PER_MONTH
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.spend_record import SpendRecord
 from desktop.core.spend_tracker import SpendTracker
+from desktop.providers.aws.pricing import PriceTable
 from desktop.qt.cost_autostop import CostAndAutostop
+from tests.integration.test_aws_cost import LINUX_IMAGE
+from tests.moto_server import MotoEndpoint, run_instance
 from tests.qt.conftest import Harness, make_demo
 from tests.qt.test_tray import open_menu, wait_for_state
 
@@ -191,3 +196,42 @@ def test_stop_now_from_the_warning(qtbot: QtBot, make_tray, tmp_path: Path) -> N
     trigger(qtbot, open_menu(harness.tray), f"autostop-stop:{VM}", watch)
     wait_for_state(qtbot, harness, VmState.STOPPED)
     assert sync.flushed == [VM]
+
+
+def test_cost_line_for_a_moto_vm(
+    qtbot: QtBot, make_tray, moto: MotoEndpoint, config_file: Path, tmp_path: Path
+) -> None:
+    config_file.write_text('[aws]\nregion = "eu-west-1"\n')
+    vm_id = run_instance("devbox", instance_type="t3.micro", image=LINUX_IMAGE)
+    clock = FakeClock(datetime.now(TZ))
+    watch = CostAndAutostop(
+        SpendTracker(SpendRecord(tmp_path / "spend.jsonl"), clock, TZ),
+        AutostopConfig(),
+        activity=lambda _vm: None,
+        clock=clock,
+        tz=TZ,
+        store=AutostopStore(tmp_path / "autostop.json"),
+        tick_ms=3_600_000,
+    )
+    harness: Harness = make_tray(
+        providers=configured_providers,
+        demo_mode=False,
+        contributions=(watch,),
+        extensions=(watch,),
+    )
+    # moto has no Pricing API: the offline table prices t3.micro, its 8 GB gp2 disk and its IP.
+    table = PriceTable.load()
+    hourly = (
+        table.on_demand["eu-west-1"]["t3.micro"]
+        + 8 * table.storage["eu-west-1"]["gp2"] / HOURS_PER_MONTH
+        + table.public_ipv4_hourly
+    )
+    expected = f"${hourly:.4f}/h · today $0.00 (estimate, partial)"
+    qtbot.waitUntil(
+        lambda: (
+            f"cost:{vm_id}" in open_menu(harness.tray)
+            and open_menu(harness.tray)[f"cost:{vm_id}"].text() == expected
+        ),
+        timeout=15000,
+    )
+    assert f"devbox: {expected}" in harness.tray.icon.toolTip()
