@@ -237,9 +237,10 @@ def report(outcomes: list[Outcome], calendar: Calendar) -> str:
     ]
     for o in outcomes:
         removed = 1 - o.idle_hours / baseline.idle_hours
+        cost = f"${o.hours * HOURLY_PRICE:.2f}"
         lines.append(
             f"{o.name:<22}{o.hours:>9.1f}{o.idle_hours:>8.1f}{removed:>13.1%}"
-            f"{o.hours * HOURLY_PRICE:>8.2f}${o.stops:>6}{o.stops_while_active:>14}"
+            f"{cost:>9}{o.stops:>7}{o.stops_while_active:>14}"
             f"{o.starts_by_developer:>8}{o.warnings:>10}"
         )
     ours = outcomes[2]
