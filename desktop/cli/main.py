@@ -15,6 +15,7 @@ from desktop.cli import (
     cost_commands,
     doctor_command,
     signin_command,
+    sync_commands,
     vm_commands,
 )
 from desktop.cli.context import CommandContext, Registrar
@@ -33,6 +34,7 @@ COMMAND_MODULES: tuple[Registrar, ...] = (
     connect_commands.register,
     azure_commands.register,
     cost_commands.register,
+    sync_commands.register,
 )
 
 

@@ -11,6 +11,7 @@ sync_git = false                   # sync the .git folder too
 [sync]
 engine = "auto"                    # auto | builtin | mutagen
 mode = "one-way-replica"           # or two-way-resolved (Mutagen)
+trash_days = 7                     # keep files a push replaced on the VM this long
 ```
 """
 
@@ -30,7 +31,7 @@ SYNC_ENGINES = ("auto", "builtin", "mutagen")
 SYNC_MODES = ("one-way-replica", "two-way-resolved")
 
 _TOP_KEYS = ("vm", "remote_path", "ports", "ide", "pull", "ignore", "sync_git", "sync")
-_SYNC_KEYS = ("engine", "mode")
+_SYNC_KEYS = ("engine", "mode", "trash_days")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class SyncSettings:
 
     engine: str = "auto"
     mode: str = "one-way-replica"
+    trash_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,9 @@ def parse_project(root: Path, text: str, path: Path) -> Project:
     if not isinstance(sync_data, dict):
         raise reader.fail("sync", "must be a table: [sync]")
     reader.unknown(sync_data, _SYNC_KEYS, "sync.")
+    trash_days = sync_data.get("trash_days", SyncSettings.trash_days)
+    if not isinstance(trash_days, int) or isinstance(trash_days, bool) or trash_days < 1:
+        raise reader.fail("sync.trash_days", "must be a whole number of days, at least 1")
     sync_git = data.get("sync_git", False)
     if not isinstance(sync_git, bool):
         raise reader.fail("sync_git", "must be true or false")
@@ -132,6 +137,7 @@ def parse_project(root: Path, text: str, path: Path) -> Project:
         sync=SyncSettings(
             engine=reader.text_value(sync_data, "engine", SYNC_ENGINES) or "auto",
             mode=reader.text_value(sync_data, "mode", SYNC_MODES) or "one-way-replica",
+            trash_days=trash_days,
         ),
     )
 

@@ -1,0 +1,482 @@
+"""The built-in engine: a native file watcher feeding batched rsync runs over shared SSH.
+
+How a change travels: the watcher (watchfiles: inotify, FSEvents, ReadDirectoryChangesW)
+reports paths; the worker takes everything reported so far as one batch and pushes exactly
+those paths with `--ignore-times` (rsync's size+mtime quick check would miss a second edit
+within the same tick at the same size). A burst (a branch switch, a pull) or a move of
+`.git/HEAD` is not chased path by path: the worker waits for git to release its index lock
+and reconciles the whole tree in one run, then force-sends the reported paths. Every push
+keeps what it overwrites or deletes in the VM's trash. Any failed run leaves the engine owing
+a whole-tree run, which is what repairs an rsync killed mid-way or a connection lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from desktop.core.project import Project
+from desktop.core.sync_state import SyncPhase, SyncStatus
+from desktop.remote.sync import rules, trash
+from desktop.remote.sync.engine import StatusListener
+from desktop.remote.sync.link import SharedConnection
+from desktop.remote.sync.rsync import Rsync, RunFailed
+from desktop.remote.sync.target import SshTarget
+
+log = logging.getLogger(__name__)
+
+ENGINE_NAME = "builtin"
+# `.git` entries whose change means the working tree was switched, pulled or reset.
+_GIT_MOVES = frozenset({".git/HEAD", ".git/ORIG_HEAD", ".git/packed-refs", ".git/refs/stash"})
+_GIT_REFS = ".git/refs/heads/"
+RUN_HISTORY = 64
+FINE_GRANULARITY_NS = 20_000_000  # a coarse kernel clock tick, with room to spare
+COARSE_GRANULARITY_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Timings and thresholds (the defaults suit people; tests shorten the slow ones)."""
+
+    # watchfiles yields once nothing new arrived for `step_ms`, or after `debounce_ms` at most.
+    step_ms: int = 20
+    debounce_ms: int = 250
+    burst_paths: int = 300
+    retry_min: float = 0.5
+    retry_max: float = 15.0
+    probe_interval: float = 5.0
+    pull_interval: float = 10.0
+    git_lock_wait: float = 3.0
+    trash_keep_days: int = trash.DEFAULT_KEEP_DAYS
+    prune_interval: float = 6 * 3600.0
+
+
+@dataclass(frozen=True)
+class _Batch:
+    changes: rules.ChangeSet
+    whole_tree: bool
+    checkout: bool
+    flush_generation: int
+
+
+class BuiltinEngine:
+    """Watcher + rsync over SSH; see the module docstring."""
+
+    name = ENGINE_NAME
+
+    def __init__(
+        self,
+        project: Project,
+        target: SshTarget,
+        *,
+        rsync_path: str = "rsync",
+        tuning: Tuning = Tuning(),
+        log_path: Path | None = None,
+    ) -> None:
+        self.project = project
+        self.root = project.root
+        self.target = target
+        self.tuning = tuning
+        self._scope = rules.scope_filters(project)
+        self._pull = rules.pull_folders(project)
+        self._link = SharedConnection(target, log_path)
+        self._rsync = Rsync(rsync_path, self._link)
+        self._cond = threading.Condition()
+        self._listeners: list[StatusListener] = []
+        self._stop_event = threading.Event()
+        self._threads: list[threading.Thread] = []
+        # Everything below is guarded by _cond.
+        self._changes: set[str] = set()
+        self._added_dirs: set[str] = set()
+        self._whole_tree_owed = True
+        self._checkout = False
+        self._paused = False
+        self._stopping = False
+        self._flush_wanted = 0
+        self._flushed = 0
+        self._retry_at = 0.0
+        self._backoff = tuning.retry_min
+        self._next_probe = 0.0
+        self._next_pull = 0.0
+        self._next_prune = 0.0
+        self._status = SyncStatus(engine=ENGINE_NAME, phase=SyncPhase.STOPPED)
+        # Wall-clock windows of the latest push runs, for _at_risk (worker thread only).
+        self._runs: deque[tuple[int, int]] = deque(maxlen=RUN_HISTORY)
+        self._granularity: int | None = None
+
+    # -- the SyncEngine interface -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the watcher and the worker; the first whole-tree sync begins at once."""
+        self._publish(phase=SyncPhase.STARTING)
+        for target, name in ((self._watch, "sync-watcher"), (self._work, "sync-worker")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        """Stop watching, end any rsync run and the shared connection; returns when all ended."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self._stop_event.set()
+        self._rsync.cancel()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._link.close()
+        self._publish(phase=SyncPhase.STOPPED, syncing_files=0)
+
+    def status(self) -> SyncStatus:
+        """The latest snapshot."""
+        with self._cond:
+            return self._status
+
+    def add_listener(self, listener: StatusListener) -> None:
+        """Call `listener` with each new status."""
+        self._listeners.append(listener)
+
+    def pause(self) -> SyncStatus:
+        """Stop pushing; changes keep being collected."""
+        with self._cond:
+            self._paused = True
+            self._cond.notify_all()
+        if self.status().phase is not SyncPhase.SYNCING:
+            self._publish(phase=SyncPhase.PAUSED)
+        return self.status()
+
+    def resume(self) -> SyncStatus:
+        """Push what changed while paused (the whole tree, to be sure) and carry on."""
+        with self._cond:
+            self._paused = False
+            self._whole_tree_owed = True
+            self._retry_at = 0.0
+            self._cond.notify_all()
+        return self.status()
+
+    def flush(self, timeout: float) -> SyncStatus:
+        """Reconcile the whole tree now and wait (up to `timeout`) until it is on the VM."""
+        # Let the watcher hand over what is already on disk, so the run sees it as changed.
+        time.sleep(self.tuning.step_ms * 3 / 1000)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            if self._paused or self._stopping:
+                return self._status
+            self._flush_wanted += 1
+            generation = self._flush_wanted
+            self._retry_at = 0.0
+            self._cond.notify_all()
+            while self._flushed < generation and not self._stopping:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            return self._status
+
+    # -- the watcher --------------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        import watchfiles  # the native watcher; loaded only when sync runs
+
+        try:
+            for batch in watchfiles.watch(
+                self.root,
+                watch_filter=None,
+                debounce=self.tuning.debounce_ms,
+                step=self.tuning.step_ms,
+                stop_event=self._stop_event,
+                rust_timeout=1000,
+                raise_interrupt=False,
+                ignore_permission_denied=True,
+            ):
+                self._note_changes(batch)
+        except Exception as exc:  # the root vanished, too many watches, ...
+            log.exception("file watcher stopped")
+            self._publish(phase=SyncPhase.ERROR, reason=f"watching {self.root} failed: {exc}")
+
+    def _note_changes(self, batch: AbstractSet[tuple[object, str]]) -> None:
+        import watchfiles
+
+        with self._cond:
+            for change, path in batch:
+                for rel in rules.relative_paths(self.root, [path]):
+                    self._note_path(rel, added=change == watchfiles.Change.added)
+            self._cond.notify_all()
+        self._publish()
+
+    def _note_path(self, rel: str, *, added: bool) -> None:
+        top = rel.split("/", 1)[0]
+        if top == ".git":
+            if self.project.sync_git:
+                self._whole_tree_owed = True
+            elif rel in _GIT_MOVES or rel.startswith(_GIT_REFS):
+                self._checkout = True
+            return
+        if top == rules.TRASH_DIR or any(
+            rel == folder or rel.startswith(folder + "/") for folder in self._pull
+        ):
+            return
+        if rel.rsplit("/", 1)[-1] == ".gitignore":
+            self._whole_tree_owed = True  # the push scope itself changed
+        self._changes.add(rel)
+        if added and (self.root / rel).is_dir():
+            self._added_dirs.add(rel)
+
+    # -- the worker ---------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                if not self._wait_for_work():
+                    return
+                has_work = self._has_work()
+            if not has_work:
+                self._maintain()
+                continue
+            self._wait_for_git()
+            with self._cond:
+                if self._stopping:
+                    return
+                batch = self._take_batch()
+            self._publish(
+                phase=SyncPhase.SYNCING,
+                syncing_files=len(batch.changes.paths),
+                checkout_files=len(batch.changes.paths) if batch.checkout else 0,
+            )
+            self._push(batch)
+
+    def _has_work(self) -> bool:
+        return bool(self._changes or self._whole_tree_owed or self._flush_wanted > self._flushed)
+
+    def _wait_for_work(self) -> bool:
+        """Under the lock: block until there is something to do; False when stopping."""
+        while not self._stopping:
+            now = time.monotonic()
+            if self._paused:
+                self._cond.wait()
+                continue
+            if now < self._retry_at:
+                self._cond.wait(self._retry_at - now)
+                continue
+            if self._has_work():
+                return True
+            due = min(self._next_probe, self._next_pull if self._pull else self._next_probe)
+            if now >= due:
+                return True
+            self._cond.wait(due - now)
+        return False
+
+    def _wait_for_git(self) -> None:
+        """A checkout in progress holds `.git/index.lock`: push the finished tree, not half."""
+        lock = self.root / ".git" / "index.lock"
+        deadline = time.monotonic() + self.tuning.git_lock_wait
+        while lock.exists() and time.monotonic() < deadline and not self._stop_event.is_set():
+            time.sleep(0.01)
+        # The last files of the checkout may still be in the watcher's hands.
+        if lock.parent.is_dir():
+            time.sleep(self.tuning.step_ms * 2 / 1000)
+
+    def _take_batch(self) -> _Batch:
+        changes = rules.ChangeSet(frozenset(self._changes), frozenset(self._added_dirs))
+        burst = len(changes.paths) > self.tuning.burst_paths
+        batch = _Batch(
+            changes=changes,
+            whole_tree=(
+                self._whole_tree_owed
+                or burst
+                or self._checkout
+                or self._flush_wanted > self._flushed
+            ),
+            checkout=self._checkout or burst,
+            flush_generation=self._flush_wanted,
+        )
+        self._changes.clear()
+        self._added_dirs.clear()
+        self._whole_tree_owed = False
+        self._checkout = False
+        return batch
+
+    def _push(self, batch: _Batch) -> None:
+        try:
+            self._connect()
+            if batch.whole_tree:
+                self._push_whole_tree()
+                # The quick check is exact except for files written during an earlier run's
+                # read within one timestamp tick: only those are sent again, by content.
+                self._push_changes(self._at_risk(batch.changes))
+            elif not self._push_changes(batch.changes):
+                self._push_whole_tree()
+            now = time.monotonic()
+            if self._pull and (batch.whole_tree or now >= self._next_pull):
+                self._pull_back()
+            if now >= self._next_prune:
+                trash.prune(self._rsync, self.target, datetime.now().date(), self._keep_days())
+                self._next_prune = now + self.tuning.prune_interval
+        except RunFailed as failure:
+            self._fail(batch, failure)
+            return
+        with self._cond:
+            self._flushed = max(self._flushed, batch.flush_generation)
+            self._backoff = self.tuning.retry_min
+            self._next_probe = time.monotonic() + self.tuning.probe_interval
+            self._cond.notify_all()
+        self._publish(
+            phase=SyncPhase.PAUSED if self._paused else SyncPhase.WATCHING,
+            syncing_files=0,
+            last_synced_at=datetime.now(UTC),
+            reason=None,
+        )
+
+    def _fail(self, batch: _Batch, failure: RunFailed) -> None:
+        if self._stop_event.is_set():
+            return
+        log.info("sync run failed (%s): %s", "offline" if failure.offline else "error", failure)
+        with self._cond:
+            # Nothing is forgotten: the batch comes back and the next run covers the whole tree.
+            self._changes |= batch.changes.paths
+            self._added_dirs |= batch.changes.added_dirs
+            self._whole_tree_owed = True
+            self._retry_at = time.monotonic() + self._backoff
+            self._backoff = min(self._backoff * 2, self.tuning.retry_max)
+        self._publish(
+            phase=SyncPhase.OFFLINE if failure.offline else SyncPhase.ERROR,
+            syncing_files=0,
+            reason=failure.reason,
+        )
+
+    def _maintain(self) -> None:
+        """Idle work: notice a dropped connection, bring pull folders back."""
+        now = time.monotonic()
+        try:
+            if now >= self._next_probe:
+                self._next_probe = now + self.tuning.probe_interval
+                if not self._link.up:
+                    self._connect()
+                    with self._cond:
+                        self._whole_tree_owed = True  # catch up on anything missed meanwhile
+            if self._pull and now >= self._next_pull:
+                self._pull_back()
+        except RunFailed as failure:
+            self._fail(_Batch(rules.ChangeSet(frozenset()), True, False, 0), failure)
+
+    def _connect(self) -> None:
+        if not self._link.open():
+            raise RunFailed(f"cannot reach {self.target.host} over SSH", offline=True)
+
+    def _keep_days(self) -> int:
+        return self.project.sync.trash_days
+
+    # -- rsync runs ---------------------------------------------------------------------------
+
+    def _base_args(self) -> list[str]:
+        return [
+            "-rlpt",
+            # After the transfer, so the VM's copies of .gitignore (just updated) protect
+            # ignored files there from deletion.
+            "--delete-after",
+            "--mkpath",
+            # Compare modification times to the nanosecond, not the second.
+            "--modify-window=-1",
+            *trash.backup_args(datetime.now()),
+            *self._scope,
+        ]
+
+    def _push_whole_tree(self) -> None:
+        self._timed_run([*self._base_args(), f"{self.root}/", self.target.remote_spec()])
+
+    def _timed_run(self, args: list[str]) -> None:
+        started = time.time_ns()
+        try:
+            self._rsync.run(args)
+        finally:
+            self._runs.append((started, time.time_ns()))
+
+    def _at_risk(self, changes: rules.ChangeSet) -> rules.ChangeSet:
+        """The changed paths whose modification time falls within a recent run (widened by
+        the file system's timestamp granularity): the only ones the quick check can misjudge.
+        """
+        slack = self._granularity_ns()
+        windows = [(start - slack, end + slack) for start, end in self._runs]
+        risky = set()
+        for path in changes.paths:
+            try:
+                mtime = (self.root / path).lstat().st_mtime_ns
+            except OSError:
+                continue  # deleted: the whole-tree run took care of it
+            if any(low <= mtime <= high for low, high in windows):
+                risky.add(path)
+        return rules.ChangeSet(frozenset(risky), changes.added_dirs & risky)
+
+    def _granularity_ns(self) -> int:
+        """2 s on file systems that store whole seconds (FAT, HFS+), a clock tick elsewhere."""
+        if self._granularity is None:
+            stamps = [entry.stat().st_mtime_ns for entry in os.scandir(self.root)][:50]
+            fine = any(stamp % 1_000_000_000 for stamp in stamps)
+            self._granularity = FINE_GRANULARITY_NS if fine else COARSE_GRANULARITY_NS
+        return self._granularity
+
+    def _push_changes(self, changes: rules.ChangeSet) -> bool:
+        """Push exactly `changes`; False if they cannot be expressed as rules."""
+        if not changes.paths:
+            return True
+        text = rules.change_rules(self.root, changes)
+        if text is None:
+            return False
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="devtray-rules-", suffix=".txt", encoding="utf-8", delete=False
+        ) as handle:
+            handle.write(text)
+        try:
+            self._timed_run(
+                [
+                    *self._base_args(),
+                    "--ignore-times",
+                    f"--filter=merge {handle.name}",
+                    "--exclude=*",
+                    f"{self.root}/",
+                    self.target.remote_spec(),
+                ]
+            )
+        finally:
+            os.unlink(handle.name)
+        return True
+
+    def _pull_back(self) -> None:
+        """Copy the pull folders from the VM; nothing local is deleted."""
+        self._next_pull = time.monotonic() + self.tuning.pull_interval
+        sources = [self.target.remote_spec(f"./{folder}/") for folder in self._pull]
+        self._rsync.run(["-rlpt", "--relative", "--ignore-missing-args", *sources, f"{self.root}/"])
+
+    # -- status -------------------------------------------------------------------------------
+
+    def _publish(self, **changes: object) -> None:
+        with self._cond:
+            current = self._status
+            values: dict[str, object] = {
+                "phase": current.phase,
+                "syncing_files": current.syncing_files,
+                "checkout_files": current.checkout_files,
+                "last_synced_at": current.last_synced_at,
+                "reason": current.reason,
+            }
+            values.update(changes)
+            if values["phase"] is SyncPhase.WATCHING and self._paused:
+                values["phase"] = SyncPhase.PAUSED
+            self._status = SyncStatus(
+                engine=ENGINE_NAME,
+                pending=len(self._changes),
+                **values,  # type: ignore[arg-type]
+            )
+            status = self._status
+        for listener in self._listeners:
+            try:
+                listener(status)
+            except Exception:
+                log.exception("sync status listener failed")

@@ -1,0 +1,70 @@
+"""The VM-side trash: every file a push overwrites or deletes is kept first, pruned by age.
+
+Layout on the VM: `<remote_path>/.devtray-trash/<YYYY-MM-DD>/<path>~<HHMMSS.mmm>`, so one
+folder per day (easy to prune) and one copy per run (nothing overwrites an earlier copy).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from datetime import date, datetime, timedelta
+
+from desktop.remote.sync.rsync import Rsync, RunFailed
+from desktop.remote.sync.rules import TRASH_DIR
+from desktop.remote.sync.target import SshTarget
+
+DEFAULT_KEEP_DAYS = 7
+_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})$")
+
+
+def backup_args(now: datetime) -> list[str]:
+    """rsync arguments that move overwritten and deleted files into today's trash folder."""
+    return [
+        "--backup",
+        f"--backup-dir={TRASH_DIR}/{now:%Y-%m-%d}",
+        f"--suffix=~{now:%H%M%S}.{now.microsecond // 1000:03d}",
+    ]
+
+
+def expired_days(listing: str, today: date, keep_days: int) -> list[str]:
+    """Trash day folders in an `rsync --list-only` listing older than `keep_days`."""
+    cutoff = today - timedelta(days=keep_days)
+    expired = []
+    for line in listing.splitlines():
+        if not line.startswith("d"):
+            continue
+        match = _DAY.search(line.strip())
+        if match is None:
+            continue
+        try:
+            day = date.fromisoformat(match.group(1))
+        except ValueError:
+            continue
+        if day <= cutoff:
+            expired.append(match.group(1))
+    return sorted(expired)
+
+
+def prune(rsync: Rsync, target: SshTarget, today: date, keep_days: int) -> list[str]:
+    """Delete the VM's trash folders older than `keep_days`; returns the days removed."""
+    try:
+        listing = rsync.run(["--list-only", target.remote_spec(f"{TRASH_DIR}/")])
+    except RunFailed as failure:
+        if failure.offline:
+            raise
+        return []  # no trash yet
+    days = expired_days(listing, today, keep_days)
+    if days:
+        with tempfile.TemporaryDirectory(prefix="devtray-empty-") as empty:
+            rsync.run(
+                [
+                    "-r",
+                    "--delete",
+                    *[f"--include=/{day}/***" for day in days],
+                    "--exclude=*",
+                    f"{empty}/",
+                    target.remote_spec(f"{TRASH_DIR}/"),
+                ]
+            )
+    return days

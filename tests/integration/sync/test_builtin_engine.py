@@ -1,0 +1,152 @@
+"""The built-in engine against a real sshd with real rsync: what reaches the VM, and what not."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from desktop.core.sync_state import SyncPhase
+from desktop.remote.sync.builtin import BuiltinEngine
+from desktop.remote.sync.rules import TRASH_DIR
+from tests.sync_helpers import tree, wait_until
+
+Make = Callable[..., tuple[BuiltinEngine, Path, Path]]
+
+ODD_NAMES = (
+    "with space.txt",
+    "ünïcødé-名前.txt",
+    "-leading-dash.txt",
+    "--delete",
+    "star*and?[x].txt",
+    "back\\slash.txt",
+)
+
+
+def test_initial_sync_copies_the_tree(sync_pair: Make) -> None:
+    engine, local, remote = sync_pair(start=False)
+    (local / "src" / "pkg").mkdir(parents=True)
+    (local / "src" / "pkg" / "mod.py").write_text("print('hi')\n")
+    (local / "README.md").write_text("# project\n")
+    engine.start()
+    status = engine.flush(timeout=30)
+    assert status.phase is SyncPhase.WATCHING, status
+    assert not status.has_unsynced_changes
+    assert status.last_synced_at is not None
+    assert tree(remote) == tree(local)
+
+
+def test_edits_creates_deletes_and_renames_follow_the_watcher(sync_pair: Make) -> None:
+    engine, local, remote = sync_pair()
+    (local / "a").mkdir()
+    (local / "a" / "keep.txt").write_text("one")
+    (local / "a" / "gone.txt").write_text("bye")
+    (local / "old-dir").mkdir()
+    (local / "old-dir" / "inner.txt").write_text("inner")
+    engine.flush(timeout=30)
+    assert tree(remote) == tree(local)
+
+    # No flush from here on: the watcher alone must carry each change.
+    (local / "a" / "keep.txt").write_text("two")
+    (local / "a" / "gone.txt").unlink()
+    (local / "a" / "new.txt").write_text("new")
+    (local / "old-dir").rename(local / "new-dir")
+    (local / "fresh" / "deep").mkdir(parents=True)
+    (local / "fresh" / "deep" / "file.txt").write_text("made with the folder")
+    wait_until(lambda: tree(remote) == tree(local), what="remote equals local")
+    assert not (remote / "old-dir").exists()
+
+
+def test_a_second_save_in_the_same_tick_and_size_still_arrives(sync_pair: Make) -> None:
+    engine, local, remote = sync_pair()
+    target = local / "same.txt"
+    target.write_text("aaaa")
+    engine.flush(timeout=30)
+    stamp = target.stat().st_mtime_ns
+    target.write_text("bbbb")
+    os.utime(target, ns=(stamp, stamp))  # defeat rsync's size + mtime quick check on purpose
+    wait_until(lambda: (remote / "same.txt").read_text() == "bbbb", what="second save on VM")
+
+
+def test_odd_names_symlinks_and_exec_bits(sync_pair: Make) -> None:
+    engine, local, remote = sync_pair()
+    engine.flush(timeout=30)
+    for name in ODD_NAMES:
+        (local / name).write_text(name)
+    (local / "tool.sh").write_text("#!/bin/sh\necho ok\n")
+    (local / "tool.sh").chmod(0o755)
+    (local / "link-to-tool").symlink_to("tool.sh")
+    (local / "dangling").symlink_to("does/not/exist")
+    wait_until(lambda: tree(remote) == tree(local), what="odd names on VM")
+    assert os.access(remote / "tool.sh", os.X_OK)
+    assert os.readlink(remote / "link-to-tool") == "tool.sh"
+    for name in ODD_NAMES:
+        (local / name).unlink()
+    wait_until(lambda: tree(remote) == tree(local), what="odd names deleted on VM")
+
+
+def test_a_50_mb_file(sync_pair: Make) -> None:
+    engine, local, remote = sync_pair()
+    big = local / "data.bin"
+    big.write_bytes(os.urandom(50 * 1024 * 1024))
+    status = engine.flush(timeout=60)
+    assert status.phase is SyncPhase.WATCHING, status
+    assert tree(remote) == tree(local)
+
+
+def test_ignore_rules_and_pull_folders(sync_pair: Make) -> None:
+    engine, local, remote = sync_pair(
+        'pull = ["results"]\nignore = ["*.tmp", "node_modules/"]\n', start=False
+    )
+    (local / ".gitignore").write_text("*.log\nbuild/\n")
+    (local / "sub").mkdir()
+    (local / "sub" / ".gitignore").write_text("local-only.txt\n")
+    for name in ("app.py", "x.log", "y.tmp", "sub/local-only.txt", "sub/kept.txt"):
+        (local / name).write_text(name)
+    (local / "build").mkdir()
+    (local / "build" / "out.o").write_text("obj")
+    (local / "node_modules").mkdir()
+    (local / "node_modules" / "lib.js").write_text("js")
+    # Produced on the VM: results, and its own ignored build output.
+    (remote / "results").mkdir(parents=True)
+    (remote / "results" / "run1.csv").write_text("1,2,3")
+    (remote / "vm.log").write_text("the VM's own log")
+    (local / "results").mkdir()
+    (local / "results" / "stale-local.csv").write_text("laptop copy")
+
+    engine.start()
+    assert engine.flush(timeout=30).phase is SyncPhase.WATCHING
+    on_vm = tree(remote)
+    assert {"app.py", "sub/kept.txt", ".gitignore", "sub/.gitignore"} <= set(on_vm)
+    for ignored in ("x.log", "y.tmp", "sub/local-only.txt", "build", "node_modules"):
+        assert ignored not in on_vm
+    # Pull folders: never pushed, never deleted by a push; they flow back to the laptop.
+    assert "results/stale-local.csv" not in on_vm
+    assert (remote / "results" / "run1.csv").read_text() == "1,2,3"
+    assert (local / "results" / "run1.csv").read_text() == "1,2,3"
+    assert (remote / "vm.log").exists()  # ignored paths on the VM are left alone
+
+    (remote / "results" / "run2.csv").write_text("4,5,6")
+    wait_until(lambda: (local / "results" / "run2.csv").exists(), what="pulled run2.csv")
+    (local / "results" / "stale-local.csv").write_text("edited on the laptop")
+    (local / "app.py").write_text("edited")
+    engine.flush(timeout=30)
+    assert not (remote / "results" / "stale-local.csv").exists()
+
+
+def test_a_file_overwritten_by_a_push_is_in_the_trash(sync_pair: Make) -> None:
+    engine, local, remote = sync_pair()
+    (local / "notes.txt").write_text("laptop v1")
+    (local / "doomed.txt").write_text("will be deleted")
+    engine.flush(timeout=30)
+    (remote / "notes.txt").write_text("edited on the VM")  # someone changed it there
+    (local / "notes.txt").write_text("laptop v2")
+    (local / "doomed.txt").unlink()
+    engine.flush(timeout=30)
+    assert (remote / "notes.txt").read_text() == "laptop v2"
+    kept = {p.name.split("~")[0]: p.read_text() for p in (remote / TRASH_DIR).rglob("*~*")}
+    assert kept.get("notes.txt") in ("edited on the VM", "laptop v1")
+    versions = [p.read_text() for p in (remote / TRASH_DIR).rglob("notes.txt~*")]
+    assert "edited on the VM" in versions
+    assert kept["doomed.txt"] == "will be deleted"
+    assert not (remote / "doomed.txt").exists()

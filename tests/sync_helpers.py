@@ -1,0 +1,53 @@
+"""Shared pieces of the sync tests: an engine against the real sshd, tree comparison, waiting."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from desktop.remote.sync.builtin import Tuning
+from desktop.remote.sync.rules import TRASH_DIR
+from desktop.remote.sync.target import SshTarget
+from tests.sshd import SshServer
+
+# Short idle timers so offline/online transitions show up within a test's patience.
+FAST = Tuning(retry_min=0.2, retry_max=1.0, probe_interval=0.5, pull_interval=1.0)
+
+
+def target_for(sshd: SshServer, remote: Path) -> SshTarget:
+    """The sshd fixture as a sync target writing into `remote` (same machine, loopback)."""
+    return SshTarget(host="127.0.0.1", remote_dir=str(remote), ssh_argv=("ssh", *sshd.ssh_args()))
+
+
+def tree(root: Path, skip: tuple[str, ...] = (".git", TRASH_DIR)) -> dict[str, str]:
+    """Every path under `root` -> content hash (files, with the exec bit), link target, or dir."""
+    result: dict[str, str] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = Path(dirpath).relative_to(root)
+        dirnames[:] = [d for d in dirnames if (rel_dir / d).as_posix() not in skip]
+        for name in dirnames + filenames:
+            path = Path(dirpath) / name
+            rel = (rel_dir / name).as_posix()
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                result[rel] = "link:" + os.readlink(path)
+            elif stat.S_ISDIR(info.st_mode):
+                result[rel] = "dir"
+            else:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                result[rel] = digest + (" x" if info.st_mode & 0o100 else "")
+    return result
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+    """Poll `check` until it holds (bounded)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{what} did not hold within {timeout} s")
