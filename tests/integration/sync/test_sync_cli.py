@@ -41,7 +41,7 @@ def served(sync_pair: Make) -> Iterator[tuple[BuiltinEngine, Path, Path]]:
 
 
 def test_status_pause_resume_and_flush(served: tuple[BuiltinEngine, Path, Path]) -> None:
-    engine, local, remote = served
+    _, local, remote = served
     code, out, _ = run_cli("sync", "flush", str(local))
     assert code == 0
     assert "watching" in out
