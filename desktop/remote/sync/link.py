@@ -39,7 +39,13 @@ class SharedConnection:
 
     def ssh_argv(self) -> list[str]:
         """ssh and its options for a run over this connection (without the host)."""
-        argv = [
+        argv = self._ssh_options()
+        if self.sharing:
+            argv += ["-o", "ControlMaster=no", "-o", f"ControlPath={self.control_path}"]
+        return argv
+
+    def _ssh_options(self) -> list[str]:
+        return [
             *self.target.ssh_argv,
             "-o",
             "BatchMode=yes",
@@ -50,9 +56,6 @@ class SharedConnection:
             "-o",
             f"ServerAliveCountMax={ALIVE_COUNT}",
         ]
-        if self.sharing:
-            argv += ["-o", "ControlMaster=no", "-o", f"ControlPath={self.control_path}"]
-        return argv
 
     @property
     def up(self) -> bool:
@@ -72,21 +75,13 @@ class SharedConnection:
         try:
             self._master = children.spawn(
                 [
-                    *self.target.ssh_argv,
+                    *self._ssh_options(),
                     "-M",
                     "-N",
                     "-o",
                     "ControlPersist=no",
                     "-o",
                     f"ControlPath={self.control_path}",
-                    "-o",
-                    "BatchMode=yes",
-                    "-o",
-                    "ConnectTimeout=10",
-                    "-o",
-                    f"ServerAliveInterval={ALIVE_INTERVAL}",
-                    "-o",
-                    f"ServerAliveCountMax={ALIVE_COUNT}",
                     self.target.host,
                 ],
                 stderr=log if log else subprocess.DEVNULL,
