@@ -32,15 +32,21 @@ def tree(root: Path, skip: tuple[str, ...] = (".git", TRASH_DIR)) -> dict[str, s
         for name in dirnames + filenames:
             path = Path(dirpath) / name
             rel = (rel_dir / name).as_posix()
-            info = path.lstat()
-            if stat.S_ISLNK(info.st_mode):
-                result[rel] = "link:" + os.readlink(path)
-            elif stat.S_ISDIR(info.st_mode):
-                result[rel] = "dir"
-            else:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                result[rel] = digest + (" x" if info.st_mode & 0o100 else "")
+            try:
+                result[rel] = _describe(path)
+            except FileNotFoundError:
+                result[rel] = "vanished while read (an rsync temp file)"
     return result
+
+
+def _describe(path: Path) -> str:
+    info = path.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        return "link:" + os.readlink(path)
+    if stat.S_ISDIR(info.st_mode):
+        return "dir"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digest + (" x" if info.st_mode & 0o100 else "")
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:

@@ -12,8 +12,10 @@ a whole-tree run, which is what repairs an rsync killed mid-way or a connection 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import re
 import tempfile
 import threading
 import time
@@ -21,10 +23,10 @@ from collections import deque
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from desktop.core.project import Project
 from desktop.core.sync_state import SyncPhase, SyncStatus
+from desktop.remote.supervisor import Supervisor
 from desktop.remote.sync import rules, trash
 from desktop.remote.sync.engine import StatusListener
 from desktop.remote.sync.link import SharedConnection
@@ -38,8 +40,17 @@ ENGINE_NAME = "builtin"
 _GIT_MOVES = frozenset({".git/HEAD", ".git/ORIG_HEAD", ".git/packed-refs", ".git/refs/stash"})
 _GIT_REFS = ".git/refs/heads/"
 RUN_HISTORY = 64
+# How long a run waits for the shared connection before calling the VM offline.
+CONNECT_WAIT = 5.0
 FINE_GRANULARITY_NS = 20_000_000  # a coarse kernel clock tick, with room to spare
 COARSE_GRANULARITY_NS = 2_000_000_000
+
+
+def _child_name(project: Project) -> str:
+    """The supervised ssh master's name (its log file's name): safe characters only."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", project.name)[:40]
+    digest = hashlib.sha256(str(project.root).encode("utf-8")).hexdigest()[:8]
+    return f"sync-ssh-{safe}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -77,9 +88,9 @@ class BuiltinEngine:
         project: Project,
         target: SshTarget,
         *,
+        supervisor: Supervisor,
         rsync_path: str = "rsync",
         tuning: Tuning = Tuning(),
-        log_path: Path | None = None,
     ) -> None:
         self.project = project
         self.root = project.root
@@ -87,7 +98,7 @@ class BuiltinEngine:
         self.tuning = tuning
         self._scope = rules.scope_filters(project)
         self._pull = rules.pull_folders(project)
-        self._link = SharedConnection(target, log_path)
+        self._link = SharedConnection(target, supervisor, _child_name(project))
         self._rsync = Rsync(rsync_path, self._link)
         self._cond = threading.Condition()
         self._listeners: list[StatusListener] = []
@@ -277,11 +288,14 @@ class BuiltinEngine:
         """A checkout in progress holds `.git/index.lock`: push the finished tree, not half."""
         lock = self.root / ".git" / "index.lock"
         deadline = time.monotonic() + self.tuning.git_lock_wait
+        seen = self._checkout
         while lock.exists() and time.monotonic() < deadline and not self._stop_event.is_set():
+            seen = True
             time.sleep(0.01)
-        # The last files of the checkout may still be in the watcher's hands.
-        if lock.parent.is_dir():
-            time.sleep(self.tuning.step_ms * 2 / 1000)
+        if seen:
+            # The checkout's last files may still be in the watcher's hands; waiting a little
+            # longer than flush() does also lets one run serve a flush that follows a checkout.
+            time.sleep(self.tuning.step_ms * 4 / 1000)
 
     def _take_batch(self) -> _Batch:
         changes = rules.ChangeSet(frozenset(self._changes), frozenset(self._added_dirs))
@@ -367,7 +381,7 @@ class BuiltinEngine:
             self._fail(_Batch(rules.ChangeSet(frozenset()), True, False, 0), failure)
 
     def _connect(self) -> None:
-        if not self._link.open():
+        if not self._link.open(CONNECT_WAIT):
             raise RunFailed(f"cannot reach {self.target.host} over SSH", offline=True)
 
     def _keep_days(self) -> int:

@@ -1,8 +1,9 @@
 """One shared SSH connection per engine, so each rsync run skips the SSH handshake.
 
-The master is an `ssh -M -N` child owned by the engine (never a ControlPersist daemon that
-would outlive it). rsync runs use `ControlMaster=no`: they ride on the master while it is up
-and fall back to a connection of their own when it is not. Windows' OpenSSH has no connection
+The master is an `ssh -M -N` child run by the supervisor (restarted with back-off when the
+connection drops, and after the laptop wakes), never a ControlPersist daemon that would
+outlive devtray. rsync runs use `ControlMaster=no`: they ride on the master while it is up and
+fall back to a connection of their own when it is not. Windows' OpenSSH has no connection
 sharing, so there every run connects afresh.
 """
 
@@ -10,16 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import subprocess
+import socket
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from desktop.remote.sync import children
+from desktop.remote.supervisor import Backoff, ProcessSpec, ProcessState, Supervised, Supervisor
 from desktop.remote.sync.target import SshTarget
 
-MASTER_READY_TIMEOUT = 10.0
+MASTER_READY_TIMEOUT = 15.0
 # Seconds of silence before ssh gives up on the VM: how fast "offline" is noticed.
 ALIVE_INTERVAL = 3
 ALIVE_COUNT = 2
@@ -28,11 +28,12 @@ ALIVE_COUNT = 2
 class SharedConnection:
     """The master connection and the ssh command line that uses it."""
 
-    def __init__(self, target: SshTarget, log_path: Path | None = None) -> None:
+    def __init__(self, target: SshTarget, supervisor: Supervisor, name: str) -> None:
         self.target = target
         self.sharing = sys.platform != "win32"
-        self._log_path = log_path
-        self._master: subprocess.Popen[bytes] | None = None
+        self._supervisor = supervisor
+        self._name = name
+        self._child: Supervised | None = None
         # A short private folder: socket paths are limited to ~100 bytes.
         self._dir = Path(tempfile.mkdtemp(prefix="devtray-ssh-"))
         self.control_path = self._dir / "master"
@@ -59,52 +60,51 @@ class SharedConnection:
 
     @property
     def up(self) -> bool:
-        """True while the master process runs (or when there is no sharing to do)."""
-        return not self.sharing or (self._master is not None and self._master.poll() is None)
+        """True while the master accepts sessions (always, where there is no sharing)."""
+        return not self.sharing or (
+            self._child is not None and self._child.status.state is ProcessState.READY
+        )
 
-    def open(self) -> bool:
-        """Start the master if it is not running; True once it accepts sessions."""
+    def open(self, timeout: float) -> bool:
+        """Make sure the master is supervised; True once it accepts sessions (within timeout)."""
         if not self.sharing:
             return True
-        if self.up and self.control_path.exists():
-            return True
-        self._close_master()
-        with contextlib.suppress(FileNotFoundError):
-            self.control_path.unlink()
-        log = self._log_path.open("ab") if self._log_path else None
-        try:
-            self._master = children.spawn(
-                [
-                    *self._ssh_options(),
-                    "-M",
-                    "-N",
-                    "-o",
-                    "ControlPersist=no",
-                    "-o",
-                    f"ControlPath={self.control_path}",
-                    self.target.host,
-                ],
-                stderr=log if log else subprocess.DEVNULL,
+        if self._child is None:
+            self._child = self._supervisor.start(
+                ProcessSpec(
+                    name=self._name,
+                    argv=(
+                        *self._ssh_options(),
+                        "-M",
+                        "-N",
+                        "-o",
+                        "ControlPersist=no",
+                        "-o",
+                        f"ControlPath={self.control_path}",
+                        self.target.host,
+                    ),
+                    ready=self._accepts,
+                    ready_timeout=MASTER_READY_TIMEOUT,
+                    backoff=Backoff(initial=0.5, maximum=10.0),
+                )
             )
-        finally:
-            if log:
-                log.close()
-        deadline = time.monotonic() + MASTER_READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._master.poll() is not None:
+        elif self._child.status.state is ProcessState.RETRYING:
+            # The master is dead: a socket it left (killed with -9) would stop the next one.
+            with contextlib.suppress(FileNotFoundError):
+                self.control_path.unlink()
+        return self._child.wait_ready(timeout)
+
+    def _accepts(self) -> bool:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(str(self.control_path))
+            except OSError:
                 return False
-            if self.control_path.exists():
-                return True
-            time.sleep(0.02)
-        self._close_master()
-        return False
+        return True
 
     def close(self) -> None:
         """End the master and remove its socket folder."""
-        self._close_master()
+        if self._child is not None:
+            self._supervisor.stop(self._name)
+            self._child = None
         shutil.rmtree(self._dir, ignore_errors=True)
-
-    def _close_master(self) -> None:
-        if self._master is not None:
-            children.end(self._master)
-            self._master = None

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from desktop.core.project import load_project
+from desktop.remote.supervisor import Supervisor
 from desktop.remote.sync.builtin import BuiltinEngine, Tuning
 from tests.conftest import require_tool
 from tests.sshd import SshServer
@@ -21,6 +22,7 @@ def sync_pair(
     """Make (engine, local project, remote folder); every engine is stopped at the end."""
     require_tool("rsync", "git")
     engines: list[BuiltinEngine] = []
+    supervisor = Supervisor(tmp_path / "children")
 
     def make(
         project_toml: str = "", tuning: Tuning = FAST, start: bool = True
@@ -30,7 +32,9 @@ def sync_pair(
         local.mkdir()
         if project_toml:
             (local / ".devtray.toml").write_text(project_toml)
-        engine = BuiltinEngine(load_project(local), target_for(sshd, remote), tuning=tuning)
+        engine = BuiltinEngine(
+            load_project(local), target_for(sshd, remote), supervisor=supervisor, tuning=tuning
+        )
         engines.append(engine)
         if start:
             engine.start()
@@ -39,3 +43,4 @@ def sync_pair(
     yield make
     for engine in engines:
         engine.stop()
+    supervisor.stop_all()
