@@ -16,6 +16,7 @@ from desktop.cli import (
     doctor_command,
     signin_command,
     sync_commands,
+    up_command,
     vm_commands,
 )
 from desktop.cli.context import CommandContext, Registrar
@@ -35,6 +36,7 @@ COMMAND_MODULES: tuple[Registrar, ...] = (
     azure_commands.register,
     cost_commands.register,
     sync_commands.register,
+    up_command.register,
 )
 
 

@@ -1,0 +1,59 @@
+"""Which engine syncs a project: `[sync] engine = "auto" | "builtin" | "mutagen"`.
+
+`auto` takes the built-in engine wherever rsync exists (what CI exercises, and the one that
+keeps a trash on the VM), and Mutagen where rsync is missing (Windows, usually) or when the
+project asks for two-way sync, which only Mutagen does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import platformdirs
+
+from desktop.core.config import APP_NAME
+from desktop.core.errors import BadConfig
+from desktop.core.project import Project
+from desktop.remote.supervisor import Supervisor
+from desktop.remote.sync.builtin import BuiltinEngine
+from desktop.remote.sync.engine import SyncEngine
+from desktop.remote.sync.mutagen import MutagenEngine
+from desktop.remote.sync.target import SshTarget
+from desktop.remote.tools import Tool, find_tool, tool_named
+
+Finder = Callable[[Tool], Path | None]
+
+
+def engine_kind(project: Project, find: Finder = find_tool) -> str:
+    """`builtin` or `mutagen` for this project on this machine; BadConfig when neither can run."""
+    wanted = project.sync.engine
+    two_way = project.sync.mode != "one-way-replica"
+    has_rsync = find(tool_named("rsync")) is not None
+    has_mutagen = find(tool_named("mutagen")) is not None
+    if wanted == "builtin" or (wanted == "auto" and has_rsync and not two_way):
+        if two_way:
+            raise BadConfig(
+                f"the built-in sync engine only syncs one way, not {project.sync.mode}",
+                hint='Install Mutagen and set [sync] engine = "mutagen" (or "auto").',
+            )
+        if not has_rsync:
+            raise BadConfig("rsync was not found", hint=tool_named("rsync").install_hint)
+        return "builtin"
+    if not has_mutagen:
+        needs = "two-way sync needs Mutagen" if two_way else "neither rsync nor Mutagen was found"
+        raise BadConfig(needs, hint=tool_named("mutagen").install_hint)
+    return "mutagen"
+
+
+def create_engine(
+    project: Project, target: SshTarget, supervisor: Supervisor, find: Finder = find_tool
+) -> SyncEngine:
+    """The engine `engine_kind` picks, ready to start."""
+    if engine_kind(project, find) == "builtin":
+        rsync = find(tool_named("rsync"))
+        return BuiltinEngine(project, target, supervisor=supervisor, rsync_path=str(rsync))
+    mutagen = find(tool_named("mutagen"))
+    assert mutagen is not None  # engine_kind checked
+    data_dir = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "mutagen"
+    return MutagenEngine(project, target, mutagen=mutagen, data_dir=data_dir, supervisor=supervisor)
