@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from desktop.remote.sync.builtin import Tuning
-from desktop.remote.sync.rules import TRASH_DIR
+from desktop.remote.sync.rules import VM_STATE_DIR
 from desktop.remote.sync.target import SshTarget
 from tests.sshd import SshServer
 
@@ -23,7 +23,7 @@ def target_for(sshd: SshServer, remote: Path) -> SshTarget:
     return SshTarget(host="127.0.0.1", remote_dir=str(remote), ssh_argv=("ssh", *sshd.ssh_args()))
 
 
-def tree(root: Path, skip: tuple[str, ...] = (".git", TRASH_DIR)) -> dict[str, str]:
+def tree(root: Path, skip: tuple[str, ...] = (".git", VM_STATE_DIR)) -> dict[str, str]:
     """Every path under `root` -> content hash (files, with the exec bit), link target, or dir."""
     result: dict[str, str] = {}
     for dirpath, dirnames, filenames in os.walk(root):

@@ -33,7 +33,7 @@ def test_status_round_trips_through_json_and_says_what_is_unsynced() -> None:
 def test_scope_excludes_git_pull_folders_trash_and_ignores(tmp_path: Path) -> None:
     project = Project(root=tmp_path, pull=("results/", "out/data"), ignore=("*.pyc",))
     assert rules.scope_filters(project) == [
-        "--exclude=/.devtray-trash/",
+        "--exclude=/.devtray/",
         "--exclude=/.git/",
         "--exclude=/results/",
         "--exclude=/out/data/",
@@ -78,7 +78,7 @@ def test_trash_names_and_pruning_by_age() -> None:
     now = datetime(2026, 11, 23, 14, 5, 9, 123456)
     assert trash.backup_args(now) == [
         "--backup",
-        "--backup-dir=.devtray-trash/2026-11-23",
+        "--backup-dir=.devtray/trash/2026-11-23",
         "--suffix=~140509.123",
     ]
     listing = (

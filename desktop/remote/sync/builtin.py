@@ -28,6 +28,7 @@ from desktop.core.project import Project
 from desktop.core.sync_state import SyncPhase, SyncStatus
 from desktop.remote.supervisor import Supervisor
 from desktop.remote.sync import rules, trash
+from desktop.remote.sync.daemon import DaemonRoute
 from desktop.remote.sync.engine import StatusListener
 from desktop.remote.sync.link import SharedConnection
 from desktop.remote.sync.rsync import Rsync, RunFailed
@@ -46,11 +47,11 @@ FINE_GRANULARITY_NS = 20_000_000  # a coarse kernel clock tick, with room to spa
 COARSE_GRANULARITY_NS = 2_000_000_000
 
 
-def _child_name(project: Project) -> str:
-    """The supervised ssh master's name (its log file's name): safe characters only."""
+def _child_name(project: Project, role: str) -> str:
+    """A supervised child's name (its log file's name): safe characters only."""
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", project.name)[:40]
     digest = hashlib.sha256(str(project.root).encode("utf-8")).hexdigest()[:8]
-    return f"sync-ssh-{safe}-{digest}"
+    return f"sync-{role}-{safe}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class Tuning:
     git_lock_wait: float = 3.0
     trash_keep_days: int = trash.DEFAULT_KEEP_DAYS
     prune_interval: float = 6 * 3600.0
+    use_daemon: bool = True
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,13 @@ class BuiltinEngine:
         self.tuning = tuning
         self._scope = rules.scope_filters(project)
         self._pull = rules.pull_folders(project)
-        self._link = SharedConnection(target, supervisor, _child_name(project))
+        self._link = SharedConnection(target, supervisor, _child_name(project, "ssh"))
         self._rsync = Rsync(rsync_path, self._link)
+        self._daemon = (
+            DaemonRoute(self._link, target, supervisor, _child_name(project, "rsyncd"))
+            if tuning.use_daemon
+            else None
+        )
         self._cond = threading.Condition()
         self._listeners: list[StatusListener] = []
         self._stop_event = threading.Event()
@@ -142,6 +149,8 @@ class BuiltinEngine:
         self._rsync.cancel()
         for thread in self._threads:
             thread.join(timeout=10)
+        if self._daemon is not None:
+            self._daemon.stop()
         self._link.close()
         self._publish(phase=SyncPhase.STOPPED, syncing_files=0)
 
@@ -230,7 +239,7 @@ class BuiltinEngine:
             elif rel in _GIT_MOVES or rel.startswith(_GIT_REFS):
                 self._checkout = True
             return
-        if top == rules.TRASH_DIR or any(
+        if top == rules.VM_STATE_DIR or any(
             rel == folder or rel.startswith(folder + "/") for folder in self._pull
         ):
             return
@@ -331,7 +340,7 @@ class BuiltinEngine:
             if self._pull and (batch.whole_tree or now >= self._next_pull):
                 self._pull_back()
             if now >= self._next_prune:
-                trash.prune(self._rsync, self.target, datetime.now().date(), self._keep_days())
+                trash.prune(self._run, self._remote, datetime.now().date(), self._keep_days())
                 self._next_prune = now + self.tuning.prune_interval
         except RunFailed as failure:
             self._fail(batch, failure)
@@ -402,13 +411,44 @@ class BuiltinEngine:
             *self._scope,
         ]
 
+    @property
+    def via_daemon(self) -> bool:
+        """True while runs go to the VM's rsync daemon (no shell per change)."""
+        return self._daemon is not None and self._daemon.ready
+
+    def ssh_argv(self) -> list[str]:
+        """ssh as the engine's runs use it (over the shared connection), without the host."""
+        return self._link.ssh_argv()
+
+    def _remote(self, subpath: str = "") -> str:
+        """Where a run goes: the VM's rsync daemon when it answers, else rsync over ssh."""
+        if self._daemon is not None and self.via_daemon:
+            return self._daemon.url(subpath)
+        return self.target.remote_spec(subpath)
+
+    def _run(self, args: list[str]) -> str:
+        return self._rsync.run(args, env=self._daemon.env if self._daemon else None)
+
     def _push_whole_tree(self) -> None:
-        self._timed_run([*self._base_args(), f"{self.root}/", self.target.remote_spec()])
+        self._timed_run([*self._base_args(), f"{self.root}/", self._remote()])
+        self._start_daemon()
+
+    def _start_daemon(self) -> None:
+        """After the first whole-tree push (the folder exists on the VM): start the daemon."""
+        if self._daemon is None or self._daemon.started:
+            return
+        try:
+            self._daemon.install(self._rsync)
+        except RunFailed as failure:
+            log.warning("no rsync daemon on the VM (%s); syncing over ssh", failure)
+            self._daemon = None
+            return
+        self._daemon.start()
 
     def _timed_run(self, args: list[str]) -> None:
         started = time.time_ns()
         try:
-            self._rsync.run(args)
+            self._run(args)
         finally:
             self._runs.append((started, time.time_ns()))
 
@@ -455,7 +495,7 @@ class BuiltinEngine:
                     f"--filter=merge {handle.name}",
                     "--exclude=*",
                     f"{self.root}/",
-                    self.target.remote_spec(),
+                    self._remote(),
                 ]
             )
         finally:
@@ -465,8 +505,8 @@ class BuiltinEngine:
     def _pull_back(self) -> None:
         """Copy the pull folders from the VM; nothing local is deleted."""
         self._next_pull = time.monotonic() + self.tuning.pull_interval
-        sources = [self.target.remote_spec(f"./{folder}/") for folder in self._pull]
-        self._rsync.run(["-rlpt", "--relative", "--ignore-missing-args", *sources, f"{self.root}/"])
+        sources = [self._remote(f"./{folder}/") for folder in self._pull]
+        self._run(["-rlpt", "--relative", "--ignore-missing-args", *sources, f"{self.root}/"])
 
     # -- status -------------------------------------------------------------------------------
 

@@ -7,9 +7,11 @@ went wrong (error: show the reason).
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import threading
 import time
+from collections.abc import Mapping
 
 from desktop.remote.sync import children
 from desktop.remote.sync.link import SharedConnection
@@ -45,26 +47,24 @@ class Rsync:
         self._current: subprocess.Popen[bytes] | None = None
         self._cancelled = False
 
-    def run(self, args: list[str], *, stdin: bytes | None = None) -> str:
-        """Run `rsync ARGS` (remote paths as `host:path`); returns stdout, raises RunFailed."""
-        argv = [
-            self.executable,
-            f"--timeout={IO_TIMEOUT}",
-            "-e",
-            rsh_command(self.link.ssh_argv()),
-            *args,
-        ]
+    def run(self, args: list[str], *, env: Mapping[str, str] | None = None) -> str:
+        """Run `rsync ARGS`; returns stdout, raises RunFailed.
+
+        Remote paths are `host:path` (over the shared SSH connection) or `rsync://` URLs (the
+        VM's rsync daemon through its forward, with the password in `env`).
+        """
+        daemon = any(arg.startswith("rsync://") for arg in args)
+        shell = [] if daemon else ["-e", rsh_command(self.link.ssh_argv())]
+        argv = [self.executable, f"--timeout={IO_TIMEOUT}", *shell, *args]
         started = time.monotonic()
         with self._lock:
             if self._cancelled:
                 raise RunFailed("stopped", offline=False)
             self._current = process = children.spawn(
-                argv,
-                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
+                argv, stdout=subprocess.PIPE, env={**os.environ, **env} if env else None
             )
         try:
-            out, err = process.communicate(stdin, timeout=RUN_TIMEOUT)
+            out, err = process.communicate(timeout=RUN_TIMEOUT)
         except subprocess.TimeoutExpired:
             children.end(process)
             raise RunFailed("rsync took over an hour and was stopped", offline=False) from None

@@ -16,7 +16,10 @@ from pathlib import Path, PurePosixPath
 from desktop.core.errors import BadConfig
 from desktop.core.project import Project
 
-TRASH_DIR = ".devtray-trash"
+# devtray's own folder inside the project on the VM: the trash and the rsync daemon's config.
+# Excluded from every push, so never deleted by one; `.devtray/` is reserved in projects.
+VM_STATE_DIR = ".devtray"
+TRASH_DIR = f"{VM_STATE_DIR}/trash"
 _WILDCARDS = frozenset("*?[")
 
 
@@ -39,7 +42,7 @@ def pull_folders(project: Project) -> tuple[str, ...]:
 
 def scope_filters(project: Project) -> list[str]:
     """rsync arguments that limit every push to the project's push scope."""
-    args = [f"--exclude=/{TRASH_DIR}/"]
+    args = [f"--exclude=/{VM_STATE_DIR}/"]
     if not project.sync_git:
         args.append("--exclude=/.git/")
     args += [f"--exclude=/{folder}/" for folder in pull_folders(project)]

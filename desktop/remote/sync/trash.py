@@ -1,6 +1,6 @@
 """The VM-side trash: every file a push overwrites or deletes is kept first, pruned by age.
 
-Layout on the VM: `<remote_path>/.devtray-trash/<YYYY-MM-DD>/<path>~<HHMMSS.mmm>`, so one
+Layout on the VM: `<remote_path>/.devtray/trash/<YYYY-MM-DD>/<path>~<HHMMSS.mmm>`, so one
 folder per day (easy to prune) and one copy per run (nothing overwrites an earlier copy).
 """
 
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from desktop.remote.sync.rsync import Rsync, RunFailed
+from desktop.remote.sync.rsync import RunFailed
 from desktop.remote.sync.rules import TRASH_DIR
-from desktop.remote.sync.target import SshTarget
 
 DEFAULT_KEEP_DAYS = 7
 _DAY = re.compile(r"(\d{4}-\d{2}-\d{2})$")
@@ -46,10 +46,18 @@ def expired_days(listing: str, today: date, keep_days: int) -> list[str]:
     return sorted(expired)
 
 
-def prune(rsync: Rsync, target: SshTarget, today: date, keep_days: int) -> list[str]:
-    """Delete the VM's trash folders older than `keep_days`; returns the days removed."""
+def prune(
+    run: Callable[[list[str]], str],
+    remote: Callable[[str], str],
+    today: date,
+    keep_days: int,
+) -> list[str]:
+    """Delete the VM's trash folders older than `keep_days`; returns the days removed.
+
+    `run` runs rsync with the given arguments; `remote(subpath)` names a path on the VM.
+    """
     try:
-        listing = rsync.run(["--list-only", target.remote_spec(f"{TRASH_DIR}/")])
+        listing = run(["--list-only", remote(f"{TRASH_DIR}/")])
     except RunFailed as failure:
         if failure.offline:
             raise
@@ -57,14 +65,14 @@ def prune(rsync: Rsync, target: SshTarget, today: date, keep_days: int) -> list[
     days = expired_days(listing, today, keep_days)
     if days:
         with tempfile.TemporaryDirectory(prefix="devtray-empty-") as empty:
-            rsync.run(
+            run(
                 [
                     "-r",
                     "--delete",
                     *[f"--include=/{day}/***" for day in days],
                     "--exclude=*",
                     f"{empty}/",
-                    target.remote_spec(f"{TRASH_DIR}/"),
+                    remote(f"{TRASH_DIR}/"),
                 ]
             )
     return days

@@ -6,6 +6,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
+
 from desktop.core.sync_state import SyncPhase
 from desktop.remote.sync.builtin import BuiltinEngine
 from desktop.remote.sync.rules import TRASH_DIR
@@ -150,3 +152,28 @@ def test_a_file_overwritten_by_a_push_is_in_the_trash(sync_pair: Make) -> None:
     assert "edited on the VM" in versions
     assert kept["doomed.txt"] == "will be deleted"
     assert not (remote / "doomed.txt").exists()
+
+
+def _vm_daemons(remote: Path) -> list[psutil.Process]:
+    """rsync daemons on "the VM" (this machine) serving `remote`."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if "--daemon" in cmdline and f"{remote}/.devtray/rsyncd" in cmdline:
+            found.append(process)
+    return found
+
+
+def test_changes_travel_through_the_vm_rsync_daemon_which_ends_with_the_engine(
+    sync_pair: Make,
+) -> None:
+    engine, local, remote = sync_pair()
+    engine.flush(timeout=30)
+    wait_until(lambda: engine.via_daemon, what="the rsync daemon to answer")
+    assert _vm_daemons(remote)  # (it forks one more per connection)
+    (local / "via-daemon.txt").write_text("no shell per change")
+    wait_until(lambda: tree(remote) == tree(local), what="edit through the daemon")
+    secrets = remote / ".devtray" / "rsyncd" / "rsyncd.secrets"
+    assert secrets.stat().st_mode & 0o077 == 0
+    engine.stop()
+    wait_until(lambda: not _vm_daemons(remote), what="the VM's daemon to end with the engine")

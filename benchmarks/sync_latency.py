@@ -1,0 +1,252 @@
+"""The built-in sync engine vs plain rsync, side by side, on a 10,000-file tree over loopback.
+
+Against a real sshd on 127.0.0.1 (never anything else), in one run:
+
+1. initial sync of 10,000 files / 100 MB: the engine's start-to-flushed time vs a plain
+   `rsync -a` over ssh of the same tree — target ratio <= 1.2;
+2. save -> file on the VM: median and p95 from a write on the laptop until the VM holds the
+   new bytes, vs a one-shot `rsync` of the same change over the same shared connection —
+   targets: median <= 300 ms and <= 1.5 x the one-shot;
+3. branch switch touching 1,000 files -> every one of them equal on the VM: median <= 2 s.
+
+Run: `.venv/bin/python benchmarks/sync_latency.py [--files 10000] [--saves 30] [--switches 5]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from desktop.core.project import load_project
+from desktop.remote.supervisor import Supervisor
+from desktop.remote.sync.builtin import BuiltinEngine
+from desktop.remote.sync.target import SshTarget, rsh_command
+from tests.sshd import SshServer, make_sshd
+
+TOTAL_BYTES = 100 * 1024 * 1024
+POLL = 0.002
+WAIT_LIMIT = 30.0
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=b", "-c", "user.email=b@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+
+
+def make_tree(root: Path, files: int, rng: random.Random) -> list[Path]:
+    """`files` files in 100 folders, TOTAL_BYTES in all, committed to git on `main`."""
+    size = TOTAL_BYTES // files
+    paths = []
+    for i in range(files):
+        path = root / f"pkg{i % 100:02d}" / f"module_{i}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(rng.randbytes(size))
+        paths.append(path)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "tree")
+    return paths
+
+
+def make_branch(root: Path, paths: list[Path], touched: int, rng: random.Random) -> list[Path]:
+    """A branch `other` that changes `touched` files (same size, new bytes)."""
+    _git(root, "checkout", "-q", "-b", "other")
+    changed = rng.sample(paths, touched)
+    for path in changed:
+        path.write_bytes(rng.randbytes(path.stat().st_size))
+    _git(root, "commit", "-q", "-am", "other")
+    _git(root, "checkout", "-q", "main")
+    return changed
+
+
+def _wait_for(check: Callable[[], bool]) -> float:
+    """Seconds until `check()` holds (bounded by WAIT_LIMIT)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < WAIT_LIMIT:
+        if check():
+            return time.perf_counter() - started
+        time.sleep(POLL)
+    raise TimeoutError("the VM never caught up")
+
+
+def _holds(path: Path, data: bytes) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            return path.read_bytes() == data
+        except OSError:
+            return False
+
+    return check
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def measure_initial(
+    sshd: SshServer, local: Path, work: Path, supervisor: Supervisor, rounds: int
+) -> tuple[list[float], list[float]]:
+    """(engine seconds, plain rsync -a seconds) per round, alternating who goes first."""
+    engine_times, plain_times = [], []
+    ssh = rsh_command(["ssh", *sshd.ssh_args()])
+    for round_ in range(rounds):
+        for who in ("engine", "plain") if round_ % 2 == 0 else ("plain", "engine"):
+            remote = work / f"initial-{who}-{round_}"
+            if who == "plain":
+                started = time.perf_counter()
+                subprocess.run(
+                    ["rsync", "-a", "-e", ssh, f"{local}/", f"127.0.0.1:{remote}/"],
+                    check=True,
+                    timeout=600,
+                )
+                plain_times.append(time.perf_counter() - started)
+            else:
+                target = SshTarget("127.0.0.1", str(remote), ("ssh", *sshd.ssh_args()))
+                engine = BuiltinEngine(load_project(local), target, supervisor=supervisor)
+                started = time.perf_counter()
+                engine.start()
+                status = engine.flush(600)
+                engine_times.append(time.perf_counter() - started)
+                engine.stop()
+                assert not status.has_unsynced_changes, status
+            shutil.rmtree(remote)
+    return engine_times, plain_times
+
+
+def measure_saves(
+    engine: BuiltinEngine, local: Path, remote: Path, paths: list[Path], saves: int
+) -> tuple[list[float], list[float]]:
+    """(engine save->VM seconds, one-shot rsync seconds) for `saves` edits of random files."""
+    rng = random.Random(7)
+    rsh = rsh_command(engine.ssh_argv())
+    engine_times, oneshot_times = [], []
+    for _ in range(saves):
+        path = rng.choice(paths)
+        rel = path.relative_to(local)
+        data = rng.randbytes(path.stat().st_size)
+        started = time.perf_counter()
+        path.write_bytes(data)
+        _wait_for(_holds(remote / rel, data))
+        engine_times.append(time.perf_counter() - started)
+        engine.flush(30)
+        # The baseline: the same change, one rsync over the same shared connection.
+        engine.pause()
+        data = rng.randbytes(path.stat().st_size)
+        path.write_bytes(data)
+        started = time.perf_counter()
+        subprocess.run(
+            ["rsync", "-rlpt", "--ignore-times", "-e", rsh, str(path), f"127.0.0.1:{remote / rel}"],
+            check=True,
+            timeout=60,
+        )
+        oneshot_times.append(time.perf_counter() - started)
+        engine.resume()
+        engine.flush(30)
+    return engine_times, oneshot_times
+
+
+def measure_switches(
+    engine: BuiltinEngine, local: Path, remote: Path, changed: list[Path], switches: int
+) -> list[float]:
+    """Seconds from `git checkout` until every changed file on the VM equals the laptop's."""
+    times = []
+    for index in range(switches):
+        branch = "other" if index % 2 == 0 else "main"
+        started = time.perf_counter()
+        _git(local, "checkout", "-q", branch)
+        wanted = {path.relative_to(local): _digest(path) for path in changed}
+        _wait_for(lambda wanted=wanted: _all_equal(remote, wanted))
+        times.append(time.perf_counter() - started)
+        engine.flush(60)
+    return times
+
+
+def _all_equal(remote: Path, wanted: dict[Path, str]) -> bool:
+    return all(_digest(remote / rel) == digest for rel, digest in wanted.items())
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--saves", type=int, default=30)
+    parser.add_argument("--switches", type=int, default=5)
+    parser.add_argument("--initial-rounds", type=int, default=2)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="devtray-bench-sync-"))
+    sshd = make_sshd(work / "sshd")
+    sshd.start()
+    supervisor = Supervisor(work / "children")
+    engine: BuiltinEngine | None = None
+    try:
+        rng = random.Random(5)
+        local = work / "project"
+        local.mkdir()
+        paths = make_tree(local, args.files, rng)
+        changed = make_branch(local, paths, 1000, rng)
+        size_mb = sum(p.stat().st_size for p in paths) / 1e6
+        print(f"tree: {args.files} files, {size_mb:.0f} MB; sshd on 127.0.0.1:{sshd.port}")
+
+        engine_init, plain_init = measure_initial(
+            sshd, local, work, supervisor, args.initial_rounds
+        )
+        e0, p0 = statistics.median(engine_init), statistics.median(plain_init)
+        print(
+            f"initial sync: engine {e0:.2f}s vs plain rsync -a {p0:.2f}s "
+            f"(ratio {e0 / p0:.2f}, target <= 1.2)"
+        )
+
+        remote = work / "vm"
+        target = SshTarget("127.0.0.1", str(remote), ("ssh", *sshd.ssh_args()))
+        engine = BuiltinEngine(load_project(local), target, supervisor=supervisor)
+        engine.start()
+        engine.flush(600)
+        time.sleep(1.0)  # let the rsync daemon come up, as it does during a working day
+        saves, oneshot = measure_saves(engine, local, remote, paths, args.saves)
+        ms, mo = statistics.median(saves), statistics.median(oneshot)
+        print(
+            f"save -> VM: median {ms * 1000:.0f} ms, p95 {_p95(saves) * 1000:.0f} ms; "
+            f"one-shot rsync over the shared connection: median {mo * 1000:.0f} ms "
+            f"(ratio {ms / mo:.2f}; targets <= 300 ms and <= 1.5)"
+        )
+        switches = measure_switches(engine, local, remote, changed, args.switches)
+        print(
+            f"branch switch of 1,000 files -> VM equal: median {statistics.median(switches):.2f}s "
+            f"(runs: {', '.join(f'{t:.2f}' for t in switches)}; target <= 2 s)"
+        )
+    finally:
+        if engine is not None:
+            engine.stop()
+        supervisor.stop_all()
+        sshd.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DEVTRAY_LOG_DIR", tempfile.mkdtemp(prefix="devtray-bench-log-"))
+    raise SystemExit(main())
