@@ -19,7 +19,7 @@ from desktop.core.provider import Provider
 from desktop.core.services import Services
 
 if TYPE_CHECKING:
-    from desktop.qt.cost_autostop import CostAndAutostop
+    from desktop.qt.cost_autostop import CostAndAutostop, FlushBeforeStop
 
 TRAY_FLAGS = frozenset({"--demo", "--quit-after-startup"})
 
@@ -81,7 +81,7 @@ def _aws_sign_in(profile: str | None, show_code: Callable[[str, str], None]) -> 
     return f"Signed in to {sso.start_url} (profile {sso.profile})."
 
 
-def _cost_and_autostop(config: Config) -> CostAndAutostop:
+def _cost_and_autostop(config: Config, flush: FlushBeforeStop) -> CostAndAutostop:
     """The tray's cost line and auto-stop, probing the VM over SSH and recording snoozes there."""
     from datetime import UTC, datetime, timedelta
 
@@ -106,6 +106,7 @@ def _cost_and_autostop(config: Config) -> CostAndAutostop:
         clock=lambda: datetime.now(UTC),
         tz=local_zone(),
         record_on_vm=record_on_vm,
+        flush=flush,
     )
 
 
@@ -134,11 +135,13 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
     from desktop.qt.tray import TrayServices
     from desktop.remote.supervisor import Supervisor, default_log_dir
     from desktop.remote.tray_connect import ConnectService, OpenInMenu, TunnelsMenu
+    from desktop.remote.tray_sync import SyncMenu, SyncService
 
     connect = ConnectService(load_config, Supervisor(default_log_dir()))
+    sync = SyncService(connect, load_config)
 
     assert config.path is not None
-    cost_and_autostop = _cost_and_autostop(config)
+    cost_and_autostop = _cost_and_autostop(config, sync.flush_before_stop)
     services = TrayServices(
         config_path=config.path,
         config_exists=config.exists,
@@ -147,8 +150,13 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
         autostart=Autostart(autostart_command()),
         demo=demo,
         sign_in=_aws_sign_in,
-        contributions=(cost_and_autostop, TunnelsMenu(connect), OpenInMenu(connect)),
-        on_quit=(connect.close,),
+        contributions=(
+            cost_and_autostop,
+            SyncMenu(sync),
+            TunnelsMenu(connect),
+            OpenInMenu(connect),
+        ),
+        on_quit=(sync.stop, connect.close),
         on_view=(connect.on_view,),
         extensions=(cost_and_autostop,),
     )
