@@ -14,7 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.connect_helpers import devtray, moto_vm, write_config
+from tests.integration.connect_helpers import (
+    devtray,
+    moto_vm,
+    shared_connections_closed,
+    write_config,
+)
 from tests.moto_server import MotoEndpoint
 from tests.sshd import SshServer
 
@@ -69,11 +74,12 @@ def test_vscode_gets_the_remote_folder_uri(fake_bin: Path, project: Path) -> Non
 
 
 def test_a_home_relative_path_is_resolved_on_the_vm_over_ssh(
-    fake_bin: Path, project: Path, sshd: SshServer
+    fake_bin: Path, project: Path, sshd: SshServer, isolated_home: Path
 ) -> None:
     record = _fake_ide(fake_bin, "cursor")  # no `code`: Cursor is the next choice
     (project / ".devtray.toml").write_text('remote_path = "~/src/app"\n')
-    code, _, err = devtray("open", "vscode", str(project))
+    with shared_connections_closed(isolated_home / ".ssh" / "config", ALIAS):
+        code, _, err = devtray("open", "vscode", str(project))
     assert code == 0, err
     home = os.path.expanduser(f"~{sshd.user}")
     assert _recorded(record) == [
