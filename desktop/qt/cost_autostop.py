@@ -16,23 +16,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QSystemTrayIcon
+from shiboken6 import isValid
 
 from desktop.core.autostop import SNOOZE_CHOICES, Action, Decision, Policy
 from desktop.core.autostop_controller import AutostopController
 from desktop.core.autostop_store import AutostopStore
 from desktop.core.config import AutostopConfig
-from desktop.core.cost import SpendSummary, spend_line
+from desktop.core.cost import PeriodCost, SpendSummary, daily_costs, spend_line, summarize
 from desktop.core.glance import TrayView
 from desktop.core.humanize import printable
 from desktop.core.menu import MenuItem, MenuSlot
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.spend_tracker import SpendTracker
+from desktop.qt.spending_window import CHART_DAYS, SpendingWindow
 
 if TYPE_CHECKING:
     from desktop.qt.tray import TrayApp
@@ -97,6 +99,7 @@ class CostAndAutostop(QObject):
         self._priced: dict[str, tuple[VmState, str, datetime]] = {}
         self._controllers: dict[str, AutostopController] = {}
         self._tray: TrayApp | None = None
+        self.windows: dict[str, SpendingWindow] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self.tick)
@@ -111,8 +114,11 @@ class CostAndAutostop(QObject):
         self._timer.start()
 
     def detach(self) -> None:
-        """Stop ticking (the tray is quitting)."""
+        """Stop ticking and close the Spending windows (the tray is quitting)."""
         self._timer.stop()
+        for window in self.windows.values():
+            if isValid(window):
+                window.close()
 
     def tooltip_lines(self, view: TrayView) -> Sequence[str]:
         """`dev: $0.0952/h · today $1.20 (estimate)` and `dev: stops at 19:00 (in 42 min)`."""
@@ -141,7 +147,42 @@ class CostAndAutostop(QObject):
             )
         if vm.state is VmState.RUNNING and self._choices_due(vm):
             rows += self._choice_items(vm)
+        rows.append(
+            MenuItem(
+                text="Spending…",
+                key=f"spending:{vm.id}",
+                run=self._on_gui(partial(self.open_spending, vm.id)),
+            )
+        )
         return rows
+
+    def open_spending(self, vm_id: str) -> None:
+        """The Spending window of one VM (raised if already open); filled from a worker."""
+        if self._tray is None:
+            return
+        vm = self._tray.controller.view.vm(vm_id)
+        if vm is None:
+            return
+        window = self.windows.get(vm_id)
+        if window is None or not isValid(window):
+            window = SpendingWindow(self._tray.title, vm.name)
+            self.windows[vm_id] = window
+        window.show()
+        window.raise_()
+        now = self._clock()
+
+        def work() -> tuple[SpendSummary, list[tuple[date, PeriodCost]]]:
+            changes = self.spend.record.changes(vm_id)
+            days = daily_costs(changes, vm_id, now, self.spend.tz, CHART_DAYS)
+            return summarize(changes, vm_id, now, self.spend.tz), days
+
+        def show(result: tuple[SpendSummary, list[tuple[date, PeriodCost]]]) -> None:
+            if isValid(window):
+                window.show_spend(*result)
+
+        self._tray.controller.bridge.submit(
+            work, show, lambda error: log.warning("could not read the spending: %s", error)
+        )
 
     def _choice_items(self, vm: VmSnapshot) -> list[MenuItem]:
         rows = [

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from PySide6.QtGui import QAction
 from pytestqt.qtbot import QtBot
 
@@ -87,7 +88,7 @@ def trigger(qtbot: QtBot, menu: dict[str, QAction], key: str, watch: CostAndAuto
 
 def test_cost_line_and_tooltip(qtbot: QtBot, make_tray, tmp_path: Path) -> None:
     clock = FakeClock(datetime(2026, 11, 2, 10, 0, tzinfo=TZ))
-    harness, _watch = build(make_tray, tmp_path, clock, FakeSync())
+    harness, watch = build(make_tray, tmp_path, clock, FakeSync())
     wait_for_state(qtbot, harness, VmState.RUNNING)
     # demo.large $0.1664/h + 30 GB at $0.08/GB-month + one IPv4 at $0.005/h
     expected = "$0.1747/h · today $0.00 (estimate, partial)"
@@ -98,6 +99,20 @@ def test_cost_line_and_tooltip(qtbot: QtBot, make_tray, tmp_path: Path) -> None:
     qtbot.waitUntil(
         lambda: "today $0.35" in open_menu(harness.tray)[f"cost:{VM}"].text(), timeout=5000
     )
+
+    open_menu(harness.tray)[f"spending:{VM}"].trigger()
+    qtbot.waitUntil(lambda: VM in watch.windows, timeout=5000)
+    window = watch.windows[VM]
+    assert window.windowTitle() == "devtray (Demo) — Spending: demo-devbox"
+    qtbot.waitUntil(lambda: window.summary.text().startswith("$0.1747/h"), timeout=5000)
+    assert "This month: $0.35 (estimate)" in window.summary.text()
+    assert "Last 30 days: $0.35" in window.summary.text()
+    days = window.chart.days
+    assert len(days) == 30
+    assert days[-1][0] == clock.now.date()
+    assert days[-1][1].amount == pytest.approx(2 * 0.1747, abs=0.001)
+    assert all(cost.amount == 0 for _day, cost in days[:-1])
+    assert not window.chart.grab().isNull()  # paints without error
 
 
 def test_warning_then_snooze_from_the_menu(qtbot: QtBot, make_tray, tmp_path: Path) -> None:
