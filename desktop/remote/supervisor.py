@@ -129,6 +129,37 @@ def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
         os.killpg(process.pid, sig)
 
 
+def _group_exists(pgid: int) -> bool:
+    """True while a live (non-zombie) process is in group `pgid`.
+
+    Zombies count as members for killpg(pgid, 0) until something reaps them, and in some
+    containers nothing does; they hold no resources, so they are not waited for.
+    """
+    for candidate in psutil.process_iter(["status"]):
+        with contextlib.suppress(ProcessLookupError, psutil.Error):
+            if (
+                os.getpgid(candidate.pid) == pgid
+                and candidate.info["status"] != psutil.STATUS_ZOMBIE
+            ):
+                return True
+    return False
+
+
+def _reap_group(process: subprocess.Popen[bytes], grace: float) -> None:
+    """Wait up to `grace` s for what the leader left in its group to exit, then kill the rest.
+
+    The leader exiting on SIGTERM does not mean its children have: without this, a slow
+    grandchild (ssh's ProxyCommand, rsync's remote shell) outlives a stop.
+    """
+    if sys.platform == "win32":
+        return
+    deadline = time.monotonic() + grace
+    while _group_exists(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if _group_exists(process.pid):
+        _signal_group(process, _KILL)
+
+
 def default_log_dir() -> Path:
     """Where children's logs and pid files live: `children/` in devtray's log dir."""
     return log_dir() / "children"
@@ -335,6 +366,7 @@ class Supervised:
             except subprocess.TimeoutExpired:
                 _signal_group(process, _KILL)
                 process.wait(5.0)
+            _reap_group(process, self.spec.stop_timeout)
         else:
             # The leader is gone; anything it left in its group goes too.
             _signal_group(process, _KILL)
