@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 REGION = "eu-west-1"
-X86_IMAGE = "ami-03cf127a"  # an Amazon-owned x86_64 image moto ships
+X86_IMAGE = "ami-760aaa0f"  # moto's Amazon Linux x86_64 image (a Linux dev box)
 ARM_IMAGE = "ami-0e9271c829888680e"  # an Amazon-owned arm64 image moto ships
 CALLER = "moto"  # moto's caller identity is arn:aws:sts::123456789012:user/moto
 

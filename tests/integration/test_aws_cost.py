@@ -19,11 +19,9 @@ from desktop.core.model import VmState
 from desktop.core.spend_record import SpendRecord
 from desktop.providers.aws.ec2 import Ec2Provider
 from desktop.providers.aws.pricing import AwsPrices, PriceTable
-from tests.moto_server import MotoEndpoint, ec2_client, run_instance
+from tests.moto_server import X86_IMAGE, MotoEndpoint, ec2_client, run_instance
 
 TABLE = PriceTable.load()
-# moto's Amazon Linux image (tests.moto_server.X86_IMAGE is a Windows one: priced differently).
-LINUX_IMAGE = "ami-760aaa0f"
 
 
 class _NoPricingApi:
@@ -39,7 +37,7 @@ def run_doomed_instance(name: str) -> str:
     """A moto instance that a shutdown from inside would terminate; returns its id."""
     return str(
         ec2_client().run_instances(
-            ImageId=LINUX_IMAGE,
+            ImageId=X86_IMAGE,
             MinCount=1,
             MaxCount=1,
             InstanceType="t3.micro",
@@ -67,7 +65,7 @@ def provider(tmp_path: Path) -> Ec2Provider:
 
 
 def test_price_sheet_of_a_moto_vm(moto: MotoEndpoint, tmp_path: Path) -> None:
-    vm_id = run_instance("dev", instance_type="t3.large", image=LINUX_IMAGE)
+    vm_id = run_instance("dev", instance_type="t3.large")
     aws = provider(tmp_path)
     assert isinstance(aws, CostSource)
     vm = aws.refresh(vm_id)
@@ -115,7 +113,7 @@ def test_status_json_has_cost_fields_and_records_state(
     moto: MotoEndpoint, config_file: Path
 ) -> None:
     config_file.write_text('[aws]\nregion = "eu-west-1"\n')
-    run_instance("dev", instance_type="t3.large", image=LINUX_IMAGE)
+    run_instance("dev", instance_type="t3.large")
     out = io.StringIO()
     err = io.StringIO()
     assert main(["status", "--json"], build_services, out=out, err=err) == 0, err.getvalue()
@@ -130,7 +128,7 @@ def test_status_json_has_cost_fields_and_records_state(
 
 
 def test_resize_plan_carries_the_price_difference(moto: MotoEndpoint, tmp_path: Path) -> None:
-    vm_id = run_instance("dev", instance_type="t3.micro", image=LINUX_IMAGE)
+    vm_id = run_instance("dev", instance_type="t3.micro")
     plan = provider(tmp_path).plan_resize(vm_id, "t3.large")
     prices = TABLE.on_demand["eu-west-1"]
     assert plan.price_difference == pytest.approx(prices["t3.large"] - prices["t3.micro"])

@@ -15,7 +15,7 @@ from desktop.cli.main import main
 from desktop.core import errors
 from desktop.core.autostop_store import AutostopStore
 from desktop.providers.aws.pricing import PriceTable
-from tests.integration.test_aws_cost import LINUX_IMAGE, run_doomed_instance
+from tests.integration.test_aws_cost import run_doomed_instance
 from tests.moto_server import MotoEndpoint, ec2_client, run_instance
 
 
@@ -32,7 +32,7 @@ def aws_config(config_file: Path, moto: MotoEndpoint) -> Path:
 
 
 def test_cost_of_a_running_vm(aws_config: Path) -> None:
-    vm_id = run_instance("dev", instance_type="t3.large", image=LINUX_IMAGE)
+    vm_id = run_instance("dev", instance_type="t3.large")
     code, out, err = devtray("cost", "--json", "--days", "3")
     assert code == 0, err
     data = json.loads(out)
@@ -52,7 +52,7 @@ def test_cost_of_a_running_vm(aws_config: Path) -> None:
 
 
 def test_cost_of_a_stopped_vm_says_what_it_still_costs(aws_config: Path) -> None:
-    vm_id = run_instance("dev", instance_type="t3.large", image=LINUX_IMAGE)
+    vm_id = run_instance("dev", instance_type="t3.large")
     ec2_client().stop_instances(InstanceIds=[vm_id])
     code, out, err = devtray("cost")
     assert code == 0, err
@@ -61,7 +61,7 @@ def test_cost_of_a_stopped_vm_says_what_it_still_costs(aws_config: Path) -> None
 
 
 def test_autostop_status_snooze_keep_running_and_resume(aws_config: Path) -> None:
-    vm_id = run_instance("dev", image=LINUX_IMAGE)
+    vm_id = run_instance("dev")
     ec2_client().stop_instances(InstanceIds=[vm_id])  # a stopped VM: nothing to reach by SSH
     code, out, err = devtray("autostop", "status")
     assert code == 0, err
@@ -94,7 +94,7 @@ def test_autostop_running_vm_shows_the_next_stop(aws_config: Path) -> None:
         + "".join(f'{day} = "23:59"\n' for day in ("mon", "tue", "wed", "thu", "fri", "sat"))
         + 'sun = "23:59"\n'
     )
-    run_instance("dev", image=LINUX_IMAGE)
+    run_instance("dev")
     code, out, err = devtray("autostop", "status")
     assert code == 0, err
     assert "Idle rule: 30 idle minutes by day, 15 after hours." in out
@@ -102,7 +102,7 @@ def test_autostop_running_vm_shows_the_next_stop(aws_config: Path) -> None:
 
 
 def test_bad_snooze_durations_are_usage_errors(aws_config: Path) -> None:
-    run_instance("dev", image=LINUX_IMAGE)
+    run_instance("dev")
     code, _out, err = devtray("autostop", "snooze", "soon")
     assert code == 2
     assert err == "error: 'soon' is not a duration\n  Write it like 30m, 1h or 2h.\n"
@@ -112,7 +112,7 @@ def test_bad_snooze_durations_are_usage_errors(aws_config: Path) -> None:
 
 
 def test_agent_needs_a_running_vm(aws_config: Path) -> None:
-    vm_id = run_instance("dev", image=LINUX_IMAGE)
+    vm_id = run_instance("dev")
     ec2_client().stop_instances(InstanceIds=[vm_id])
     code, _out, err = devtray("agent", "status")
     assert code == 1

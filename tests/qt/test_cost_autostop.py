@@ -24,7 +24,7 @@ from desktop.core.spend_record import SpendRecord
 from desktop.core.spend_tracker import SpendTracker
 from desktop.providers.aws.pricing import PriceTable
 from desktop.qt.cost_autostop import CostAndAutostop
-from tests.integration.test_aws_cost import LINUX_IMAGE
+from tests.integration.test_aws_cost import X86_IMAGE
 from tests.moto_server import MotoEndpoint, run_instance
 from tests.qt.conftest import Harness, make_demo
 from tests.qt.test_tray import open_menu, wait_for_state
@@ -217,7 +217,7 @@ def test_cost_line_for_a_moto_vm(
     qtbot: QtBot, make_tray, moto: MotoEndpoint, config_file: Path, tmp_path: Path
 ) -> None:
     config_file.write_text('[aws]\nregion = "eu-west-1"\n')
-    vm_id = run_instance("devbox", instance_type="t3.micro", image=LINUX_IMAGE)
+    vm_id = run_instance("devbox", instance_type="t3.micro", image=X86_IMAGE)
     clock = FakeClock(datetime.now(TZ))
     watch = CostAndAutostop(
         SpendTracker(SpendRecord(tmp_path / "spend.jsonl"), clock, TZ),
