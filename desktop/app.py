@@ -137,8 +137,15 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
     from desktop.remote.tray_connect import ConnectService, OpenInMenu, TunnelsMenu
     from desktop.remote.tray_sync import SyncMenu, SyncService
 
-    connect = ConnectService(load_config, Supervisor(default_log_dir()))
+    woke: list[Callable[[float], None]] = []
+
+    def on_wake(seconds: float) -> None:
+        for callback in woke:
+            callback(seconds)
+
+    connect = ConnectService(load_config, Supervisor(default_log_dir(), on_wake=on_wake))
     sync = SyncService(connect, load_config)
+    woke.append(sync.on_wake)
 
     assert config.path is not None
     cost_and_autostop = _cost_and_autostop(config, sync.flush_before_stop)

@@ -83,12 +83,19 @@ def up_command(ctx: CommandContext) -> int:
     mine: tuple[Provider, VmSnapshot] | None = None
     ready = False
     with _sigterm_as_interrupt(), contextlib.ExitStack() as running:
-        supervisor = Supervisor(default_log_dir())
+        wakers: list[SyncEngine] = []
+
+        def woke(seconds: float) -> None:
+            for waker in wakers:
+                waker.on_wake(seconds)
+
+        supervisor = Supervisor(default_log_dir(), on_wake=woke)
         running.callback(supervisor.stop_all)
         try:
             provider, vm, connection = _bring_up_vm(ctx, steps, project)
             mine = (provider, vm)
             engine = _start_tunnels_and_sync(ctx, steps, project, connection, supervisor, running)
+            wakers.append(engine)
             server = ControlServer(engine, project.root, os.getpid())
             server.start()
             running.callback(server.stop)

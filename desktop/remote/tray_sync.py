@@ -84,6 +84,13 @@ class SyncService:
         if engine is not None:
             engine.stop()
 
+    def on_wake(self, seconds: float) -> None:
+        """After the laptop slept: let the running engine catch up."""
+        with self._lock:
+            engine = self._engine
+        if engine is not None:
+            engine.on_wake(seconds)
+
     def status(self, vm_id: str) -> SyncStatus | None:
         """The status of the sync to `vm_id`; None when it is not syncing."""
         with self._lock:

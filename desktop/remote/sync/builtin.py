@@ -181,6 +181,15 @@ class BuiltinEngine:
             self._cond.notify_all()
         return self.status()
 
+    def on_wake(self, seconds: float) -> None:
+        """After a sleep: retry now and reconcile the whole tree (the supervisor has already
+        restarted the shared connection and the daemon)."""
+        log.info("woke after %.0f s: reconciling the whole tree", seconds)
+        with self._cond:
+            self._whole_tree_owed = True
+            self._retry_at = 0.0
+            self._cond.notify_all()
+
     def flush(self, timeout: float) -> SyncStatus:
         """Reconcile the whole tree now and wait (up to `timeout`) until it is on the VM."""
         # Let the watcher hand over what is already on disk, so the run sees it as changed.

@@ -30,3 +30,7 @@ class SyncEngine(SyncControl, Protocol):
     def add_listener(self, listener: StatusListener) -> None:
         """Call `listener` with each new status (from the engine's threads)."""
         ...
+
+    def on_wake(self, seconds: float) -> None:
+        """The laptop slept for `seconds`: connections are dead; catch up now."""
+        ...

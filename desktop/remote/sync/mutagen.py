@@ -335,8 +335,9 @@ class MutagenEngine:
                 except Exception:
                     log.exception("sync status listener failed")
 
-    def on_wake(self, _seconds: float) -> None:
+    def on_wake(self, seconds: float) -> None:
         """After the laptop slept: Mutagen's connections are dead; resume them now."""
+        log.info("woke after %.0f s: resuming Mutagen sessions", seconds)
         try:
             self.resume()
         except DevtrayError as exc:

@@ -176,3 +176,13 @@ def test_sshd_stopped_means_offline_and_a_restart_resumes(sync_pair: Make, sshd:
         what="sync resumed",
     )
     assert tree(remote) == tree(local)
+
+
+def test_after_a_wake_the_whole_tree_is_reconciled(sync_pair: Make) -> None:
+    engine, local, remote = sync_pair()
+    (local / "app.py").write_text("laptop")
+    engine.flush(timeout=30)
+    # While the laptop slept, the VM's copy drifted; no event will ever say so.
+    (remote / "app.py").write_text("drifted on the VM")
+    engine.on_wake(3600)
+    wait_until(lambda: tree(remote) == tree(local), what="whole-tree run after wake")
