@@ -28,8 +28,8 @@ from desktop.core.project import PROJECT_FILE, Project, load_project
 from desktop.core.provider import CancelToken, Provider
 from desktop.core.sync_state import SyncPhase
 from desktop.remote.supervisor import Supervisor, default_log_dir
+from desktop.remote.sync import control
 from desktop.remote.sync.choose import create_engine
-from desktop.remote.sync.control import ControlServer
 from desktop.remote.sync.engine import SyncEngine
 from desktop.remote.sync.target import SshTarget
 from desktop.remote.tunnels import Tunnels
@@ -96,7 +96,7 @@ def up_command(ctx: CommandContext) -> int:
             mine = (provider, vm)
             engine = _start_tunnels_and_sync(ctx, steps, project, connection, supervisor, running)
             wakers.append(engine)
-            server = ControlServer(engine, project.root, os.getpid())
+            server = control.ControlServer(engine, project.root, os.getpid())
             server.start()
             running.callback(server.stop)
             ctx.out.write(f"Ready: {connection.alias} {project.remote_dir()}\n")
@@ -213,6 +213,11 @@ def _start_tunnels_and_sync(
                 broken = [s.describe() for s in tunnels.statuses()]
                 raise errors.Offline("; ".join(broken) or "tunnels did not come up")
     with steps.step(f"initial sync to {connection.alias}:{project.remote_dir()}"):
+        if control.ask(project.root, "status") is not None:
+            raise errors.InvalidState(
+                f"{project.root} is already being synced by another devtray (the tray?).",
+                hint="Stop that sync first, or use it: `devtray sync status`.",
+            )
         target = SshTarget(
             host=connection.alias,
             remote_dir=project.remote_dir(),

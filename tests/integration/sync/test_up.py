@@ -12,7 +12,7 @@ import psutil
 
 from desktop.core.sync_state import SyncPhase
 from desktop.remote.sync import control
-from tests.integration.connect_helpers import moto_vm, write_config
+from tests.integration.connect_helpers import devtray, moto_vm, write_config
 from tests.moto_server import MotoEndpoint
 from tests.sshd import SshServer
 from tests.sync_helpers import tree, wait_until
@@ -65,6 +65,11 @@ def test_up_syncs_then_ctrl_c_stops_everything(
         assert status is not None
         assert status.phase is SyncPhase.WATCHING
         assert _children_of_this_run((str(isolated_home), str(project)))  # sync is running
+        # A second `up` (or the tray) for the same project refuses to sync it twice.
+        code, _, err = devtray("up", str(project))
+        assert code == 1
+        assert "initial sync" in err
+        assert "already being synced" in err
 
         process.send_signal(signal.SIGINT)
         assert process.wait(30) == 0
