@@ -81,6 +81,14 @@ def _aws_sign_in(profile: str | None, show_code: Callable[[str, str], None]) -> 
     return f"Signed in to {sso.start_url} (profile {sso.profile})."
 
 
+def _azure_sign_in(tenant: str | None, show_code: Callable[[str, str], None]) -> str:
+    """Microsoft sign-in, as `devtray sign-in azure` does it (a device code without a browser)."""
+    from desktop.providers.azure.identity import sign_in
+
+    record = sign_in(load_config().azure, tenant, device_code=False, show_code=show_code)
+    return f"Signed in to Azure as {record.username} (tenant {record.tenant_id})."
+
+
 def _cost_and_autostop(config: Config, flush: FlushBeforeStop) -> CostAndAutostop:
     """The tray's cost line and auto-stop, probing the VM over SSH and recording snoozes there."""
     from datetime import UTC, datetime, timedelta
@@ -157,6 +165,7 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
         autostart=Autostart(autostart_command()),
         demo=demo,
         sign_in=_aws_sign_in,
+        azure_sign_in=_azure_sign_in,
         contributions=(
             cost_and_autostop,
             SyncMenu(sync),

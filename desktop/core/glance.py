@@ -23,6 +23,7 @@ class Operation(enum.StrEnum):
     STARTING = "starting"
     STOPPING = "stopping"
     RESIZING = "resizing"
+    CLAIMING = "claiming"  # taking a VM from a lab's pool (it is not mine until it is done)
 
 
 class ProblemKind(enum.Enum):
@@ -79,6 +80,7 @@ class TrayView:
     busy: Mapping[str, Operation] = field(default_factory=_frozen_ops)
     problem: Problem | None = None
     demo: bool = False
+    claimable: tuple[VmSnapshot, ...] = ()  # pool VMs I may claim (looked up when I have none)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "busy", _frozen_ops(self.busy))
@@ -151,6 +153,11 @@ def vm_summary(vm: VmSnapshot, busy: Operation | None = None, now: datetime | No
     return f"{printable(vm.name)} — {', '.join(parts)}"
 
 
+def claims_under_way(view: TrayView) -> list[str]:
+    """The VMs the tray is claiming now (they are not in `vms` until the claim is done)."""
+    return [vm_id for vm_id, op in view.busy.items() if op is Operation.CLAIMING]
+
+
 def tooltip(view: TrayView, now: datetime | None = None) -> str:
     """The tray tooltip: title, then one line per VM (or the problem, or what is happening)."""
     lines = [app_title(view)]
@@ -160,6 +167,7 @@ def tooltip(view: TrayView, now: datetime | None = None) -> str:
         lines.append("Looking for your VMs…")
     elif view.loaded and not view.vms:
         lines.append("No VMs of yours were found")
+    lines += [f"Claiming {printable(vm_id)}…" for vm_id in claims_under_way(view)]
     lines += [vm_summary(vm, view.busy.get(vm.id), now) for vm in view.vms]
     return "\n".join(lines)
 

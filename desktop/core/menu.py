@@ -26,7 +26,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from desktop.core.glance import Operation, ProblemKind, TrayView, app_title, vm_summary
+from desktop.core.glance import (
+    Operation,
+    ProblemKind,
+    TrayView,
+    app_title,
+    claims_under_way,
+    vm_summary,
+)
 from desktop.core.humanize import printable, uptime
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.shutdown import describe_auto_stop
@@ -38,6 +45,7 @@ class Action(enum.StrEnum):
     START = "start"
     STOP = "stop"
     RESIZE = "resize"
+    CLAIM = "claim"
     SHOW_PROBLEM = "show-problem"
     SIGN_IN = "sign-in"
     SETTINGS = "settings"
@@ -230,7 +238,32 @@ def _status_rows(view: TrayView) -> list[MenuItem]:
                 reason="check the owner tag and region in Settings…",
             )
         )
+        rows += _claim_rows(view)
     return rows
+
+
+def _claim_rows(view: TrayView) -> list[MenuItem]:
+    """Offer "Claim a VM…" when a lab's pool has VMs for me; a progress row while one runs."""
+    claiming = claims_under_way(view)
+    if claiming:
+        return [
+            MenuItem(text=f"Claiming {printable(vm_id)}…", key=f"claiming:{vm_id}", enabled=False)
+            for vm_id in claiming
+        ]
+    if not view.claimable:
+        return []
+    offers = tuple(
+        MenuItem(
+            text=f"{printable(vm.id)} ({printable(vm.size)}, {vm.state})",
+            key=f"{Action.CLAIM}:{vm.id}",
+            action=Action.CLAIM,
+            vm_id=vm.id,
+            enabled=not view.offline,
+            reason="offline",
+        )
+        for vm in view.claimable
+    )
+    return [MenuItem(text="Claim a VM…", key="claim", children=offers)]
 
 
 def build_menu(

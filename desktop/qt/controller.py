@@ -19,13 +19,14 @@ from desktop.core import errors
 from desktop.core.glance import Operation, Problem, ProblemKind, TrayView
 from desktop.core.model import ResizePlan, ResizeStep, VmSize, VmSnapshot
 from desktop.core.polling import PollSchedule
-from desktop.core.provider import CancelToken, Provider
+from desktop.core.provider import CancelToken, Provider, VmPool
 from desktop.qt.bridge import CloudBridge
 
 log = logging.getLogger(__name__)
 
 ProvidersFactory = Callable[[], Sequence[Provider]]
 T = TypeVar("T")
+Listed = list[tuple[Provider, VmSnapshot]]  # each VM with the provider that has it
 
 
 def problem_for(error: BaseException) -> Problem:
@@ -58,6 +59,7 @@ class TrayController(QObject):
         self._providers: Sequence[Provider] | None = None
         self._providers_lock = threading.Lock()
         self._owners: dict[str, Provider] = {}
+        self._pools: dict[str, Provider] = {}  # claimable VM id -> the pool that offers it
         self._cancels: dict[str, CancelToken] = {}
         self._refreshing = False
         self._view = TrayView(demo=demo)
@@ -110,14 +112,26 @@ class TrayController(QObject):
         self._refreshing = True
         self.bridge.submit(self._list_all, self._on_listed, self._on_list_failed)
 
-    def _list_all(self) -> list[tuple[Provider, VmSnapshot]]:
-        return [(p, vm) for p in self._all_providers() for vm in p.list_my_vms()]
+    def _list_all(self) -> tuple[Listed, Listed]:
+        providers = self._all_providers()
+        mine = [(p, vm) for p in providers for vm in p.list_my_vms()]
+        # Only someone without a VM is offered one from a pool (a lab's claimable VMs).
+        offers = [] if mine else self._claimable(providers)
+        return mine, offers
 
-    def _on_listed(self, pairs: list[tuple[Provider, VmSnapshot]]) -> None:
+    @staticmethod
+    def _claimable(providers: Sequence[Provider]) -> Listed:
+        pools = [p for p in providers if isinstance(p, VmPool)]
+        return [(pool, vm) for pool in pools for vm in pool.list_claimable_vms()]
+
+    def _on_listed(self, listing: tuple[Listed, Listed]) -> None:
         self._refreshing = False
-        self._owners = {vm.id: provider for provider, vm in pairs}
-        vms = tuple(vm for _, vm in pairs)
-        self._set_view(replace(self._view, vms=vms, loaded=True, problem=None))
+        mine, offers = listing
+        self._owners = {vm.id: provider for provider, vm in mine}
+        self._pools = {vm.id: pool for pool, vm in offers}
+        vms = tuple(vm for _, vm in mine)
+        claimable = tuple(vm for _, vm in offers)
+        self._set_view(replace(self._view, vms=vms, claimable=claimable, loaded=True, problem=None))
         self._schedule_next()
 
     def _on_list_failed(self, error: BaseException) -> None:
@@ -166,6 +180,26 @@ class TrayController(QObject):
                 self.bridge.call_on_gui(lambda: self._progress(snapshot))
 
         self._operate(vm_id, Operation.RESIZING, lambda p: p.resize_vm(plan, progress, cancel))
+
+    def claim_vm(self, vm_id: str) -> None:
+        """Claim a VM from its lab's pool; it shows as "Claiming…" until it is mine."""
+        pool = self._pools.get(vm_id)
+        if not isinstance(pool, VmPool) or self._view.busy:
+            log.info("ignored claim of %s: not offered, or the tray is busy", vm_id)
+            return
+        cancel = CancelToken()
+        self._cancels[vm_id] = cancel
+        self._set_view(replace(self._view, claimable=()).with_busy(vm_id, Operation.CLAIMING))
+
+        def claimed(snapshot: VmSnapshot) -> None:
+            self._owners[snapshot.id] = pool
+            self._operation_done(vm_id, snapshot)
+
+        self.bridge.submit(
+            lambda: pool.claim_vm(vm_id, None, cancel),
+            claimed,
+            lambda error: self._operation_failed(vm_id, error),
+        )
 
     def _progress(self, snapshot: VmSnapshot) -> None:
         if snapshot.id in self._view.busy:

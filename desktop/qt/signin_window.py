@@ -1,9 +1,9 @@
-"""First run and Sign in…: sign in to AWS, to Azure (when it lands), or try the demo."""
+"""First run and Sign in…: sign in to AWS, to Azure, or try the demo."""
 
 from __future__ import annotations
 
 import webbrowser
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -16,14 +16,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.config import AwsConfig, load_config, update_config
+from desktop.core.config import AwsConfig, AzureConfig, load_config, update_config
 from desktop.core.humanize import printable
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import problem_for
 
-# (profile or None, show_code(verification_url, user_code)) -> what happened, in words.
-# Supplied by the composition root; runs on a worker thread.
+# (AWS profile or Azure tenant, or None; show_code(verification_url, user_code)) -> what
+# happened, in words. Supplied by the composition root; runs on a worker thread.
 SignIn = Callable[[str | None, Callable[[str, str], None]], str]
+
+_NO_AZURE = AzureConfig(labs=())
+
+
+def _cloud_row(
+    title: str, value: str | None, placeholder: str, names: tuple[str, str], cloud: str
+) -> tuple[QLineEdit, QPushButton, QGroupBox]:
+    """One cloud's box: what to sign in to (profile, tenant) and its button."""
+    box = QGroupBox(title)
+    line = QLineEdit(value or "")
+    line.setObjectName(names[0])
+    line.setPlaceholderText(placeholder)
+    button = QPushButton(f"Sign in to {cloud}")
+    button.setObjectName(names[1])
+    row = QHBoxLayout(box)
+    row.addWidget(line)
+    row.addWidget(button)
+    return line, button, box
 
 
 class SignInWindow(QWidget):
@@ -39,11 +57,13 @@ class SignInWindow(QWidget):
         on_signed_in: Callable[[], None],
         on_try_demo: Callable[[], None],
         first_run: bool = False,
+        azure_sign_in: SignIn | None = None,
     ) -> None:
         super().__init__()
         self.bridge = bridge
         self.config_path = config_path
         self._sign_in = sign_in
+        self._azure_sign_in = azure_sign_in
         self._on_signed_in = on_signed_in
         self.setObjectName("sign-in-window")
         self.setWindowTitle(f"{title_prefix} — {'Welcome' if first_run else 'Sign in'}")
@@ -54,20 +74,24 @@ class SignInWindow(QWidget):
             else "Sign in to your cloud."
         )
         intro.setWordWrap(True)
-        aws = QGroupBox("AWS (IAM Identity Center)")
-        configured = load_config(config_path).aws or AwsConfig()
-        self.profile = QLineEdit(configured.profile or "")
-        self.profile.setObjectName("sign-in-profile")
-        self.profile.setPlaceholderText("AWS profile with sso_start_url (empty: default)")
-        self.aws_button = QPushButton("Sign in to AWS")
-        self.aws_button.setObjectName("sign-in-aws")
-        self.aws_button.setEnabled(sign_in is not None)
+        config = load_config(config_path)
+        self.profile, self.aws_button, aws = _cloud_row(
+            "AWS (IAM Identity Center)",
+            (config.aws or AwsConfig()).profile,
+            "AWS profile with sso_start_url (empty: default)",
+            ("sign-in-profile", "sign-in-aws"),
+            "AWS",
+        )
         self.aws_button.clicked.connect(self.sign_in_aws)
-        aws_row = QHBoxLayout(aws)
-        aws_row.addWidget(self.profile)
-        aws_row.addWidget(self.aws_button)
-        azure = QPushButton("Sign in to Azure — coming soon")
-        azure.setEnabled(False)
+        self.tenant, self.azure_button, azure = _cloud_row(
+            "Microsoft Azure (DevTest Labs)",
+            (config.azure or _NO_AZURE).tenant,
+            "tenant id or domain (empty: your home tenant)",
+            ("sign-in-tenant", "sign-in-azure"),
+            "Azure",
+        )
+        self.azure_button.clicked.connect(self.sign_in_azure)
+        self._set_buttons(enabled=True)
         demo = QPushButton("Try the demo")
         demo.setObjectName("try-demo")
         demo.clicked.connect(on_try_demo)
@@ -86,12 +110,29 @@ class SignInWindow(QWidget):
 
     def sign_in_aws(self) -> None:
         """Remember the profile, then run the device sign-in on a worker."""
-        if self._sign_in is None:
-            return
-        sign_in = self._sign_in
         profile = self.profile.text().strip() or None
-        self.aws_button.setEnabled(False)
-        self.status.setText("Starting sign-in…")
+        remember = {"aws": {"profile": profile}} if profile is not None else None
+        # AWS always signs in with a device code: the browser opens on its page.
+        self._run(self._sign_in, profile, remember, open_browser=True)
+
+    def sign_in_azure(self) -> None:
+        """Microsoft sign-in on a worker: a browser window, or a device code shown here."""
+        # azure-identity opens the browser itself; it asks for a device code only where no
+        # browser can open, so the code is shown, not opened.
+        self._run(self._azure_sign_in, self.tenant.text().strip() or None, None, open_browser=False)
+
+    def _run(
+        self,
+        sign_in: SignIn | None,
+        choice: str | None,
+        remember: Mapping[str, Mapping[str, object]] | None,
+        *,
+        open_browser: bool,
+    ) -> None:
+        if sign_in is None:
+            return
+        self._set_buttons(enabled=False)
+        self.status.setText("Starting sign-in… finish it in the browser window that opens.")
 
         def show_code(url: str, code: str) -> None:
             # Called on the worker: hand the text to the GUI thread, open the browser from here.
@@ -100,20 +141,25 @@ class SignInWindow(QWidget):
                     f"Open {printable(url)} and enter the code <b>{printable(code)}</b>."
                 )
             )
-            webbrowser.open(url)
+            if open_browser:
+                webbrowser.open(url)
 
         def run() -> str:
-            if profile is not None:
-                update_config(self.config_path, {"aws": {"profile": profile}})
-            return sign_in(profile, show_code)
+            if remember is not None:
+                update_config(self.config_path, remember)
+            return sign_in(choice, show_code)
 
         self.bridge.submit(run, self._signed_in, self._failed)
 
+    def _set_buttons(self, *, enabled: bool) -> None:
+        self.aws_button.setEnabled(enabled and self._sign_in is not None)
+        self.azure_button.setEnabled(enabled and self._azure_sign_in is not None)
+
     def _signed_in(self, message: str) -> None:
         self.status.setText(printable(message))
-        self.aws_button.setEnabled(True)
+        self._set_buttons(enabled=True)
         self._on_signed_in()
 
     def _failed(self, error: BaseException) -> None:
         self.status.setText(f"⚠ {problem_for(error).text()}")
-        self.aws_button.setEnabled(True)
+        self._set_buttons(enabled=True)

@@ -65,7 +65,8 @@ class TrayServices:
     demo_providers: ProvidersFactory  # the demo cloud, for "Try the demo"
     autostart: Autostart
     demo: bool = False
-    sign_in: SignIn | None = None
+    sign_in: SignIn | None = None  # AWS
+    azure_sign_in: SignIn | None = None
     contributions: Sequence[MenuContribution] = ()
     extensions: Sequence[TrayExtension] = ()
     on_quit: Sequence[Callable[[], None]] = ()  # e.g. stop the sync/tunnel supervisors
@@ -150,7 +151,9 @@ class TrayApp(QObject):
             Action.SHOW_LOG: self.open_log,
             Action.QUIT: self.quit,
         }
-        if item.action in (Action.START, Action.STOP, Action.RESIZE) and item.vm_id is not None:
+        if item.action is Action.CLAIM and item.vm_id is not None:
+            self.controller.claim_vm(item.vm_id)
+        elif item.action in (Action.START, Action.STOP, Action.RESIZE) and item.vm_id is not None:
             self._vm_action(item.action, item.vm_id)
         elif item.action is not None and item.action in handlers:
             handlers[item.action]()
@@ -214,6 +217,7 @@ class TrayApp(QObject):
                     self.services.demo_providers, demo=True
                 ),
                 first_run=first_run,
+                azure_sign_in=self.services.azure_sign_in,
             ),
         )
 

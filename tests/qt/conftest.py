@@ -21,6 +21,7 @@ from desktop.core.provider import Provider
 from desktop.providers.demo import DemoFaults, DemoProvider, DemoTimings
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import TrayController
+from desktop.qt.signin_window import SignIn
 from desktop.qt.tray import TrayApp, TrayExtension, TrayServices
 
 # Realistic demo timings divided by 100: a start takes 0.2 s, a stop 0.1 s.
@@ -60,6 +61,7 @@ def make_tray(qtbot: object, isolated_home: Path) -> Iterator[Callable[..., Harn
         schedule: PollSchedule = FAST_POLLING,
         on_view: Sequence[Callable[[TrayView], None]] = (),
         on_quit: Sequence[Callable[[], None]] = (),
+        azure_sign_in: SignIn | None = None,
     ) -> Harness:
         demo = demo or make_demo()
         opened: list[Path] = []
@@ -75,6 +77,7 @@ def make_tray(qtbot: object, isolated_home: Path) -> Iterator[Callable[..., Harn
             open_file=opened.append,
             on_view=on_view,
             on_quit=on_quit,
+            azure_sign_in=azure_sign_in,
         )
         controller = TrayController(
             CloudBridge(),

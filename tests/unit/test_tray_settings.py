@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plistlib
 import shlex
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from desktop.core.autostart import Autostart, linux_entry, macos_entry, windows_
 from desktop.core.config import load_config
 from desktop.core.errors import BadConfig
 from desktop.core.files import backup_path
-from desktop.core.tray_settings import TraySettings, save_settings
+from desktop.core.tray_settings import Cloud, TraySettings, save_settings
 
 ARGV = ["/home/al ice/.local/bin/devtray", "--demo"]
 
@@ -122,3 +123,26 @@ def test_settings_refuse_fast_polling_slower_than_slow(config_file: Path, tmp_pa
     with pytest.raises(BadConfig, match="Polling"):
         save_settings(config_file, TraySettings(fast_seconds=40, slow_seconds=30), autostart)
     assert not config_file.exists()
+
+
+def test_azure_settings_keep_a_private_cloud_and_leave_aws_alone(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[aws]\nprofile = "work"\n\n[azure]\n# our Azure Stack\n'
+        'arm_endpoint = "https://arm.example"\nauthority = "https://login.example"\n'
+        'subscription = "00000000-0000-0000-0000-000000000000"\nresource_group = "rg"\n'
+        'lab = "old-lab"\n',
+        encoding="utf-8",
+    )
+    current = TraySettings.from_config(load_config(path), start_at_login=False)
+    assert current.cloud is Cloud.AWS  # both configured: AWS stays what the dialog opens on
+    assert (current.azure_lab, current.azure_cloud) == ("old-lab", "AzureCloud")
+
+    changed = replace(current, cloud=Cloud.AZURE, azure_lab="new-lab")
+    save_settings(path, changed, Autostart(ARGV, platform="linux", environ={"HOME": str(tmp_path)}))
+
+    config = load_config(path)
+    assert config.azure is not None and config.azure.labs[0].name == "new-lab"
+    assert config.azure.arm_endpoint == "https://arm.example"  # no `cloud` written beside it
+    assert config.aws is not None and config.aws.profile == "work"
+    assert "# our Azure Stack" in path.read_text(encoding="utf-8")
