@@ -60,6 +60,8 @@ class SyncStatus:
             if self.last_synced_at is not None:
                 ago = ((now or datetime.now(UTC)) - self.last_synced_at).total_seconds()
                 text += f", synced {_ago(ago)}"
+            if self.checkout_files:
+                text += f" ({_files(self.checkout_files)} changed by checkout)"
             if self.conflicts:
                 text += f", {len(self.conflicts)} conflicts"
             return text + waiting

@@ -28,6 +28,8 @@ def test_status_round_trips_through_json_and_says_what_is_unsynced() -> None:
     assert offline.summary() == "offline: no route, 3 files waiting"
     checkout = SyncStatus(engine="b", phase=SyncPhase.SYNCING, checkout_files=1000)
     assert checkout.summary() == "syncing 1,000 files changed by checkout"
+    done = SyncStatus(engine="b", phase=SyncPhase.WATCHING, checkout_files=1000, last_synced_at=now)
+    assert done.summary(now) == "watching, synced 0s ago (1,000 files changed by checkout)"
 
 
 def test_scope_excludes_git_pull_folders_trash_and_ignores(tmp_path: Path) -> None:

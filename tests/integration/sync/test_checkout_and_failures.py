@@ -81,6 +81,7 @@ def test_random_branch_switches_and_pulls_leave_no_divergence(
     assert engine.flush(timeout=60).phase is SyncPhase.WATCHING
 
     divergences = 0
+    reported_checkouts = 0
     started = time.monotonic()
     for step in range(SWITCHES):
         if step % 10 == 9:
@@ -93,10 +94,12 @@ def test_random_branch_switches_and_pulls_leave_no_divergence(
             git(local, "checkout", "-q", rng.choice(BRANCHES))
         status = engine.flush(timeout=60)
         assert status.phase is SyncPhase.WATCHING, status
+        reported_checkouts += status.checkout_files > 0
         if tree(remote) != tree(local):
             divergences += 1
     elapsed = time.monotonic() - started
     assert divergences == 0
+    assert reported_checkouts > 0  # status said "N files changed by checkout"
     # Bounded so the suite stays fast; the figure is in the note.
     assert elapsed < 120, f"{SWITCHES} switches took {elapsed:.1f}s"
 
