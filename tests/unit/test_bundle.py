@@ -1,0 +1,43 @@
+"""Finding shipped resources and relaunching the app, from a checkout and from a frozen bundle."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from desktop.core import bundle
+from desktop.core.bundle import MissingResource, launch_command, resource_path, resources_dir
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_from_a_checkout_resources_are_the_repository_folder() -> None:
+    assert resources_dir() == REPO / "resources"
+    assert resource_path("app/devtray.svg") == REPO / "resources" / "app" / "devtray.svg"
+    assert launch_command("--demo") == [sys.executable, "-m", "desktop", "--demo"]
+
+
+def test_frozen_resources_live_in_the_bundle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "resources" / "app").mkdir(parents=True)
+    (tmp_path / "resources" / "app" / "devtray.svg").write_text("<svg/>", encoding="utf-8")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "devtray"))
+    assert bundle.is_frozen()
+    assert resource_path("app/devtray.svg") == tmp_path / "resources" / "app" / "devtray.svg"
+    # Start at login must start the installed binary, not a Python the user may not have.
+    assert launch_command("--minimized") == [str(tmp_path / "devtray"), "--minimized"]
+
+
+def test_a_missing_resource_says_the_install_is_broken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(bundle.RESOURCES_DIR_ENV, str(tmp_path))
+    with pytest.raises(MissingResource) as caught:
+        resource_path("icons/nothing.svg")
+    assert "icons/nothing.svg is missing" in caught.value.message
+    assert caught.value.hint is not None and "Reinstall" in caught.value.hint
