@@ -17,6 +17,7 @@ from desktop.cli import (
     signin_command,
     sync_commands,
     up_command,
+    update_command,
     vm_commands,
 )
 from desktop.cli.context import CommandContext, Registrar
@@ -37,6 +38,7 @@ COMMAND_MODULES: tuple[Registrar, ...] = (
     cost_commands.register,
     sync_commands.register,
     up_command.register,
+    update_command.register,
 )
 
 

@@ -21,6 +21,7 @@ import tomlkit
 
 from desktop.core.errors import BadConfig
 from desktop.core.files import atomic_write
+from desktop.core.updates import check_feed_url, decode_public_key
 
 SCHEMA_VERSION = 1
 CONFIG_DIR_ENV = "DEVTRAY_CONFIG_DIR"
@@ -137,6 +138,22 @@ class ConnectConfig:
 
 
 @dataclass(frozen=True)
+class UpdatesConfig:
+    """`[updates]`: the signed release feed (see desktop/core/updates.py) and when to check it."""
+
+    feed_url: str | None = None
+    public_key: str | None = None
+    check: bool | None = None  # None: check outside the demo when a feed is configured
+    interval_hours: float = 24.0
+
+    def periodic_check(self, *, demo: bool) -> bool:
+        """Whether the tray checks by itself: needs a feed; off in the demo unless asked for."""
+        if self.feed_url is None or self.check is False:
+            return False
+        return self.check is True or not demo
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration, validated."""
 
@@ -150,6 +167,7 @@ class Config:
     tunnels: TunnelsConfig = field(default_factory=TunnelsConfig)
     autostop: AutostopConfig = field(default_factory=AutostopConfig)
     connect: ConnectConfig = field(default_factory=ConnectConfig)
+    updates: UpdatesConfig = field(default_factory=UpdatesConfig)
     exists: bool = False
 
     @property
@@ -453,6 +471,31 @@ def _read_connect(section: _Section) -> ConnectConfig:
     return connect
 
 
+def _read_updates(section: _Section) -> UpdatesConfig:
+    where = f"{section.path}: updates"
+    feed_url = section.text("feed_url")
+    public_key = section.text("public_key")
+    if feed_url is not None:
+        check_feed_url(feed_url, f"{where}.feed_url")
+        if public_key is None:
+            raise section.fail(
+                "public_key",
+                "is needed with feed_url: devtray never offers an unsigned update",
+                "Add the release key's public half as updates.public_key.",
+            )
+    if public_key is not None:
+        decode_public_key(public_key, f"{where}.public_key")
+    updates = UpdatesConfig(
+        feed_url=feed_url,
+        public_key=public_key,
+        # Three states: unset means "on, except in the demo" (see UpdatesConfig).
+        check=section._get("check", bool, "true or false"),
+        interval_hours=section.seconds("interval_hours", UpdatesConfig.interval_hours),
+    )
+    section.finish()
+    return updates
+
+
 def _read_vms(path: Path, table: object) -> Mapping[str, SshSettings]:
     outer = _Section(path, "vm", table)
     vms = {
@@ -466,6 +509,7 @@ _SECTIONS: Mapping[str, Callable[[Path, object], object]] = {
     "azure": lambda path, table: _read_azure(_Section(path, "azure", table)),
     "ssh": lambda path, table: _read_ssh(_Section(path, "ssh", table)),
     "polling": lambda path, table: _read_polling(_Section(path, "polling", table)),
+    "updates": lambda path, table: _read_updates(_Section(path, "updates", table)),
     "vm": _read_vms,
     "tunnels": lambda path, table: _read_tunnels(_Section(path, "tunnels", table)),
     "autostop": lambda path, table: _read_autostop(_Section(path, "autostop", table)),
