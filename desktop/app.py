@@ -119,7 +119,11 @@ def _cost_and_autostop(config: Config, flush: FlushBeforeStop) -> CostAndAutosto
 
 
 def autostart_command() -> list[str]:
-    """What start-at-login runs: the `devtray` script if it is installed, else this Python."""
+    """What start-at-login runs: the installed app, the `devtray` script, else this Python."""
+    from desktop.core.bundle import is_frozen, launch_command
+
+    if is_frozen():
+        return launch_command()
     script = shutil.which("devtray")
     if script:
         return [str(Path(script).resolve())]

@@ -12,14 +12,9 @@ import re
 from collections.abc import Iterable
 from typing import TypeVar
 
-# Imported lazily by desktop.qt, so PyInstaller is told about them.
-QT_MODULES = (
-    "PySide6.QtCore",
-    "PySide6.QtGui",
-    "PySide6.QtWidgets",
-    "PySide6.QtSvg",
-    "PySide6.QtNetwork",
-)
+# The Qt modules desktop.qt imports (the composition root loads it lazily, so PyInstaller is
+# told explicitly). SVG icons need no module: the SVG plugins bring libQt6Svg themselves.
+QT_MODULES = ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtNetwork")
 
 # Present in the build venv (tests, type stubs, tools) but never imported by the app.
 EXCLUDED_MODULES = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import struct
+import subprocess
 import sys
 from pathlib import Path
 
@@ -74,8 +75,22 @@ def icns_bytes(pngs: dict[int, bytes]) -> bytes:
     return b"icns" + struct.pack(">I", 8 + len(body)) + body
 
 
-def write_icons(out: Path, svg: Path = SOURCE_SVG) -> list[Path]:
-    """Write devtray-SIZE.png for each size, devtray.png (256), devtray.ico and devtray.icns."""
+def write_icons(out: Path) -> list[Path]:
+    """Write devtray-SIZE.png for each size, devtray.png (256), devtray.ico and devtray.icns.
+
+    Renders in a child process: Qt allows one application object per process, and the
+    caller (a test session, a build tool) may need its own kind.
+    """
+    listing = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), str(out)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [Path(line) for line in listing.splitlines()]
+
+
+def _render_icons(out: Path, svg: Path = SOURCE_SVG) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     pngs = render_pngs(svg, PNG_SIZES)
     written = []
@@ -96,5 +111,5 @@ def write_icons(out: Path, svg: Path = SOURCE_SVG) -> list[Path]:
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         raise SystemExit(__doc__)
-    for written_path in write_icons(Path(sys.argv[1])):
+    for written_path in _render_icons(Path(sys.argv[1])):
         print(written_path)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from desktop.core.errors import DevtrayError
 
-RESOURCES_DIR_ENV = "DEVTRAY_RESOURCES_DIR"
+RESOURCES_DIR_ENV = "DEVTRAY_RESOURCES"
 # The folder name inside the bundle; packaging/devtray.spec copies resources/ there.
 RESOURCES_DIRNAME = "resources"
 
@@ -63,7 +63,15 @@ def resource_path(relative: str) -> Path:
 
 
 def launch_command(*args: str) -> list[str]:
-    """The argv that starts this same devtray again (for start at login, relaunch)."""
-    if is_frozen():
-        return [sys.executable, *args]
-    return [sys.executable, "-m", "desktop", *args]
+    """The argv that starts this same devtray again (for start at login, relaunch).
+
+    On Windows the installed folder has a console `devtray.exe` (for terminals) and a windowed
+    `devtrayw.exe`: the tray is started through the latter so no console window opens.
+    """
+    if not is_frozen():
+        return [sys.executable, "-m", "desktop", *args]
+    executable = Path(sys.executable)
+    windowed = executable.with_name("devtrayw.exe")
+    if sys.platform == "win32" and windowed.is_file():
+        executable = windowed
+    return [str(executable), *args]

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
+from desktop.core.bundle import resource_path
 from desktop.core.glance import IconState
-
-RESOURCES_ENV = "DEVTRAY_RESOURCES"
-
-
-def resources_dir() -> Path:
-    """`$DEVTRAY_RESOURCES`, else `resources/` next to the package (source or editable install)."""
-    override = os.environ.get(RESOURCES_ENV)
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "resources"
 
 
 def icon_path(state: IconState) -> Path:
-    """The SVG for one state."""
-    return resources_dir() / "icons" / f"devtray-{state}.svg"
+    """The SVG for one state (from the checkout or the installed bundle)."""
+    return resource_path(f"icons/devtray-{state}.svg")
 
 
 class IconSet:

@@ -33,6 +33,28 @@ def test_frozen_resources_live_in_the_bundle(
     assert launch_command("--minimized") == [str(tmp_path / "devtray"), "--minimized"]
 
 
+def test_frozen_windows_starts_the_windowed_twin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "devtray.exe").touch()
+    (tmp_path / "devtrayw.exe").touch()
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "devtray.exe"))
+    assert launch_command() == [str(tmp_path / "devtrayw.exe")]
+
+
+def test_start_at_login_runs_the_installed_app_when_frozen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop.app import autostart_command
+
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", "/opt/devtray/devtray")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `devtray` script, no Python to fall back on
+    assert autostart_command() == ["/opt/devtray/devtray"]
+
+
 def test_a_missing_resource_says_the_install_is_broken(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
