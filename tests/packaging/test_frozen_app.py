@@ -110,6 +110,18 @@ def test_every_resource_file_is_in_the_bundle(frozen_app: Path) -> None:
     assert shipped - bundled == set()
 
 
+def test_package_data_files_are_in_the_bundle(frozen_app: Path) -> None:
+    package = REPO / "desktop"
+    data = {
+        p.relative_to(REPO)
+        for p in package.rglob("*")
+        if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
+    }
+    assert Path("desktop/py.typed") in data
+    missing = sorted(str(p) for p in data if not (frozen_app / "_internal" / p).is_file())
+    assert missing == []
+
+
 def test_qt_has_what_a_tray_needs_and_nothing_heavy(frozen_app: Path) -> None:
     internal = frozen_app / "_internal"
     names = {p.relative_to(internal).as_posix() for p in internal.rglob("*") if p.is_file()}
