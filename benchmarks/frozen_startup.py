@@ -21,12 +21,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "packaging"))
+sys.path.insert(0, str(REPO))
+
+from tests.xvfb import xvfb_display  # noqa: E402
 
 
 def evict(folder: Path) -> None:
@@ -43,25 +45,6 @@ def evict(folder: Path) -> None:
                 os.close(fd)
 
 
-@contextmanager
-def xvfb() -> Iterator[str]:
-    """A private X display for the tray runs; yields DISPLAY."""
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-        pass_fds=[write_fd],
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        display = ":" + pipe.readline().strip()
-    try:
-        yield display
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
 def timed(argv: Sequence[str], env: dict[str, str]) -> float:
     """Wall seconds of one run, which must succeed."""
     start = time.perf_counter()
@@ -75,7 +58,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as scratch, xvfb() as display:
+    with tempfile.TemporaryDirectory() as scratch, xvfb_display() as display:
         app = args.app
         if app is None:
             from freeze import freeze

@@ -14,6 +14,7 @@ import pytest
 
 from desktop.qt.single_instance import server_name
 from tests.conftest import require_tool
+from tests.xvfb import xvfb_display
 
 pytestmark = pytest.mark.packaging
 
@@ -22,28 +23,17 @@ pytestmark = pytest.mark.packaging
 def display(tmp_path: Path) -> Iterator[str]:
     """A private Xvfb display with `trayer` as the system tray; yields DISPLAY."""
     require_tool("Xvfb", "trayer")
-    read_fd, write_fd = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-        pass_fds=[write_fd],
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    name = f":{number}"
-    env = dict(os.environ, DISPLAY=name)
-    tray_host = subprocess.Popen(
-        ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request"],
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield name
-    finally:
-        for process in (tray_host, xvfb):
-            process.terminate()
-            process.wait(timeout=10)
+    with xvfb_display() as name:
+        tray_host = subprocess.Popen(
+            ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request"],
+            env=dict(os.environ, DISPLAY=name),
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            yield name
+        finally:
+            tray_host.terminate()
+            tray_host.wait(timeout=10)
 
 
 def tray_env(display: str) -> dict[str, str]:
