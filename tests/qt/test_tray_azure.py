@@ -57,6 +57,24 @@ def test_with_no_vm_of_mine_the_tray_claims_one_from_the_lab(
     assert "claim" not in menu and f"start:{POOL_VM}" in menu  # now it is my VM
 
 
+def test_a_refused_claim_is_shown_and_the_pool_is_offered_again(
+    qtbot: QtBot, make_tray, azure_signed_in: FakeStaticTokenCredential, arm: ArmEmulator
+) -> None:
+    del arm.lab().vms["alice-vm"]
+    arm.fail("POST", "pool-vm-1/claim", 409, "Conflict", "The VM was claimed by someone else")
+    provider = make_provider(arm, azure_signed_in)
+    harness: Harness = make_tray(providers=lambda: [provider], demo_mode=False)
+    qtbot.waitUntil(lambda: bool(harness.controller.view.claimable), timeout=10_000)
+
+    with qtbot.waitSignal(harness.controller.problem_raised, timeout=10_000) as raised:
+        open_menu(harness.tray)[f"claim:{POOL_VM}"].trigger()
+
+    assert "claimed by someone else" in raised.args[0].message
+    qtbot.waitUntil(lambda: bool(harness.controller.view.claimable), timeout=10_000)
+    assert harness.controller.view.busy == {} and harness.controller.view.vms == ()
+    assert open_menu(harness.tray)[f"claim:{POOL_VM}"].isEnabled()
+
+
 def test_settings_write_the_azure_lab_keeping_the_users_other_keys(
     qtbot: QtBot, make_tray, config_file: Path
 ) -> None:
