@@ -191,5 +191,5 @@ def describe_resize(plan: ResizePlan) -> str:
         text = f"Changes the stopped VM to {target} ({about}); it stays stopped."
     difference = plan.price_difference
     if difference is not None:
-        text += f" Price: {'+' if difference >= 0 else '-'}${abs(difference):.4f}/h."
+        text += f"\nPrice: {'+' if difference >= 0 else '-'}${abs(difference):.4f}/h."
     return text

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.core import errors
 from desktop.core.glance import Operation, Problem, ProblemKind, TrayView
+from desktop.core.humanize import printable
 from desktop.core.model import ResizePlan, ResizeStep, VmSize, VmSnapshot
 from desktop.core.polling import PollSchedule
 from desktop.core.provider import CancelToken, Provider, VmPool
@@ -75,6 +76,10 @@ class TrayController(QObject):
         return self._view
 
     def _set_view(self, view: TrayView) -> None:
+        for vm in view.vms:
+            before = self._view.vm(vm.id)
+            if before is None or (before.state, before.size) != (vm.state, vm.size):
+                log.info("%s (%s) is %s, %s", printable(vm.name), vm.id, vm.state, vm.size)
         self._view = view
         self.view_changed.emit(view)
 

@@ -74,7 +74,7 @@ class ResizeDialog(QDialog):
         layout.addWidget(self.sizes)
         layout.addWidget(self.effect)
         layout.addWidget(buttons)
-        self.resize(520, 360)
+        self.resize(520, 300)
         controller.load_sizes(vm.id, self._sizes_loaded, self._failed)
 
     def _sizes_loaded(self, sizes: list[VmSize]) -> None:
@@ -87,6 +87,7 @@ class ResizeDialog(QDialog):
         for column in range(len(_COLUMNS)):
             self.sizes.resizeColumnToContents(column)
         self.sizes.setEnabled(True)
+        self.sizes.setFocus()  # arrow keys choose a size straight away
         self.effect.setText("Choose a size.")
 
     def choose(self, size: str) -> None:

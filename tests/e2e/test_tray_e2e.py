@@ -1,0 +1,111 @@
+"""End to end: the demo tray in a real X server with a real tray host, driven like a person.
+
+Xvfb is the display, `trayer` the system tray the icon docks into, `xdotool` the mouse and
+keyboard, ImageMagick's `import` the camera. Screenshots go to `artifacts/screenshots/`:
+menu-stopped.png, menu-running.png and resize-dialog.png.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop.core.logs import log_file
+from tests.conftest import require_tool
+from tests.xsession import SCREENSHOTS, X_SESSION_TOOLS, Desktop, Window, eventually, x_session
+
+
+@pytest.fixture
+def desktop() -> Iterator[Desktop]:
+    """Xvfb, a session bus and trayer (see tests/xsession.py)."""
+    require_tool(*X_SESSION_TOOLS)
+    with x_session() as session:
+        yield session
+
+
+def session_members(session: int) -> list[int]:
+    """Live processes in a session (the tray is started as a session leader)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z" and int(fields[3]) == session:
+            members.append(int(entry.name))
+    return members
+
+
+def test_start_and_resize_from_the_tray_in_the_demo(desktop: Desktop) -> None:
+    app = subprocess.Popen(
+        [sys.executable, "-m", "desktop", "--demo"],
+        env={
+            **desktop.env,
+            "QT_QPA_PLATFORM": "xcb",
+            "DEVTRAY_DEMO_TIME_SCALE": "0.1",  # a start takes 2 s instead of 20
+        },
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        log = log_file()
+
+        def logged(text: str) -> bool:
+            return log.exists() and text in log.read_text()
+
+        def icon() -> Window | None:
+            small = [w for w in desktop.windows("--classname", "devtray") if w.width <= 64]
+            return small[0] if small else None
+
+        def open_menu() -> Window:
+            desktop.click(*eventually(icon, "the tray icon").center)
+            return eventually(
+                lambda: next(
+                    (w for w in desktop.windows("--classname", "devtray") if w.height > 200),
+                    None,
+                ),
+                "the menu",
+            )
+
+        eventually(lambda: logged("demo-devbox (demo-0001) is stopped"), "the demo VM")
+        menu = open_menu()
+        desktop.screenshot("menu-stopped.png", menu)
+        desktop.keys("Down", "Return")  # the first enabled row: Start
+        eventually(lambda: logged("is starting"), "starting")
+        eventually(lambda: logged("demo-devbox (demo-0001) is running"), "running")
+
+        menu = open_menu()
+        desktop.screenshot("menu-running.png", menu)
+        desktop.keys("Down", "Down", "Return")  # Start is disabled now: Stop, then Resize…
+        dialog = eventually(
+            lambda: next(iter(desktop.windows("--name", "Resize demo-devbox")), None),
+            "the resize dialog",
+        )
+        desktop.keys("End")  # the largest size; the dialog checks it and says what will happen
+        time.sleep(1.0)
+        desktop.screenshot("resize-dialog.png", dialog)
+        desktop.keys("Return")
+        eventually(lambda: logged("is resizing, demo.2xlarge"), "resizing")
+        eventually(lambda: logged("is running, demo.2xlarge"), "running at the new size")
+
+        open_menu()
+        desktop.keys("Up", "Return")  # the last row: Quit
+        assert app.wait(timeout=15) == 0
+        leftovers = session_members(app.pid)
+        assert leftovers == [], [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in leftovers]
+    finally:
+        if app.poll() is None:
+            os.killpg(app.pid, 15)
+            app.wait(timeout=10)
+    for name in ("menu-stopped.png", "menu-running.png", "resize-dialog.png"):
+        assert (SCREENSHOTS / name).exists()
