@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.core.config import Config, load_config
-from desktop.core.provider import Provider
-from desktop.core.services import Services
 
 if TYPE_CHECKING:
+    from desktop.core.provider import Provider
+    from desktop.core.services import Services
     from desktop.qt.cost_autostop import CostAndAutostop, FlushBeforeStop
 
 TRAY_FLAGS = frozenset({"--demo", "--quit-after-startup"})
@@ -26,6 +26,8 @@ TRAY_FLAGS = frozenset({"--demo", "--quit-after-startup"})
 
 def build_services() -> Services:
     """Load the config and prepare (lazily) the providers it names."""
+    from desktop.core.services import Services
+
     config = load_config()
     built: list[Sequence[Provider]] = []
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import plistlib
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -51,6 +49,8 @@ def linux_entry(argv: Sequence[str]) -> str:
 
 def macos_entry(argv: Sequence[str]) -> bytes:
     """The LaunchAgent plist that runs `argv` at login."""
+    import plistlib
+
     return plistlib.dumps(
         {
             "Label": LAUNCH_AGENT_LABEL,
@@ -63,6 +63,8 @@ def macos_entry(argv: Sequence[str]) -> bytes:
 
 def windows_command(argv: Sequence[str]) -> str:
     """The Run-key value: a command line quoted the way Windows parses it."""
+    import subprocess
+
     return subprocess.list2cmdline(list(argv))
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
@@ -17,10 +16,8 @@ from types import MappingProxyType
 from typing import Any
 
 import platformdirs
-import tomlkit
 
 from desktop.core.errors import BadConfig
-from desktop.core.files import atomic_write
 from desktop.core.updates import check_feed_url, decode_public_key
 
 SCHEMA_VERSION = 1
@@ -522,6 +519,8 @@ _FIELD_FOR_SECTION = {"vm": "vms"}
 
 def parse_config(text: str, path: Path) -> Config:
     """Validate the text of a config file; raises BadConfig naming the file and the key."""
+    import tomllib  # imported on use: a first start without a config file never needs it
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -571,6 +570,10 @@ def update_config(path: Path, changes: Mapping[str, Mapping[str, object]]) -> No
     A value of None removes the key. The result is validated before it replaces the file,
     and the previous file is kept as a backup.
     """
+    import tomlkit  # only writers need these; the tray's start-up path does not
+
+    from desktop.core.files import atomic_write
+
     original = path.read_text(encoding="utf-8") if path.exists() else ""
     document = tomlkit.parse(original)
     if "schema" not in document:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,9 @@ class CloudBridge(QObject):
         self._closed = threading.Event()
         self._pending = 0
         self._pending_lock = threading.Lock()
-        self._deliver.connect(self._on_deliver, Qt.ConnectionType.QueuedConnection)
+        # Auto connection: queued when emitted from a worker, which is the only place we emit.
+        # (Naming Qt.ConnectionType here would build PySide's whole Qt namespace at start-up.)
+        self._deliver.connect(self._on_deliver)
 
     @property
     def pending(self) -> int:
@@ -49,11 +51,10 @@ class CloudBridge(QObject):
         if self._closed.is_set():
             return
         self._count(+1)
-        future = self._pool.submit(job)
-        future.add_done_callback(lambda done: self._finished(done, on_done, on_error))
+        self._pool.submit(self._run, job, on_done, on_error)
 
     def call_on_gui(self, callback: Callable[[], None]) -> None:
-        """Run `callback` on the GUI thread soon (safe from any thread)."""
+        """Run `callback` on the GUI thread soon; call it from a worker thread."""
         self._count(+1)
         self._post(lambda _unused: callback(), None)
 
@@ -61,19 +62,20 @@ class CloudBridge(QObject):
         with self._pending_lock:
             self._pending += change
 
-    def _finished(
+    def _run(
         self,
-        future: Future[Any],
+        job: Callable[[], Any],
         on_done: Callable[[Any], None],
         on_error: Callable[[BaseException], None],
     ) -> None:
-        error = future.exception() if not future.cancelled() else None
-        if future.cancelled():
-            self._post(lambda _unused: None, None)
-        elif error is not None:
-            self._post(on_error, error)
+        # On a worker. Emitting from here (not from the GUI thread) makes Qt queue the
+        # delivery to the bridge's thread, so callbacks never run inside submit().
+        try:
+            result = job()
+        except Exception as exc:
+            self._post(on_error, exc)
         else:
-            self._post(on_done, future.result())
+            self._post(on_done, result)
 
     def _post(self, callback: Callable[[Any], None], argument: object) -> None:
         if self._closed.is_set():

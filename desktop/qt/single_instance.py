@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-import hashlib
+import zlib
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -16,7 +16,7 @@ _CONNECT_TIMEOUT_MS = 500
 
 def server_name() -> str:
     """A name unique to this user and config folder (so tests never meet a real tray)."""
-    digest = hashlib.sha256(str(config_dir()).encode("utf-8")).hexdigest()[:12]
+    digest = f"{zlib.crc32(str(config_dir()).encode('utf-8')):08x}"
     return f"devtray-{getpass.getuser()}-{digest}"
 
 

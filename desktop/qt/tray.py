@@ -12,24 +12,25 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QCursor, QDesktopServices
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 from shiboken6 import isValid
 
-from desktop.core.autostart import Autostart
 from desktop.core.glance import Problem, ProblemKind, TrayView, app_title, icon_state, tooltip
 from desktop.core.logs import log_file
 from desktop.core.menu import Action, MenuContribution, MenuItem, build_menu
 from desktop.qt.controller import ProvidersFactory, TrayController
 from desktop.qt.icons import IconSet
 from desktop.qt.menu_render import render_menu
-from desktop.qt.problem_window import ProblemWindow
-from desktop.qt.resize_dialog import ResizeDialog
-from desktop.qt.settings_dialog import SettingsDialog
-from desktop.qt.signin_window import SignIn, SignInWindow
+
+if TYPE_CHECKING:
+    # The windows are imported when first opened: start-up stays as light as a bare tray.
+    from desktop.core.autostart import Autostart
+    from desktop.qt.problem_window import ProblemWindow
+    from desktop.qt.signin_window import SignIn
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,8 @@ class TrayApp(QObject):
 
     def open_resize(self, vm_id: str) -> None:
         """The resize dialog for one VM."""
+        from desktop.qt.resize_dialog import ResizeDialog
+
         vm = self.controller.view.vm(vm_id)
         if vm is not None:
             self._open_window(
@@ -187,6 +190,8 @@ class TrayApp(QObject):
 
     def open_settings(self) -> None:
         """The settings dialog; saving makes the tray look at the (maybe new) cloud again."""
+        from desktop.qt.settings_dialog import SettingsDialog
+
         self._open_window(
             "settings",
             lambda: SettingsDialog(
@@ -203,6 +208,8 @@ class TrayApp(QObject):
 
     def open_sign_in(self, *, first_run: bool) -> None:
         """Sign in (or, the first time, choose between signing in and the demo)."""
+        from desktop.qt.signin_window import SignInWindow
+
         self._open_window(
             "sign-in",
             lambda: SignInWindow(
@@ -249,6 +256,8 @@ class TrayApp(QObject):
         if problem is None:
             return
         if self._problem_window is None:
+            from desktop.qt.problem_window import ProblemWindow
+
             self._problem_window = ProblemWindow(self.title, self.open_log)
         self._problem_window.show_problem(problem)
 
