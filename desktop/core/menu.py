@@ -75,6 +75,7 @@ class MenuItem:
     run: Callable[[], object] | None = None  # a contributed action, run on a worker thread
     children: tuple[MenuItem, ...] = ()
     separator: bool = False
+    mnemonic: str = ""  # a letter of `text` that opens the row from the keyboard (S for Start)
 
     @property
     def label(self) -> str:
@@ -161,7 +162,7 @@ def disabled_reason(
     return _REASONS[action].get(vm.state)
 
 
-def _action(text: str, action: Action, vm: VmSnapshot, view: TrayView) -> MenuItem:
+def _action(text: str, action: Action, vm: VmSnapshot, view: TrayView, mnemonic: str) -> MenuItem:
     reason = disabled_reason(action, vm, view.busy.get(vm.id), view.offline)
     return MenuItem(
         text=text,
@@ -170,6 +171,7 @@ def _action(text: str, action: Action, vm: VmSnapshot, view: TrayView) -> MenuIt
         vm_id=vm.id,
         enabled=reason is None,
         reason=reason,
+        mnemonic=mnemonic,
     )
 
 
@@ -207,9 +209,9 @@ def vm_section(
         MenuItem(text=" · ".join(facts), key=f"state:{vm.id}", enabled=False),
         *_slot_items(MenuSlot.COST, vm, view, contributions),
         SEPARATOR,
-        _action("Start", Action.START, vm, view),
-        _action("Stop", Action.STOP, vm, view),
-        _action("Resize…", Action.RESIZE, vm, view),
+        _action("Start", Action.START, vm, view, "S"),
+        _action("Stop", Action.STOP, vm, view, "t"),
+        _action("Resize…", Action.RESIZE, vm, view, "R"),
         SEPARATOR,
         *_slot_items(MenuSlot.SYNC, vm, view, contributions),
         *_slot_items(MenuSlot.TUNNELS, vm, view, contributions),
@@ -288,10 +290,11 @@ def build_menu(
             text="Sign in…" if not signing_in_needed else "Sign in… (needed)",
             key="sign-in",
             action=Action.SIGN_IN,
+            mnemonic="i",
         ),
-        MenuItem(text="Settings…", key="settings", action=Action.SETTINGS),
-        MenuItem(text="Show log…", key="show-log", action=Action.SHOW_LOG),
+        MenuItem(text="Settings…", key="settings", action=Action.SETTINGS, mnemonic="e"),
+        MenuItem(text="Show log…", key="show-log", action=Action.SHOW_LOG, mnemonic="l"),
         SEPARATOR,
-        MenuItem(text="Quit", key="quit", action=Action.QUIT),
+        MenuItem(text="Quit", key="quit", action=Action.QUIT, mnemonic="Q"),
     ]
     return tuple(items)

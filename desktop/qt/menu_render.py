@@ -14,6 +14,18 @@ def qt_text(text: str) -> str:
     return text.replace("&", "&&")
 
 
+def with_mnemonic(item: MenuItem) -> str:
+    """The QAction text for `item`: `&` escaped, and `&` before its mnemonic letter."""
+    text = qt_text(item.label)
+    if item.mnemonic:
+        at = item.text.find(item.mnemonic)
+        if at >= 0:
+            # The text part is escaped the same way, so count the escapes before `at`.
+            at += item.text[:at].count("&")
+            text = text[:at] + "&" + text[at:]
+    return text
+
+
 def render_menu(
     menu: QMenu, items: Sequence[MenuItem], on_trigger: Callable[[MenuItem], None]
 ) -> None:
@@ -30,7 +42,7 @@ def render_menu(
             submenu.menuAction().setObjectName(item.key)
             render_menu(submenu, item.children, on_trigger)
         else:
-            action = menu.addAction(qt_text(item.label))
+            action = menu.addAction(with_mnemonic(item))
             action.setObjectName(item.key)
             action.setEnabled(item.enabled)
             if item.reason and not item.enabled:

@@ -63,18 +63,18 @@ def test_menu_when_stopped_then_start_runs_it(qtbot: QtBot, make_tray) -> None:
     assert menu["state:demo-0001"].text() == "State: stopped · demo.large"
     assert menu["start:demo-0001"].isEnabled()
     assert not menu["stop:demo-0001"].isEnabled()
-    assert menu["stop:demo-0001"].text() == "Stop — already stopped"
+    assert menu["stop:demo-0001"].text() == "S&top — already stopped"  # t: keyboard
     assert "Demo" in harness.tray.icon.toolTip()
 
     menu["start:demo-0001"].trigger()
     busy = open_menu(harness.tray)
-    assert busy["start:demo-0001"].text() == "Start — already starting"
+    assert busy["start:demo-0001"].text() == "&Start — already starting"
     assert not busy["resize:demo-0001"].isEnabled()
     qtbot.waitUntil(lambda: state_of(harness) is VmState.RUNNING, timeout=5000)
     running = open_menu(harness.tray)
     assert running["state:demo-0001"].text().startswith("State: running · demo.large · up ")
     assert running["stop:demo-0001"].isEnabled()
-    assert running["start:demo-0001"].text() == "Start — already running"
+    assert running["start:demo-0001"].text() == "&Start — already running"
 
     running["stop:demo-0001"].trigger()
     wait_for_state(qtbot, harness, VmState.STOPPED)
@@ -208,7 +208,7 @@ def test_expired_sign_in_opens_the_welcome_window_and_the_demo_is_one_click(
     assert harness.controller.view.problem.kind is ProblemKind.SIGN_IN
     assert harness.controller.next_interval() is None  # polling paused until sign-in
     menu = open_menu(harness.tray)
-    assert menu["sign-in"].text() == "Sign in… (needed)"
+    assert menu["sign-in"].text() == "S&ign in… (needed)"
     window = harness.tray.windows["sign-in"]
     assert isinstance(window, SignInWindow)
     assert window.windowTitle() == "devtray — Welcome"
@@ -275,3 +275,11 @@ def test_polling_is_fast_while_changing_and_slow_when_stable(qtbot: QtBot, make_
     harness.controller.use_providers(lambda: [offline], demo=True)
     qtbot.waitUntil(lambda: harness.controller.view.offline)
     assert harness.controller.next_interval() == 0.5  # the offline interval
+
+
+def test_mnemonics_survive_ampersands_in_untrusted_text() -> None:
+    from desktop.qt.menu_render import with_mnemonic
+
+    assert with_mnemonic(MenuItem(text="R&D Stop", mnemonic="t")) == "R&&D S&top"
+    assert with_mnemonic(MenuItem(text="Quit", mnemonic="Q")) == "&Quit"
+    assert with_mnemonic(MenuItem(text="a & b")) == "a && b"
