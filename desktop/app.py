@@ -99,6 +99,7 @@ def _cost_and_autostop(config: Config, flush: FlushBeforeStop) -> CostAndAutosto
     from desktop.core.model import VmSnapshot
     from desktop.core.spend_tracker import SpendTracker
     from desktop.qt.cost_autostop import TICK_MS, CostAndAutostop
+    from desktop.qt.desktop_notifications import ActionNotifier
     from desktop.remote.idle_agent import IdleAgent, ssh_to, vm_was_active
 
     settings = config.autostop
@@ -117,6 +118,7 @@ def _cost_and_autostop(config: Config, flush: FlushBeforeStop) -> CostAndAutosto
         tz=local_zone(),
         record_on_vm=record_on_vm,
         flush=flush,
+        notifier=ActionNotifier.open("devtray"),
     )
 
 

@@ -6,10 +6,11 @@ cost line, "stops at 19:00 (in 42 min)", and while a stop is near the choices Sn
 the same lines to the tooltip, prices VMs as the view changes and ticks the auto-stop policy
 every minute.
 
-The warning is a tray message (QSystemTrayIcon.showMessage) whose choices are in the menu:
-Qt's tray messages carry no buttons, and the platforms' actionable notifications are not wired
-yet. Cloud, disk-heavy and SSH work runs on the bridge's workers; the policy itself runs on
-the GUI thread, where the view lives.
+The warning is a desktop notification with the choices as buttons when the Linux session's
+notification server offers actions (`desktop_notifications.ActionNotifier`); otherwise, and
+on macOS and Windows, a tray message (QSystemTrayIcon.showMessage, which carries no buttons)
+with the choices in the menu. Cloud, disk-heavy and SSH work runs on the bridge's workers;
+the policy itself runs on the GUI thread, where the view lives.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from desktop.core.humanize import printable
 from desktop.core.menu import MenuItem, MenuSlot
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.spend_tracker import SpendTracker
+from desktop.qt.desktop_notifications import ActionNotifier
 from desktop.qt.spending_window import CHART_DAYS, SpendingWindow
 
 if TYPE_CHECKING:
@@ -85,6 +87,7 @@ class CostAndAutostop(QObject):
         store: AutostopStore | None = None,
         flush: FlushBeforeStop = nothing_to_flush,
         record_on_vm: VmRecorder | None = None,
+        notifier: ActionNotifier | None = None,
         tick_ms: int = TICK_MS,
     ) -> None:
         super().__init__()
@@ -95,6 +98,12 @@ class CostAndAutostop(QObject):
         self._clock = clock
         self._flush = flush
         self._record_on_vm = record_on_vm
+        self._notifier = notifier
+        self._warnings: dict[int, str] = {}  # notification id -> vm id
+        # A button pressed before Notify's reply reached us (the two travel separately).
+        self._early_answers: dict[int, str] = {}
+        if notifier is not None:
+            notifier.action_invoked.connect(self._notification_answered)
         self._summaries: dict[str, SpendSummary] = {}
         self._priced: dict[str, tuple[VmState, str, datetime]] = {}
         self._controllers: dict[str, AutostopController] = {}
@@ -116,6 +125,8 @@ class CostAndAutostop(QObject):
     def detach(self) -> None:
         """Stop ticking and close the Spending windows (the tray is quitting)."""
         self._timer.stop()
+        if self._notifier is not None:
+            self._notifier.close()
         for window in self.windows.values():
             if isValid(window):
                 window.close()
@@ -184,30 +195,27 @@ class CostAndAutostop(QObject):
             work, show, lambda error: log.warning("could not read the spending: %s", error)
         )
 
-    def _choice_items(self, vm: VmSnapshot) -> list[MenuItem]:
-        rows = [
-            MenuItem(
-                text=_snooze_label(length),
-                key=f"autostop-snooze-{int(length.total_seconds() // 60)}:{vm.id}",
-                run=self._on_gui(partial(self.snooze, vm.id, length)),
+    def _choices(self, vm_id: str) -> list[tuple[str, str, Callable[[], object]]]:
+        """The warning's choices as (key, label, action): menu rows and notification buttons."""
+        choices: list[tuple[str, str, Callable[[], object]]] = [
+            (
+                f"autostop-snooze-{int(length.total_seconds() // 60)}",
+                _snooze_label(length),
+                partial(self.snooze, vm_id, length),
             )
             for length in SNOOZE_CHOICES
         ]
-        rows.append(
-            MenuItem(
-                text="Keep running tonight",
-                key=f"autostop-keep:{vm.id}",
-                run=self._on_gui(lambda: self.keep_running_tonight(vm.id)),
-            )
+        choices.append(
+            ("autostop-keep", "Keep running tonight", partial(self.keep_running_tonight, vm_id))
         )
-        rows.append(
-            MenuItem(
-                text="Stop now",
-                key=f"autostop-stop:{vm.id}",
-                run=self._on_gui(lambda: self.stop_now(vm.id)),
-            )
-        )
-        return rows
+        choices.append(("autostop-stop", "Stop now", partial(self.stop_now, vm_id)))
+        return choices
+
+    def _choice_items(self, vm: VmSnapshot) -> list[MenuItem]:
+        return [
+            MenuItem(text=label, key=f"{key}:{vm.id}", run=self._on_gui(action))
+            for key, label, action in self._choices(vm.id)
+        ]
 
     def _on_gui(self, action: Callable[[], object]) -> Callable[[], None]:
         # Contributed items run on a worker thread; the policy lives on the GUI thread.
@@ -310,13 +318,47 @@ class CostAndAutostop(QObject):
         title = titles.get(decision.action)
         if title is None and decision.state.blocked and decision.message:
             title = "VM not stopped"
-        if title is not None:
+        if decision.action is Action.WARN and self._notifier is not None:
+            self._warn_with_buttons(vm_id, title or "", decision.message)
+        elif title is not None:
             message = decision.message
             if decision.action is Action.WARN:
                 message += " The choices are in the devtray menu."
             self._notify(title, message)
         if decision.action is not Action.NONE or title is not None:
             self.changed.emit()
+
+    def _warn_with_buttons(self, vm_id: str, title: str, message: str) -> None:
+        """The warning as a desktop notification whose buttons are the choices."""
+        assert self._notifier is not None and self._tray is not None
+        notifier = self._notifier
+        buttons = [(key, label) for key, label, _action in self._choices(vm_id)]
+        heading = f"{self._tray.title}: {title}"
+
+        def shown(notification: int) -> None:
+            self._warnings[notification] = vm_id
+            self.notified.emit(title, message)
+            early = self._early_answers.pop(notification, None)
+            if early is not None:
+                self._notification_answered(notification, early)
+
+        def failed(error: BaseException) -> None:
+            log.warning("could not show the notification (%s); using a tray message", error)
+            self._notify(title, message + " The choices are in the devtray menu.")
+
+        self._tray.controller.bridge.submit(
+            lambda: notifier.notify(heading, message, buttons), shown, failed
+        )
+
+    def _notification_answered(self, notification: int, key: str) -> None:
+        vm_id = self._warnings.get(notification)
+        if vm_id is None:
+            self._early_answers[notification] = key
+            return
+        for choice, _label, action in self._choices(vm_id):
+            if choice == key:
+                self._run(action)
+                return
 
     def _controller(self, vm_id: str) -> AutostopController | None:
         ctl = self._controllers.get(vm_id)

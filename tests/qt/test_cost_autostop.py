@@ -24,6 +24,7 @@ from desktop.core.spend_record import SpendRecord
 from desktop.core.spend_tracker import SpendTracker
 from desktop.providers.aws.pricing import PriceTable
 from desktop.qt.cost_autostop import CostAndAutostop
+from desktop.qt.desktop_notifications import ActionNotifier
 from tests.integration.test_aws_cost import X86_IMAGE
 from tests.moto_server import MotoEndpoint, run_instance
 from tests.qt.conftest import Harness, make_demo
@@ -56,7 +57,11 @@ class FakeSync:
 
 
 def build(
-    make_tray: Callable[..., Harness], tmp_path: Path, clock: FakeClock, sync: FakeSync
+    make_tray: Callable[..., Harness],
+    tmp_path: Path,
+    clock: FakeClock,
+    sync: FakeSync,
+    notifier: ActionNotifier | None = None,
 ) -> tuple[Harness, CostAndAutostop]:
     watch = CostAndAutostop(
         SpendTracker(SpendRecord(tmp_path / "spend.jsonl"), clock, TZ),
@@ -66,6 +71,7 @@ def build(
         tz=TZ,
         store=AutostopStore(tmp_path / "autostop.json"),
         flush=sync.flush,
+        notifier=notifier,
         tick_ms=3_600_000,  # the test ticks by hand
     )
     harness = make_tray(make_demo(VmState.RUNNING), contributions=(watch,), extensions=(watch,))

@@ -1,0 +1,136 @@
+"""Notifications with buttons on Linux desktops (freedesktop `org.freedesktop.Notifications`).
+
+`ActionNotifier.open()` answers None unless the session's notification server lists the
+"actions" capability (GetCapabilities); the tray then keeps its plain message with the choices
+in the menu. macOS and Windows always get that fallback: their actionable notifications
+(UNUserNotificationCenter, toasts) need a signed app bundle / an AppUserModelID we do not have.
+
+The D-Bus conversation runs on jeepney, not QtDBus: PySide6 marshals every Python int as int32,
+so Notify would go out as `sisssasa{sv}i` instead of `susssasa{sv}i`, and GDBus-based servers
+(GNOME Shell, dunst) refuse that. jeepney's router owns one connection and a receiver thread;
+ActionInvoked is sent to the connection that called Notify, so the same connection listens.
+A small thread moves matched signals onto the GUI thread through a queued Qt signal.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+log = logging.getLogger(__name__)
+
+BUS_NAME = "org.freedesktop.Notifications"
+OBJECT_PATH = "/org/freedesktop/Notifications"
+CALL_TIMEOUT_S = 5.0
+EXPIRE_NEVER = 0  # the warning stays until the person answers or it is replaced
+
+
+class ActionNotifier(QObject):
+    """Shows notifications with buttons and reports which button was pressed."""
+
+    action_invoked = Signal(int, str)  # notification id, action key (queued onto the GUI thread)
+
+    def __init__(self, router: Any, app_name: str) -> None:
+        super().__init__()
+        from jeepney import DBusAddress, MatchRule
+
+        self._router = router
+        self._app_name = app_name
+        self._server = DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=BUS_NAME)
+        self._signals: queue.Queue[Any] = queue.Queue(maxsize=64)
+        rule = MatchRule(
+            type="signal", interface=BUS_NAME, member="ActionInvoked", path=OBJECT_PATH
+        )
+        self._filter = router.filter(rule, queue=self._signals)
+        self._add_match(rule)
+        self._closed = threading.Event()
+        self._pump = threading.Thread(target=self._forward, name="notify-actions", daemon=True)
+        self._pump.start()
+
+    @classmethod
+    def open(cls, app_name: str, bus: str = "SESSION") -> ActionNotifier | None:
+        """A notifier on the session bus, or None when buttons cannot be offered here."""
+        if not sys.platform.startswith("linux"):
+            return None
+        try:
+            from jeepney.io.threading import DBusRouter, open_dbus_connection
+
+            router = DBusRouter(open_dbus_connection(bus=bus))
+        except Exception as exc:  # no session bus (ssh session, CI without dbus)
+            log.info("no D-Bus session bus for notifications: %s", exc)
+            return None
+        try:
+            capabilities = cls._capabilities(router)
+        except Exception as exc:  # no notification server running
+            log.info("no notification server on the session bus: %s", exc)
+            router.close()
+            return None
+        if "actions" not in capabilities:
+            log.info("the notification server offers no buttons (%s)", capabilities)
+            router.close()
+            return None
+        return cls(router, app_name)
+
+    @staticmethod
+    def _capabilities(router: Any) -> list[str]:
+        from jeepney import DBusAddress, new_method_call
+
+        server = DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=BUS_NAME)
+        reply = router.send_and_get_reply(
+            new_method_call(server, "GetCapabilities"), timeout=CALL_TIMEOUT_S
+        )
+        _unwrap(reply)
+        return [str(c) for c in reply.body[0]]
+
+    def notify(
+        self, title: str, body: str, actions: Sequence[tuple[str, str]], replaces: int = 0
+    ) -> int:
+        """Show a notification with buttons (key, label); returns its id for ActionInvoked."""
+        from jeepney import new_method_call
+
+        flat = [part for key, label in actions for part in (key, label)]
+        message = new_method_call(
+            self._server,
+            "Notify",
+            "susssasa{sv}i",
+            (self._app_name, replaces, "", title, body, flat, {}, EXPIRE_NEVER),
+        )
+        reply = self._router.send_and_get_reply(message, timeout=CALL_TIMEOUT_S)
+        _unwrap(reply)
+        return int(reply.body[0])
+
+    def close(self) -> None:
+        """Stop listening and drop the connection (again: nothing)."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        self._filter.close()
+        self._router.close()
+
+    def _add_match(self, rule: Any) -> None:
+        from jeepney.bus_messages import message_bus
+
+        reply = self._router.send_and_get_reply(message_bus.AddMatch(rule), timeout=CALL_TIMEOUT_S)
+        _unwrap(reply)
+
+    def _forward(self) -> None:
+        while not self._closed.is_set():
+            try:
+                message = self._signals.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            notification, key = message.body
+            self.action_invoked.emit(int(notification), str(key))
+
+
+def _unwrap(reply: Any) -> None:
+    from jeepney import MessageType
+
+    if reply.header.message_type is MessageType.error:
+        raise RuntimeError(f"D-Bus error {reply.header.fields}: {reply.body}")

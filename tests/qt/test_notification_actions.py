@@ -1,0 +1,135 @@
+"""The auto-stop warning as a desktop notification with buttons, on a real D-Bus session bus.
+
+The test starts its own `dbus-daemon --session`; the notification server on it is the boundary
+fake `tests/fake_notification_server.py` (no desktop in CI), which presses a button the way a
+person would. The button must drive the auto-stop policy exactly as the menu does.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from desktop.core.autostop_store import AutostopChoices, AutostopStore
+from desktop.core.model import VmState
+from desktop.qt.desktop_notifications import ActionNotifier
+from tests.conftest import require_tool
+from tests.qt.conftest import Harness
+from tests.qt.test_cost_autostop import TZ, VM, FakeClock, FakeSync, build, tick_until
+from tests.qt.test_tray import open_menu, wait_for_state
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def session_bus() -> Iterator[str]:
+    """The address of a private session bus, stopped after the test."""
+    require_tool("dbus-daemon")
+    daemon = subprocess.Popen(
+        ["dbus-daemon", "--session", "--print-address", "--nofork"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert daemon.stdout is not None
+    address = daemon.stdout.readline().strip()
+    try:
+        yield address
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
+
+
+StartServer = Callable[..., Path]
+
+
+@pytest.fixture
+def notification_server(session_bus: str, tmp_path: Path) -> Iterator[StartServer]:
+    """Starts the fake server with some capabilities (and a button it presses)."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(capabilities: str, press: str | None = None) -> Path:
+        record = tmp_path / "notify.jsonl"
+        argv = [sys.executable, "-m", "tests.fake_notification_server", session_bus]
+        argv += [str(record), capabilities] + ([press] if press else [])
+        server = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, text=True)
+        started.append(server)
+        assert server.stdout is not None
+        assert server.stdout.readline().strip() == "READY"
+        return record
+
+    yield start
+    for server in started:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_a_server_without_buttons_gets_the_tray_message(
+    session_bus: str, notification_server: StartServer
+) -> None:
+    notification_server("body,body-markup")
+    assert ActionNotifier.open("devtray", bus=session_bus) is None
+
+
+def test_no_notification_server_gets_the_tray_message(session_bus: str) -> None:
+    assert ActionNotifier.open("devtray", bus=session_bus) is None
+
+
+@pytest.mark.parametrize(
+    ("button", "expect_snooze"),
+    [("autostop-snooze-60", datetime(2026, 11, 2, 19, 45, tzinfo=TZ)), ("autostop-keep", None)],
+)
+def test_pressing_a_notification_button_drives_the_policy(
+    session_bus: str,  # first: the bus outlives the tray, which closes the notifier
+    notification_server: StartServer,
+    qtbot: QtBot,
+    make_tray: Callable[..., Harness],
+    tmp_path: Path,
+    button: str,
+    expect_snooze: datetime | None,
+) -> None:
+    record = notification_server("body,actions", press=button)
+    notifier = ActionNotifier.open("devtray", bus=session_bus)
+    assert notifier is not None
+    clock = FakeClock(datetime(2026, 11, 2, 18, 30, tzinfo=TZ))  # a Monday
+    harness, watch = build(make_tray, tmp_path, clock, FakeSync(), notifier)
+    wait_for_state(qtbot, harness, VmState.RUNNING)
+    with qtbot.waitSignal(watch.notified, timeout=5000) as warned:
+        tick_until(qtbot, watch, clock, datetime(2026, 11, 2, 18, 45, tzinfo=TZ))
+    assert warned.args[0] == "VM stops soon"
+    store = AutostopStore(tmp_path / "autostop.json")
+    # The server pressed the button at once; the choice lands in the store like the menu's.
+    qtbot.waitUntil(lambda: store.load(VM) != AutostopChoices(), timeout=5000)
+
+    notify = json.loads(record.read_text().splitlines()[0])
+    assert notify["signature"] == "susssasa{sv}i"
+    app, replaces, _icon, title, body, actions = notify["args"]
+    assert (app, replaces, title) == ("devtray", 0, "devtray (Demo): VM stops soon")
+    assert body.startswith("The VM stops at 19:00")
+    assert actions == [
+        "autostop-snooze-30",
+        "Snooze 30 min",
+        "autostop-snooze-60",
+        "Snooze 1 h",
+        "autostop-snooze-120",
+        "Snooze 2 h",
+        "autostop-keep",
+        "Keep running tonight",
+        "autostop-stop",
+        "Stop now",
+    ]
+    choice = store.load(VM)
+    if expect_snooze is not None:
+        assert choice.snooze_until == expect_snooze
+        text = "Auto-stop: stops at 19:45 (in 60 min)"
+    else:
+        assert choice.keep_running_until == datetime(2026, 11, 3, 7, 0, tzinfo=TZ)
+        text = "Auto-stop: keeps running tonight"
+    qtbot.waitUntil(lambda: open_menu(harness.tray)[f"autostop:{VM}"].text() == text, timeout=5000)
