@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from desktop.core.provider import Provider
     from desktop.core.services import Services
     from desktop.qt.cost_autostop import CostAndAutostop, FlushBeforeStop
+    from desktop.qt.tray import TrayAddOns
 
 TRAY_FLAGS = frozenset({"--demo", "--quit-after-startup"})
 
@@ -134,6 +135,37 @@ def autostart_command() -> list[str]:
     return [sys.executable, "-m", "desktop"]
 
 
+def _tray_add_ons(config: Config) -> TrayAddOns:
+    """Sync, tunnels, IDE and cost/auto-stop rows: built once the icon is up, because each
+    of their modules costs tens of milliseconds to import."""
+    from desktop.qt.tray import TrayAddOns
+    from desktop.remote.supervisor import Supervisor, default_log_dir
+    from desktop.remote.tray_connect import ConnectService, OpenInMenu, TunnelsMenu
+    from desktop.remote.tray_sync import SyncMenu, SyncService
+
+    woke: list[Callable[[float], None]] = []
+
+    def on_wake(seconds: float) -> None:
+        for callback in woke:
+            callback(seconds)
+
+    connect = ConnectService(load_config, Supervisor(default_log_dir(), on_wake=on_wake))
+    sync = SyncService(connect, load_config)
+    woke.append(sync.on_wake)
+    cost_and_autostop = _cost_and_autostop(config, sync.flush_before_stop)
+    return TrayAddOns(
+        contributions=(
+            cost_and_autostop,
+            SyncMenu(sync),
+            TunnelsMenu(connect),
+            OpenInMenu(connect),
+        ),
+        on_quit=(sync.stop, connect.close),
+        on_view=(connect.on_view,),
+        extensions=(cost_and_autostop,),
+    )
+
+
 def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
     """Build the tray's services and run it until Quit."""
     from desktop.core.autostart import Autostart
@@ -149,22 +181,8 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
         return int(exc.exit_code)
     from desktop.qt.launch import run_tray
     from desktop.qt.tray import TrayServices
-    from desktop.remote.supervisor import Supervisor, default_log_dir
-    from desktop.remote.tray_connect import ConnectService, OpenInMenu, TunnelsMenu
-    from desktop.remote.tray_sync import SyncMenu, SyncService
-
-    woke: list[Callable[[float], None]] = []
-
-    def on_wake(seconds: float) -> None:
-        for callback in woke:
-            callback(seconds)
-
-    connect = ConnectService(load_config, Supervisor(default_log_dir(), on_wake=on_wake))
-    sync = SyncService(connect, load_config)
-    woke.append(sync.on_wake)
 
     assert config.path is not None
-    cost_and_autostop = _cost_and_autostop(config, sync.flush_before_stop)
     services = TrayServices(
         config_path=config.path,
         config_exists=config.exists,
@@ -174,15 +192,7 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
         demo=demo,
         sign_in=_aws_sign_in,
         azure_sign_in=_azure_sign_in,
-        contributions=(
-            cost_and_autostop,
-            SyncMenu(sync),
-            TunnelsMenu(connect),
-            OpenInMenu(connect),
-        ),
-        on_quit=(sync.stop, connect.close),
-        on_view=(connect.on_view,),
-        extensions=(cost_and_autostop,),
+        add_ons=lambda: _tray_add_ons(config),
     )
     schedule = PollSchedule(fast=config.polling.fast_seconds, slow=config.polling.slow_seconds)
     return run_tray(services, schedule, quit_after_startup=quit_after_startup, started=started)

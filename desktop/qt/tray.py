@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -57,6 +57,17 @@ class TrayExtension(Protocol):
 
 
 @dataclass(frozen=True)
+class TrayAddOns:
+    """Features the composition root builds after the icon is up, so start-up pays for the
+    icon only: menu rows, tooltip lines and their hooks."""
+
+    contributions: Sequence[MenuContribution] = ()
+    extensions: Sequence[TrayExtension] = ()
+    on_quit: Sequence[Callable[[], None]] = ()
+    on_view: Sequence[Callable[[TrayView], None]] = ()
+
+
+@dataclass(frozen=True)
 class TrayServices:
     """What the composition root hands the tray."""
 
@@ -73,6 +84,7 @@ class TrayServices:
     on_quit: Sequence[Callable[[], None]] = ()  # e.g. stop the sync/tunnel supervisors
     on_view: Sequence[Callable[[TrayView], None]] = ()  # e.g. refresh the SSH config block
     open_file: Callable[[Path], None] = field(default=open_with_desktop)
+    add_ons: Callable[[], TrayAddOns] | None = None  # built on the first event-loop turn
 
 
 class TrayApp(QObject):
@@ -94,12 +106,31 @@ class TrayApp(QObject):
         self._problem_window: ProblemWindow | None = None
         self._last_problem: Problem | None = None
         controller.view_changed.connect(self.render_view)
-        for listener in services.on_view:
-            controller.view_changed.connect(listener)
         controller.problem_raised.connect(self.report_problem)
-        self.render_view(controller.view)
-        for extension in services.extensions:
+        self._wire(services.on_view, services.extensions)
+
+    def attach_add_ons(self, add_ons: TrayAddOns) -> None:
+        """Take on features built after start-up: their rows, tooltip lines and hooks."""
+        current = self.services
+        self.services = replace(
+            current,
+            contributions=(*current.contributions, *add_ons.contributions),
+            extensions=(*current.extensions, *add_ons.extensions),
+            on_quit=(*current.on_quit, *add_ons.on_quit),
+            on_view=(*current.on_view, *add_ons.on_view),
+        )
+        self._wire(add_ons.on_view, add_ons.extensions)
+
+    def _wire(
+        self,
+        on_view: Sequence[Callable[[TrayView], None]],
+        extensions: Sequence[TrayExtension],
+    ) -> None:
+        for listener in on_view:
+            self.controller.view_changed.connect(listener)
+        for extension in extensions:
             extension.attach(self)
+        self.render_view(self.controller.view)
 
     # -- rendering ----------------------------------------------------------------------------
 
