@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import trustme
@@ -35,6 +35,7 @@ import trustme
 from tests import entra_emulator
 
 API_VERSION = "2018-09-15"
+RETAIL_PRICES_PATH = "/api/retail/prices"
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 RESOURCE_GROUP = "dev-rg"
 LAB = "devlab-westeurope"
@@ -245,6 +246,9 @@ class ArmEmulator:
         self.faults: list[Fault] = []
         self.operation_polls = 2
         self.operation_errors: dict[str, tuple[str, str]] = {}
+        # The public Retail Prices API (prices.azure.com), served on the same host.
+        self.retail_prices: list[dict[str, Any]] = []
+        self.retail_page_size = 2
         self._operations: dict[str, Operation] = {}
         self._ids = itertools.count(1)
         self.lock = threading.RLock()
@@ -359,6 +363,9 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         with emulator.lock:
             emulator.requests.append((method, path))
+            if path == RETAIL_PRICES_PATH and method == "GET":
+                self._retail_prices(parse_qs(url.query))
+                return
             if entra_emulator.is_sign_in_path(path):
                 grant = parse_qs(raw.decode()).get("grant_type")
                 if grant:
@@ -378,6 +385,40 @@ class _Handler(BaseHTTPRequestHandler):
                     self._error(fault.status, fault.code, fault.message, fault.headers)
                     return
             self._route(method, path.lower(), path, json.loads(raw) if raw else None)
+
+    def _retail_prices(self, query: dict[str, list[str]]) -> None:
+        """One page of the items matching the $filter's region and size, with NextPageLink."""
+        emulator = self.emulator
+        odata = query.get("$filter", [""])[0]
+        terms = dict(re.findall(r"(\w+) eq '([^']*)'", odata))
+        if "priceType" in terms:  # the filter's priceType is the items' type
+            terms["type"] = terms.pop("priceType")
+        matching = [
+            item
+            for item in emulator.retail_prices
+            if all(str(item.get(key)) == value for key, value in terms.items())
+        ]
+        skip = int(query.get("$skip", ["0"])[0])
+        page = matching[skip : skip + emulator.retail_page_size]
+        after = skip + emulator.retail_page_size
+        port = emulator.server.server_address[1]
+        link = (
+            f"https://127.0.0.1:{port}{RETAIL_PRICES_PATH}?"
+            + urlencode({"$filter": odata, "$skip": after})
+            if after < len(matching)
+            else None
+        )
+        self._reply(
+            200,
+            {
+                "BillingCurrency": "USD",
+                "CustomerEntityId": "Default",
+                "CustomerEntityType": "Retail",
+                "Items": page,
+                "NextPageLink": link,
+                "Count": len(page),
+            },
+        )
 
     def _route(self, method: str, path: str, original: str, body: Any) -> None:
         emulator = self.emulator
@@ -512,6 +553,36 @@ def _take(vm: dict[str, Any], claims: dict[str, Any]) -> None:
     vm["properties"]["ownerUserPrincipalName"] = claims.get("upn", "")
 
 
+def retail_price(
+    size: str, region: str, price: float, *, windows: bool = False, sku: str = ""
+) -> dict[str, Any]:
+    """One Retail Prices API item in the documented shape (a VM meter, per hour)."""
+    series = "Virtual Machines DSv3 Series" + (" Windows" if windows else "")
+    sku_name = sku or size.removeprefix("Standard_").replace("_", " ")
+    return {
+        "currencyCode": "USD",
+        "tierMinimumUnits": 0.0,
+        "retailPrice": price,
+        "unitPrice": price,
+        "armRegionName": region,
+        "location": "EU West",
+        "effectiveStartDate": "2024-01-01T00:00:00Z",
+        "meterId": f"meter-{size}-{sku_name}-{windows}",
+        "meterName": sku_name,
+        "productId": "DZH318Z0BQ4V",
+        "skuId": "DZH318Z0BQ4V/00Q4",
+        "productName": series,
+        "skuName": sku_name,
+        "serviceName": "Virtual Machines",
+        "serviceId": "DZH313Z7MMC8",
+        "serviceFamily": "Compute",
+        "unitOfMeasure": "1 Hour",
+        "type": "Consumption",
+        "isPrimaryMeterRegion": True,
+        "armSkuName": size,
+    }
+
+
 def write_azure_config(config_file: Path, arm: ArmEmulator) -> None:
     """A config whose [azure] points at the emulator, for Resource Manager and for sign-in."""
     config_file.write_text(
@@ -522,6 +593,7 @@ resource_group = "{RESOURCE_GROUP}"
 lab = "{LAB}"
 arm_endpoint = "{arm.base_url}"
 authority = "{arm.base_url}"
+prices_url = "{arm.base_url}{RETAIL_PRICES_PATH}"
 
 [polling]
 fast_seconds = 0.05

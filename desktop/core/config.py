@@ -75,6 +75,7 @@ class AzureConfig:
     arm_endpoint: str | None = None
     authority: str | None = None
     tenant: str | None = None
+    prices_url: str | None = None  # the Retail Prices API (a stand-in in tests)
 
 
 @dataclass(frozen=True)
@@ -317,6 +318,7 @@ def _read_azure(section: _Section) -> AzureConfig:
         arm_endpoint=arm_endpoint.rstrip("/") if arm_endpoint else None,
         authority=authority.rstrip("/") if authority else None,
         tenant=section.text("tenant"),
+        prices_url=section.text("prices_url"),
     )
     section.finish()
     _check_azure(section, azure, cloud_given=cloud is not None)
@@ -377,7 +379,12 @@ def _check_azure(section: _Section, azure: AzureConfig, *, cloud_given: bool) ->
             "cannot be combined with arm_endpoint",
             "Remove cloud, or remove arm_endpoint and authority.",
         )
-    for key, url in (("arm_endpoint", azure.arm_endpoint), ("authority", azure.authority)):
+    urls = (
+        ("arm_endpoint", azure.arm_endpoint),
+        ("authority", azure.authority),
+        ("prices_url", azure.prices_url),
+    )
+    for key, url in urls:
         if url is not None and not url.startswith("https://"):
             raise section.fail(key, f"must be an https:// URL, not {url!r}", f"Fix {key}.")
     names = [lab.name.casefold() for lab in azure.labs]

@@ -16,6 +16,7 @@ from typing import Any
 from desktop.core import errors
 from desktop.core.autostop import ShutdownEffect
 from desktop.core.config import AzureConfig, AzureLab, Config, PollingConfig
+from desktop.core.cost import PriceSheet
 from desktop.core.lifecycle import Transition, needs_transition
 from desktop.core.model import (
     AutoStop,
@@ -43,6 +44,7 @@ from desktop.providers.azure.lab_vm import (
     reach,
 )
 from desktop.providers.azure.operations import Operations
+from desktop.providers.azure.pricing import RETAIL_PRICES_URL, AzureRetailPrices, https_json
 from desktop.providers.azure.schedule import auto_stop_from
 
 log = logging.getLogger(__name__)
@@ -69,8 +71,10 @@ class DevTestLabsProvider:
         *,
         polling: PollingConfig | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        prices: AzureRetailPrices | None = None,
     ) -> None:
         self.azure = azure
+        self.prices = prices
         self.credential = credential
         self.endpoints = endpoints_for(azure)
         self.calls = calls
@@ -112,7 +116,8 @@ class DevTestLabsProvider:
             )
 
         calls = AzureCalls(sign_in_hint(azure.tenant))
-        return cls(azure, credential, client_for, calls, polling=config.polling)
+        prices = AzureRetailPrices(https_json(verify), url=azure.prices_url or RETAIL_PRICES_URL)
+        return cls(azure, credential, client_for, calls, polling=config.polling, prices=prices)
 
     # -- who and where ------------------------------------------------------------------------
 
@@ -357,7 +362,31 @@ class DevTestLabsProvider:
         """The sizes the lab's policy allows (just the current one when there is no policy)."""
         lab, vm = self._get(vm_id)
         allowed = self.allowed_sizes(lab) or [str(vm.size)]
-        return [VmSize(name=size) for size in sorted(allowed, key=str.casefold)]
+        snapshot = self._snapshot(lab, vm, with_schedule=False)
+        return [
+            VmSize(name=size, hourly_price=self._hourly(snapshot.region, size, snapshot.platform))
+            for size in sorted(allowed, key=str.casefold)
+        ]
+
+    def _hourly(self, region: str, size: str, platform: str) -> float | None:
+        quote = self.prices.hourly(region, size, platform) if self.prices else None
+        return quote.value if quote else None
+
+    # -- cost ---------------------------------------------------------------------------------
+
+    def price_sheet(self, vm: VmSnapshot) -> PriceSheet:
+        """The VM's pay-as-you-go compute price (deallocated, its compute costs nothing).
+
+        The lab VM's managed disks and public IP are not priced yet: the figures are compute
+        only, and the provenance says so.
+        """
+        quote = self.prices.hourly(vm.region, vm.size, vm.platform) if self.prices else None
+        if quote is None:
+            return PriceSheet(compute_hourly=None, provenance="no Azure price found")
+        return PriceSheet(
+            compute_hourly=quote.value,
+            provenance=f"pay-as-you-go compute only, {quote.describe(self._clock())}",
+        )
 
     def plan_resize(self, vm_id: str, size: str) -> ResizePlan:
         """Check the state and the lab's size policy before anything is touched."""

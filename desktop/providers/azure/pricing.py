@@ -1,0 +1,148 @@
+"""Azure VM prices from the public Retail Prices API (prices.azure.com, no sign-in).
+
+GET `{url}?$filter=serviceName eq 'Virtual Machines' and armRegionName eq 'westeurope' and
+armSkuName eq 'Standard_D2s_v3' and priceType eq 'Consumption'` answers
+`{"Items": [{"retailPrice", "unitOfMeasure": "1 Hour", "armRegionName", "armSkuName",
+"productName": "Virtual Machines DSv3 Series[ Windows]", "skuName": "D2s v3[ Spot|Low Priority]",
+"type": "Consumption", ...}], "NextPageLink": url | null}`. Prices go through the shared
+`QuoteCache` (7 days on disk, stale cache when the API fails). There is no offline table for
+Azure: without the API or a cached figure the VM's cost is unknown, never guessed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import ssl
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from desktop.core import errors
+from desktop.core.config import APP_NAME
+from desktop.providers.price_cache import Quote, QuoteCache
+
+RETAIL_PRICES_URL = "https://prices.azure.com/api/retail/prices"
+TIMEOUT_S = 15.0
+MAX_PAGES = 10  # a size in a region has a handful of meters; bound the paging anyway
+# Region and size names go into an OData string literal: allow only what Azure's names use.
+_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,80}$")
+# Meters that are not the plain pay-as-you-go price of a running VM.
+_NOT_ON_DEMAND = ("spot", "low priority")
+
+FetchJson = Callable[[str], Mapping[str, Any]]
+
+
+def vm_filter(region: str, size: str) -> str:
+    """The `$filter` for a size's pay-as-you-go meters in a region."""
+    for what, value in (("region", region), ("size", size)):
+        if not _NAME.match(value):
+            raise errors.UsageError(f"Not a valid Azure {what} name for a price lookup: {value!r}")
+    return (
+        f"serviceName eq 'Virtual Machines' and armRegionName eq '{region}' "
+        f"and armSkuName eq '{size}' and priceType eq 'Consumption'"
+    )
+
+
+def vm_hourly_price(items: Iterable[Mapping[str, Any]], platform: str) -> float | None:
+    """The pay-as-you-go $/h for `platform` among Retail Prices items (None when absent).
+
+    Windows meters carry "Windows" in productName; Spot and Low Priority meters are skipped;
+    the lowest remaining non-zero hourly price wins.
+    """
+    windows = platform == "windows"
+    prices = []
+    for item in items:
+        if item.get("type") != "Consumption" or item.get("unitOfMeasure") != "1 Hour":
+            continue
+        names = f"{item.get('skuName', '')} {item.get('meterName', '')}".casefold()
+        if any(word in names for word in _NOT_ON_DEMAND):
+            continue
+        if ("windows" in str(item.get("productName", "")).casefold()) != windows:
+            continue
+        value = float(item.get("retailPrice", 0))
+        if value > 0:
+            prices.append(value)
+    return min(prices) if prices else None
+
+
+def https_json(verify: str | bool) -> FetchJson:
+    """GET a URL and parse its JSON, trusting `verify` (a CA bundle path, or the default)."""
+    context = (
+        ssl.create_default_context(cafile=verify)
+        if isinstance(verify, str)
+        else ssl.create_default_context()
+    )
+
+    def fetch(url: str) -> Mapping[str, Any]:
+        if not url.startswith("https://"):
+            raise errors.BadConfig(f"Azure prices are read over https:// only, not {url!r}.")
+        request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
+        try:
+            # https only (checked above); the host is the configured API's (pages are checked).
+            with urllib.request.urlopen(request, timeout=TIMEOUT_S, context=context) as response:  # noqa: S310
+                data = json.loads(response.read())
+        except OSError as exc:  # URLError, timeouts, TLS failures
+            raise errors.Offline(f"Could not read Azure prices: {exc}") from exc
+        if not isinstance(data, dict):
+            raise errors.DevtrayError("The Azure Retail Prices API answered without an object.")
+        return data
+
+    return fetch
+
+
+def default_cache_path() -> Path:
+    """Where fetched Azure prices are kept between runs."""
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "azure-prices.json"
+
+
+class AzureRetailPrices:
+    """Pay-as-you-go VM prices, cached on disk."""
+
+    def __init__(
+        self,
+        fetch: FetchJson,
+        *,
+        url: str = RETAIL_PRICES_URL,
+        cache_path: Path | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._fetch = fetch
+        self.url = url
+        self._cache = QuoteCache(
+            cache_path or default_cache_path(), "the Azure Retail Prices API", clock
+        )
+
+    def hourly(self, region: str, size: str, platform: str = "linux") -> Quote | None:
+        """The pay-as-you-go $/h of a VM size in a region."""
+        return self._cache.quote(
+            f"vm/{region.casefold()}/{size.casefold()}/{platform}",
+            lambda: vm_hourly_price(self._items(vm_filter(region, size)), platform),
+        )
+
+    def _items(self, odata_filter: str) -> list[Mapping[str, Any]]:
+        origin = _origin(self.url)
+        url: str | None = f"{self.url}?{urllib.parse.urlencode({'$filter': odata_filter})}"
+        items: list[Mapping[str, Any]] = []
+        for _page in range(MAX_PAGES):
+            if url is None:
+                break
+            page = self._fetch(url)
+            items.extend(page.get("Items") or [])
+            url = page.get("NextPageLink") or None
+            if url is not None and _origin(url) != origin:
+                # Follow pages on the API's own host only (scheme and host:port).
+                raise errors.DevtrayError(f"The prices API pointed elsewhere: {url}")
+        return items
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    """Scheme, host and port (the API writes `prices.azure.com:443` in its page links)."""
+    parts = urllib.parse.urlsplit(url)
+    default = 443 if parts.scheme == "https" else 80
+    return parts.scheme, (parts.hostname or "").casefold(), parts.port or default
