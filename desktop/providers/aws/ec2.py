@@ -277,12 +277,9 @@ class Ec2Provider:
     def list_sizes(self, vm_id: str) -> list[VmSize]:
         """Sizes offered in the VM's zone for its CPU: the configured list, or its family."""
         vm = self.refresh(vm_id)
-        if self.aws.sizes:
-            candidates = list(self.aws.sizes)
-        else:
-            family = vm.size.split(".", 1)[0]
-            candidates = self._offered(vm, [f"{family}.*"])
-        offered = set(self._offered(vm, candidates)) if self.aws.sizes else set(candidates)
+        # Exact names and family wildcards go through the same zone-offering match.
+        patterns = list(self.aws.sizes) or [f"{vm.size.split('.', 1)[0]}.*"]
+        offered = set(self._offered(vm, patterns))
         sizes = [
             size
             for size in self._describe_types(sorted(offered))
@@ -293,13 +290,10 @@ class Ec2Provider:
     def _offered(self, vm: VmSnapshot, patterns: list[str]) -> list[str]:
         if not vm.zone:
             return list(patterns)
-        response = self.calls.call(
-            "list the sizes offered in your zone",
-            self._offerings,
-            zone=vm.zone,
-            patterns=patterns,
+        offered: list[str] = self.calls.call(
+            "list the sizes offered in your zone", self._offerings, zone=vm.zone, patterns=patterns
         )
-        return response
+        return offered
 
     def _offerings(self, zone: str, patterns: list[str]) -> list[str]:
         # Matched here rather than by an instance-type filter: not every endpoint
