@@ -13,6 +13,7 @@ from desktop.core import errors
 from desktop.core.autostop import InOsShutdown, Policy, PolicyState, countdown_text
 from desktop.core.autostop_controller import AutostopController
 from desktop.core.autostop_store import AutostopStore
+from desktop.core.billed import billed_days, month_line
 from desktop.core.config import WEEKDAYS
 from desktop.core.cost import daily_costs, format_money, spend_line
 from desktop.core.localtime import local_zone
@@ -56,27 +57,40 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def cost_command(ctx: CommandContext) -> int:
-    """Print the VM's spend (estimates from devtray's record) and, with --days, a daily list."""
+    """Print the VM's spend and, with --days, a daily list.
+
+    Figures are estimates from devtray's record, except where the cloud's bill is available:
+    those are labelled billed, and why a bill is unavailable is said once, below the figures.
+    """
     provider, vm = ctx.pick_vm(ctx.args.vm)
     tracker = ctx.services.spend
     summary = tracker.observe(provider, vm)
     days = max(0, min(int(ctx.args.days), 60))
     changes = tracker.record.changes(vm.id)
-    daily = daily_costs(changes, vm.id, datetime.now(UTC), tracker.tz, days) if days else []
+    estimates = daily_costs(changes, vm.id, datetime.now(UTC), tracker.tz, days) if days else []
+    costs = summary.billed.costs if summary.billed else None
+    daily, billed = billed_days(estimates, costs, vm.id)
     if ctx.args.json:
         dump_json(
             {
                 "id": vm.id,
                 "name": vm.name,
                 **cost_json(summary),
-                "days": [{"date": d.isoformat(), "cost": round(c.amount, 4)} for d, c in daily],
+                "days": [
+                    {
+                        "date": d.isoformat(),
+                        "cost": round(c.amount, 4),
+                        "basis": "billed" if d in billed else "estimate",
+                    }
+                    for d, c in daily
+                ],
             },
             ctx.out,
         )
         return 0
     money = summary.currency
     lines = [f"{printable(vm.name)} ({vm.id}), {vm.size}, {vm.state}", spend_line(summary)]
-    lines.append(f"This month: {format_money(summary.month.amount, money)} ({summary.basis})")
+    lines.append(month_line(summary.month, summary.billed, vm.id, money))
     if summary.month.unrecorded_hours:
         since = changes[0].at.astimezone(tracker.tz) if changes else None
         lines.append(
@@ -91,10 +105,19 @@ def cost_command(ctx: CommandContext) -> int:
             f"Stopped, it would still cost {format_money(summary.stopped_daily, money)}/day "
             "(disks, IP)."
         )
+    if summary.billed_note:
+        lines.append(summary.billed_note[0].upper() + summary.billed_note[1:] + ".")
     ctx.out.write("\n".join(lines) + "\n")
     if daily:
-        rows = [[d.strftime("%a %d %b"), format_money(c.amount, money)] for d, c in daily]
-        ctx.out.write(table(rows, ["DAY", "COST"]) + "\n")
+        rows = [
+            [
+                d.strftime("%a %d %b"),
+                format_money(c.amount, money),
+                "billed" if d in billed else "estimate",
+            ]
+            for d, c in daily
+        ]
+        ctx.out.write(table(rows, ["DAY", "COST", "BASIS"]) + "\n")
     return 0
 
 

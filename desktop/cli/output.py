@@ -69,9 +69,18 @@ def vm_json(
 
 
 def cost_json(spend: SpendSummary | None) -> dict[str, Any]:
-    """`hourly_cost`, `cost_today`, `cost_month`, `currency` and how they were arrived at."""
+    """`hourly_cost`, `cost_today`, `cost_month`, `currency` and how they were arrived at.
+
+    `cost_today`/`cost_month` are always estimates (`cost_basis`). The cloud's bill, when there
+    is one, is in its own fields and never added into those: `cost_month_billed` (the month's
+    first day through `billed_through`, a UTC date) and `cost_month_estimate_since` (devtray's
+    estimate after that day), for the VMs `billed_vms` (`billed_scope` "owner": all the owner's
+    VMs, not just this one). `billed_unavailable` says why there is no billed figure.
+    """
     if spend is None:
         return dict.fromkeys(_COST_KEYS)
+    billed = spend.billed
+    costs = billed.costs if billed else None
     return {
         "hourly_cost": _rounded(spend.hourly_now, 6),
         "cost_today": _rounded(spend.today.amount, 4),
@@ -80,6 +89,14 @@ def cost_json(spend: SpendSummary | None) -> dict[str, Any]:
         "cost_basis": str(spend.basis),
         "cost_complete": spend.month.complete,
         "stopped_cost_per_day": _rounded(spend.stopped_daily, 4),
+        "cost_month_billed": round(billed.billed, 4) if billed else None,
+        "billed_through": costs.through.isoformat() if costs else None,
+        "cost_month_estimate_since": round(billed.estimate_since.amount, 4) if billed else None,
+        "billed_currency": costs.currency if costs else None,
+        "billed_source": costs.source if costs else None,
+        "billed_scope": str(costs.scope) if costs else None,
+        "billed_vms": sorted(costs.vm_ids) if costs else None,
+        "billed_unavailable": spend.billed_note,
     }
 
 
@@ -91,6 +108,14 @@ _COST_KEYS = (
     "cost_basis",
     "cost_complete",
     "stopped_cost_per_day",
+    "cost_month_billed",
+    "billed_through",
+    "cost_month_estimate_since",
+    "billed_currency",
+    "billed_source",
+    "billed_scope",
+    "billed_vms",
+    "billed_unavailable",
 )
 
 

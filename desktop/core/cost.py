@@ -11,9 +11,12 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from desktop.core.model import VmSnapshot, VmState
+
+if TYPE_CHECKING:
+    from desktop.core.billed import BilledMonth
 
 # The cloud providers' convention for turning monthly prices (disk GB-month) into hourly ones.
 HOURS_PER_MONTH = 730.0
@@ -184,7 +187,12 @@ def month_start(now: datetime, tz: tzinfo) -> datetime:
 
 @dataclass(frozen=True)
 class SpendSummary:
-    """What the tray and `status --json` show about one VM's spend."""
+    """What the tray and `status --json` show about one VM's spend.
+
+    `today` and `month` are always estimates from devtray's record (`basis`); `billed` is the
+    cloud's own bill for the month, kept apart (see `core.billed`), and `billed_note` says why
+    there is none when the cloud could not give one.
+    """
 
     vm_id: str
     state: VmState | None
@@ -194,6 +202,8 @@ class SpendSummary:
     stopped_daily: float | None
     currency: str = "USD"
     basis: CostBasis = CostBasis.ESTIMATE
+    billed: BilledMonth | None = None
+    billed_note: str | None = None
 
 
 def summarize(

@@ -2,16 +2,19 @@
 
 The CLI's `status` and the tray's poller hand it each snapshot they get; it prices the VM
 (through the provider's optional `CostSource` part, cached for an hour so polling stays cheap),
-records a change when there is one, and summarises the record.
+records a change when there is one, and summarises the record. Where the provider can read its
+bill (the optional `BilledSource` part), the summary also carries the billed month, kept apart
+from the estimates.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from desktop.core.billed import BilledSource, BilledUnavailable, billed_month
 from desktop.core.cost import CostSource, HourlyRates, SpendSummary, summarize
 from desktop.core.errors import DevtrayError
 from desktop.core.localtime import local_zone
@@ -68,4 +71,25 @@ class SpendTracker:
         """Record the snapshot (if it shows a change) and summarise the VM's spend."""
         now = self._clock()
         self.record.observe(vm, self.rates_for(provider, vm), now)
-        return summarize(self.record.changes(vm.id), vm.id, now, self.tz)
+        summary = summarize(self.record.changes(vm.id), vm.id, now, self.tz)
+        return self.with_billed(summary, provider, vm, now)
+
+    def with_billed(
+        self, summary: SpendSummary, provider: Provider, vm: VmSnapshot, now: datetime
+    ) -> SpendSummary:
+        """The summary with the cloud's billed month (or why there is none), when it has one."""
+        if not isinstance(provider, BilledSource):
+            return summary
+        try:
+            answer = provider.billed_costs(vm)
+        except DevtrayError as exc:
+            # A bill is a nicety like a price: its failures never break `status`.
+            log.warning("could not read the bill for %s: %s", vm.id, exc)
+            return replace(summary, billed_note=f"billed figures unavailable: {exc.message}")
+        if isinstance(answer, BilledUnavailable):
+            return replace(summary, billed_note=answer.describe())
+        month = billed_month(answer, self.record.changes(), now, self.tz)
+        if month is None:
+            note = f"nothing billed this month yet ({answer.source} lags about a day)"
+            return replace(summary, billed_note=note)
+        return replace(summary, billed=month)
