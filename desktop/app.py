@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from desktop.core.config import Config, load_config
 
 if TYPE_CHECKING:
-    from desktop.core.provider import Provider
+    from desktop.core.aws_sign_in import AwsSignInRequest
+    from desktop.core.provider import CancelToken, Provider
     from desktop.core.services import Services
     from desktop.qt.cost_autostop import CostAndAutostop, FlushBeforeStop
     from desktop.qt.tray import TrayAddOns
@@ -71,17 +72,18 @@ def demo_providers() -> Sequence[Provider]:
     return [DemoProvider.from_environment()]
 
 
-def _aws_sign_in(profile: str | None, show_code: Callable[[str, str], None]) -> str:
-    """IAM Identity Center device sign-in, as `devtray sign-in aws` does it."""
-    from desktop.providers.aws.sso import make_oidc_client, read_sso_profile, sign_in
+def _aws_sign_in(
+    request: AwsSignInRequest, show_code: Callable[[str, str], None], cancel: CancelToken
+) -> str:
+    """IAM Identity Center device sign-in, as `devtray sign-in aws` does it (from a start URL:
+    the profile set up as `aws configure sso` would)."""
+    from desktop.providers.aws.sso_setup import sign_in_as_requested
 
-    sso = read_sso_profile(profile)
-    sign_in(
-        sso,
-        make_oidc_client(sso.region),
-        show_code=lambda code: show_code(code.verification_uri_complete, code.user_code),
+    return sign_in_as_requested(
+        request,
+        lambda code: show_code(code.verification_uri_complete, code.user_code),
+        cancel=cancel,
     )
-    return f"Signed in to {sso.start_url} (profile {sso.profile})."
 
 
 def _azure_sign_in(tenant: str | None, show_code: Callable[[str, str], None]) -> str:

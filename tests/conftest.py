@@ -11,6 +11,7 @@ import ipaddress
 import os
 import shutil
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,17 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    # botocore fixes its SSO token cache folder (~/.aws/sso/cache) when first imported, which
+    # may have been under another test's HOME (or the real one): point it at this HOME.
+    sso_cache = str(home / ".aws" / "sso" / "cache")
+    for module, owner in (
+        ("botocore.credentials", "SSOProvider"),
+        ("botocore.tokens", "SSOTokenProvider"),
+    ):
+        if module in sys.modules:
+            monkeypatch.setattr(
+                getattr(sys.modules[module], owner), "_SSO_TOKEN_CACHE_DIR", sso_cache
+            )
     yield home
 
 

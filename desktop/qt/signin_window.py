@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import webbrowser
+import html
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -16,32 +19,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core import errors
+from desktop.core.aws_sign_in import NEW_PROFILE, AwsSignInRequest
 from desktop.core.config import AwsConfig, AzureConfig, load_config, update_config
 from desktop.core.humanize import printable
+from desktop.core.provider import CancelToken
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import problem_for
 
-# (AWS profile or Azure tenant, or None; show_code(verification_url, user_code)) -> what
-# happened, in words. Supplied by the composition root; runs on a worker thread.
-SignIn = Callable[[str | None, Callable[[str, str], None]], str]
+# show_code(verification_url, user_code): called on the worker when the code is known.
+ShowCode = Callable[[str, str], None]
+# (Azure tenant or None, show_code) -> what happened, in words. Supplied by the composition
+# root; runs on a worker thread.
+SignIn = Callable[[str | None, ShowCode], str]
+# The same for AWS: what was typed, show_code, and a token that ends the wait for approval.
+AwsSignIn = Callable[[AwsSignInRequest, ShowCode, CancelToken], str]
 
 _NO_AZURE = AzureConfig(labs=())
 
 
-def _cloud_row(
-    title: str, value: str | None, placeholder: str, names: tuple[str, str], cloud: str
-) -> tuple[QLineEdit, QPushButton, QGroupBox]:
-    """One cloud's box: what to sign in to (profile, tenant) and its button."""
-    box = QGroupBox(title)
+def _line(name: str, value: str | None, placeholder: str) -> QLineEdit:
     line = QLineEdit(value or "")
-    line.setObjectName(names[0])
+    line.setObjectName(name)
     line.setPlaceholderText(placeholder)
-    button = QPushButton(f"Sign in to {cloud}")
-    button.setObjectName(names[1])
-    row = QHBoxLayout(box)
-    row.addWidget(line)
-    row.addWidget(button)
-    return line, button, box
+    return line
 
 
 class SignInWindow(QWidget):
@@ -51,11 +52,12 @@ class SignInWindow(QWidget):
         self,
         bridge: CloudBridge,
         config_path: Path,
-        sign_in: SignIn | None,
+        sign_in: AwsSignIn | None,
         title_prefix: str,
         *,
         on_signed_in: Callable[[], None],
         on_try_demo: Callable[[], None],
+        open_url: Callable[[str], None],
         first_run: bool = False,
         azure_sign_in: SignIn | None = None,
     ) -> None:
@@ -65,6 +67,8 @@ class SignInWindow(QWidget):
         self._sign_in = sign_in
         self._azure_sign_in = azure_sign_in
         self._on_signed_in = on_signed_in
+        self._open_url = open_url
+        self._cancel = CancelToken()  # of the sign-in under way; a new one for each
         self.setObjectName("sign-in-window")
         self.setWindowTitle(f"{title_prefix} — {'Welcome' if first_run else 'Sign in'}")
         intro = QLabel(
@@ -75,22 +79,36 @@ class SignInWindow(QWidget):
         )
         intro.setWordWrap(True)
         config = load_config(config_path)
-        self.profile, self.aws_button, aws = _cloud_row(
-            "AWS (IAM Identity Center)",
+        self.profile = _line(
+            "sign-in-profile",
             (config.aws or AwsConfig()).profile,
-            "AWS profile with sso_start_url (empty: default)",
-            ("sign-in-profile", "sign-in-aws"),
-            "AWS",
+            f"AWS profile (empty: default; {NEW_PROFILE} when set up from a start URL)",
         )
+        self.start_url = _line(
+            "sign-in-start-url", None, "https://my-company.awsapps.com/start (new profile only)"
+        )
+        self.sso_region = _line("sign-in-sso-region", None, "its region, e.g. eu-west-1")
+        self.aws_button = QPushButton("Sign in to AWS")
+        self.aws_button.setObjectName("sign-in-aws")
         self.aws_button.clicked.connect(self.sign_in_aws)
-        self.tenant, self.azure_button, azure = _cloud_row(
-            "Microsoft Azure (DevTest Labs)",
+        aws = QGroupBox("AWS (IAM Identity Center)")
+        form = QFormLayout(aws)
+        form.addRow("Profile", self.profile)
+        form.addRow("Start URL", self.start_url)
+        form.addRow("Region", self.sso_region)
+        form.addRow(self.aws_button)
+        azure = QGroupBox("Microsoft Azure (DevTest Labs)")
+        self.tenant = _line(
+            "sign-in-tenant",
             (config.azure or _NO_AZURE).tenant,
             "tenant id or domain (empty: your home tenant)",
-            ("sign-in-tenant", "sign-in-azure"),
-            "Azure",
         )
+        self.azure_button = QPushButton("Sign in to Azure")
+        self.azure_button.setObjectName("sign-in-azure")
         self.azure_button.clicked.connect(self.sign_in_azure)
+        row = QHBoxLayout(azure)
+        row.addWidget(self.tenant)
+        row.addWidget(self.azure_button)
         self._set_buttons(enabled=True)
         demo = QPushButton("Try the demo")
         demo.setObjectName("try-demo")
@@ -98,6 +116,9 @@ class SignInWindow(QWidget):
         demo.clicked.connect(self.close)
         self.status = QLabel()
         self.status.setObjectName("sign-in-status")
+        # Rich text (a link, the code in bold) built from escaped parts only: the URL, the
+        # code and error messages come from the cloud.
+        self.status.setTextFormat(Qt.TextFormat.RichText)
         self.status.setWordWrap(True)
         self.status.setOpenExternalLinks(True)
         layout = QVBoxLayout(self)
@@ -106,60 +127,84 @@ class SignInWindow(QWidget):
         layout.addWidget(azure)
         layout.addWidget(demo)
         layout.addWidget(self.status)
-        self.resize(480, 260)
+        self.resize(520, 360)
 
     def sign_in_aws(self) -> None:
-        """Remember the profile, then run the device sign-in on a worker."""
-        profile = self.profile.text().strip() or None
-        remember = {"aws": {"profile": profile}} if profile is not None else None
-        # AWS always signs in with a device code: the browser opens on its page.
-        self._run(self._sign_in, profile, remember, open_browser=True)
+        """Check what was typed, then run the device sign-in on a worker; the browser opens on
+        its page. The profile is remembered in the config only once the sign-in succeeded."""
+        if self._sign_in is None:
+            return
+        try:
+            request = AwsSignInRequest.from_form(
+                self.profile.text(), self.start_url.text(), self.sso_region.text()
+            )
+        except errors.BadConfig as exc:
+            self._failed(exc)
+            return
+        name = request.profile_name
+        remember = {"aws": {"profile": name}} if name is not None else None
+        sign_in, cancel = self._sign_in, CancelToken()
+        self._cancel = cancel
+        self._run(lambda show: sign_in(request, show, cancel), remember, open_browser=True)
 
     def sign_in_azure(self) -> None:
         """Microsoft sign-in on a worker: a browser window, or a device code shown here."""
         # azure-identity opens the browser itself; it asks for a device code only where no
         # browser can open, so the code is shown, not opened.
-        self._run(self._azure_sign_in, self.tenant.text().strip() or None, None, open_browser=False)
+        sign_in, tenant = self._azure_sign_in, self.tenant.text().strip() or None
+        if sign_in is not None:
+            self._run(lambda show: sign_in(tenant, show), None, open_browser=False)
 
     def _run(
         self,
-        sign_in: SignIn | None,
-        choice: str | None,
+        sign_in: Callable[[ShowCode], str],
         remember: Mapping[str, Mapping[str, object]] | None,
         *,
         open_browser: bool,
     ) -> None:
-        if sign_in is None:
-            return
         self._set_buttons(enabled=False)
-        self.status.setText("Starting sign-in… finish it in the browser window that opens.")
+        self._say("Starting sign-in… finish it in the browser window that opens.")
 
         def show_code(url: str, code: str) -> None:
-            # Called on the worker: hand the text to the GUI thread, open the browser from here.
-            self.bridge.call_on_gui(
-                lambda: self.status.setText(
-                    f"Open {printable(url)} and enter the code <b>{printable(code)}</b>."
+            # Called on the worker: the window and the browser are the GUI thread's business.
+            def show() -> None:
+                link = html.escape(printable(url))
+                self.status.setText(
+                    f'Open <a href="{link}">{link}</a> and enter the code '
+                    f"<b>{html.escape(printable(code))}</b>."
                 )
-            )
-            if open_browser:
-                webbrowser.open(url)
+                if open_browser:
+                    self._open_url(url)
+
+            self.bridge.call_on_gui(show)
 
         def run() -> str:
+            message = sign_in(show_code)
             if remember is not None:
                 update_config(self.config_path, remember)
-            return sign_in(choice, show_code)
+            return message
 
         self.bridge.submit(run, self._signed_in, self._failed)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing the window (or quitting) stops waiting for the browser's approval."""
+        self._cancel.cancel()
+        super().closeEvent(event)
 
     def _set_buttons(self, *, enabled: bool) -> None:
         self.aws_button.setEnabled(enabled and self._sign_in is not None)
         self.azure_button.setEnabled(enabled and self._azure_sign_in is not None)
 
+    def _say(self, text: str) -> None:
+        """Plain text in the status line (lines kept, nothing read as markup)."""
+        lines = (html.escape(printable(line)) for line in text.splitlines())
+        self.status.setText("<br>".join(lines))
+
     def _signed_in(self, message: str) -> None:
-        self.status.setText(printable(message))
+        self._say(message)
         self._set_buttons(enabled=True)
         self._on_signed_in()
 
     def _failed(self, error: BaseException) -> None:
-        self.status.setText(f"⚠ {problem_for(error).text()}")
+        self._say(f"⚠ {problem_for(error).text()}")
         self._set_buttons(enabled=True)

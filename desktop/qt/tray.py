@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     # The windows are imported when first opened: start-up stays as light as a bare tray.
     from desktop.core.autostart import Autostart
     from desktop.qt.problem_window import ProblemWindow
-    from desktop.qt.signin_window import SignIn
+    from desktop.qt.signin_window import AwsSignIn, SignIn
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,11 @@ log = logging.getLogger(__name__)
 def open_with_desktop(path: Path) -> None:
     """Open a file with the platform's default application."""
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+def open_in_browser(url: str) -> None:
+    """Open a web page in the default browser (the sign-in pages)."""
+    QDesktopServices.openUrl(QUrl(url))
 
 
 class TrayExtension(Protocol):
@@ -77,13 +82,14 @@ class TrayServices:
     demo_providers: ProvidersFactory  # the demo cloud, for "Try the demo"
     autostart: Autostart
     demo: bool = False
-    sign_in: SignIn | None = None  # AWS
+    sign_in: AwsSignIn | None = None
     azure_sign_in: SignIn | None = None
     contributions: Sequence[MenuContribution] = ()
     extensions: Sequence[TrayExtension] = ()
     on_quit: Sequence[Callable[[], None]] = ()  # e.g. stop the sync/tunnel supervisors
     on_view: Sequence[Callable[[TrayView], None]] = ()  # e.g. refresh the SSH config block
     open_file: Callable[[Path], None] = field(default=open_with_desktop)
+    open_url: Callable[[str], None] = field(default=open_in_browser)
     add_ons: Callable[[], TrayAddOns] | None = None  # built on the first event-loop turn
 
 
@@ -254,6 +260,7 @@ class TrayApp(QObject):
                 on_try_demo=lambda: self.controller.use_providers(
                     self.services.demo_providers, demo=True
                 ),
+                open_url=self.services.open_url,
                 first_run=first_run,
                 azure_sign_in=self.services.azure_sign_in,
             ),

@@ -21,7 +21,7 @@ from desktop.core.provider import Provider
 from desktop.providers.demo import DemoFaults, DemoProvider, DemoTimings
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import TrayController
-from desktop.qt.signin_window import SignIn
+from desktop.qt.signin_window import AwsSignIn, SignIn
 from desktop.qt.tray import TrayApp, TrayExtension, TrayServices
 
 # Realistic demo timings divided by 100: a start takes 0.2 s, a stop 0.1 s.
@@ -62,9 +62,12 @@ def make_tray(qtbot: object, isolated_home: Path) -> Iterator[Callable[..., Harn
         on_view: Sequence[Callable[[TrayView], None]] = (),
         on_quit: Sequence[Callable[[], None]] = (),
         azure_sign_in: SignIn | None = None,
+        sign_in: AwsSignIn | None = None,
+        open_url: Callable[[str], None] | None = None,
     ) -> Harness:
         demo = demo or make_demo()
         opened: list[Path] = []
+        opened_pages: list[str] = []  # no test opens a real browser
         services = TrayServices(
             config_path=config_path(),
             config_exists=config_path().exists(),
@@ -78,6 +81,8 @@ def make_tray(qtbot: object, isolated_home: Path) -> Iterator[Callable[..., Harn
             on_view=on_view,
             on_quit=on_quit,
             azure_sign_in=azure_sign_in,
+            sign_in=sign_in,
+            open_url=open_url or opened_pages.append,
         )
         controller = TrayController(
             CloudBridge(),

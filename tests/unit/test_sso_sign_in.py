@@ -55,7 +55,8 @@ sso_role_name = Developer
 """
 
 
-def oidc_with_flow(pending: int, slow_down: int, denied: bool = False) -> tuple[Any, Stubber]:
+def oidc_with_flow(pending: int, slow_down: int, refused: str | None = None) -> tuple[Any, Stubber]:
+    """An sso-oidc client that answers the device flow; `refused`: CreateToken's last error."""
     client = boto3.client("sso-oidc", region_name="us-east-1")
     stubber = Stubber(client)
     stubber.add_response(
@@ -96,10 +97,8 @@ def oidc_with_flow(pending: int, slow_down: int, denied: bool = False) -> tuple[
         )
     for _ in range(slow_down):
         stubber.add_client_error("create_token", "SlowDownException", expected_params=token_params)
-    if denied:
-        stubber.add_client_error(
-            "create_token", "AccessDeniedException", expected_params=token_params
-        )
+    if refused:
+        stubber.add_client_error("create_token", refused, expected_params=token_params)
         return client, stubber
     stubber.add_response(
         "create_token",
@@ -157,8 +156,13 @@ def test_legacy_profile_is_keyed_by_start_url(isolated_home: Path) -> None:
 def test_denied_and_expired_codes(isolated_home: Path) -> None:
     write_aws_config(isolated_home, SESSION_CONFIG)
     profile = read_sso_profile("dev")
-    client, stubber = oidc_with_flow(pending=0, slow_down=0, denied=True)
+    client, stubber = oidc_with_flow(pending=0, slow_down=0, refused="AccessDeniedException")
     with stubber, pytest.raises(errors.AuthExpired, match="denied"):
+        sign_in(profile, client, show_code=lambda _c: None, sleep=lambda _s: None, now=lambda: NOW)
+
+    # The service says the code expired (its clock ran out before ours).
+    client, stubber = oidc_with_flow(pending=1, slow_down=0, refused="ExpiredTokenException")
+    with stubber, pytest.raises(errors.AuthExpired, match="expired before it was approved"):
         sign_in(profile, client, show_code=lambda _c: None, sleep=lambda _s: None, now=lambda: NOW)
 
     moments = iter([NOW, NOW + timedelta(seconds=601)])

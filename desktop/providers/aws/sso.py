@@ -21,6 +21,7 @@ from desktop.core.files import atomic_write
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_SCOPES = ("sso:account:access",)
 CLIENT_NAME = "devtray"
+SIGN_IN_AGAIN = "Sign in again (Sign in… in the tray, or `devtray sign-in aws`)"
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def sign_in(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Path:
     """Run the device flow to the end; write the token cache; return its path."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
     try:
         registration = oidc.register_client(
@@ -126,7 +127,14 @@ def sign_in(
     except ClientError as exc:
         raise errors.AuthExpired(
             f"IAM Identity Center refused to start sign-in: {exc}",
-            hint=f"Check sso_start_url and sso_region of profile {profile.profile!r}.",
+            hint=f"Check the start URL ({profile.start_url}) and region ({profile.region}) "
+            f"of profile {profile.profile!r}.",
+        ) from None
+    except (ConnectionError, HTTPClientError):
+        # A mistyped region has no endpoint; an offline laptop reaches none.
+        raise errors.Offline(
+            f"Cannot reach IAM Identity Center in {profile.region}.",
+            hint="Check the region and your network connection, then sign in again.",
         ) from None
     show_code(
         DeviceCode(
@@ -165,7 +173,7 @@ def _poll_for_token(
     sleep: Callable[[float], None],
     now: Callable[[], datetime],
 ) -> dict[str, Any]:
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
     interval = float(device.get("interval") or 5)
     deadline = now() + timedelta(seconds=int(device.get("expiresIn") or 600))
@@ -178,6 +186,11 @@ def _poll_for_token(
                 clientSecret=registration["clientSecret"],
             )
             return token
+        except (ConnectionError, HTTPClientError):
+            raise errors.Offline(
+                "Lost the connection to IAM Identity Center while waiting for the approval.",
+                hint=f"Check your network connection. {SIGN_IN_AGAIN}.",
+            ) from None
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code == "AuthorizationPendingException":
@@ -190,15 +203,16 @@ def _poll_for_token(
             if code == "AccessDeniedException":
                 raise errors.AuthExpired(
                     "The sign-in was denied in the browser.",
-                    hint="Run `devtray sign-in aws` again and approve the request.",
+                    hint=f"{SIGN_IN_AGAIN} and approve the request.",
                 ) from None
+            if code == "ExpiredTokenException":  # the service's word for an expired code
+                break
             raise errors.AuthExpired(
-                f"Sign-in did not complete ({code}).",
-                hint="Run `devtray sign-in aws` again.",
+                f"Sign-in did not complete ({code}).", hint=f"{SIGN_IN_AGAIN}."
             ) from None
     raise errors.AuthExpired(
         "The sign-in code expired before it was approved.",
-        hint="Run `devtray sign-in aws` again and approve the request within the time shown.",
+        hint=f"{SIGN_IN_AGAIN} and approve the request within the time shown.",
     )
 
 
