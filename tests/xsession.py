@@ -6,13 +6,14 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import select
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+
+from tests.xvfb import stop_process, xvfb_display
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 X_SESSION_TOOLS = ("Xvfb", "trayer", "xdotool", "import", "dbus-daemon")
@@ -97,12 +98,6 @@ def eventually(probe: Callable[[], T | None], what: str, timeout: float = 15.0) 
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _read_display_number(fd: int, timeout: float = 10.0) -> str:
-    ready, _, _ = select.select([fd], [], [], timeout)
-    assert ready, "Xvfb did not report its display number"
-    return os.read(fd, 64).decode().strip()
-
-
 @contextlib.contextmanager
 def x_session() -> Iterator[Desktop]:
     """Xvfb on a free display number, a session bus, and trayer docked at the top right.
@@ -110,54 +105,38 @@ def x_session() -> Iterator[Desktop]:
     Without a session bus, Qt's D-Bus code would autolaunch one (`dbus-launch`) that outlives
     the app; a real desktop always has one.
     """
-    read_end, write_end = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1024x600x24", "-nolisten", "tcp"],
-        pass_fds=(write_end,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_end)
-    bus = subprocess.Popen(
-        ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    processes = [xvfb, bus]
-    try:
-        assert bus.stdout is not None
-        screen = Desktop(f":{_read_display_number(read_end)}", bus.stdout.readline().strip())
-        processes.append(
-            subprocess.Popen(
-                [
-                    "trayer",
-                    "--edge",
-                    "top",
-                    "--align",
-                    "right",
-                    "--widthtype",
-                    "request",
-                    "--height",
-                    "32",
-                    "--SetDockType",
-                    "true",
-                    "--transparent",
-                    "false",
-                ],
-                env=screen.env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+    with contextlib.ExitStack() as stack:
+        display = stack.enter_context(xvfb_display("1024x600x24"))
+        bus = subprocess.Popen(
+            ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
+        assert bus.stdout is not None
+        stack.callback(bus.stdout.close)
+        stack.callback(stop_process, bus)
+        screen = Desktop(display, bus.stdout.readline().strip())
+        trayer = subprocess.Popen(
+            [
+                "trayer",
+                "--edge",
+                "top",
+                "--align",
+                "right",
+                "--widthtype",
+                "request",
+                "--height",
+                "32",
+                "--SetDockType",
+                "true",
+                "--transparent",
+                "false",
+            ],
+            env=screen.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        stack.callback(stop_process, trayer)
         eventually(lambda: screen.windows("--class", "trayer"), "the tray host")
         yield screen
-    finally:
-        os.close(read_end)
-        for process in reversed(processes):
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()

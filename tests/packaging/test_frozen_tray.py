@@ -1,8 +1,7 @@
-"""The frozen tray on a real X server (Xvfb, with a tray host): starts, and stays single."""
+"""The frozen tray in a real X session (Xvfb, a session bus, a tray host): starts, stays single."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import tempfile
@@ -14,36 +13,27 @@ import pytest
 
 from desktop.qt.single_instance import server_name
 from tests.conftest import require_tool
-from tests.xvfb import xvfb_display
+from tests.xsession import X_SESSION_TOOLS, Desktop, x_session
 
 pytestmark = pytest.mark.packaging
 
 
 @pytest.fixture
-def display(tmp_path: Path) -> Iterator[str]:
-    """A private Xvfb display with `trayer` as the system tray; yields DISPLAY."""
-    require_tool("Xvfb", "trayer")
-    with xvfb_display() as name:
-        tray_host = subprocess.Popen(
-            ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request"],
-            env=dict(os.environ, DISPLAY=name),
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            yield name
-        finally:
-            tray_host.terminate()
-            tray_host.wait(timeout=10)
+def display() -> Iterator[Desktop]:
+    """Xvfb, a session bus and `trayer` as the system tray (see tests/xsession.py)."""
+    require_tool(*X_SESSION_TOOLS)
+    with x_session() as session:
+        yield session
 
 
-def tray_env(display: str) -> dict[str, str]:
-    env = dict(os.environ, DISPLAY=display, PATH="/usr/bin:/bin")
+def tray_env(display: Desktop) -> dict[str, str]:
+    env = dict(display.env, PATH="/usr/bin:/bin")
     for name in ("QT_QPA_PLATFORM", "PYTHONPATH", "VIRTUAL_ENV"):
         env.pop(name, None)
     return env
 
 
-def test_demo_tray_starts_from_the_frozen_app(frozen_app: Path, display: str) -> None:
+def test_demo_tray_starts_from_the_frozen_app(frozen_app: Path, display: Desktop) -> None:
     result = subprocess.run(
         [str(frozen_app / "devtray"), "--demo", "--quit-after-startup"],
         capture_output=True,
@@ -58,7 +48,7 @@ def test_demo_tray_starts_from_the_frozen_app(frozen_app: Path, display: str) ->
 
 
 def test_a_second_launch_of_the_frozen_app_hands_over_to_the_first(
-    frozen_app: Path, display: str
+    frozen_app: Path, display: Desktop
 ) -> None:
     env = tray_env(display)
     first = subprocess.Popen(
