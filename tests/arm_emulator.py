@@ -2,7 +2,8 @@
 
 It answers in the shapes of the official REST API examples (azure-rest-api-specs,
 specification/devtestlabs/.../2018-09-15/examples: VirtualMachines_Get/List/Start/Stop/Resize/
-Claim/ListApplicableSchedules, Labs_ClaimAnyVm, Schedules_Get, Policies_Get), runs start, stop,
+Claim/ListApplicableSchedules, VirtualMachineSchedules_Get/CreateOrUpdate/Delete,
+Labs_ClaimAnyVm, Schedules_Get, Policies_Get), runs start, stop,
 resize and claim as long-running operations polled through `Azure-AsyncOperation` (and a
 `Location` for the final result), and can be told to fail with ARM's error bodies (401, 403,
 404, 409, 429 with Retry-After, policy violations). Its certificate is issued by a test CA
@@ -179,6 +180,25 @@ def shutdown_schedule(
     }
 
 
+def vm_schedule_resource(vm_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A VM's schedule as VirtualMachineSchedules_CreateOrUpdate answers: the PUT body plus the
+    read-only fields."""
+    properties = dict(body.get("properties") or {})
+    properties.update(
+        createdDate="2020-12-31T18:40:48.1739018-07:00",
+        provisioningState="Succeeded",
+        uniqueIdentifier="c5a4ef7a-4d31-4c56-8bd4-6b9c1e1ff3d1",
+    )
+    return {
+        "properties": properties,
+        "location": body.get("location", LOCATION),
+        "id": f"{vm_id}/schedules/LabVmsShutdown",
+        "type": "Microsoft.DevTestLab/labs/virtualMachines/schedules",
+        "name": "LabVmsShutdown",
+        "tags": body.get("tags", {}),
+    }
+
+
 def size_policy(sizes: list[str], status: str = "Enabled") -> dict[str, Any]:
     """The lab's `AllowedVmSizesInLab` policy in the shape of Policies_Get."""
     return {
@@ -339,6 +359,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._dispatch("POST")
 
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
     def _reply(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
         data = b"" if body is None else json.dumps(body).encode()
         self.send_response(status)
@@ -452,6 +478,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._reply(200, _public(vm))
             elif len(rest) == 3 and method == "POST":
                 self._vm_action(lab, vm, rest[2], body)
+            elif rest[2:] == ["schedules", "labvmsshutdown"]:
+                self._vm_schedule(lab, vm, method, body)
             else:
                 self._error(404, "ResourceNotFound", f"No route for {method} {original}.")
         else:
@@ -494,6 +522,29 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             finish = lambda: _take(vm, self._claims())  # noqa: E731
         self._accepted(emulator.begin(vm, action, finish))
+
+    def _vm_schedule(self, lab: Lab, vm: dict[str, Any], method: str, body: Any) -> None:
+        """VirtualMachineSchedules_Get / CreateOrUpdate / Delete.
+
+        A PUT replaces the whole schedule and answers 201 when it created it. (Update, a PATCH,
+        changes only tags in the official API, so devtray never uses it.)
+        """
+        name = vm["name"]
+        schedule = lab.vm_schedules.get(name)
+        if method == "GET":
+            if schedule is None:
+                self._error(404, "ResourceNotFound", f"The schedule of {name} was not found.")
+            else:
+                self._reply(200, schedule)
+        elif method == "PUT":
+            created = schedule is None
+            lab.vm_schedules[name] = vm_schedule_resource(vm["id"], body or {})
+            self._reply(201 if created else 200, lab.vm_schedules[name])
+        elif method == "DELETE":
+            lab.vm_schedules.pop(name, None)
+            self._reply(200 if schedule is not None else 204)
+        else:
+            self._error(404, "ResourceNotFound", f"The schedule of {name} was not found.")
 
     def _claim_any(self, lab: Lab) -> None:
         free = [

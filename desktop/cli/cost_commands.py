@@ -10,7 +10,13 @@ from datetime import UTC, datetime, timedelta
 from desktop.cli.context import CommandContext
 from desktop.cli.output import cost_json, dump_json, printable, table
 from desktop.core import errors
-from desktop.core.autostop import InOsShutdown, Policy, PolicyState, countdown_text
+from desktop.core.autostop import (
+    InOsShutdown,
+    Policy,
+    PolicyState,
+    ShutdownEffect,
+    countdown_text,
+)
 from desktop.core.autostop_controller import AutostopController
 from desktop.core.autostop_store import AutostopStore
 from desktop.core.billed import billed_days, month_line
@@ -19,6 +25,8 @@ from desktop.core.cost import daily_costs, format_money, spend_line
 from desktop.core.localtime import local_zone
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.provider import Provider
+from desktop.core.server_stop import ServerHold, ServerStopHold
+from desktop.core.shutdown import describe_auto_stop
 from desktop.remote.idle_agent import AgentLayout, IdleAgent, shutdown_warning
 from desktop.remote.ssh_config import unique_aliases
 
@@ -145,7 +153,8 @@ def autostop_command(ctx: CommandContext) -> int:
         vm.id,
         stop_vm=lambda: provider.stop_vm(vm.id),
         flush=lambda: None,  # nothing is stopped from here: only choices are recorded
-        record_on_vm=_vm_recorder(ctx, vm),
+        record_on_vm=_vm_recorder(ctx, provider, vm),
+        hold_server_stop=_server_holder(provider, vm),
     )
     verb = ctx.args.verb
     if verb == "snooze":
@@ -155,8 +164,40 @@ def autostop_command(ctx: CommandContext) -> int:
     elif verb == "resume":
         ctx.out.write(controller.resume(now) + "\n")
     else:
+        released = controller.release_ended_hold(now)
+        if released:
+            ctx.out.write(released + "\n")
+            vm = provider.refresh(vm.id)
         ctx.out.write(_autostop_status(policy, vm, now) + "\n")
+        ctx.out.write(_server_status(provider, vm, now))
     return 0
+
+
+def _server_holder(
+    provider: Provider, vm: VmSnapshot
+) -> Callable[[ServerHold | None, datetime], str | None] | None:
+    """Moves the cloud's own stop schedule with a snooze, where the cloud has one (Azure labs)."""
+    if not isinstance(provider, ServerStopHold):
+        return None
+    holder = provider
+
+    def hold(held: ServerHold | None, now: datetime) -> str | None:
+        return holder.hold_server_stop(vm.id, held, now)
+
+    return hold
+
+
+def _server_status(provider: Provider, vm: VmSnapshot, now: datetime) -> str:
+    """The cloud's own schedule (an Azure lab's) and what devtray changed in it, if anything."""
+    lines = []
+    if vm.auto_stop is not None:
+        lines.append(f"Lab schedule: {describe_auto_stop(vm.auto_stop, now, local_zone())}.")
+    note = (
+        provider.describe_server_hold(vm.id, now) if isinstance(provider, ServerStopHold) else None
+    )
+    if note:
+        lines.append(note)
+    return "".join(f"{line}\n" for line in lines)
 
 
 def _autostop_status(policy: Policy, vm: VmSnapshot, now: datetime) -> str:
@@ -195,12 +236,19 @@ def _ssh_for(ctx: CommandContext, vm: VmSnapshot) -> list[str]:
     return ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", alias]
 
 
-def _vm_recorder(ctx: CommandContext, vm: VmSnapshot) -> Callable[[datetime | None], None]:
+def _vm_recorder(
+    ctx: CommandContext, provider: Provider, vm: VmSnapshot
+) -> Callable[[datetime | None], None]:
     """Records a snooze on the VM for its idle agent, when the VM runs and has one."""
 
     def record(until: datetime | None) -> None:
         if vm.state is not VmState.RUNNING:
             return
+        if (
+            isinstance(provider, InOsShutdown)
+            and provider.in_os_shutdown_effect(vm.id) is not ShutdownEffect.STOPS
+        ):
+            return  # no idle agent can be installed there (`agent install` refuses)
         agent = IdleAgent(_ssh_for(ctx, vm))
         if agent.status().installed:
             agent.snooze(until)

@@ -21,11 +21,14 @@ from desktop.core.autostop import (
 )
 from desktop.core.autostop_store import AutostopChoices, AutostopStore
 from desktop.core.errors import DevtrayError
+from desktop.core.server_stop import ServerHold, hold_for, refused_note
 
 log = logging.getLogger(__name__)
 
 # Flushes pending sync changes; returns None when everything reached the VM, else why not.
 Flush = Callable[[], str | None]
+# Moves the cloud's own stop schedule for a hold (None: put it back); returns what to say.
+HoldServerStop = Callable[[ServerHold | None, datetime], str | None]
 
 
 class AutostopController:
@@ -40,6 +43,7 @@ class AutostopController:
         stop_vm: Callable[[], object],
         flush: Flush,
         record_on_vm: Callable[[datetime | None], None] | None = None,
+        hold_server_stop: HoldServerStop | None = None,
     ) -> None:
         self.policy = policy
         self.store = store
@@ -47,6 +51,7 @@ class AutostopController:
         self._stop_vm = stop_vm
         self._flush = flush
         self._record_on_vm = record_on_vm
+        self._hold_server_stop = hold_server_stop
         self.state = PolicyState()
 
     def tick(self, now: datetime, *, running: bool, active: bool) -> Decision:
@@ -57,6 +62,8 @@ class AutostopController:
             snooze_until=choices.snooze_until,
             keep_running_until=choices.keep_running_until,
         )
+        if choices == AutostopChoices():
+            self._hold_server(None, now)
         decision = self.policy.step(self.state, now, running=running, active=active)
         if decision.action is Action.STOP:
             decision = self._flush_and_stop(decision, now)
@@ -66,24 +73,33 @@ class AutostopController:
     def snooze(self, now: datetime, length: timedelta) -> str:
         """Hold automatic stops off for `length`; returns what the person is told."""
         self.state = self.policy.snooze(self.state, now, length)
-        self._save(now)
+        note = self._save(now)
         until = self.state.snooze_until
         assert until is not None  # snooze() always sets it
-        return f"Snoozed: the VM keeps running until at least {self._local(until)}."
+        return _with(f"Snoozed: the VM keeps running until at least {self._local(until)}.", note)
 
     def keep_running_tonight(self, now: datetime) -> str:
         """No automatic stop until tomorrow morning."""
         self.state = self.policy.keep_running_tonight(self.state, now)
-        self._save(now)
+        note = self._save(now)
         until = self.state.keep_running_until
         assert until is not None
-        return f"The VM keeps running tonight (until {self._local(until)})."
+        return _with(f"The VM keeps running tonight (until {self._local(until)}).", note)
 
     def resume(self, now: datetime) -> str:
         """Cancel a snooze or keep-running: the rules apply again."""
         self.state = self.policy.resume(self.state)
-        self._save(now)
-        return "Auto-stop is back on."
+        return _with("Auto-stop is back on.", self._save(now))
+
+    def release_ended_hold(self, now: datetime) -> str | None:
+        """Give the cloud its own stop schedule back once no snooze holds any more.
+
+        Also for a hold that ran out while devtray was not running; with nothing to give back
+        this costs no cloud call.
+        """
+        if self.store.load(self.vm_id).active(now) != AutostopChoices():
+            return None
+        return self._hold_server(None, now)
 
     def stop_now(self, now: datetime) -> Decision:
         """The person asked to stop now: flush, then stop (or say why not)."""
@@ -106,23 +122,36 @@ class AutostopController:
         self._stop_vm()
         return decision
 
-    def _save(self, now: datetime) -> None:
+    def _save(self, now: datetime) -> str | None:
+        """Record the choices here, on the VM and in the cloud's schedule; what to add."""
         choices = AutostopChoices(
             snooze_until=self.state.snooze_until,
             keep_running_until=self.state.keep_running_until,
         ).active(now)
         self.store.save(self.vm_id, choices)
+        hold = hold_for(choices.snooze_until, choices.keep_running_until)
+        note = self._hold_server(hold, now)
         if self._record_on_vm is None:
-            return
-        hold = max(
-            (t for t in (choices.snooze_until, choices.keep_running_until) if t is not None),
-            default=None,
-        )
+            return note
         try:
-            self._record_on_vm(hold)
+            self._record_on_vm(hold.until if hold is not None else None)
         except DevtrayError as exc:
             # The app's own policy still honours the choice; only the VM's safety net may not.
             log.warning("could not record the snooze on the VM: %s", exc)
+        return note
+
+    def _hold_server(self, hold: ServerHold | None, now: datetime) -> str | None:
+        if self._hold_server_stop is None:
+            return None
+        try:
+            return self._hold_server_stop(hold, now)
+        except DevtrayError as exc:
+            log.warning("could not change the cloud's stop schedule: %s", exc)
+            return refused_note(exc, releasing=hold is None)
 
     def _local(self, when: datetime) -> str:
         return when.astimezone(self.policy.tz).strftime("%H:%M")
+
+
+def _with(message: str, note: str | None) -> str:
+    return f"{message} {note}" if note else message

@@ -16,6 +16,7 @@ the policy itself runs on the GUI thread, where the view lives.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from functools import partial
@@ -27,13 +28,15 @@ from shiboken6 import isValid
 
 from desktop.core.autostop import SNOOZE_CHOICES, Action, Decision, Policy
 from desktop.core.autostop_controller import AutostopController
-from desktop.core.autostop_store import AutostopStore
+from desktop.core.autostop_store import AutostopChoices, AutostopStore
 from desktop.core.config import AutostopConfig
 from desktop.core.cost import PeriodCost, SpendSummary, daily_costs, spend_line, summarize
+from desktop.core.errors import DevtrayError
 from desktop.core.glance import TrayView
 from desktop.core.humanize import printable
 from desktop.core.menu import MenuItem, MenuSlot
 from desktop.core.model import VmSnapshot, VmState
+from desktop.core.server_stop import ServerHold, ServerStopHold, refused_note
 from desktop.core.spend_tracker import SpendTracker
 from desktop.qt.desktop_notifications import ActionNotifier
 from desktop.qt.spending_window import CHART_DAYS, SpendingWindow
@@ -107,6 +110,9 @@ class CostAndAutostop(QObject):
         self._summaries: dict[str, SpendSummary] = {}
         self._priced: dict[str, tuple[VmState, str, datetime]] = {}
         self._controllers: dict[str, AutostopController] = {}
+        # What devtray last did to a VM's cloud-side schedule (an Azure lab's), for its row.
+        self._server_notes: dict[str, str] = {}
+        self._server_locks: dict[str, threading.Lock] = {}
         self._tray: TrayApp | None = None
         self.windows: dict[str, SpendingWindow] = {}
         self._timer = QTimer(self)
@@ -156,6 +162,9 @@ class CostAndAutostop(QObject):
             rows.append(
                 MenuItem(text=f"Auto-stop: {countdown}", key=f"autostop:{vm.id}", enabled=False)
             )
+        note = self._server_notes.get(vm.id)
+        if note:
+            rows.append(MenuItem(text=note, key=f"lab-schedule:{vm.id}", enabled=False))
         if vm.state is VmState.RUNNING and self._choices_due(vm):
             rows += self._choice_items(vm)
         rows.append(
@@ -390,9 +399,48 @@ class CostAndAutostop(QObject):
             stop_vm=lambda: tray.controller.stop_vm(vm_id),
             flush=flush,
             record_on_vm=record,
+            hold_server_stop=partial(self._hold_server_stop, vm_id),
         )
         self._controllers[vm_id] = ctl
         return ctl
+
+    def _hold_server_stop(self, vm_id: str, hold: ServerHold | None, now: datetime) -> None:
+        """Move the cloud's own schedule (an Azure lab's) on a worker; the result shows later."""
+        provider = self._tray.controller.provider_for(vm_id) if self._tray else None
+        if not isinstance(provider, ServerStopHold) or self._tray is None:
+            return
+        lock = self._server_locks.setdefault(vm_id, threading.Lock())
+        if hold is None and lock.locked():
+            return  # a change is under way; the next tick looks again
+        holder = provider
+
+        def work() -> str | None:
+            with lock:  # one change at a time per VM, in the order they were asked for
+                if hold is None and self.store.load(vm_id).active(self._clock()) != (
+                    AutostopChoices()
+                ):
+                    return None  # snoozed again since this release was asked for
+                try:
+                    return holder.hold_server_stop(vm_id, hold, now)
+                except DevtrayError as exc:
+                    log.warning("could not change %s's lab schedule: %s", vm_id, exc)
+                    return refused_note(exc, releasing=hold is None)
+
+        def done(note: str | None) -> None:
+            if note is None:
+                return
+            if hold is None:
+                self._server_notes.pop(vm_id, None)
+                log.info("%s: %s", vm_id, note)
+                self.changed.emit()
+                return
+            self._server_notes[vm_id] = note
+            self._notify("Lab schedule", note)
+            self.changed.emit()
+
+        self._tray.controller.bridge.submit(
+            work, done, lambda error: log.warning("lab schedule change failed: %s", error)
+        )
 
     def _countdown(self, vm: VmSnapshot) -> str | None:
         ctl = self._controllers.get(vm.id)

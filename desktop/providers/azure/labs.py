@@ -18,6 +18,7 @@ from desktop.core.autostop import ShutdownEffect
 from desktop.core.config import AzureConfig, AzureLab, Config, PollingConfig
 from desktop.core.cost import PriceSheet
 from desktop.core.lifecycle import Transition, needs_transition
+from desktop.core.localtime import local_zone
 from desktop.core.model import (
     AutoStop,
     ResizePlan,
@@ -27,6 +28,7 @@ from desktop.core.model import (
     VmState,
 )
 from desktop.core.provider import CancelToken, ProgressCallback
+from desktop.core.server_stop import ServerHold
 from desktop.providers.azure.calls import AzureCalls
 from desktop.providers.azure.client import RETRY_TOTAL, make_client, trusted_ca_bundle
 from desktop.providers.azure.identity import (
@@ -46,6 +48,7 @@ from desktop.providers.azure.lab_vm import (
 from desktop.providers.azure.operations import Operations
 from desktop.providers.azure.pricing import RETAIL_PRICES_URL, AzureRetailPrices, https_json
 from desktop.providers.azure.schedule import auto_stop_from
+from desktop.providers.azure.schedule_hold import HoldRecords, LabScheduleHold
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +89,7 @@ class DevTestLabsProvider:
         self._me: Me | None = None
         self._schedules: dict[str, tuple[float, Any]] = {}
         self._schedules_lock = threading.Lock()
+        self.schedule_holds = LabScheduleHold(calls, self._client, HoldRecords(), local_zone)
         self.region = ", ".join(f"lab {lab.name}" for lab in azure.labs)
 
     @classmethod
@@ -254,6 +258,21 @@ class DevTestLabsProvider:
             with self._schedules_lock:
                 self._schedules[key] = cached
         return auto_stop_from(cached[1], self._clock())
+
+    def hold_server_stop(self, vm_id: str, hold: ServerHold | None, now: datetime) -> str | None:
+        """Move (or switch off) the VM's lab shutdown schedule for a snooze; None restores it."""
+        lab, vm_name = self._lab(vm_id)
+        if hold is not None:
+            self._get(vm_id)  # only my VMs
+        try:
+            return self.schedule_holds.hold(lab, vm_name, vm_id, hold, now)
+        finally:
+            with self._schedules_lock:  # the next refresh shows the schedule as it is now
+                self._schedules.pop(vm_id, None)
+
+    def describe_server_hold(self, vm_id: str, now: datetime) -> str | None:
+        """What devtray changed in the VM's lab schedule for the current hold."""
+        return self.schedule_holds.describe(vm_id, now)
 
     # -- start / stop / claim -----------------------------------------------------------------
 
