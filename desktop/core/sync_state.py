@@ -40,6 +40,10 @@ class SyncStatus:
     last_synced_at: datetime | None = None
     reason: str | None = None
     conflicts: tuple[str, ...] = ()
+    # Only grows while the engine runs, by each change it carried either way (the built-in
+    # engine: paths rsync created, updated or deleted; Mutagen: sync cycles it ran on its own).
+    # Two readings' difference is sync activity for auto-stop; runs that found nothing add 0.
+    changes_synced: int = 0
 
     @property
     def has_unsynced_changes(self) -> bool:
@@ -78,6 +82,7 @@ class SyncStatus:
             "last_synced_at": self.last_synced_at.isoformat() if self.last_synced_at else None,
             "reason": self.reason,
             "conflicts": list(self.conflicts),
+            "changes_synced": self.changes_synced,
             "unsynced_changes": self.has_unsynced_changes,
         }
 
@@ -94,6 +99,7 @@ class SyncStatus:
             last_synced_at=datetime.fromisoformat(last) if last else None,
             reason=data.get("reason"),
             conflicts=tuple(data.get("conflicts", ())),
+            changes_synced=int(data.get("changes_synced", 0)),
         )
 
 

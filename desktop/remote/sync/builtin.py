@@ -8,6 +8,10 @@ within the same tick at the same size). A burst (a branch switch, a pull) or a m
 and reconciles the whole tree in one run, then force-sends the reported paths. Every push
 keeps what it overwrites or deletes in the VM's trash. Any failed run leaves the engine owing
 a whole-tree run, which is what repairs an rsync killed mid-way or a connection lost.
+
+Pushes and pulls are itemized, and the paths they actually created, updated or deleted add up
+in `SyncStatus.changes_synced` (the auto-stop's sync activity): a whole-tree run or a pull
+that finds nothing to do adds nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from desktop.remote.sync import rules, trash
 from desktop.remote.sync.daemon import DaemonRoute
 from desktop.remote.sync.engine import StatusListener
 from desktop.remote.sync.link import SharedConnection
-from desktop.remote.sync.rsync import Rsync, RunFailed
+from desktop.remote.sync.rsync import ITEMIZE, Rsync, RunFailed, changed_items
 from desktop.remote.sync.target import SshTarget
 
 log = logging.getLogger(__name__)
@@ -125,6 +129,7 @@ class BuiltinEngine:
         self._next_probe = 0.0
         self._next_pull = 0.0
         self._next_prune = 0.0
+        self._changes_synced = 0
         self._status = SyncStatus(engine=ENGINE_NAME, phase=SyncPhase.STOPPED)
         # Wall-clock windows of the latest push runs, for _at_risk (worker thread only).
         self._runs: deque[tuple[int, int]] = deque(maxlen=RUN_HISTORY)
@@ -393,8 +398,8 @@ class BuiltinEngine:
                     self._connect()
                     with self._cond:
                         self._whole_tree_owed = True  # catch up on anything missed meanwhile
-            if self._pull and now >= self._next_pull:
-                self._pull_back()
+            if self._pull and now >= self._next_pull and self._pull_back():
+                self._publish()  # a job on the VM wrote results: changes_synced moved
         except RunFailed as failure:
             self._fail(_Batch(rules.ChangeSet(frozenset()), True, False, 0), failure)
 
@@ -457,9 +462,17 @@ class BuiltinEngine:
     def _timed_run(self, args: list[str]) -> None:
         started = time.time_ns()
         try:
-            self._run(args)
+            self._counted_run(args)
         finally:
             self._runs.append((started, time.time_ns()))
+
+    def _counted_run(self, args: list[str]) -> int:
+        """Run an itemized push or pull; add the paths it changed to `changes_synced`."""
+        changed = changed_items(self._run([ITEMIZE, *args]))
+        if changed:
+            with self._cond:
+                self._changes_synced += changed
+        return changed
 
     def _at_risk(self, changes: rules.ChangeSet) -> rules.ChangeSet:
         """The changed paths whose modification time falls within a recent run (widened by
@@ -511,11 +524,13 @@ class BuiltinEngine:
             os.unlink(handle.name)
         return True
 
-    def _pull_back(self) -> None:
-        """Copy the pull folders from the VM; nothing local is deleted."""
+    def _pull_back(self) -> int:
+        """Copy the pull folders from the VM (nothing local is deleted); how many paths came."""
         self._next_pull = time.monotonic() + self.tuning.pull_interval
         sources = [self._remote(f"./{folder}/") for folder in self._pull]
-        self._run(["-rlpt", "--relative", "--ignore-missing-args", *sources, f"{self.root}/"])
+        return self._counted_run(
+            ["-rlpt", "--relative", "--ignore-missing-args", *sources, f"{self.root}/"]
+        )
 
     # -- status -------------------------------------------------------------------------------
 
@@ -535,6 +550,7 @@ class BuiltinEngine:
             self._status = SyncStatus(
                 engine=ENGINE_NAME,
                 pending=len(self._changes),
+                changes_synced=self._changes_synced,
                 **values,  # type: ignore[arg-type]
             )
             status = self._status

@@ -100,6 +100,19 @@ def status_from_sessions(sessions: Sequence[dict[str, Any]]) -> SyncStatus:
     )
 
 
+def own_cycles(previous: int, current: int, *, forced: bool) -> int:
+    """Sync cycles Mutagen completed between two readings of `successfulCycles`, as activity.
+
+    None when devtray forced them (a flush runs a cycle whether or not anything changed), at
+    the first reading (-1 before it), or when the count went back (Mutagen restarts it at 0
+    on every reconnection). A cycle can also follow a watched change to an ignored path: an
+    over-count, but of work in the project all the same.
+    """
+    if forced or previous < 0 or current < previous:
+        return 0
+    return current - previous
+
+
 def _run(
     argv: Sequence[str], timeout: float, env: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
@@ -151,6 +164,10 @@ class MutagenEngine:
         self._poller: threading.Thread | None = None
         self._status = SyncStatus(ENGINE_NAME, SyncPhase.STOPPED)
         self._last_cycles = -1
+        # Mutagen's status counts sync cycles, not files: cycles it ran on its own (a watched
+        # change) are the sync activity; those devtray forced with a flush are not.
+        self._changes_synced = 0
+        self._flushing = 0
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -284,11 +301,17 @@ class MutagenEngine:
 
     def flush(self, timeout: float) -> SyncStatus:
         """`mutagen sync flush`: returns once a full cycle has run (or `timeout` passed)."""
+        with self._lock:
+            self._flushing += 1
         try:
             self._mutagen("sync", "flush", "--label-selector", self.label, timeout=timeout)
         except DevtrayError as exc:
             log.info("flush did not complete: %s", exc)
-        return self.refresh()
+        try:
+            return self.refresh()
+        finally:
+            with self._lock:
+                self._flushing -= 1
 
     # -- status -------------------------------------------------------------------------------
 
@@ -300,15 +323,20 @@ class MutagenEngine:
             )
             sessions = json.loads(text or "[]")
             status = status_from_sessions(sessions if isinstance(sessions, list) else [])
-            cycles = sum(int(s.get("successfulCycles", 0)) for s in sessions)
+            cycles: int | None = sum(int(s.get("successfulCycles", 0)) for s in sessions)
         except (DevtrayError, ValueError) as exc:
             status = SyncStatus(ENGINE_NAME, SyncPhase.ERROR, reason=str(exc))
-            cycles = self._last_cycles
-        previous = self.status()
-        last = previous.last_synced_at
-        if status.phase is SyncPhase.WATCHING and cycles != self._last_cycles:
-            last = datetime.now(UTC)
-        self._last_cycles = cycles
+            cycles = None
+        last = self.status().last_synced_at
+        # The poller and flush() both refresh: each cycle is accounted for once, under the lock.
+        with self._lock:
+            if cycles is None:
+                cycles = self._last_cycles
+            if status.phase is SyncPhase.WATCHING and cycles != self._last_cycles:
+                last = datetime.now(UTC)
+            self._changes_synced += own_cycles(self._last_cycles, cycles, forced=self._flushing > 0)
+            changes_synced = self._changes_synced
+            self._last_cycles = cycles
         status = SyncStatus(
             engine=status.engine,
             phase=status.phase,
@@ -316,6 +344,7 @@ class MutagenEngine:
             last_synced_at=last,
             reason=status.reason,
             conflicts=status.conflicts,
+            changes_synced=changes_synced,
         )
         self._publish(status)
         return status

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import threading
 import time
@@ -26,6 +27,11 @@ SUCCESS_CODES = frozenset({0, 24})
 # I/O timeout passed to rsync: a stalled connection fails the run instead of hanging it.
 IO_TIMEOUT = 30
 RUN_TIMEOUT = 3600.0
+# Makes rsync print one line per item it creates, updates or deletes (`%i %n%L`).
+ITEMIZE = "--itemize-changes"
+# An itemized line whose content moved (sent, received, created, hard-linked: `<f+++++++++ a`)
+# or a deletion. Attribute-only lines (`.d..t...... ./`) and rsync's messages do not match.
+_CHANGED_ITEM = re.compile(r"(?:[<>ch][fdLDS][-.+ ?a-zA-Z]{9} |\*deleting )")
 
 
 class RunFailed(Exception):
@@ -87,6 +93,17 @@ class Rsync:
             process = self._current
         if process is not None:
             children.end(process)
+
+
+def changed_items(itemized: str) -> int:
+    """How many paths an `--itemize-changes` run created, updated or deleted.
+
+    Lines starting with `.` are left out: an item whose content did not move and only had its
+    attributes set, which is what a folder gets when a file inside it changes (it would count
+    the same edit twice) and what a run that found nothing prints for the root folder; and so
+    are rsync's own messages (`created 3 directories for ...`).
+    """
+    return sum(1 for line in itemized.splitlines() if _CHANGED_ITEM.match(line))
 
 
 def _last_line(text: str) -> str:

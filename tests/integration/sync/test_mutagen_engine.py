@@ -38,6 +38,13 @@ elif args[:2] == ["daemon", "stop"]:
     sys.exit("Error: unable to connect to daemon: connection refused")
 elif args[:2] == ["sync", "list"] and "--template" in args:
     sys.stdout.write(open(os.environ["FAKE_MUTAGEN_SESSIONS"]).read())
+elif args[:2] == ["sync", "flush"]:  # like Mutagen: a flush runs one cycle per session
+    path = os.environ["FAKE_MUTAGEN_SESSIONS"]
+    sessions = json.load(open(path))
+    for session in sessions:
+        session["successfulCycles"] = session.get("successfulCycles", 0) + 1
+    open(path + ".new", "w").write(json.dumps(sessions))
+    os.replace(path + ".new", path)
 '''
 
 
@@ -108,6 +115,27 @@ def test_sessions_are_created_watched_and_torn_down(tmp_path: Path, fake_mutagen
     assert "one-way-safe" in pull
     for verb in ("flush", "pause", "resume", "terminate"):
         assert ["sync", verb, "--label-selector", label] in [call[1:5] for call in calls]
+
+
+def test_cycles_mutagen_ran_on_its_own_count_as_changes_flushes_do_not(
+    tmp_path: Path, fake_mutagen: Path
+) -> None:
+    supervisor = Supervisor(tmp_path / "children")
+    engine = _engine(tmp_path, fake_mutagen, supervisor)
+    sessions = tmp_path / "sessions.json"
+    try:
+        engine.start()
+        assert engine.refresh().changes_synced == 0  # 14 cycles before we looked: a baseline
+        recorded = json.loads(sessions.read_text())
+        recorded[0]["successfulCycles"] = 17  # three watched changes synced
+        sessions.write_text(json.dumps(recorded))
+        assert engine.refresh().changes_synced == 3
+        assert engine.flush(timeout=10).changes_synced == 3  # the cycle the flush ran
+        assert json.loads(sessions.read_text())[0]["successfulCycles"] == 18
+        assert engine.refresh().changes_synced == 3
+    finally:
+        engine.stop()
+        supervisor.stop_all()
 
 
 def test_an_old_mutagen_is_refused(
