@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from desktop.core.aws_sign_in import AwsSignInRequest
     from desktop.core.provider import CancelToken, Provider
     from desktop.core.services import Services
-    from desktop.qt.cost_autostop import CostAndAutostop, FlushBeforeStop
+    from desktop.qt.cost_autostop import CostAndAutostop, FlushBeforeStop, LaptopActivity
     from desktop.qt.tray import TrayAddOns
 
 TRAY_FLAGS = frozenset({"--demo", "--quit-after-startup"})
@@ -94,7 +94,9 @@ def _azure_sign_in(tenant: str | None, show_code: Callable[[str, str], None]) ->
     return f"Signed in to Azure as {record.username} (tenant {record.tenant_id})."
 
 
-def _cost_and_autostop(config: Config, flush: FlushBeforeStop) -> CostAndAutostop:
+def _cost_and_autostop(
+    config: Config, flush: FlushBeforeStop, laptop_activity: LaptopActivity
+) -> CostAndAutostop:
     """The tray's cost line and auto-stop, probing the VM over SSH and recording snoozes there."""
     from datetime import UTC, datetime, timedelta
 
@@ -117,6 +119,7 @@ def _cost_and_autostop(config: Config, flush: FlushBeforeStop) -> CostAndAutosto
         SpendTracker.on_this_machine(),
         settings,
         activity=lambda vm: vm_was_active(vm, settings, since),
+        laptop_activity=laptop_activity,
         clock=lambda: datetime.now(UTC),
         tz=local_zone(),
         record_on_vm=record_on_vm,
@@ -142,6 +145,7 @@ def _tray_add_ons(config: Config) -> TrayAddOns:
     of their modules costs tens of milliseconds to import."""
     from desktop.qt.tray import TrayAddOns
     from desktop.remote.supervisor import Supervisor, default_log_dir
+    from desktop.remote.tray_activity import LaptopActivity
     from desktop.remote.tray_connect import ConnectService, OpenInMenu, TunnelsMenu
     from desktop.remote.tray_sync import SyncMenu, SyncService
 
@@ -154,7 +158,9 @@ def _tray_add_ons(config: Config) -> TrayAddOns:
     connect = ConnectService(load_config, Supervisor(default_log_dir(), on_wake=on_wake))
     sync = SyncService(connect, load_config)
     woke.append(sync.on_wake)
-    cost_and_autostop = _cost_and_autostop(config, sync.flush_before_stop)
+    cost_and_autostop = _cost_and_autostop(
+        config, sync.flush_before_stop, LaptopActivity(sync, connect)
+    )
     return TrayAddOns(
         contributions=(
             cost_and_autostop,

@@ -76,8 +76,12 @@ class ActivitySample:
     """What was observed since the previous tick; None fields were not measurable."""
 
     ssh_input_idle: timedelta | None = None  # since the last keystroke in an SSH terminal
-    sync_changes: int = 0  # files synced either way
-    tunnel_bytes: int = 0  # bytes through port forwards (beyond keep-alives)
+    # Paths sync created, updated or deleted either way (edits pushed, a job's results pulled;
+    # not runs that found nothing), or Mutagen's own sync cycles.
+    sync_changes: int = 0
+    tunnel_bytes: int | None = None  # bytes through port forwards, where the OS counts them
+    # Connections opened through a forward: the tunnel signal where bytes are not counted.
+    tunnel_connections: int = 0
     cpu_percent: float | None = None  # the VM's CPU use, averaged since the last tick
 
 
@@ -85,9 +89,20 @@ class ActivitySample:
 TUNNEL_NOISE_BYTES = 16 * 1024
 
 
+def tunnel_used(sample: ActivitySample) -> bool:
+    """True if the forwards carried more than keep-alives and health checks.
+
+    Bytes decide where they are counted (a client polling with tiny requests is noise); only
+    where they are not does a newly opened connection count.
+    """
+    if sample.tunnel_bytes is not None:
+        return sample.tunnel_bytes > TUNNEL_NOISE_BYTES
+    return sample.tunnel_connections > 0
+
+
 def is_active(sample: ActivitySample, settings: AutostopConfig, since_tick: timedelta) -> bool:
     """True if the sample shows someone (or something they started) using the VM."""
-    if sample.sync_changes > 0 or sample.tunnel_bytes > TUNNEL_NOISE_BYTES:
+    if sample.sync_changes > 0 or tunnel_used(sample):
         return True
     if sample.cpu_percent is not None and sample.cpu_percent >= settings.cpu_busy_percent:
         return True

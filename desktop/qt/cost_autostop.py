@@ -26,7 +26,14 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QSystemTrayIcon
 from shiboken6 import isValid
 
-from desktop.core.autostop import SNOOZE_CHOICES, Action, Decision, Policy
+from desktop.core.autostop import (
+    SNOOZE_CHOICES,
+    Action,
+    ActivitySample,
+    Decision,
+    Policy,
+    is_active,
+)
 from desktop.core.autostop_controller import AutostopController
 from desktop.core.autostop_store import AutostopChoices, AutostopStore
 from desktop.core.config import AutostopConfig
@@ -48,6 +55,8 @@ log = logging.getLogger(__name__)
 
 # True when someone used the VM since the last tick, None when that could not be found out.
 ActivityProbe = Callable[[VmSnapshot], bool | None]
+# The laptop's own signals since the last tick (sync changes, tunnel traffic); never raises.
+LaptopActivity = Callable[[VmSnapshot], ActivitySample]
 # Flushes a VM's unsynced changes before a stop: None when done, else why it could not.
 FlushBeforeStop = Callable[[VmSnapshot], str | None]
 # Records a snooze on the VM for its idle agent (None clears it); runs on a worker.
@@ -58,6 +67,11 @@ REPRICE_EVERY = timedelta(minutes=10)
 # Choices are offered in the menu from this long before a stop (and while one is pending).
 CHOICES_BEFORE = timedelta(hours=1)
 MESSAGE_MS = 30_000
+
+
+def no_laptop_activity(_vm: VmSnapshot) -> ActivitySample:
+    """Used when the tray runs no sync or tunnels: nothing to observe on the laptop."""
+    return ActivitySample()
 
 
 def nothing_to_flush(_vm: VmSnapshot) -> str | None:
@@ -85,6 +99,7 @@ class CostAndAutostop(QObject):
         settings: AutostopConfig,
         *,
         activity: ActivityProbe,
+        laptop_activity: LaptopActivity = no_laptop_activity,
         clock: Callable[[], datetime],
         tz: tzinfo,
         store: AutostopStore | None = None,
@@ -98,6 +113,7 @@ class CostAndAutostop(QObject):
         self.policy = Policy(settings, tz)
         self.store = store or AutostopStore()
         self._activity = activity
+        self._laptop_activity = laptop_activity
         self._clock = clock
         self._flush = flush
         self._record_on_vm = record_on_vm
@@ -298,6 +314,14 @@ class CostAndAutostop(QObject):
 
     def _probe_then_decide(self, vm: VmSnapshot) -> None:
         assert self._tray is not None
+        since = timedelta(milliseconds=self._timer.interval())
+
+        def probe() -> bool | None:
+            # The laptop's signals first: they are read every tick (each covers the time since
+            # the previous one), and when they show work the VM need not be asked over SSH.
+            if is_active(self._laptop_activity(vm), self.policy.settings, since):
+                return True
+            return self._activity(vm)
 
         def probed(active: bool | None) -> None:
             self._decide(vm, active)
@@ -306,7 +330,7 @@ class CostAndAutostop(QObject):
             log.info("could not read %s's activity: %s", vm.id, error)
             self._decide(vm, None)
 
-        self._tray.controller.bridge.submit(lambda: self._activity(vm), probed, failed)
+        self._tray.controller.bridge.submit(probe, probed, failed)
 
     def _decide(self, vm: VmSnapshot, active: bool | None) -> None:
         ctl = self._controller(vm.id)

@@ -30,7 +30,7 @@ from desktop.remote.ssh_config import (
 )
 from desktop.remote.supervisor import Supervisor
 from desktop.remote.tools import required_tool
-from desktop.remote.tunnels import Tunnels, TunnelState, TunnelStatus
+from desktop.remote.tunnels import Tunnels, TunnelState, TunnelStatus, TunnelTraffic
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +160,12 @@ class ConnectService:
         with self._lock:
             tunnels = self._tunnels if self._tunnel_vm == vm_id else None
         return tunnels.statuses() if tunnels else None
+
+    def tunnel_traffic(self, vm_id: str) -> TunnelTraffic | None:
+        """What went through `vm_id`'s forwards since the previous call; None without tunnels."""
+        with self._lock:
+            tunnels = self._tunnels if self._tunnel_vm == vm_id else None
+        return tunnels.traffic() if tunnels else None
 
     # -- IDEs --------------------------------------------------------------------------------
 

@@ -4,6 +4,12 @@ Each tunnel is its own connection (no connection sharing) so that its death is v
 supervisor, which restarts it with back-off, and promptly after a wake from sleep. `ssh` exits
 0 on SIGTERM and keeps running when a forward cannot bind unless told otherwise, hence
 `ExitOnForwardFailure=yes` and readiness = the local port accepts a connection.
+
+`Tunnels.traffic()` says what went through the forwards since the previous look, for the
+auto-stop's idle rule, from the laptop alone (no round trip to the VM): on Linux the bytes the
+tunnels' ssh processes moved through their sockets (`/proc/PID/io`); elsewhere, where the OS
+does not count a process's socket bytes, the connections accepted through a forward that were
+not there at the previous look.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ import contextlib
 import enum
 import errno
 import socket
+import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -75,6 +83,69 @@ class TunnelStatus:
         return (
             f"{text} ({self.reason})" if self.reason and self.state is not TunnelState.UP else text
         )
+
+
+@dataclass(frozen=True)
+class TunnelTraffic:
+    """What went through one VM's forwards between two looks."""
+
+    # Payload bytes, estimated from the ssh processes' socket I/O (ssh reads each forwarded
+    # byte from one socket and writes it to the other); None where the OS does not count it.
+    bytes: int | None
+    # Connections accepted through a forward that were not open at the previous look.
+    new_connections: int
+
+
+# Linux counts every byte a process reads or writes, sockets included (rchar/wchar). macOS has
+# no per-process I/O counters, and Windows' are not known to include sockets.
+MEASURES_BYTES = sys.platform.startswith("linux")
+
+_Connection = tuple[int, str, int, int]  # ssh pid, client address, client port, forward port
+
+
+class TrafficMeter:
+    """Compares each look at the tunnels' ssh processes with the previous one.
+
+    A process seen for the first time (a tunnel just started or restarted) only sets a
+    baseline: its start-up reads and the supervisor's readiness probe are not traffic.
+    """
+
+    def __init__(self, *, measure_bytes: bool = MEASURES_BYTES) -> None:
+        self.measure_bytes = measure_bytes
+        self._lock = threading.Lock()
+        self._io: dict[int, int] = {}
+        self._connections: set[_Connection] | None = None
+
+    def look(self, children: Sequence[tuple[int, int]]) -> TunnelTraffic:
+        """`children` are (ssh pid, forward's local port): the traffic since the last look."""
+        io: dict[int, int] = {}
+        connections: set[_Connection] = set()
+        with self._lock:  # one look at a time, so each byte is compared with the one before
+            for pid, port in children:
+                with contextlib.suppress(psutil.Error):  # the tunnel ended or is restarting
+                    process = psutil.Process(pid)
+                    connections |= _accepted(process, pid, port)
+                    if self.measure_bytes:
+                        counters = process.io_counters()
+                        io[pid] = counters.read_chars + counters.write_chars
+            moved = sum(
+                max(0, total - self._io[pid]) for pid, total in io.items() if pid in self._io
+            )
+            seen = self._connections
+            self._io, self._connections = io, connections
+        return TunnelTraffic(
+            bytes=moved // 2 if self.measure_bytes else None,
+            new_connections=len(connections - seen) if seen is not None else 0,
+        )
+
+
+def _accepted(process: psutil.Process, pid: int, port: int) -> set[_Connection]:
+    """The open connections `process` accepted on its forward's local `port`."""
+    return {
+        (pid, conn.raddr.ip, conn.raddr.port, port)
+        for conn in process.net_connections(kind="inet")
+        if conn.status == psutil.CONN_ESTABLISHED and conn.raddr and conn.laddr.port == port
+    }
 
 
 def port_accepts(port: int, host: str = "127.0.0.1", timeout: float = 0.2) -> bool:
@@ -166,6 +237,7 @@ class Tunnels:
         *,
         ssh_config: Path | None = None,
         backoff: Backoff = TUNNEL_BACKOFF,
+        meter: TrafficMeter | None = None,
     ) -> None:
         self.supervisor = supervisor
         self.ssh = ssh
@@ -173,6 +245,7 @@ class Tunnels:
         self.ssh_config = ssh_config
         self.backoff = backoff
         self._running: dict[str, tuple[Forward, Supervised]] = {}
+        self._meter = meter or TrafficMeter()
 
     def _name(self, forward: Forward) -> str:
         return f"tunnel-{self.alias}-{forward.local_port}"
@@ -214,6 +287,15 @@ class Tunnels:
         """The tunnel a supervisor status belongs to (None for other children)."""
         entry = self._running.get(status.name)
         return _status(entry[0], status) if entry else None
+
+    def traffic(self) -> TunnelTraffic:
+        """What went through the forwards since the previous call (one caller: auto-stop)."""
+        children = [
+            (pid, forward.local_port)
+            for forward, child in self._running.values()
+            if (pid := child.pid) is not None
+        ]
+        return self._meter.look(children)
 
     def pids(self) -> list[int]:
         """The pids of the running ssh processes."""
