@@ -67,6 +67,10 @@ REPRICE_EVERY = timedelta(minutes=10)
 # Choices are offered in the menu from this long before a stop (and while one is pending).
 CHOICES_BEFORE = timedelta(hours=1)
 MESSAGE_MS = 30_000
+# Button presses for notification ids not known yet: kept briefly, a few at most, because
+# servers that broadcast ActionInvoked also send other applications' presses.
+EARLY_ANSWERS_KEPT = 16
+EARLY_ANSWER_TTL = timedelta(seconds=60)
 
 
 def no_laptop_activity(_vm: VmSnapshot) -> ActivitySample:
@@ -119,8 +123,9 @@ class CostAndAutostop(QObject):
         self._record_on_vm = record_on_vm
         self._notifier = notifier
         self._warnings: dict[int, str] = {}  # notification id -> vm id
-        # A button pressed before Notify's reply reached us (the two travel separately).
-        self._early_answers: dict[int, str] = {}
+        # A button pressed before Notify's reply reached us (the two travel separately):
+        # notification id -> (action key, when), oldest first.
+        self._early_answers: dict[int, tuple[str, datetime]] = {}
         if notifier is not None:
             notifier.action_invoked.connect(self._notification_answered)
         self._summaries: dict[str, SpendSummary] = {}
@@ -371,9 +376,10 @@ class CostAndAutostop(QObject):
         def shown(notification: int) -> None:
             self._warnings[notification] = vm_id
             self.notified.emit(title, message)
+            self._forget_old_answers()
             early = self._early_answers.pop(notification, None)
             if early is not None:
-                self._notification_answered(notification, early)
+                self._notification_answered(notification, early[0])
 
         def failed(error: BaseException) -> None:
             log.warning("could not show the notification (%s); using a tray message", error)
@@ -386,12 +392,20 @@ class CostAndAutostop(QObject):
     def _notification_answered(self, notification: int, key: str) -> None:
         vm_id = self._warnings.get(notification)
         if vm_id is None:
-            self._early_answers[notification] = key
+            self._early_answers.pop(notification, None)
+            self._early_answers[notification] = (key, self._clock())
+            self._forget_old_answers()
             return
         for choice, _label, action in self._choices(vm_id):
             if choice == key:
                 self._run(action)
                 return
+
+    def _forget_old_answers(self) -> None:
+        """Keep only the last few early answers, and none older than a minute."""
+        cutoff = self._clock() - EARLY_ANSWER_TTL
+        kept = [(n, answer) for n, answer in self._early_answers.items() if answer[1] >= cutoff]
+        self._early_answers = dict(kept[-EARLY_ANSWERS_KEPT:])
 
     def _controller(self, vm_id: str) -> AutostopController | None:
         ctl = self._controllers.get(vm_id)
