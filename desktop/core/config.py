@@ -47,6 +47,7 @@ class AwsConfig:
     owner: str | None = None
     owner_tag: str = "Owner"
     sizes: tuple[str, ...] = ()
+    cost_explorer: bool = True  # billed figures from Cost Explorer ($0.01 a request, cached)
 
 
 AZURE_CLOUDS = ("AzureCloud", "AzureChinaCloud", "AzureUSGovernment")
@@ -287,6 +288,7 @@ def _read_aws(section: _Section) -> AwsConfig:
         owner=section.text("owner"),
         owner_tag=section.text("owner_tag") or "Owner",
         sizes=section.texts("sizes"),
+        cost_explorer=section.flag("cost_explorer", True),
     )
     section.finish()
     return aws

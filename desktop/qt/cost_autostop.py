@@ -36,6 +36,7 @@ from desktop.core.autostop import (
 )
 from desktop.core.autostop_controller import AutostopController
 from desktop.core.autostop_store import AutostopChoices, AutostopStore
+from desktop.core.billed import month_line
 from desktop.core.config import AutostopConfig
 from desktop.core.cost import PeriodCost, SpendSummary, daily_costs, spend_line, summarize
 from desktop.core.errors import DevtrayError
@@ -178,6 +179,9 @@ class CostAndAutostop(QObject):
         summary = self._summaries.get(vm.id)
         cost = spend_line(summary) if summary is not None else "Cost: pricing…"
         rows = [MenuItem(text=cost, key=f"cost:{vm.id}", enabled=False)]
+        if summary is not None and summary.billed is not None:
+            month = month_line(summary.month, summary.billed, vm.id, summary.currency)
+            rows.append(MenuItem(text=month, key=f"billed:{vm.id}", enabled=False))
         countdown = self._countdown(vm)
         if countdown:
             rows.append(
@@ -211,11 +215,15 @@ class CostAndAutostop(QObject):
         window.show()
         window.raise_()
         now = self._clock()
+        provider = self._tray.controller.provider_for(vm_id)
 
         def work() -> tuple[SpendSummary, list[tuple[date, PeriodCost]]]:
             changes = self.spend.record.changes(vm_id)
             days = daily_costs(changes, vm_id, now, self.spend.tz, CHART_DAYS)
-            return summarize(changes, vm_id, now, self.spend.tz), days
+            summary = summarize(changes, vm_id, now, self.spend.tz)
+            if provider is not None:
+                summary = self.spend.with_billed(summary, provider, vm, now)
+            return summary, days
 
         def show(result: tuple[SpendSummary, list[tuple[date, PeriodCost]]]) -> None:
             if isValid(window):

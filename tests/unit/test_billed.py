@@ -22,22 +22,16 @@ from desktop.core.billed import (
 )
 from desktop.core.cost import (
     CostBasis,
-    HourlyRates,
     PeriodCost,
     PriceSheet,
-    StateChange,
     daily_costs,
 )
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.spend_record import SpendRecord
 from desktop.core.spend_tracker import SpendTracker
+from tests.unit.test_cost import change
 
-BERLIN = ZoneInfo("Europe/Berlin")
-RATES = HourlyRates(running=1.0, stopped=0.1)
-
-
-def change(at: datetime, state: VmState, vm: str = "i-1") -> StateChange:
-    return StateChange(at=at, vm_id=vm, state=state, size="t3.large", rates=RATES)
+BERLIN = ZoneInfo("Europe/Berlin")  # RATES in test_cost: $1/h running, $0.10/h stopped
 
 
 def bill(

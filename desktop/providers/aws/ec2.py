@@ -11,13 +11,15 @@ from typing import Any
 
 from desktop.core import errors
 from desktop.core.autostop import ShutdownEffect
+from desktop.core.billed import BilledAnswer, BilledUnavailable
 from desktop.core.config import AwsConfig, Config, PollingConfig
 from desktop.core.cost import PriceSheet
 from desktop.core.lifecycle import Transition, ensure_resizable, needs_transition
 from desktop.core.model import Addresses, ResizePlan, ResizeStep, VmSize, VmSnapshot, VmState
 from desktop.core.polling import wait_for_state
 from desktop.core.provider import CancelToken, ProgressCallback
-from desktop.providers.aws.calls import AwsCalls
+from desktop.providers.aws.billing import CE_REGION, SOURCE, CostExplorerBills
+from desktop.providers.aws.calls import AwsCalls, RetryPolicy
 from desktop.providers.aws.pricing import PRICING_REGION, AwsPrices, spot_price
 from desktop.providers.aws.session import (
     make_client,
@@ -59,6 +61,7 @@ class Ec2Provider:
         polling: PollingConfig | None = None,
         prices: PriceLookup | None = None,
         price_book: AwsPrices | None = None,
+        bills: CostExplorerBills | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.ec2 = ec2
@@ -69,8 +72,10 @@ class Ec2Provider:
         self.polling = polling or PollingConfig()
         self.prices = prices or (price_book.lookup if price_book else None)
         self.price_book = price_book
+        self.bills = bills
         self._clock = clock
         self._owner: str | None = aws.owner
+        self._my_vm_ids: frozenset[str] | None = None  # from the last listing
 
     @classmethod
     def from_config(cls, config: Config, *, prices: PriceLookup | None = None) -> Ec2Provider:
@@ -81,6 +86,9 @@ class Ec2Provider:
         region = resolve_region(aws, session)
         # The pricing client is made on first use: most commands never ask for a price.
         book = AwsPrices(lambda: make_client(session, "pricing", PRICING_REGION), calls)
+        # Cost Explorer bills each request, retries included: one attempt, no back-off loop.
+        once = AwsCalls(sign_in_hint(aws.profile), RetryPolicy(attempts=1))
+        bills = CostExplorerBills(lambda: make_client(session, "ce", CE_REGION), once)
         return cls(
             make_client(session, "ec2", region),
             make_client(session, "sts", region),
@@ -90,6 +98,7 @@ class Ec2Provider:
             polling=config.polling,
             prices=prices,
             price_book=book,
+            bills=bills if aws.cost_explorer else None,
         )
 
     # -- who and what -------------------------------------------------------------------------
@@ -111,6 +120,7 @@ class Ec2Provider:
         )
         vms = [self._snapshot(instance) for instance in pages]
         vms = [vm for vm in vms if vm.state is not VmState.TERMINATED]
+        self._my_vm_ids = frozenset(vm.id for vm in vms)
         return sorted(vms, key=lambda vm: (vm.name.casefold(), vm.id))
 
     def refresh(self, vm_id: str) -> VmSnapshot:
@@ -238,6 +248,15 @@ class Ec2Provider:
                 return None
             cost += quote.value * int(volume.get("Size", 0))
         return cost / total
+
+    def billed_costs(self, vm: VmSnapshot) -> BilledAnswer:
+        """Cost Explorer's bill for everything tagged with my owner tag (all my VMs)."""
+        if self.bills is None:
+            return BilledUnavailable(SOURCE, "turned off ([aws] cost_explorer = false)")
+        if self._my_vm_ids is None:
+            self.list_my_vms()
+        vm_ids = (self._my_vm_ids or frozenset()) | {vm.id}
+        return self.bills.for_owner(self.aws.owner_tag, self.identity(), vm_ids)
 
     def in_os_shutdown_effect(self, vm_id: str) -> ShutdownEffect:
         """What `shutdown` inside the VM does: EC2's instanceInitiatedShutdownBehavior.
