@@ -37,8 +37,8 @@ EXCLUDED_MODULES = [
 ]
 
 # AWS services devtray calls: EC2 and STS (status, start, stop, resize), SSO/SSO-OIDC (sign-in),
-# SSM (tunnels through Session Manager) and Pricing (cost).
-BOTOCORE_SERVICES = frozenset({"ec2", "sts", "sso", "sso-oidc", "ssm", "pricing"})
+# SSM (tunnels through Session Manager), Pricing (cost) and Cost Explorer (billed figures).
+BOTOCORE_SERVICES = frozenset({"ec2", "sts", "sso", "sso-oidc", "ssm", "pricing", "ce"})
 
 # Qt plugin folders a tray app uses; everything else under plugins/ is left out.
 QT_PLUGIN_DIRS = frozenset(

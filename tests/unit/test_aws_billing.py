@@ -268,3 +268,18 @@ def test_a_garbled_cache_file_is_ignored(ce: tuple[Any, Stubber], tmp_path: Path
     )
     answer = make_bills(client, tmp_path, [NOW]).for_owner("Owner", "alice", ["i-1"])
     assert isinstance(answer, BilledCosts)
+
+
+def test_a_client_that_cannot_be_made_is_unavailable_not_a_crash(tmp_path: Path) -> None:
+    from botocore.exceptions import UnknownServiceError
+
+    def no_model() -> Any:
+        raise UnknownServiceError(service_name="ce", known_service_names="ec2")
+
+    bills = CostExplorerBills(
+        no_model, AwsCalls("sign in"), cache_path=tmp_path / "billed.json", clock=lambda: NOW
+    )
+    answer = bills.for_owner("Owner", "alice", ["i-1"])
+    assert answer == BilledUnavailable(
+        "AWS Cost Explorer", "Cost Explorer could not be read (details in the log)"
+    )

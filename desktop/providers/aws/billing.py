@@ -207,9 +207,11 @@ class CostExplorerBills:
             self._broken = exc.message
             log.warning("%s unavailable: %s", SOURCE, exc)
             return None
-        except (KeyError, TypeError, ValueError):
-            self._broken = "Cost Explorer answered unexpectedly"
-            log.warning("%s answered unexpectedly", SOURCE, exc_info=True)
+        except Exception:
+            # A bill is a nicety: an odd answer (or a missing service model in a frozen
+            # build) is logged and never breaks `status`.
+            self._broken = "Cost Explorer could not be read (details in the log)"
+            log.warning("%s could not be read", SOURCE, exc_info=True)
             return None
         else:
             answer = self._answer(results, owner_tag, today, now)
