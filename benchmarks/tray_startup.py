@@ -4,9 +4,15 @@
 
 Each round starts `python -m desktop --demo --quit-after-startup` and
 `python benchmarks/minimal_tray.py` (same icon, same menu size) one after the other, in
-alternating order, and measures each process's wall time (spawn to exit) and peak RSS (from
-wait4). Reported: medians over the rounds and devtray/baseline ratios. Targets (issue 3):
-start-up <= 1.25x and RSS <= 1.5x the minimal tray.
+alternating order. Both print one line the moment their icon is up, then exit. Measured from
+here, per process: wall time from spawn to that line (start-up: the icon is up and its menu
+opens), wall time from spawn to exit (devtray also builds its feature rows and opens its
+single-instance socket after the line, and then quits), and peak RSS (from wait4, so it counts
+everything devtray loaded after the line too). Reported: medians over the rounds and
+devtray/baseline ratios. Targets (issue 3): start-up <= 1.25x and RSS <= 1.5x the minimal tray.
+
+Both run from compiled bytecode, as an installed app does (`PYTHONDONTWRITEBYTECODE` would
+otherwise make every run compile devtray's modules from source).
 
 By default both run in a real X session with a tray host (Xvfb + trayer, as in the e2e test);
 `--offscreen` uses Qt's offscreen platform instead. Both get a throw-away HOME, so a tray you
@@ -16,6 +22,7 @@ are running yourself is not disturbed.
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import os
 import shutil
@@ -25,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,18 +46,31 @@ STARTUP_TARGET = 1.25
 RSS_TARGET = 1.5
 
 
-def measure(argv: Sequence[str], env: Mapping[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS in MiB of one run (which must exit 0)."""
+@dataclass(frozen=True)
+class Run:
+    """One process: seconds to its start-up line, seconds to its exit, peak RSS in MiB."""
+
+    icon_up: float
+    exited: float
+    peak_rss: float
+
+
+def measure(argv: Sequence[str], env: Mapping[str, str]) -> Run:
+    """Time one run (which must print its start-up line and exit 0)."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        argv, env=dict(env), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        argv, env=dict(env), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    icon_up = time.perf_counter() - started
+    process.stdout.read()
     _pid, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
+    exited = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} exited with {process.returncode}")
-    return elapsed, usage.ru_maxrss / 1024  # Linux reports KiB
+    if process.returncode != 0 or b"started in" not in line:
+        raise SystemExit(f"{' '.join(argv)} exited with {process.returncode}: {line!r}")
+    return Run(icon_up, exited, usage.ru_maxrss / 1024)  # Linux reports KiB
 
 
 @contextlib.contextmanager
@@ -79,7 +100,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--offscreen", action="store_true")
     args = parser.parse_args()
-    results: dict[str, list[tuple[float, float]]] = {"devtray": [], "baseline": []}
+    for folder in ("desktop", "benchmarks"):
+        compileall.compile_dir(ROOT / folder, quiet=1)
+    results: dict[str, list[Run]] = {"devtray": [], "baseline": []}
     with tempfile.TemporaryDirectory() as home, environment(args.offscreen, Path(home)) as env:
         for argv in (DEVTRAY, BASELINE):
             measure(argv, env)  # warm the file cache; not counted
@@ -90,21 +113,34 @@ def main() -> int:
             for name, argv in order:
                 results[name].append(measure(argv, env))
     medians = {
-        name: (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
+        name: Run(
+            statistics.median(run.icon_up for run in runs),
+            statistics.median(run.exited for run in runs),
+            statistics.median(run.peak_rss for run in runs),
+        )
         for name, runs in results.items()
     }
-    startup_ratio = medians["devtray"][0] / medians["baseline"][0]
-    rss_ratio = medians["devtray"][1] / medians["baseline"][1]
+    devtray, baseline = medians["devtray"], medians["baseline"]
+    startup_ratio = devtray.icon_up / baseline.icon_up
+    rss_ratio = devtray.peak_rss / baseline.peak_rss
     platform = "offscreen" if args.offscreen else "Xvfb + trayer"
     print(f"tray start-up, {args.runs} rounds, {platform}, medians:")
-    for name, (wall, rss) in medians.items():
-        print(f"  {name:9s} {wall * 1000:7.0f} ms  {rss:6.1f} MiB peak RSS")
+    print(f"  {'':9s} {'icon up':>9s} {'exited':>9s} {'peak RSS':>10s}")
+    for name, run in medians.items():
+        print(
+            f"  {name:9s} {run.icon_up * 1000:6.0f} ms {run.exited * 1000:6.0f} ms "
+            f"{run.peak_rss:6.1f} MiB"
+        )
     verdict = {True: "meets", False: "MISSES"}
     print(
         f"  start-up ratio {startup_ratio:.2f} ({verdict[startup_ratio <= STARTUP_TARGET]} "
-        f"<= {STARTUP_TARGET})"
+        f"<= {STARTUP_TARGET}; spawn to icon up)"
     )
     print(f"  RSS ratio      {rss_ratio:.2f} ({verdict[rss_ratio <= RSS_TARGET]} <= {RSS_TARGET})")
+    print(
+        f"  whole run      {devtray.exited / baseline.exited:.2f} (spawn to exit; devtray also "
+        "builds its feature rows after the icon is up)"
+    )
     return 0
 
 

@@ -7,12 +7,13 @@ other arguments are a CLI command; that path never imports Qt.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from desktop.core.config import Config, load_config
 
@@ -175,13 +176,11 @@ def _tray_add_ons(config: Config) -> TrayAddOns:
 
 
 def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
-    """Build the tray's services and run it until Quit."""
+    """Build the tray's services and run it until Quit; the process ends with it."""
     from desktop.core.autostart import Autostart
     from desktop.core.errors import DevtrayError
-    from desktop.core.logs import setup_logging
     from desktop.core.polling import PollSchedule
 
-    setup_logging()
     try:
         config = load_config()
     except DevtrayError as exc:
@@ -203,4 +202,20 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
         add_ons=lambda: _tray_add_ons(config),
     )
     schedule = PollSchedule(fast=config.polling.fast_seconds, slow=config.polling.slow_seconds)
-    return run_tray(services, schedule, quit_after_startup=quit_after_startup, started=started)
+    code = run_tray(services, schedule, quit_after_startup=quit_after_startup, started=started)
+    exit_without_teardown(code)
+
+
+def exit_without_teardown(code: int) -> NoReturn:
+    """End the tray process now that it has shut down (children stopped, windows closed).
+
+    Python's own exit would next join every cloud worker thread (a call stuck on the network
+    holds the quit for its whole timeout) and free Qt's and Python's objects one by one
+    (~30 ms): nothing is left that needs either, so flush what is buffered and go.
+    """
+    import logging
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -18,7 +18,6 @@ from typing import Any
 import platformdirs
 
 from desktop.core.errors import BadConfig
-from desktop.core.updates import check_feed_url, decode_public_key
 
 SCHEMA_VERSION = 1
 CONFIG_DIR_ENV = "DEVTRAY_CONFIG_DIR"
@@ -478,6 +477,10 @@ def _read_connect(section: _Section) -> ConnectConfig:
 
 
 def _read_updates(section: _Section) -> UpdatesConfig:
+    # Imported here: its hashing and JSON modules cost the tray's start-up ~10 ms, and only
+    # a configured update feed needs them.
+    from desktop.core.updates import check_feed_url, decode_public_key
+
     where = f"{section.path}: updates"
     feed_url = section.text("feed_url")
     public_key = section.text("public_key")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import re
 from pathlib import Path
@@ -14,22 +13,21 @@ from desktop.core.config import APP_NAME
 
 LOG_DIR_ENV = "DEVTRAY_LOG_DIR"
 
-_SECRET_PATTERNS = (
+# Pattern text, compiled by `re` on first use (and cached there): start-up never pays for it.
+_CREDENTIAL_ASSIGNMENT = (
     # key=value and "key": "value" for names that carry secrets
-    re.compile(
-        r"(?i)((?:access_?token|refresh_?token|client_?secret|secret_?access_?key|session_?token"
-        r"|password|passphrase|authorization)[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?)([^\s\"',}]+)"
-    ),
-    re.compile(r"(AKIA|ASIA)[A-Z0-9]{16}"),
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
+    r"(?i)((?:access_?token|refresh_?token|client_?secret|secret_?access_?key|session_?token"
+    r"|password|passphrase|authorization)[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?)([^\s\"',}]+)"
 )
+_AWS_KEY_ID = r"(AKIA|ASIA)[A-Z0-9]{16}"
+_PRIVATE_KEY = r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"
 
 
 def redact(text: str) -> str:
     """`text` with tokens, keys and passwords replaced by `***`."""
-    text = _SECRET_PATTERNS[0].sub(lambda m: m.group(1) + "***", text)
-    text = _SECRET_PATTERNS[1].sub(lambda m: m.group(1) + "***", text)
-    return _SECRET_PATTERNS[2].sub("***PRIVATE KEY***", text)
+    text = re.sub(_CREDENTIAL_ASSIGNMENT, lambda m: m.group(1) + "***", text)
+    text = re.sub(_AWS_KEY_ID, lambda m: m.group(1) + "***", text)
+    return re.sub(_PRIVATE_KEY, "***PRIVATE KEY***", text)
 
 
 class RedactingFormatter(logging.Formatter):
@@ -54,6 +52,10 @@ def log_file() -> Path:
 
 def setup_logging(level: int = logging.INFO) -> Path:
     """Send devtray's logs to the rotating log file; returns its path."""
+    # Imported here: logging.handlers pulls in socket and pickle (~7 ms), which the tray would
+    # otherwise pay before its icon is up.
+    import logging.handlers
+
     path = log_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger("desktop")

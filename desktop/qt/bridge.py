@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,8 @@ class CloudBridge(QObject):
 
     def __init__(self, workers: int = 4, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="devtray-cloud")
+        self._workers = workers
+        self._pool: ThreadPoolExecutor | None = None  # made on the first job, after start-up
         self._closed = threading.Event()
         self._pending = 0
         self._pending_lock = threading.Lock()
@@ -51,6 +54,12 @@ class CloudBridge(QObject):
         if self._closed.is_set():
             return
         self._count(+1)
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(
+                max_workers=self._workers, thread_name_prefix="devtray-cloud"
+            )
         self._pool.submit(self._run, job, on_done, on_error)
 
     def call_on_gui(self, callback: Callable[[], None]) -> None:
@@ -100,4 +109,5 @@ class CloudBridge(QObject):
     def close(self) -> None:
         """Stop delivering; queued jobs are dropped, running ones finish without a callback."""
         self._closed.set()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)

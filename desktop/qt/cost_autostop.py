@@ -47,9 +47,9 @@ from desktop.core.model import VmSnapshot, VmState
 from desktop.core.server_stop import ServerHold, ServerStopHold, refused_note
 from desktop.core.spend_tracker import SpendTracker
 from desktop.qt.desktop_notifications import ActionNotifier
-from desktop.qt.spending_window import CHART_DAYS, SpendingWindow
 
 if TYPE_CHECKING:
+    from desktop.qt.spending_window import SpendingWindow
     from desktop.qt.tray import TrayApp
 
 log = logging.getLogger(__name__)
@@ -208,6 +208,10 @@ class CostAndAutostop(QObject):
         vm = self._tray.controller.view.vm(vm_id)
         if vm is None:
             return
+        # Imported on first use: the chart's module builds PySide's whole Qt namespace (~20 ms),
+        # which the tray's start-up should not pay for a window few people open.
+        from desktop.qt.spending_window import CHART_DAYS, SpendingWindow
+
         window = self.windows.get(vm_id)
         if window is None or not isValid(window):
             window = SpendingWindow(self._tray.title, vm.name)

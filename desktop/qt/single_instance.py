@@ -1,51 +1,81 @@
-"""One tray per user: a second launch asks the first to show its menu, then exits."""
+"""One tray per user: a second launch asks the first to show its menu, then exits.
+
+Who is first is settled by a file lock before the icon appears (cheap); the local socket a
+second launch knocks on opens once the icon is up, so start-up never loads Qt's networking.
+A knock that comes while the first is still starting is retried until it listens.
+"""
 
 from __future__ import annotations
 
-import getpass
+import time
 import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from desktop.core.config import config_dir
+from desktop.core.instance_lock import InstanceLock, try_lock
+
+if TYPE_CHECKING:
+    from PySide6.QtNetwork import QLocalServer
 
 SHOW_MENU = b"show-menu\n"
 _CONNECT_TIMEOUT_MS = 500
+# How long a second launch keeps knocking on a first one that holds the lock but is not
+# listening yet (it is between taking the lock and showing its icon).
+_KNOCK_FOR_SECONDS = 10.0
+_KNOCK_INTERVAL_SECONDS = 0.05
 
 
 def server_name() -> str:
     """A name unique to this user and config folder (so tests never meet a real tray)."""
+    import getpass
+
     digest = f"{zlib.crc32(str(config_dir()).encode('utf-8')):08x}"
     return f"devtray-{getpass.getuser()}-{digest}"
 
 
+def lock_file() -> Path:
+    """The lock that makes a tray the instance for its config folder."""
+    return config_dir() / ".tray.lock"
+
+
 class SingleInstance(QObject):
-    """Claims the per-user name; the owner hears `show_requested` when another launch knocks."""
+    """Claims the per-user lock; the owner hears `show_requested` when another launch knocks."""
 
     show_requested = Signal()
 
-    def __init__(self, name: str | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self, name: str | None = None, lock: Path | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
-        self.name = name or server_name()
+        self._name = name
+        self._lock_file = lock
+        self._lock: InstanceLock | None = None
         self._server: QLocalServer | None = None
+        self.other_answered = False  # after a failed claim: did the running tray hear us?
 
-    def notify_running(self) -> bool:
-        """True if another instance answered (and was asked to show its menu)."""
-        socket = QLocalSocket()
-        socket.connectToServer(self.name)
-        if not socket.waitForConnected(_CONNECT_TIMEOUT_MS):
-            return False
-        socket.write(SHOW_MENU)
-        socket.waitForBytesWritten(_CONNECT_TIMEOUT_MS)
-        socket.disconnectFromServer()
-        return True
+    @property
+    def name(self) -> str:
+        """The local socket's name."""
+        if self._name is None:
+            self._name = server_name()
+        return self._name
 
     def claim(self) -> bool:
-        """Become the instance: False when one is already running (it was told to show)."""
-        if self.notify_running():
-            return False
-        # Nobody answered: a socket file left by a crash would make listen() fail.
+        """Become the instance: False when one is already running (it was asked to show)."""
+        self._lock = try_lock(self._lock_file or lock_file())
+        if self._lock is not None:
+            return True
+        self.other_answered = self._knock()
+        return False
+
+    def listen(self) -> None:
+        """Start hearing knocks; the instance calls it once its icon is up."""
+        from PySide6.QtNetwork import QLocalServer
+
+        # We hold the lock, so a socket file here was left by a crash: listen() would fail.
         QLocalServer.removeServer(self.name)
         server = QLocalServer(self)
         server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
@@ -53,7 +83,23 @@ class SingleInstance(QObject):
         if not server.listen(self.name):
             raise OSError(f"cannot listen on {self.name}: {server.errorString()}")
         self._server = server
-        return True
+
+    def _knock(self) -> bool:
+        """Ask the running instance to show its menu; False if it never answered."""
+        from PySide6.QtNetwork import QLocalSocket
+
+        deadline = time.monotonic() + _KNOCK_FOR_SECONDS
+        while True:
+            socket = QLocalSocket()
+            socket.connectToServer(self.name)
+            if socket.waitForConnected(_CONNECT_TIMEOUT_MS):
+                socket.write(SHOW_MENU)
+                socket.waitForBytesWritten(_CONNECT_TIMEOUT_MS)
+                socket.disconnectFromServer()
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(_KNOCK_INTERVAL_SECONDS)
 
     def _knocked(self) -> None:
         # Any connection is a knock: the only thing a second launch ever asks is "show".
@@ -64,7 +110,10 @@ class SingleInstance(QObject):
             self.show_requested.emit()
 
     def release(self) -> None:
-        """Stop listening (at quit)."""
+        """Stop listening and give up the claim (at quit)."""
         if self._server is not None:
             self._server.close()
             self._server = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None

@@ -6,21 +6,26 @@ import os
 import subprocess
 import sys
 
+import pytest
+from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
+from desktop.qt import single_instance
 from desktop.qt.single_instance import SingleInstance, server_name
 
 
 def test_second_instance_asks_the_first_to_show_its_menu(qtbot: QtBot) -> None:
     first = SingleInstance()
     assert first.claim()
+    first.listen()
     try:
         second = SingleInstance()
         with qtbot.waitSignal(first.show_requested, timeout=3000):
             assert second.claim() is False
+        assert second.other_answered
     finally:
         first.release()
-    # Once the first has gone, the name is free again.
+    # Once the first has gone, the claim is free again.
     third = SingleInstance()
     assert third.claim()
     third.release()
@@ -29,6 +34,9 @@ def test_second_instance_asks_the_first_to_show_its_menu(qtbot: QtBot) -> None:
 def test_a_second_devtray_process_exits_at_once(qtbot: QtBot) -> None:
     first = SingleInstance()
     assert first.claim()
+    # The first is still starting (claimed, not listening yet) when the second arrives:
+    # the second keeps knocking until the first listens.
+    QTimer.singleShot(1500, first.listen)
     try:
         with qtbot.waitSignal(first.show_requested, timeout=20000):
             launch = subprocess.Popen(
@@ -42,7 +50,19 @@ def test_a_second_devtray_process_exits_at_once(qtbot: QtBot) -> None:
     finally:
         first.release()
     assert launch.returncode == 0
-    assert "already running" in out
+    assert "already running; asked it to show its menu" in out
+
+
+def test_a_first_that_never_answers_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(single_instance, "_KNOCK_FOR_SECONDS", 0.3)
+    first = SingleInstance()
+    assert first.claim()  # and never listens, like a hung tray
+    try:
+        second = SingleInstance()
+        assert second.claim() is False
+        assert second.other_answered is False
+    finally:
+        first.release()
 
 
 def test_the_name_is_per_user_and_per_config_folder(monkeypatch, tmp_path) -> None:
