@@ -21,14 +21,13 @@ from shiboken6 import isValid
 
 from desktop.core.glance import Problem, ProblemKind, TrayView, app_title, icon_state, tooltip
 from desktop.core.logs import log_file
-from desktop.core.menu import Action, MenuContribution, MenuItem, build_menu
 from desktop.qt.controller import ProvidersFactory, TrayController
 from desktop.qt.icons import IconSet
-from desktop.qt.menu_render import render_menu
 
 if TYPE_CHECKING:
     # The windows are imported when first opened: start-up stays as light as a bare tray.
     from desktop.core.autostart import Autostart
+    from desktop.core.menu import Action, MenuContribution, MenuItem
     from desktop.qt.problem_window import ProblemWindow
     from desktop.qt.signin_window import AwsSignIn, SignIn
 
@@ -153,10 +152,15 @@ class TrayApp(QObject):
 
     def menu_items(self) -> tuple[MenuItem, ...]:
         """The menu for the latest view, contributions included."""
+        # The menu's modules load when it first opens, after start-up (the icon needs none).
+        from desktop.core.menu import build_menu
+
         return build_menu(self.controller.view, self.services.contributions)
 
     def rebuild_menu(self) -> None:
         """Refill the menu from the latest view (runs as the menu opens)."""
+        from desktop.qt.menu_render import render_menu
+
         render_menu(self.menu, self.menu_items(), self.trigger)
 
     def show(self) -> None:
@@ -179,6 +183,8 @@ class TrayApp(QObject):
 
     def trigger(self, item: MenuItem) -> None:
         """Do what a menu row says."""
+        from desktop.core.menu import Action
+
         if item.run is not None:
             self.controller.run_contributed(item.run)
             return
@@ -197,6 +203,8 @@ class TrayApp(QObject):
             handlers[item.action]()
 
     def _vm_action(self, action: Action, vm_id: str) -> None:
+        from desktop.core.menu import Action
+
         if action is Action.START:
             self.controller.start_vm(vm_id)
         elif action is Action.STOP:
