@@ -3,7 +3,7 @@
 It answers in the shapes of the official REST API examples (azure-rest-api-specs,
 specification/devtestlabs/.../2018-09-15/examples: VirtualMachines_Get/List/Start/Stop/Resize/
 Claim/ListApplicableSchedules, VirtualMachineSchedules_Get/CreateOrUpdate/Delete,
-Labs_ClaimAnyVm, Schedules_Get, Policies_Get), runs start, stop,
+Labs_ClaimAnyVm, Schedules_Get, Policies_Get, Costs_Get), runs start, stop,
 resize and claim as long-running operations polled through `Azure-AsyncOperation` (and a
 `Location` for the final result), and can be told to fail with ARM's error bodies (401, 403,
 404, 409, 429 with Retry-After, policy violations). Its certificate is issued by a test CA
@@ -199,6 +199,64 @@ def vm_schedule_resource(vm_id: str, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def lab_cost(
+    first: str, last: str, days: list[tuple[str, float, str]], resources: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The lab's `targetCost` report as Costs_Get answers it (the official example's fields),
+    expanded with the per-day `labCostDetails` (date, cost, Reported/Projected) and the
+    month-to-date `resourceCosts`."""
+    lab_id = (
+        f"/subscriptions/{SUBSCRIPTION}/resourcegroups/{RESOURCE_GROUP}/providers/"
+        f"microsoft.devtestlab/labs/{LAB}"
+    )
+    return {
+        "properties": {
+            "targetCost": {
+                "costThresholds": [],
+                "status": "Enabled",
+                "target": 1000,
+                "cycleStartDateTime": f"{first}T00:00:00+00:00",
+                "cycleEndDateTime": f"{last}T23:59:59+00:00",
+                "cycleType": "CalendarMonth",
+            },
+            "labCostSummary": {"estimatedLabCost": sum(cost for _d, cost, _t in days)},
+            "labCostDetails": [
+                {"date": f"{day}T00:00:00Z", "cost": cost, "costType": kind}
+                for day, cost, kind in days
+            ],
+            "resourceCosts": resources,
+            "currencyCode": "USD",
+            "startDateTime": f"{first}T00:00:00Z",
+            "endDateTime": f"{last}T23:59:59Z",
+            "createdDate": f"{first}T22:43:54.7253204+00:00",
+            "provisioningState": "Succeeded",
+            "uniqueIdentifier": "5e6e4a5e-8d4b-4a3c-9a6f-2f2c7f3b9a11",
+        },
+        "id": f"{lab_id}/costs/targetCost",
+        "name": "targetCost",
+        "type": "Microsoft.DevTestLab/labs/costs",
+        "location": LOCATION,
+        "tags": {},
+    }
+
+
+def resource_cost(vm: str, cost: float, owner: str = "alice@contoso.com") -> dict[str, Any]:
+    """One `resourceCosts` entry of a lab VM (month to date)."""
+    return {
+        "resourcename": vm,
+        "resourceUId": f"uid-{vm}",
+        "resourceCost": cost,
+        "resourceType": "virtualmachine",
+        "resourceOwner": owner,
+        "resourcePricingTier": "Standard_A2_v2",
+        "resourceStatus": "Active",
+        "resourceId": f"/subscriptions/{SUBSCRIPTION}/resourcegroups/{RESOURCE_GROUP}/providers/"
+        f"microsoft.devtestlab/labs/{LAB}/virtualmachines/{vm}",
+        "externalResourceId": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{LAB}-{vm}-123456/"
+        f"providers/Microsoft.Compute/virtualMachines/{vm}",
+    }
+
+
 def size_policy(sizes: list[str], status: str = "Enabled") -> dict[str, Any]:
     """The lab's `AllowedVmSizesInLab` policy in the shape of Policies_Get."""
     return {
@@ -228,6 +286,7 @@ class Lab:
     policy: dict[str, Any] | None = None
     schedule: dict[str, Any] | None = None
     vm_schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    costs: dict[str, Any] | None = None  # the `targetCost` report, expanded
 
 
 @dataclass
@@ -349,6 +408,7 @@ class ArmEmulator:
 class _Handler(BaseHTTPRequestHandler):
     emulator: ArmEmulator
     protocol_version = "HTTP/1.1"
+    query: dict[str, list[str]]  # the current request's query string
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # keep test output clean
@@ -410,6 +470,7 @@ class _Handler(BaseHTTPRequestHandler):
                     fault.times -= 1
                     self._error(fault.status, fault.code, fault.message, fault.headers)
                     return
+            self.query = parse_qs(url.query)
             self._route(method, path.lower(), path, json.loads(raw) if raw else None)
 
     def _retail_prices(self, query: dict[str, list[str]]) -> None:
@@ -468,6 +529,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(404, "ResourceNotFound", "The policy was not found.")
             else:
                 self._reply(200, lab.policy)
+        elif rest == ["costs", "targetcost"] and method == "GET":
+            self._costs(lab)
         elif rest == ["claimanyvm"] and method == "POST":
             self._claim_any(lab)
         elif len(rest) >= 2 and rest[0] == "virtualmachines":
@@ -545,6 +608,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200 if schedule is not None else 204)
         else:
             self._error(404, "ResourceNotFound", f"The schedule of {name} was not found.")
+
+    def _costs(self, lab: Lab) -> None:
+        """Costs_Get: labCostDetails and resourceCosts only when `$expand` asks for them."""
+        if lab.costs is None:
+            self._error(404, "ResourceNotFound", "The cost targetCost was not found.")
+            return
+        expand = self.query.get("$expand", [""])[0].casefold()
+        properties = {
+            key: value
+            for key, value in lab.costs["properties"].items()
+            if key not in ("labCostDetails", "resourceCosts") or key.casefold() in expand
+        }
+        self._reply(200, {**lab.costs, "properties": properties})
 
     def _claim_any(self, lab: Lab) -> None:
         free = [

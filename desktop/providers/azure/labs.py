@@ -15,6 +15,7 @@ from typing import Any
 
 from desktop.core import errors
 from desktop.core.autostop import ShutdownEffect
+from desktop.core.billed import BilledAnswer
 from desktop.core.config import AzureConfig, AzureLab, Config, PollingConfig
 from desktop.core.cost import PriceSheet
 from desktop.core.lifecycle import Transition, needs_transition
@@ -38,6 +39,7 @@ from desktop.providers.azure.identity import (
     sign_in_hint,
     token_claims,
 )
+from desktop.providers.azure.lab_costs import LabCosts
 from desktop.providers.azure.lab_vm import (
     BILLED_WHILE_STOPPED,
     core_state,
@@ -89,6 +91,7 @@ class DevTestLabsProvider:
         self._me: Me | None = None
         self._schedules: dict[str, tuple[float, Any]] = {}
         self._schedules_lock = threading.Lock()
+        self.lab_costs = LabCosts(calls, self._client, clock)
         self.schedule_holds = LabScheduleHold(calls, self._client, HoldRecords(), local_zone)
         self.region = ", ".join(f"lab {lab.name}" for lab in azure.labs)
 
@@ -406,6 +409,11 @@ class DevTestLabsProvider:
             compute_hourly=quote.value,
             provenance=f"pay-as-you-go compute only, {quote.describe(self._clock())}",
         )
+
+    def billed_costs(self, vm: VmSnapshot) -> BilledAnswer:
+        """The VM's month to date as the lab's cost report (DevTest Labs costs API) has it."""
+        lab, vm_name = self._lab(vm.id)
+        return self.lab_costs.billed(lab, vm_name, vm.id)
 
     def plan_resize(self, vm_id: str, size: str) -> ResizePlan:
         """Check the state and the lab's size policy before anything is touched."""
