@@ -141,6 +141,30 @@ def autostart_command() -> list[str]:
     return [sys.executable, "-m", "desktop"]
 
 
+# What the feature rows import: a worker imports them first, while the event loop runs.
+_ADD_ON_MODULES = (
+    "desktop.remote.supervisor",
+    "desktop.remote.tray_activity",
+    "desktop.remote.tray_connect",
+    "desktop.remote.tray_sync",
+    "desktop.core.localtime",
+    "desktop.core.spend_tracker",
+    "desktop.qt.cost_autostop",
+    "desktop.qt.desktop_notifications",
+    "desktop.remote.idle_agent",
+)
+
+
+def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
+    """Runs on a worker thread: imports the feature modules (~100 ms) there, so the icon and
+    menu keep answering; returns what builds the rows on the GUI thread (Qt objects)."""
+    from importlib import import_module
+
+    for name in _ADD_ON_MODULES:
+        import_module(name)
+    return lambda: _tray_add_ons(config)
+
+
 def _tray_add_ons(config: Config) -> TrayAddOns:
     """Sync, tunnels, IDE and cost/auto-stop rows: built once the icon is up, because each
     of their modules costs tens of milliseconds to import."""
@@ -199,7 +223,7 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
         demo=demo,
         sign_in=_aws_sign_in,
         azure_sign_in=_azure_sign_in,
-        add_ons=lambda: _tray_add_ons(config),
+        add_ons=lambda: load_tray_add_ons(config),
     )
     schedule = PollSchedule(fast=config.polling.fast_seconds, slow=config.polling.slow_seconds)
     code = run_tray(services, schedule, quit_after_startup=quit_after_startup, started=started)

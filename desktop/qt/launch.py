@@ -6,7 +6,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from PySide6.QtCore import QTimer
@@ -17,7 +17,7 @@ from desktop.core.polling import PollSchedule
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import TrayController
 from desktop.qt.single_instance import SingleInstance
-from desktop.qt.tray import TrayApp, TrayServices
+from desktop.qt.tray import TrayAddOns, TrayApp, TrayServices
 
 log = logging.getLogger(__name__)
 
@@ -80,26 +80,38 @@ def run_tray(
     instance.show_requested.connect(tray.show_menu)
     tray.show()
 
-    def finish_start_up() -> None:
+    def finish_start_up(then: Callable[[], None]) -> None:
         # What the icon does not need waits until it is up: the log file, the socket a
-        # second launch knocks on, and the feature rows (their modules take ~100 ms).
+        # second launch knocks on, and the feature rows (their modules take ~100 ms to
+        # import, so a worker imports them and only their construction runs here).
         setup_logging()
         instance.listen()
-        if services.add_ons is not None:
-            tray.attach_add_ons(services.add_ons())
+        if services.add_ons is None:
+            then()
+            return
+
+        def attach(build: Callable[[], TrayAddOns]) -> None:
+            try:
+                tray.attach_add_ons(build())
+            finally:
+                then()  # the tray works without the rows (the bridge logs why they failed)
+
+        def failed(error: BaseException) -> None:
+            log.error("the sync, tunnel and cost rows could not be loaded", exc_info=error)
+            then()
+
+        bridge.submit(services.add_ons, attach, failed)
 
     def report_and_quit() -> None:
         elapsed_ms = (time.perf_counter() - started) * 1000
         sys.stdout.write(f"devtray started in {elapsed_ms:.0f} ms\n")
         sys.stdout.flush()
-        finish_start_up()  # still done, so the benchmark's peak RSS counts all of it
-        app.quit()
+        # Still finished, so the benchmark's peak RSS counts all of it.
+        finish_start_up(then=app.quit)
 
-    def begin() -> None:
-        finish_start_up()
-        controller.start()
-
-    QTimer.singleShot(0, report_and_quit if quit_after_startup else begin)
+    QTimer.singleShot(
+        0, report_and_quit if quit_after_startup else lambda: finish_start_up(controller.start)
+    )
     try:
         app.exec()
     finally:

@@ -89,7 +89,9 @@ class TrayServices:
     on_view: Sequence[Callable[[TrayView], None]] = ()  # e.g. refresh the SSH config block
     open_file: Callable[[Path], None] = field(default=open_with_desktop)
     open_url: Callable[[str], None] = field(default=open_in_browser)
-    add_ons: Callable[[], TrayAddOns] | None = None  # built on the first event-loop turn
+    # Called on a worker once the icon is up (imports); what it returns builds the rows on the
+    # GUI thread.
+    add_ons: Callable[[], Callable[[], TrayAddOns]] | None = None
 
 
 class TrayApp(QObject):
