@@ -8,8 +8,10 @@ alternating order. Both print one line the moment their icon is up, then exit. M
 here, per process: wall time from spawn to that line (start-up: the icon is up and its menu
 opens), wall time from spawn to exit (devtray also builds its feature rows and opens its
 single-instance socket after the line, and then quits), and peak RSS (from wait4, so it counts
-everything devtray loaded after the line too). Reported: medians over the rounds and
-devtray/baseline ratios. Targets (issue 3): start-up <= 1.25x and RSS <= 1.5x the minimal tray.
+everything devtray loaded after the line too). Reported: medians over the rounds, and the
+devtray/baseline ratios as the median of each round's ratio (the two runs of a round are
+back to back, so a machine that slows down for a while slows both; the ratio of the medians is
+printed too). Targets (issue 3): start-up <= 1.25x and RSS <= 1.5x the minimal tray.
 
 Both run from compiled bytecode, as an installed app does (`PYTHONDONTWRITEBYTECODE` would
 otherwise make every run compile devtray's modules from source).
@@ -121,8 +123,10 @@ def main() -> int:
         for name, runs in results.items()
     }
     devtray, baseline = medians["devtray"], medians["baseline"]
-    startup_ratio = devtray.icon_up / baseline.icon_up
-    rss_ratio = devtray.peak_rss / baseline.peak_rss
+    pairs = list(zip(results["devtray"], results["baseline"], strict=True))
+    startup_ratio = statistics.median(mine.icon_up / base.icon_up for mine, base in pairs)
+    rss_ratio = statistics.median(mine.peak_rss / base.peak_rss for mine, base in pairs)
+    whole_ratio = statistics.median(mine.exited / base.exited for mine, base in pairs)
     platform = "offscreen" if args.offscreen else "Xvfb + trayer"
     print(f"tray start-up, {args.runs} rounds, {platform}, medians:")
     print(f"  {'':9s} {'icon up':>9s} {'exited':>9s} {'peak RSS':>10s}")
@@ -134,11 +138,12 @@ def main() -> int:
     verdict = {True: "meets", False: "MISSES"}
     print(
         f"  start-up ratio {startup_ratio:.2f} ({verdict[startup_ratio <= STARTUP_TARGET]} "
-        f"<= {STARTUP_TARGET}; spawn to icon up)"
+        f"<= {STARTUP_TARGET}; spawn to icon up; ratio of the medians "
+        f"{devtray.icon_up / baseline.icon_up:.2f})"
     )
     print(f"  RSS ratio      {rss_ratio:.2f} ({verdict[rss_ratio <= RSS_TARGET]} <= {RSS_TARGET})")
     print(
-        f"  whole run      {devtray.exited / baseline.exited:.2f} (spawn to exit; devtray also "
+        f"  whole run      {whole_ratio:.2f} (spawn to exit; devtray also "
         "builds its feature rows after the icon is up)"
     )
     return 0

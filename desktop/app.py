@@ -7,6 +7,7 @@ other arguments are a CLI command; that path never imports Qt.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -210,6 +211,10 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
     except DevtrayError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return int(exc.exit_code)
+    # Start-up creates thousands of objects that live as long as the tray (modules, classes,
+    # Qt wrappers); the cyclic collector would scan them again and again while they load.
+    # run_tray turns it back on once the icon is up.
+    gc.disable()
     from desktop.qt.launch import run_tray
     from desktop.qt.tray import TrayServices
 

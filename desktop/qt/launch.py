@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import threading
@@ -84,6 +85,10 @@ def run_tray(
         # What the icon does not need waits until it is up: the log file, the socket a
         # second launch knocks on, and the feature rows (their modules take ~100 ms to
         # import, so a worker imports them and only their construction runs here).
+        # The collector was off while the icon came up (see start_tray); what start-up made
+        # lives until quit, so freeze it out of every later collection.
+        gc.freeze()
+        gc.enable()
         setup_logging()
         instance.listen()
         if services.add_ons is None:
