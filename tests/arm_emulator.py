@@ -710,6 +710,35 @@ def retail_price(
     }
 
 
+def retail_disk_price(
+    tier: str, region: str, price: float, *, product: str = "Standard HDD Managed Disks"
+) -> dict[str, Any]:
+    """A managed disk's monthly meter in the Retail Prices API's documented item shape."""
+    kind = "Disks" if product.startswith("Standard HDD") else "LRS Disk"
+    return {
+        "currencyCode": "USD",
+        "tierMinimumUnits": 0.0,
+        "retailPrice": price,
+        "unitPrice": price,
+        "armRegionName": region,
+        "location": "EU West",
+        "effectiveStartDate": "2024-01-01T00:00:00Z",
+        "meterId": f"meter-disk-{tier}-{region}",
+        "meterName": f"{tier} {kind}",
+        "productId": "DZH317F1HKN0",
+        "skuId": "DZH317F1HKN0/000V",
+        "productName": product,
+        "skuName": f"{tier} LRS",
+        "serviceName": "Storage",
+        "serviceId": "DZH317F1HKN0",
+        "serviceFamily": "Storage",
+        "unitOfMeasure": "1/Month",
+        "type": "Consumption",
+        "isPrimaryMeterRegion": True,
+        "armSkuName": "",
+    }
+
+
 def write_azure_config(config_file: Path, arm: ArmEmulator) -> None:
     """A config whose [azure] points at the emulator, for Resource Manager and for sign-in."""
     config_file.write_text(

@@ -9,10 +9,13 @@ from pathlib import Path
 from desktop.providers.azure.pricing import AzureRetailPrices, https_json
 from desktop.providers.price_cache import PriceSource
 from tests.arm_emulator import (
+    LAB,
     RETAIL_PRICES_PATH,
     ArmEmulator,
     FakeStaticTokenCredential,
+    retail_disk_price,
     retail_price,
+    set_power,
 )
 from tests.integration.azure_cli_helpers import run_devtray
 
@@ -42,7 +45,7 @@ def test_status_json_prices_the_lab_vm(
     assert (vm["currency"], vm["cost_basis"]) == ("USD", "estimate")
     assert vm["cost_today"] is not None
     pages = [path for method, path in arm.requests if path == RETAIL_PRICES_PATH]
-    assert len(pages) == 2  # NextPageLink followed
+    assert len(pages) == 3  # the VM's size: NextPageLink followed; its OS disk's tier (none)
 
 
 def test_sizes_show_their_prices(
@@ -80,3 +83,33 @@ def test_prices_are_cached_and_a_stale_figure_beats_none(
     old = stale.hourly(REGION, "Standard_A2_v2")
     assert old is not None and (old.value, old.source) == (0.0835, PriceSource.CACHE)
     assert old.describe(later) == "from the Azure Retail Prices API, 8 days old"
+
+
+def test_disks_bill_while_the_vm_is_deallocated(
+    arm: ArmEmulator, azure_signed_in: FakeStaticTokenCredential
+) -> None:
+    lab_prices(arm)
+    arm.retail_prices += [
+        retail_disk_price("S4", REGION, 1.54),  # the 30 GiB Linux OS disk
+        retail_disk_price("S10", REGION, 5.89),  # a 100 GiB data disk: billed as 128 GiB
+        {**retail_disk_price("S10", REGION, 0.0005), "meterName": "S10 Disk Operations"},
+        retail_disk_price("E4", REGION, 2.40, product="Standard SSD Managed Disks"),
+    ]
+    vm = arm.lab().vms["alice-vm"]
+    vm["properties"]["computeVm"]["dataDisks"] = [
+        {"name": "data", "managedDiskId": "/subscriptions/x/disks/data", "diskSizeGiB": 100}
+    ]
+    disks_monthly = 1.54 + 5.89
+
+    running = run_devtray(["status", "--json"], arm, azure_signed_in)
+
+    assert running.code == 0, running.err
+    status = json.loads(running.out)[0]
+    assert status["hourly_cost"] == round(0.0835 + disks_monthly / 730, 6)
+    assert status["stopped_cost_per_day"] == round(disks_monthly / 730 * 24, 4)
+
+    set_power(vm, "Deallocated")
+    stopped = run_devtray(["cost", f"{LAB}/alice-vm"], arm, azure_signed_in)
+
+    assert stopped.code == 0, stopped.err
+    assert "Stopped, still costs $0.24/day" in stopped.out, stopped.out

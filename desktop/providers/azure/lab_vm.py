@@ -18,6 +18,8 @@ _POWER: Mapping[str, VmState] = {
 }
 # Stopped from inside the OS: the VM still bills until a platform stop deallocates it.
 BILLED_WHILE_STOPPED = "stopped"
+# A lab VM does not say its OS disk's size; gallery images' defaults (Azure's, in GiB).
+OS_DISK_GIB = {"linux": 30.0, "windows": 127.0}
 
 
 def reach(vm: Any) -> tuple[Addresses, int | None]:
@@ -67,3 +69,15 @@ def policy_sizes(threshold: str | None) -> list[str]:
     if not isinstance(values, list):
         values = [values]
     return [str(value).strip().strip('"') for value in values if str(value).strip().strip('"')]
+
+
+def disk_sizes(vm: Any, platform: str) -> tuple[str, list[float]]:
+    """The VM's storage type ("Standard", "StandardSSD", "Premium") and its disks' sizes in
+    GiB, OS disk first (its image default: the lab does not report it), then the data disks."""
+    compute = vm.compute_vm
+    data = [
+        float(disk.disk_size_gi_b)
+        for disk in ((compute.data_disks or []) if compute is not None else [])
+        if disk.disk_size_gi_b
+    ]
+    return str(vm.storage_type or "Standard"), [OS_DISK_GIB.get(platform, 30.0), *data]

@@ -43,12 +43,18 @@ from desktop.providers.azure.lab_costs import LabCosts
 from desktop.providers.azure.lab_vm import (
     BILLED_WHILE_STOPPED,
     core_state,
+    disk_sizes,
     policy_sizes,
     power_state,
     reach,
 )
 from desktop.providers.azure.operations import Operations
-from desktop.providers.azure.pricing import RETAIL_PRICES_URL, AzureRetailPrices, https_json
+from desktop.providers.azure.pricing import (
+    RETAIL_PRICES_URL,
+    AzureRetailPrices,
+    https_json,
+    lab_disk_prices,
+)
 from desktop.providers.azure.schedule import auto_stop_from
 from desktop.providers.azure.schedule_hold import HoldRecords, LabScheduleHold
 
@@ -397,17 +403,34 @@ class DevTestLabsProvider:
     # -- cost ---------------------------------------------------------------------------------
 
     def price_sheet(self, vm: VmSnapshot) -> PriceSheet:
-        """The VM's pay-as-you-go compute price (deallocated, its compute costs nothing).
-
-        The lab VM's managed disks and public IP are not priced yet: the figures are compute
-        only, and the provenance says so.
-        """
+        """The VM's pay-as-you-go compute price, plus its managed disks, which bill whether it
+        runs or not (deallocated, its compute costs nothing). The OS disk's size is its image's
+        default, which the lab does not report. The public IP is not priced."""
         quote = self.prices.hourly(vm.region, vm.size, vm.platform) if self.prices else None
-        if quote is None:
+        if quote is None or self.prices is None:
             return PriceSheet(compute_hourly=None, provenance="no Azure price found")
+        source = quote.describe(self._clock())
+        try:
+            _lab, lab_vm = self._get(vm.id)
+        except errors.DevtrayError as exc:
+            log.warning("could not read %s's disks to price them: %s", vm.id, exc)
+            lab_vm = None
+        disks = (
+            lab_disk_prices(self.prices, vm.region, *disk_sizes(lab_vm, vm.platform))
+            if lab_vm is not None
+            else None
+        )
+        if disks is None:
+            return PriceSheet(
+                compute_hourly=quote.value,
+                provenance=f"pay-as-you-go compute only (disks not priced), {source}",
+            )
         return PriceSheet(
             compute_hourly=quote.value,
-            provenance=f"pay-as-you-go compute only, {quote.describe(self._clock())}",
+            # Disks bill per tier, not per GB: spread the tiers' monthly price over their GiB.
+            disk_gb=disks.gib,
+            disk_gb_month=disks.monthly / disks.gib,
+            provenance=f"pay-as-you-go compute and {disks.describe}, {source}",
         )
 
     def billed_costs(self, vm: VmSnapshot) -> BilledAnswer:

@@ -7,6 +7,11 @@ armSkuName eq 'Standard_D2s_v3' and priceType eq 'Consumption'` answers
 "type": "Consumption", ...}], "NextPageLink": url | null}`. Prices go through the shared
 `QuoteCache` (7 days on disk, stale cache when the API fails). There is no offline table for
 Azure: without the API or a cached figure the VM's cost is unknown, never guessed.
+
+Managed disks are billed per month by size tier (a 30 GiB disk is billed as the 32 GiB tier:
+S4 on Standard HDD, E4 on Standard SSD, P4 on Premium SSD), whether the VM runs or not. Their
+meters are `serviceName eq 'Storage'` items with `skuName` "S4 LRS", `productName` "Standard HDD
+Managed Disks" and `unitOfMeasure` "1/Month"; a month is 730 hours.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import ssl
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +42,68 @@ _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,80}$")
 _NOT_ON_DEMAND = ("spot", "low priority")
 
 FetchJson = Callable[[str], Mapping[str, Any]]
+
+# Managed disk size tiers (GiB) and their numbers: tier N of a type holds up to that many GiB.
+DISK_TIERS = (
+    (4, 1), (8, 2), (16, 3), (32, 4), (64, 6), (128, 10), (256, 15), (512, 20),
+    (1024, 30), (2048, 40), (4096, 50), (8192, 60), (16384, 70), (32767, 80),
+)  # fmt: skip
+# A lab VM's `storageType` -> the tier letter, the smallest tier and the disks' product name.
+DISK_KINDS: Mapping[str, tuple[str, int, str]] = {
+    "standard": ("S", 4, "Standard HDD Managed Disks"),
+    "standardssd": ("E", 1, "Standard SSD Managed Disks"),
+    "premium": ("P", 1, "Premium SSD Managed Disks"),
+}
+
+
+@dataclass(frozen=True)
+class DiskTier:
+    """The billing tier of one managed disk: `S4` holds 32 GiB of a Standard HDD disk."""
+
+    name: str
+    gib: int
+    product: str
+
+
+def disk_tier(storage_type: str, size_gib: float) -> DiskTier | None:
+    """The tier a disk of `size_gib` is billed as; None for an unknown type or a huge disk."""
+    kind = DISK_KINDS.get(storage_type.replace("_", "").replace("LRS", "").casefold())
+    if kind is None:
+        return None
+    letter, smallest, product = kind
+    for gib, number in DISK_TIERS:
+        if number >= smallest and size_gib <= gib:
+            return DiskTier(f"{letter}{number}", gib, product)
+    return None
+
+
+def disk_filter(region: str, tier: DiskTier) -> str:
+    """The `$filter` for a disk tier's locally redundant meters in a region."""
+    if not _NAME.match(region):
+        raise errors.UsageError(f"Not a valid Azure region name for a price lookup: {region!r}")
+    return (
+        f"serviceName eq 'Storage' and armRegionName eq '{region}' "
+        f"and skuName eq '{tier.name} LRS' and priceType eq 'Consumption'"
+    )
+
+
+def disk_monthly_price(items: Iterable[Mapping[str, Any]], tier: DiskTier) -> float | None:
+    """The pay-as-you-go $/month of one disk of `tier` (not its operations or bursting)."""
+    prices = [
+        float(item.get("retailPrice", 0))
+        for item in items
+        if item.get("type") == "Consumption"
+        and item.get("unitOfMeasure") == "1/Month"
+        and item.get("productName") == tier.product
+        and str(item.get("skuName", "")).casefold() == f"{tier.name} LRS".casefold()
+        and "disk" in str(item.get("meterName", "")).casefold()
+        and not any(
+            word in str(item.get("meterName", "")).casefold()
+            for word in ("operations", "mount", "burst")
+        )
+    ]
+    prices = [price for price in prices if price > 0]
+    return min(prices) if prices else None
 
 
 def vm_filter(region: str, size: str) -> str:
@@ -125,6 +193,13 @@ class AzureRetailPrices:
             lambda: vm_hourly_price(self._items(vm_filter(region, size)), platform),
         )
 
+    def disk_monthly(self, region: str, tier: DiskTier) -> Quote | None:
+        """The pay-as-you-go $/month of one managed disk of `tier` in a region."""
+        return self._cache.quote(
+            f"disk/{region.casefold()}/{tier.name.casefold()}",
+            lambda: disk_monthly_price(self._items(disk_filter(region, tier)), tier),
+        )
+
     def _items(self, odata_filter: str) -> list[Mapping[str, Any]]:
         origin = _origin(self.url)
         url: str | None = f"{self.url}?{urllib.parse.urlencode({'$filter': odata_filter})}"
@@ -139,6 +214,35 @@ class AzureRetailPrices:
                 # Follow pages on the API's own host only (scheme and host:port).
                 raise errors.DevtrayError(f"The prices API pointed elsewhere: {url}")
         return items
+
+
+@dataclass(frozen=True)
+class DiskPrices:
+    """What a VM's managed disks cost per month, and in words which disks those are."""
+
+    gib: int  # the tiers' sizes added up (what is billed, not what is used)
+    monthly: float
+    describe: str  # "2 Standard HDD disks (S4, S10)"
+
+
+def lab_disk_prices(
+    prices: AzureRetailPrices, region: str, storage_type: str, sizes: Iterable[float]
+) -> DiskPrices | None:
+    """The monthly price of disks of these sizes; None when any of them cannot be priced."""
+    tiers = [disk_tier(storage_type, size) for size in sizes]
+    if not tiers or any(tier is None for tier in tiers):
+        return None
+    known = [tier for tier in tiers if tier is not None]
+    quotes = [prices.disk_monthly(region, tier) for tier in known]
+    if any(quote is None for quote in quotes):
+        return None
+    kind = known[0].product.removesuffix(" Managed Disks")
+    count = f"{len(known)} {kind} disk" + ("s" if len(known) > 1 else "")
+    return DiskPrices(
+        gib=sum(tier.gib for tier in known),
+        monthly=sum(quote.value for quote in quotes if quote is not None),
+        describe=f"{count} ({', '.join(tier.name for tier in known)})",
+    )
 
 
 def _origin(url: str) -> tuple[str, str, int]:
