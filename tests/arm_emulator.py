@@ -716,13 +716,7 @@ def retail_disk_price(
     """A managed disk's monthly meter in the Retail Prices API's documented item shape."""
     kind = "Disks" if product.startswith("Standard HDD") else "LRS Disk"
     return {
-        "currencyCode": "USD",
-        "tierMinimumUnits": 0.0,
-        "retailPrice": price,
-        "unitPrice": price,
-        "armRegionName": region,
-        "location": "EU West",
-        "effectiveStartDate": "2024-01-01T00:00:00Z",
+        **retail_price("", region, price),
         "meterId": f"meter-disk-{tier}-{region}",
         "meterName": f"{tier} {kind}",
         "productId": "DZH317F1HKN0",
@@ -733,9 +727,6 @@ def retail_disk_price(
         "serviceId": "DZH317F1HKN0",
         "serviceFamily": "Storage",
         "unitOfMeasure": "1/Month",
-        "type": "Consumption",
-        "isPrimaryMeterRegion": True,
-        "armSkuName": "",
     }
 
 
