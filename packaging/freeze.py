@@ -1,15 +1,19 @@
 """Freeze devtray into a self-contained folder with PyInstaller (`packaging/devtray.spec`).
 
-    python packaging/freeze.py [--dist DIR] [--work DIR] [--target-arch arm64|x86_64]
+    python packaging/freeze.py [--dist DIR] [--work DIR] [--target-arch arm64|x86_64] [--release]
 
 Output: DIST/devtray/ (Linux, Windows: the folder to install; run DIST/devtray/devtray) and,
 on macOS, DIST/devtray.app. Prints the bundle's size. Needs the `test` or `gui` extra plus
-`pyinstaller` in the running interpreter's environment.
+`pyinstaller` in the running interpreter's environment. `--release` refuses to build with an
+offline AWS price table that was not generated from the Pricing API (the repository carries a
+hand-entered seed until someone with `pricing:GetProducts` runs
+`packaging/generate_aws_price_table.py`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -25,6 +29,24 @@ from icons import write_icons  # noqa: E402
 def folder_size(path: Path) -> int:
     """Bytes of every file under `path` (symlinks not followed)."""
     return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+PRICE_TABLE = REPO / "desktop" / "providers" / "aws" / "price_table.json"
+
+
+def price_table_problem(table: Path = PRICE_TABLE) -> str | None:
+    """Why the offline price table may not ship in a release, or None when it may."""
+    try:
+        generated_at = json.loads(table.read_text(encoding="utf-8")).get("generated_at")
+    except (OSError, ValueError) as exc:
+        return f"{table} cannot be read ({exc}); regenerate it"
+    if not isinstance(generated_at, str) or generated_at == "seed":
+        return (
+            f"{table} is a hand-entered seed, not generated from the AWS Pricing API. Run "
+            "`python packaging/generate_aws_price_table.py` with credentials allowed "
+            "pricing:GetProducts, commit the table, then build the release."
+        )
+    return None
 
 
 def freeze(dist: Path, work: Path, target_arch: str | None = None) -> Path:
@@ -61,7 +83,11 @@ def main() -> None:
     parser.add_argument("--dist", type=Path, default=REPO / "dist")
     parser.add_argument("--work", type=Path, default=REPO / "build")
     parser.add_argument("--target-arch", choices=["arm64", "x86_64"], help="macOS only")
+    parser.add_argument("--release", action="store_true", help="refuse a seed price table")
     args = parser.parse_args()
+    problem = price_table_problem() if args.release else None
+    if problem:
+        raise SystemExit(f"not a release build: {problem}")
     app = freeze(args.dist.resolve(), args.work.resolve(), args.target_arch)
     print(f"{app}: {folder_size(app) / 1e6:.1f} MB")
 
