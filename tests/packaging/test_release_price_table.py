@@ -31,4 +31,3 @@ def test_an_unreadable_table_is_named(tmp_path: Path) -> None:
     table.write_text("{not json", encoding="utf-8")
     problem = price_table_problem(table)
     assert problem is not None and str(table) in problem
-
