@@ -247,3 +247,63 @@ def test_closing_the_window_stops_waiting_for_the_approval(
     qtbot.wait(1500)  # longer than the poll interval: no more polls come
     assert sso_emulator.calls.count("CreateToken") == polls
     assert not config_file.exists() and not aws_file("config").exists()
+
+
+def test_an_expired_sso_sign_in_opens_sign_in_for_my_profile_and_resumes(
+    qtbot: QtBot,
+    make_tray,
+    moto: MotoEndpoint,
+    sso_emulator: SsoEmulator,  # noqa: F811
+    config_file: Path,
+    isolated_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Yesterday's token has expired: botocore refuses, the tray asks to sign in again, with
+    the configured profile already filled in; approving brings the VM back."""
+    vm_id = run_instance("devbox")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    aws_text = (
+        "[profile dev]\nsso_session = corp\n"
+        f"sso_account_id = {ACCOUNT_ID}\nsso_role_name = {ROLE}\nregion = eu-west-1\n\n"
+        f"[sso-session corp]\nsso_start_url = {START_URL}\nsso_region = eu-west-1\n"
+    )
+    aws_file("config").parent.mkdir(parents=True)
+    aws_file("config").write_text(aws_text)
+    cache = isolated_home / ".aws" / "sso" / "cache"
+    cache.mkdir(parents=True)
+    expired = {"startUrl": START_URL, "region": "eu-west-1", "accessToken": "yesterday"}
+    digest = hashlib.sha1(b"corp", usedforsecurity=False).hexdigest()
+    (cache / f"{digest}.json").write_text(
+        json.dumps({**expired, "expiresAt": "2020-01-01T00:00:00Z"})
+    )
+    config_file.write_text("# mine\n[aws]\nprofile = 'dev'\n")
+    browser = RecordingBrowser()
+    harness: Harness = make_tray(
+        providers=configured_providers,
+        demo_mode=False,
+        sign_in=_aws_sign_in,
+        open_url=browser.open,
+    )
+    qtbot.waitUntil(lambda: "sign-in" in harness.tray.windows, timeout=15_000)
+    problem = harness.controller.view.problem
+    assert problem is not None and problem.kind is ProblemKind.SIGN_IN
+    assert "devtray sign-in aws --profile dev" in (problem.hint or "")
+    window = harness.tray.windows["sign-in"]
+    assert isinstance(window, SignInWindow)
+    assert window.windowTitle() == "devtray — Sign in"  # not the welcome: I have a config
+    assert window.profile.text() == "dev"
+
+    window.aws_button.click()
+    qtbot.waitUntil(lambda: bool(browser.opened), timeout=10_000)
+    [device] = sso_emulator.devices.values()
+    sso_emulator.approve(device.user_code)
+    qtbot.waitUntil(
+        lambda: [vm.id for vm in harness.controller.view.vms] == [vm_id], timeout=15_000
+    )
+    assert shown(window) == f"Signed in to {START_URL} (profile dev)."
+    assert harness.controller.view.problem is None
+    assert json.loads((cache / f"{digest}.json").read_text())["accessToken"] in sso_emulator.tokens
+    assert aws_file("config").read_text() == aws_text  # an existing profile is not rewritten
+    assert config_file.read_text().startswith("# mine\n")
+    assert "ListAccounts" not in sso_emulator.calls
