@@ -232,7 +232,9 @@ def sso_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[SsoEmulator]:
     emulator = SsoEmulator()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(emulator))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="sso-emulator", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="sso-emulator", daemon=True
+    )
     thread.start()
     emulator.url = f"http://127.0.0.1:{server.server_address[1]}"
     monkeypatch.setenv("AWS_ENDPOINT_URL_SSO_OIDC", emulator.url)

@@ -1,5 +1,6 @@
 """What a person asks for when signing in to AWS from the tray: an existing SSO profile, or a new
-one set up from an IAM Identity Center start URL and region (what `aws configure sso` asks).
+one set up from an IAM Identity Center start URL and region (what `aws configure sso` asks),
+and — when the access portal offers several — which role it uses.
 
 Checked here, before anything is written to ~/.aws/config or any request is sent: these values
 end up as lines in the AWS config file, so nothing that could break its syntax gets through.
@@ -8,9 +9,10 @@ end up as lines in the AWS config file, so nothing that could break its syntax g
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from desktop.core.errors import BadConfig
+from desktop.core.humanize import printable
 
 NEW_PROFILE = "devtray"  # the profile set up from a start URL when no name is given
 _PROFILE = re.compile(r"[A-Za-z0-9_.+-]{1,64}")
@@ -19,12 +21,46 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}", re.ASCII)
 
 
 @dataclass(frozen=True)
+class AwsRole:
+    """A role the signed-in person may use in one AWS account (from the access portal)."""
+
+    account_id: str
+    account_name: str
+    role_name: str
+
+    def describe(self) -> str:
+        """`Developer in dev (111122223333)`."""
+        return f"{self.role_name} in {printable(self.account_name)} ({self.account_id})"
+
+
+class RoleChoiceNeeded(BadConfig):
+    """The access portal offers several roles: the person picks one (the tray lists them)."""
+
+    title = "Choose a role"
+
+    def __init__(self, roles: tuple[AwsRole, ...], profile: str) -> None:
+        listed = "; ".join(role.describe() for role in roles[:5])
+        more = f" and {len(roles) - 5} more" if len(roles) > 5 else ""
+        super().__init__(
+            f"You can use {len(roles)} AWS roles: {listed}{more}.",
+            hint=f"Choose the one for your VM (or once: `aws configure sso --profile {profile}`).",
+        )
+        self.roles = roles
+
+
+@dataclass(frozen=True)
 class AwsSignInRequest:
-    """An AWS profile to sign in with; with `start_url`, a profile to set up first."""
+    """An AWS profile to sign in with; with `start_url`, a profile to set up first, with
+    `role` if the person already chose one."""
 
     profile: str | None = None
     start_url: str | None = None
     sso_region: str | None = None
+    role: AwsRole | None = None
+
+    def with_role(self, role: AwsRole) -> AwsSignInRequest:
+        """The same request, with the role the person chose."""
+        return replace(self, role=role)
 
     @classmethod
     def from_form(cls, profile: str, start_url: str, sso_region: str) -> AwsSignInRequest:

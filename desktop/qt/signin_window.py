@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core import errors
-from desktop.core.aws_sign_in import NEW_PROFILE, AwsSignInRequest
+from desktop.core.aws_sign_in import NEW_PROFILE, AwsSignInRequest, RoleChoiceNeeded
 from desktop.core.config import AwsConfig, AzureConfig, load_config, update_config
 from desktop.core.humanize import printable
 from desktop.core.provider import CancelToken
@@ -69,6 +70,8 @@ class SignInWindow(QWidget):
         self._on_signed_in = on_signed_in
         self._open_url = open_url
         self._cancel = CancelToken()  # of the sign-in under way; a new one for each
+        self._choosing: RoleChoiceNeeded | None = None  # the roles offered, and for what
+        self._asked: AwsSignInRequest | None = None
         self.setObjectName("sign-in-window")
         self.setWindowTitle(f"{title_prefix} — {'Welcome' if first_run else 'Sign in'}")
         intro = QLabel(
@@ -97,6 +100,20 @@ class SignInWindow(QWidget):
         form.addRow("Start URL", self.start_url)
         form.addRow("Region", self.sso_region)
         form.addRow(self.aws_button)
+        # Shown when the access portal offers several roles: the person picks one.
+        self.roles = QComboBox()
+        self.roles.setObjectName("sign-in-role")
+        self.use_role = QPushButton("Use this role")
+        self.use_role.setObjectName("sign-in-use-role")
+        self.use_role.clicked.connect(self.use_chosen_role)
+        self.role_row = QWidget()
+        choice = QHBoxLayout(self.role_row)
+        choice.setContentsMargins(0, 0, 0, 0)
+        choice.addWidget(QLabel("Role"))
+        choice.addWidget(self.roles, 1)
+        choice.addWidget(self.use_role)
+        self.role_row.hide()
+        form.addRow(self.role_row)
         azure = QGroupBox("Microsoft Azure (DevTest Labs)")
         self.tenant = _line(
             "sign-in-tenant",
@@ -141,6 +158,20 @@ class SignInWindow(QWidget):
         except errors.BadConfig as exc:
             self._failed(exc)
             return
+        self._sign_in_with(request)
+
+    def use_chosen_role(self) -> None:
+        """Finish the sign-in with the role picked from the list the portal offered."""
+        if self._choosing is None or self._asked is None:
+            return
+        role = self._choosing.roles[self.roles.currentIndex()]
+        self._sign_in_with(self._asked.with_role(role))
+
+    def _sign_in_with(self, request: AwsSignInRequest) -> None:
+        if self._sign_in is None:
+            return
+        self._asked, self._choosing = request, None
+        self.role_row.hide()
         name = request.profile_name
         remember = {"aws": {"profile": name}} if name is not None else None
         sign_in, cancel = self._sign_in, CancelToken()
@@ -193,6 +224,7 @@ class SignInWindow(QWidget):
 
     def _set_buttons(self, *, enabled: bool) -> None:
         self.aws_button.setEnabled(enabled and self._sign_in is not None)
+        self.use_role.setEnabled(enabled)
         self.azure_button.setEnabled(enabled and self._azure_sign_in is not None)
 
     def _say(self, text: str) -> None:
@@ -208,3 +240,8 @@ class SignInWindow(QWidget):
     def _failed(self, error: BaseException) -> None:
         self._say(f"⚠ {problem_for(error).text()}")
         self._set_buttons(enabled=True)
+        if isinstance(error, RoleChoiceNeeded):
+            self._choosing = error
+            self.roles.clear()
+            self.roles.addItems([role.describe() for role in error.roles])
+            self.role_row.show()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from desktop.core import errors
-from desktop.core.aws_sign_in import AwsSignInRequest
+from desktop.core.aws_sign_in import AwsRole, AwsSignInRequest, RoleChoiceNeeded
 from desktop.core.files import backup_path
 from desktop.providers.aws.sso import DeviceCode, read_sso_profile
 from desktop.providers.aws.sso_setup import sign_in_as_requested
@@ -82,20 +82,35 @@ def test_a_name_taken_for_something_else_is_refused_before_any_request(
     assert sso_emulator.calls == []
 
 
-def test_several_roles_are_listed_and_none_is_picked(
+def test_several_roles_are_offered_and_the_chosen_one_needs_no_second_approval(
     sso_emulator: SsoEmulator,  # noqa: F811
 ) -> None:
     sso_emulator.accounts = {
         "111122223333": ("dev", ("Developer", "ReadOnly")),
         "444455556666": ("prod", ("ReadOnly",)),
     }
-    with pytest.raises(errors.BadConfig) as raised:
+    with pytest.raises(RoleChoiceNeeded) as raised:
         sign_in(NEW, sso_emulator)
     assert str(raised.value).startswith(
         "You can use 3 AWS roles: Developer in dev (111122223333); ReadOnly in dev "
         "(111122223333); ReadOnly in prod (444455556666).\n"
-        "Pick one once with `aws configure sso --profile work`"
+        "Choose the one for your VM"
     )
+    assert not aws_config().exists()
+    prod = raised.value.roles[2]
+
+    message = sign_in(NEW.with_role(prod), sso_emulator)
+    assert message.startswith(f"Signed in to {START_URL} as ReadOnly in prod (444455556666)")
+    assert sso_emulator.calls.count("StartDeviceAuthorization") == 1  # the token was reused
+    assert "sso_account_id = 444455556666\nsso_role_name = ReadOnly\n" in aws_config().read_text()
+
+
+def test_a_chosen_role_no_longer_offered_is_refused(
+    sso_emulator: SsoEmulator,  # noqa: F811
+) -> None:
+    gone = AwsRole("444455556666", "prod", "Admin")
+    with pytest.raises(errors.PermissionDenied, match="Admin in prod .* is not among the roles"):
+        sign_in(NEW.with_role(gone), sso_emulator)
     assert not aws_config().exists()
 
 

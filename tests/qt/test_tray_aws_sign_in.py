@@ -48,8 +48,8 @@ def aws_file(name: str) -> Path:
 
 
 @dataclass
-class FirstRun:
-    """The tray, its welcome window, the browser stand-in, and my VM in moto."""
+class TrayAtSignIn:
+    """The tray, the sign-in window it opened, the browser stand-in, and my VM in moto."""
 
     harness: Harness
     window: SignInWindow
@@ -57,20 +57,12 @@ class FirstRun:
     vm_id: str
 
 
-@pytest.fixture
-def first_run(
-    qtbot: QtBot,
-    make_tray,
-    moto: MotoEndpoint,
-    sso_emulator: SsoEmulator,  # noqa: F811 - the fixture imported above
-    config_file: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> FirstRun:
-    """A tray started with no devtray config and no AWS credentials, showing its welcome."""
+def tray_at_sign_in(qtbot: QtBot, make_tray, monkeypatch: pytest.MonkeyPatch) -> TrayAtSignIn:
+    """My VM in moto, no AWS credentials, and the tray over the configured cloud: it cannot
+    look, so it opens its sign-in window."""
     vm_id = run_instance("devbox")  # tagged Owner=moto, the caller moto reports for any key
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    assert not config_file.exists() and not Path(os.environ["AWS_CONFIG_FILE"]).exists()
     browser = RecordingBrowser()
     harness: Harness = make_tray(
         providers=configured_providers,
@@ -81,12 +73,26 @@ def first_run(
     qtbot.waitUntil(lambda: "sign-in" in harness.tray.windows, timeout=15_000)
     window = harness.tray.windows["sign-in"]
     assert isinstance(window, SignInWindow)
-    return FirstRun(harness, window, browser, vm_id)
+    return TrayAtSignIn(harness, window, browser, vm_id)
+
+
+@pytest.fixture
+def first_run(
+    qtbot: QtBot,
+    make_tray,
+    moto: MotoEndpoint,
+    sso_emulator: SsoEmulator,  # noqa: F811 - the fixture imported above
+    config_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> TrayAtSignIn:
+    """A tray started with no devtray config and no AWS credentials, showing its welcome."""
+    assert not config_file.exists() and not aws_file("config").exists()
+    return tray_at_sign_in(qtbot, make_tray, monkeypatch)
 
 
 def test_first_run_signs_in_to_aws_and_shows_my_vm(
     qtbot: QtBot,
-    first_run: FirstRun,
+    first_run: TrayAtSignIn,
     sso_emulator: SsoEmulator,  # noqa: F811
     config_file: Path,
     isolated_home: Path,
@@ -172,7 +178,7 @@ def test_first_run_signs_in_to_aws_and_shows_my_vm(
 )
 def test_a_denied_or_expired_sign_in_is_explained_and_writes_nothing(
     qtbot: QtBot,
-    first_run: FirstRun,
+    first_run: TrayAtSignIn,
     sso_emulator: SsoEmulator,  # noqa: F811
     config_file: Path,
     isolated_home: Path,
@@ -214,7 +220,7 @@ def test_a_denied_or_expired_sign_in_is_explained_and_writes_nothing(
     ],
 )
 def test_what_was_typed_is_checked_before_anything_is_sent(
-    first_run: FirstRun,
+    first_run: TrayAtSignIn,
     sso_emulator: SsoEmulator,  # noqa: F811
     start_url: str,
     region: str,
@@ -231,7 +237,7 @@ def test_what_was_typed_is_checked_before_anything_is_sent(
 
 def test_closing_the_window_stops_waiting_for_the_approval(
     qtbot: QtBot,
-    first_run: FirstRun,
+    first_run: TrayAtSignIn,
     sso_emulator: SsoEmulator,  # noqa: F811
     config_file: Path,
 ) -> None:
@@ -260,9 +266,6 @@ def test_an_expired_sso_sign_in_opens_sign_in_for_my_profile_and_resumes(
 ) -> None:
     """Yesterday's token has expired: botocore refuses, the tray asks to sign in again, with
     the configured profile already filled in; approving brings the VM back."""
-    vm_id = run_instance("devbox")
-    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
-    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     aws_text = (
         "[profile dev]\nsso_session = corp\n"
         f"sso_account_id = {ACCOUNT_ID}\nsso_role_name = {ROLE}\nregion = eu-west-1\n\n"
@@ -278,19 +281,11 @@ def test_an_expired_sso_sign_in_opens_sign_in_for_my_profile_and_resumes(
         json.dumps({**expired, "expiresAt": "2020-01-01T00:00:00Z"})
     )
     config_file.write_text("# mine\n[aws]\nprofile = 'dev'\n")
-    browser = RecordingBrowser()
-    harness: Harness = make_tray(
-        providers=configured_providers,
-        demo_mode=False,
-        sign_in=_aws_sign_in,
-        open_url=browser.open,
-    )
-    qtbot.waitUntil(lambda: "sign-in" in harness.tray.windows, timeout=15_000)
+    at = tray_at_sign_in(qtbot, make_tray, monkeypatch)
+    harness, window, browser, vm_id = at.harness, at.window, at.browser, at.vm_id
     problem = harness.controller.view.problem
     assert problem is not None and problem.kind is ProblemKind.SIGN_IN
     assert "devtray sign-in aws --profile dev" in (problem.hint or "")
-    window = harness.tray.windows["sign-in"]
-    assert isinstance(window, SignInWindow)
     assert window.windowTitle() == "devtray — Sign in"  # not the welcome: I have a config
     assert window.profile.text() == "dev"
 
@@ -307,3 +302,43 @@ def test_an_expired_sso_sign_in_opens_sign_in_for_my_profile_and_resumes(
     assert aws_file("config").read_text() == aws_text  # an existing profile is not rewritten
     assert config_file.read_text().startswith("# mine\n")
     assert "ListAccounts" not in sso_emulator.calls
+
+
+def test_with_several_roles_the_window_asks_which_one(
+    qtbot: QtBot,
+    first_run: TrayAtSignIn,
+    sso_emulator: SsoEmulator,  # noqa: F811
+    config_file: Path,
+) -> None:
+    sso_emulator.accounts = {
+        ACCOUNT_ID: ("dev", (ROLE,)),
+        "444455556666": ("prod", ("ReadOnly",)),
+    }
+    window, harness = first_run.window, first_run.harness
+    assert not window.role_row.isVisibleTo(window)
+    window.start_url.setText(START_URL)
+    window.sso_region.setText("eu-west-1")
+    window.aws_button.click()
+    qtbot.waitUntil(lambda: bool(first_run.browser.opened), timeout=10_000)
+    [device] = sso_emulator.devices.values()
+    sso_emulator.approve(device.user_code)
+    qtbot.waitUntil(lambda: window.role_row.isVisibleTo(window), timeout=10_000)
+    assert shown(window).startswith("⚠ You can use 2 AWS roles")
+    assert [window.roles.itemText(i) for i in range(window.roles.count())] == [
+        f"{ROLE} in dev ({ACCOUNT_ID})",
+        "ReadOnly in prod (444455556666)",
+    ]
+    assert not config_file.exists() and not aws_file("config").exists()
+
+    window.roles.setCurrentIndex(1)
+    window.use_role.click()
+    qtbot.waitUntil(
+        lambda: [vm.id for vm in harness.controller.view.vms] == [first_run.vm_id],
+        timeout=15_000,
+    )
+    assert shown(window).startswith(f"Signed in to {START_URL} as ReadOnly in prod")
+    assert not window.role_row.isVisibleTo(window)
+    assert len(first_run.browser.opened) == 1  # one approval in the browser, not two
+    assert "sso_role_name = ReadOnly\n" in aws_file("config").read_text()
+    config = load_config(config_file)
+    assert config.aws is not None and config.aws.profile == "devtray"

@@ -1,9 +1,11 @@
 """AWS sign-in as the tray asks for it: with an existing SSO profile, or from a start URL.
 
 From a start URL and region (a first run, no `aws configure sso` done yet) this does what that
-command does: the device flow, then the person's role from the access portal, then a profile and
-an `sso-session` appended to ~/.aws/config (atomically, with a backup) so that botocore, the AWS
-CLI and devtray all use the same sign-in. Nothing is written before the sign-in succeeded.
+command does: the device flow, then the person's role from the access portal (the only one, or
+the one they chose from the list a first attempt returned), then a profile and an `sso-session`
+appended to ~/.aws/config (atomically, with a backup) so that botocore, the AWS CLI and devtray
+all use the same sign-in. Nothing is written to ~/.aws/config before a role is settled; a token
+still valid from the first attempt is reused, so choosing a role needs no second approval.
 """
 
 from __future__ import annotations
@@ -13,14 +15,13 @@ import logging
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from desktop.core import errors
-from desktop.core.aws_sign_in import AwsSignInRequest
+from desktop.core.aws_sign_in import AwsRole, AwsSignInRequest, RoleChoiceNeeded
 from desktop.core.files import atomic_write
-from desktop.core.humanize import printable
 from desktop.core.provider import CancelToken
 from desktop.providers.aws.calls import AwsCalls
 from desktop.providers.aws.session import CONNECT_TIMEOUT, READ_TIMEOUT
@@ -28,6 +29,7 @@ from desktop.providers.aws.sso import (
     DEFAULT_SCOPES,
     DeviceCode,
     SsoProfile,
+    cache_file,
     make_oidc_client,
     read_sso_profile,
     sign_in,
@@ -38,19 +40,6 @@ log = logging.getLogger(__name__)
 MAX_ACCOUNTS = 200  # bounds the portal listing: one page per account for its roles
 _ACCOUNT_ID = re.compile(r"\d{12}", re.ASCII)
 _ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
-
-
-@dataclass(frozen=True)
-class PortalRole:
-    """A role the signed-in person may use in one AWS account (from the access portal)."""
-
-    account_id: str
-    account_name: str
-    role_name: str
-
-    def describe(self) -> str:
-        """`Developer in dev (111122223333)`."""
-        return f"{self.role_name} in {printable(self.account_name)} ({self.account_id})"
 
 
 def aws_config_file() -> Path:
@@ -90,9 +79,11 @@ def sign_in_as_requested(
     assert request.start_url is not None and request.sso_region is not None
     name = request.profile_name or "default"
     new = SsoProfile(name, request.start_url, request.sso_region, name, DEFAULT_SCOPES)
-    cache = sign_in(new, oidc(new.region), show_code=show_code, sleep=sleep)
-    token = str(json.loads(cache.read_text(encoding="utf-8"))["accessToken"])
-    role = only_role(portal(new.region), token, new)
+    token = _valid_cached_token(new)
+    if token is None:
+        cache = sign_in(new, oidc(new.region), show_code=show_code, sleep=sleep)
+        token = str(json.loads(cache.read_text(encoding="utf-8"))["accessToken"])
+    role = settle_role(portal(new.region), token, new, request.role)
     path = write_sso_profile(new, role)
     read_sso_profile(name)  # botocore must read back what was written
     return f"Signed in to {new.start_url} as {role.describe()}; profile {name} saved in {path}."
@@ -123,9 +114,34 @@ def _profile_to_sign_in(request: AwsSignInRequest) -> SsoProfile | None:
     )
 
 
-def only_role(portal: Any, token: str, profile: SsoProfile) -> PortalRole:
-    """The one role this person can use; several or none is an error saying what to do."""
+def _valid_cached_token(profile: SsoProfile) -> str | None:
+    """The access token cached for this sso-session and start URL, if valid 5 more minutes."""
+    try:
+        cached = json.loads(cache_file(profile).read_text(encoding="utf-8"))
+        expires = datetime.strptime(cached["expiresAt"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if cached.get("startUrl") != profile.start_url:
+        return None
+    if expires < datetime.now(UTC) + timedelta(minutes=5):
+        return None
+    return str(cached["accessToken"])
+
+
+def settle_role(
+    portal: Any, token: str, profile: SsoProfile, chosen: AwsRole | None = None
+) -> AwsRole:
+    """The role the profile uses: the one chosen, else the only one; else an error saying what
+    to do (RoleChoiceNeeded carries the roles to choose from)."""
     roles = _portal_roles(portal, token, profile)
+    if chosen is not None:
+        for role in roles:
+            if (role.account_id, role.role_name) == (chosen.account_id, chosen.role_name):
+                return role
+        raise errors.PermissionDenied(
+            f"{chosen.describe()} is not among the roles {profile.start_url} offers you now.",
+            hint="Sign in again and choose from the list shown then.",
+        )
     if len(roles) == 1:
         return roles[0]
     if not roles:
@@ -134,19 +150,13 @@ def only_role(portal: Any, token: str, profile: SsoProfile) -> PortalRole:
             hint="Ask your AWS administrator to assign you a permission set in the account "
             "that has your VM.",
         )
-    listed = "; ".join(role.describe() for role in roles[:5])
-    more = f" and {len(roles) - 5} more" if len(roles) > 5 else ""
-    raise errors.BadConfig(
-        f"You can use {len(roles)} AWS roles: {listed}{more}.",
-        hint=f"Pick one once with `aws configure sso --profile {profile.profile}`, then sign in "
-        "with that profile (start URL left empty).",
-    )
+    raise RoleChoiceNeeded(tuple(roles), profile.profile)
 
 
-def _portal_roles(portal: Any, token: str, profile: SsoProfile) -> list[PortalRole]:
+def _portal_roles(portal: Any, token: str, profile: SsoProfile) -> list[AwsRole]:
     calls = AwsCalls(sign_in_hint=f"Sign in to {profile.start_url} again.")
 
-    def listing() -> list[PortalRole]:
+    def listing() -> list[AwsRole]:
         pages = portal.get_paginator("list_accounts").paginate(
             accessToken=token, PaginationConfig={"MaxItems": MAX_ACCOUNTS}
         )
@@ -166,7 +176,7 @@ def _portal_roles(portal: Any, token: str, profile: SsoProfile) -> list[PortalRo
                     # These lines go into ~/.aws/config: nothing that could break its syntax.
                     if _ROLE_NAME.fullmatch(role_name):
                         name = str(account.get("accountName") or account_id)
-                        found.append(PortalRole(account_id, name, role_name))
+                        found.append(AwsRole(account_id, name, role_name))
                     else:
                         log.warning("ignored a role name AWS would not allow: %r", role_name)
         return found
@@ -174,7 +184,7 @@ def _portal_roles(portal: Any, token: str, profile: SsoProfile) -> list[PortalRo
     return calls.call("list your AWS accounts and roles", listing)
 
 
-def write_sso_profile(profile: SsoProfile, role: PortalRole) -> Path:
+def write_sso_profile(profile: SsoProfile, role: AwsRole) -> Path:
     """Append the profile and its sso-session to the AWS config file; returns its path."""
     path = aws_config_file()
     current = path.read_text(encoding="utf-8") if path.exists() else ""
