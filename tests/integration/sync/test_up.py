@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -30,6 +31,10 @@ def _children_of_this_run(markers: tuple[str, ...]) -> list[str]:
     return found
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_up_syncs_then_ctrl_c_stops_everything(
     moto: MotoEndpoint,
     sshd: SshServer,
@@ -50,6 +55,10 @@ def test_up_syncs_then_ctrl_c_stops_everything(
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[3])},
+        # A terminal delivers Ctrl-C; a gate run as a background job has SIGINT ignored, and
+        # children inherit that, so give `up` the default a person's shell gives it.
+        preexec_fn=_default_sigint,
+        process_group=0,  # so cleanup below can end its ssh and rsync children too
     )
     try:
         assert process.stdout is not None
@@ -79,7 +88,8 @@ def test_up_syncs_then_ctrl_c_stops_everything(
             assert step in progress
     finally:
         if process.poll() is None:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     assert _children_of_this_run((str(isolated_home), str(project))) == []
     assert control.ask(project, "status") is None
