@@ -452,6 +452,12 @@ class CostAndAutostop(QObject):
             hold_server_stop=partial(self._hold_server_stop, vm_id),
         )
         self._controllers[vm_id] = ctl
+        provider = tray.controller.provider_for(vm_id)
+        if isinstance(provider, ServerStopHold):
+            # A hold made before this tray started (or from a terminal): its record says what.
+            note = provider.describe_server_hold(vm_id, self._clock())
+            if note:
+                self._server_notes[vm_id] = note
         return ctl
 
     def _hold_server_stop(self, vm_id: str, hold: ServerHold | None, now: datetime) -> None:

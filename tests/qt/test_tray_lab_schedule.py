@@ -6,15 +6,16 @@ hand; the VM's activity probe is a boundary fake (nobody typing).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
-from desktop.core.autostop_store import AutostopStore
+from desktop.core.autostop_store import AutostopChoices, AutostopStore
 from desktop.core.config import AutostopConfig
 from desktop.core.model import VmState
+from desktop.core.server_stop import ServerHold
 from desktop.core.spend_record import SpendRecord
 from desktop.core.spend_tracker import SpendTracker
 from desktop.qt.cost_autostop import CostAndAutostop
@@ -120,3 +121,27 @@ def test_a_refused_lab_schedule_change_is_shown_and_the_snooze_holds(
     assert open_menu(harness.tray)[f"lab-schedule:{VM}"].text() == told
     assert "alice-vm" not in arm.lab().vm_schedules
     assert open_menu(harness.tray)[f"autostop:{VM}"].text().startswith("Auto-stop: stops at 19:45")
+
+
+def test_a_lab_schedule_moved_from_the_terminal_shows_in_the_tray(
+    qtbot: QtBot,
+    make_tray,
+    azure_signed_in: FakeStaticTokenCredential,
+    arm: ArmEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    provider = make_provider(arm, azure_signed_in)
+    evening = datetime(2026, 11, 2, 18, 45, tzinfo=TZ)
+    until = evening + timedelta(hours=2)
+    # What `devtray autostop snooze 2h` records: the choice, and the lab schedule it moved.
+    AutostopStore(tmp_path / "autostop.json").save(VM, AutostopChoices(snooze_until=until))
+    said = provider.hold_server_stop(VM, ServerHold(until), evening)
+    assert said == "Lab schedule moved to 20:45 tonight (usually 19:00)."
+
+    clock = FakeClock(evening)
+    harness, _watch = warned_tray(qtbot, make_tray, arm, azure_signed_in, tmp_path, clock)
+
+    assert open_menu(harness.tray)[f"lab-schedule:{VM}"].text() == said
+    assert arm.lab().vm_schedules["alice-vm"]["properties"]["dailyRecurrence"]["time"] == "2045"
