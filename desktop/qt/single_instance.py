@@ -7,6 +7,7 @@ A knock that comes while the first is still starting is retried until it listens
 
 from __future__ import annotations
 
+import logging
 import time
 import zlib
 from pathlib import Path
@@ -19,6 +20,8 @@ from desktop.core.instance_lock import InstanceLock, try_lock
 
 if TYPE_CHECKING:
     from PySide6.QtNetwork import QLocalServer
+
+log = logging.getLogger(__name__)
 
 SHOW_MENU = b"show-menu\n"
 _CONNECT_TIMEOUT_MS = 500
@@ -65,10 +68,18 @@ class SingleInstance(QObject):
 
     def claim(self) -> bool:
         """Become the instance: False when one is already running (it was asked to show)."""
-        self._lock = try_lock(self._lock_file or lock_file())
+        path = self._lock_file or lock_file()
+        try:
+            self._lock = try_lock(path)
+        except OSError as exc:
+            # A folder that cannot hold a lock (read-only, some network file systems): a tray
+            # that answers the socket is the only sign of another instance left.
+            log.warning("cannot lock %s (%s); asking the socket instead", path, exc)
+            self.other_answered = self._knock(for_seconds=0.0)
+            return not self.other_answered
         if self._lock is not None:
             return True
-        self.other_answered = self._knock()
+        self.other_answered = self._knock(for_seconds=_KNOCK_FOR_SECONDS)
         return False
 
     def listen(self) -> None:
@@ -84,11 +95,11 @@ class SingleInstance(QObject):
             raise OSError(f"cannot listen on {self.name}: {server.errorString()}")
         self._server = server
 
-    def _knock(self) -> bool:
+    def _knock(self, for_seconds: float) -> bool:
         """Ask the running instance to show its menu; False if it never answered."""
         from PySide6.QtNetwork import QLocalSocket
 
-        deadline = time.monotonic() + _KNOCK_FOR_SECONDS
+        deadline = time.monotonic() + for_seconds
         while True:
             socket = QLocalSocket()
             socket.connectToServer(self.name)

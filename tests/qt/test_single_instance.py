@@ -65,6 +65,25 @@ def test_a_first_that_never_answers_is_named(monkeypatch: pytest.MonkeyPatch) ->
         first.release()
 
 
+def test_a_folder_that_cannot_lock_falls_back_to_the_socket(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def cannot_lock(path: object) -> None:
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(single_instance, "try_lock", cannot_lock)
+    first = SingleInstance()
+    assert first.claim()  # nobody answers: this one is the tray
+    first.listen()
+    try:
+        second = SingleInstance()
+        with qtbot.waitSignal(first.show_requested, timeout=3000):
+            assert second.claim() is False
+        assert second.other_answered
+    finally:
+        first.release()
+
+
 def test_the_name_is_per_user_and_per_config_folder(monkeypatch, tmp_path) -> None:
     name = server_name()
     monkeypatch.setenv("DEVTRAY_CONFIG_DIR", str(tmp_path / "other"))
