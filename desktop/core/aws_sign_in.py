@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from pathlib import Path
 
+from desktop.core.config import update_config
 from desktop.core.errors import BadConfig
 from desktop.core.humanize import printable
 
@@ -18,6 +20,7 @@ NEW_PROFILE = "devtray"  # the profile set up from a start URL when no name is g
 _PROFILE = re.compile(r"[A-Za-z0-9_.+-]{1,64}")
 _START_URL = re.compile(r"https://[A-Za-z0-9._~:/?&=%+@!$'()*,-]+")  # URL characters
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}", re.ASCII)
+_ROLE_CHOICE = re.compile(r"(\d{12})/([\w+=,.@-]{1,64})", re.ASCII)  # ACCOUNT/ROLE
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,17 @@ class AwsRole:
     def describe(self) -> str:
         """`Developer in dev (111122223333)`."""
         return f"{self.role_name} in {printable(self.account_name)} ({self.account_id})"
+
+    @classmethod
+    def from_choice(cls, text: str) -> AwsRole:
+        """The role named as `ACCOUNT/ROLE` (`111122223333/Developer`); BadConfig if it is not."""
+        match = _ROLE_CHOICE.fullmatch(text.strip())
+        if match is None:
+            raise BadConfig(
+                f"{text!r} does not name a role as ACCOUNT/ROLE.",
+                hint="Write the 12-digit account id, a slash and the role: 111122223333/Developer.",
+            )
+        return cls(account_id=match[1], account_name="", role_name=match[2])
 
 
 class RoleChoiceNeeded(BadConfig):
@@ -96,3 +110,10 @@ class AwsSignInRequest:
         if self.profile is None and self.start_url is not None:
             return NEW_PROFILE
         return self.profile
+
+
+def remember_signed_in_profile(config_path: Path, request: AwsSignInRequest) -> None:
+    """After a sign-in succeeded, devtray uses its profile: `[aws] profile` in config.toml
+    (nothing changes for the default profile)."""
+    if request.profile_name is not None:
+        update_config(config_path, {"aws": {"profile": request.profile_name}})

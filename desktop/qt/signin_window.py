@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -21,8 +21,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core import errors
-from desktop.core.aws_sign_in import NEW_PROFILE, AwsSignInRequest, RoleChoiceNeeded
-from desktop.core.config import AwsConfig, AzureConfig, load_config, update_config
+from desktop.core.aws_sign_in import (
+    NEW_PROFILE,
+    AwsSignInRequest,
+    RoleChoiceNeeded,
+    remember_signed_in_profile,
+)
+from desktop.core.config import AwsConfig, AzureConfig, load_config
 from desktop.core.humanize import printable
 from desktop.core.provider import CancelToken
 from desktop.qt.bridge import CloudBridge
@@ -172,11 +177,13 @@ class SignInWindow(QWidget):
             return
         self._asked, self._choosing = request, None
         self.role_row.hide()
-        name = request.profile_name
-        remember = {"aws": {"profile": name}} if name is not None else None
-        sign_in, cancel = self._sign_in, CancelToken()
+        sign_in, cancel, config_path = self._sign_in, CancelToken(), self.config_path
         self._cancel = cancel
-        self._run(lambda show: sign_in(request, show, cancel), remember, open_browser=True)
+        self._run(
+            lambda show: sign_in(request, show, cancel),
+            lambda: remember_signed_in_profile(config_path, request),
+            open_browser=True,
+        )
 
     def sign_in_azure(self) -> None:
         """Microsoft sign-in on a worker: a browser window, or a device code shown here."""
@@ -189,7 +196,7 @@ class SignInWindow(QWidget):
     def _run(
         self,
         sign_in: Callable[[ShowCode], str],
-        remember: Mapping[str, Mapping[str, object]] | None,
+        remember: Callable[[], None] | None,
         *,
         open_browser: bool,
     ) -> None:
@@ -212,7 +219,7 @@ class SignInWindow(QWidget):
         def run() -> str:
             message = sign_in(show_code)
             if remember is not None:
-                update_config(self.config_path, remember)
+                remember()  # only once the sign-in succeeded
             return message
 
         self.bridge.submit(run, self._signed_in, self._failed)
