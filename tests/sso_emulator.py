@@ -26,6 +26,19 @@ import pytest
 START_URL = "https://corp.awsapps.com/start"
 ACCOUNT_ID = "111122223333"
 ROLE = "Developer"
+# What ~/.aws/config holds after a first sign-in from START_URL in eu-west-1 (tray or CLI).
+NEW_PROFILE_TEXT = (
+    "[profile devtray]\n"
+    "sso_session = devtray\n"
+    f"sso_account_id = {ACCOUNT_ID}\n"
+    f"sso_role_name = {ROLE}\n"
+    "region = eu-west-1\n"
+    "\n"
+    "[sso-session devtray]\n"
+    f"sso_start_url = {START_URL}\n"
+    "sso_region = eu-west-1\n"
+    "sso_registration_scopes = sso:account:access\n"
+)
 
 
 @dataclass

@@ -18,9 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from desktop.core.config import load_config
-from tests.sso_emulator import ACCOUNT_ID, ROLE, START_URL, SsoEmulator, sso_emulator  # noqa: F401
+from tests import sso_emulator as sso
+from tests.sso_emulator import SsoEmulator, sso_emulator  # noqa: F401 - the fixture, by name
 
-SIGN_IN = ["sign-in", "aws", "--no-browser", "--start-url", START_URL, "--region", "eu-west-1"]
+SIGN_IN = ["sign-in", "aws", "--no-browser", "--start-url", sso.START_URL, "--region", "eu-west-1"]
+TWO_ROLES = {sso.ACCOUNT_ID: ("dev", (sso.ROLE,)), "444455556666": ("prod", ("ReadOnly",))}
 TIMEOUT = 20.0  # seconds any one child may take
 
 
@@ -90,6 +92,12 @@ def aws_config() -> Path:
     return Path(os.environ["AWS_CONFIG_FILE"])
 
 
+def devtray_profile(config_file: Path) -> str | None:
+    """devtray's `[aws] profile`."""
+    config = load_config(config_file)
+    return config.aws.profile if config.aws else None
+
+
 def test_one_role_signs_in_saves_the_profile_and_makes_it_devtrays(
     sso_emulator: SsoEmulator,  # noqa: F811 - the fixture imported above
     config_file: Path,
@@ -107,41 +115,28 @@ def test_one_role_signs_in_saves_the_profile_and_makes_it_devtrays(
         in err
     )
     assert out == (
-        f"Signed in to {START_URL} as {ROLE} in dev ({ACCOUNT_ID});"
+        f"Signed in to {sso.START_URL} as {sso.ROLE} in dev ({sso.ACCOUNT_ID});"
         f" profile devtray saved in {aws_config()}.\n"
         f"devtray uses profile devtray ([aws] in {config_file}).\n"
     )
-    assert aws_config().read_text() == (
-        "[profile devtray]\n"
-        "sso_session = devtray\n"
-        f"sso_account_id = {ACCOUNT_ID}\n"
-        f"sso_role_name = {ROLE}\n"
-        "region = eu-west-1\n"
-        "\n"
-        "[sso-session devtray]\n"
-        f"sso_start_url = {START_URL}\n"
-        "sso_region = eu-west-1\n"
-        "sso_registration_scopes = sso:account:access\n"
-    )
-    config = load_config(config_file)
-    assert config.aws is not None and config.aws.profile == "devtray"
+    assert aws_config().read_text() == sso.NEW_PROFILE_TEXT
+    assert devtray_profile(config_file) == "devtray"
 
 
 def test_several_roles_with_role_uses_the_one_named(
     sso_emulator: SsoEmulator,  # noqa: F811
     config_file: Path,
 ) -> None:
-    sso_emulator.accounts = {ACCOUNT_ID: ("dev", (ROLE,)), "444455556666": ("prod", ("ReadOnly",))}
+    sso_emulator.accounts = dict(TWO_ROLES)
     with devtray(*SIGN_IN, "--profile", "work", "--role", "444455556666/ReadOnly") as child:
         sso_emulator.approve(child.user_code())
         status, out, err = child.finish()
     assert status == 0, err
-    assert out.startswith(f"Signed in to {START_URL} as ReadOnly in prod (444455556666);")
+    assert out.startswith(f"Signed in to {sso.START_URL} as ReadOnly in prod (444455556666);")
     text = aws_config().read_text()
     assert "[profile work]\n" in text and "sso_account_id = 444455556666\n" in text
     assert "sso_role_name = ReadOnly\n" in text
-    config = load_config(config_file)
-    assert config.aws is not None and config.aws.profile == "work"
+    assert devtray_profile(config_file) == "work"
 
 
 def test_several_roles_without_a_terminal_exit_2_listing_them(
@@ -149,7 +144,7 @@ def test_several_roles_without_a_terminal_exit_2_listing_them(
     config_file: Path,
 ) -> None:
     sso_emulator.accounts = {
-        ACCOUNT_ID: ("dev", (ROLE, "ReadOnly")),
+        sso.ACCOUNT_ID: ("dev", (sso.ROLE, "ReadOnly")),
         "444455556666": ("prod", ("ReadOnly",)),
     }
     with devtray(*SIGN_IN) as child:
@@ -157,10 +152,10 @@ def test_several_roles_without_a_terminal_exit_2_listing_them(
         status, out, err = child.finish()
     assert status == 2, err
     assert (
-        f"You can use 3 AWS roles: {ACCOUNT_ID}/{ROLE}, {ACCOUNT_ID}/ReadOnly,"
+        f"You can use 3 AWS roles: {sso.ACCOUNT_ID}/{sso.ROLE}, {sso.ACCOUNT_ID}/ReadOnly,"
         " 444455556666/ReadOnly." in err
     )
-    assert f"--role {ACCOUNT_ID}/{ROLE}" in err and "Traceback" not in err
+    assert f"--role {sso.ACCOUNT_ID}/{sso.ROLE}" in err and "Traceback" not in err
     assert out == "" and not config_file.exists() and not aws_config().exists()
     # Passing --role then needs no second approval: the token from this attempt is reused.
     with devtray(*SIGN_IN, "--role", "444455556666/ReadOnly") as child:
@@ -205,7 +200,7 @@ def test_several_roles_at_a_terminal_are_listed_and_the_answer_is_used(
     sso_emulator: SsoEmulator,  # noqa: F811
     config_file: Path,
 ) -> None:
-    sso_emulator.accounts = {ACCOUNT_ID: ("dev", (ROLE,)), "444455556666": ("prod", ("ReadOnly",))}
+    sso_emulator.accounts = dict(TWO_ROLES)
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "desktop", *SIGN_IN],
@@ -222,7 +217,8 @@ def test_several_roles_at_a_terminal_are_listed_and_the_answer_is_used(
         sso_emulator.approve(code)
         screen += _read_until(controller, "Role for your VM [1-2]: ")
         assert (
-            f"  1. {ROLE} in dev ({ACCOUNT_ID})\r\n  2. ReadOnly in prod (444455556666)" in screen
+            f"  1. {sso.ROLE} in dev ({sso.ACCOUNT_ID})\r\n  2. ReadOnly in prod (444455556666)"
+            in screen
         )
         os.write(controller, b"2\n")
         out, _ = process.communicate(timeout=TIMEOUT)
@@ -230,10 +226,9 @@ def test_several_roles_at_a_terminal_are_listed_and_the_answer_is_used(
         process.kill()
         os.close(controller)
     assert process.returncode == 0, screen
-    assert out.startswith(f"Signed in to {START_URL} as ReadOnly in prod (444455556666);")
+    assert out.startswith(f"Signed in to {sso.START_URL} as ReadOnly in prod (444455556666);")
     assert len(sso_emulator.devices) == 1  # one approval in the browser, not two
-    config = load_config(config_file)
-    assert config.aws is not None and config.aws.profile == "devtray"
+    assert devtray_profile(config_file) == "devtray"
 
 
 def _read_until(terminal: int, text: str) -> str:

@@ -25,7 +25,14 @@ from desktop.qt.signin_window import SignInWindow
 from tests.moto_server import MotoEndpoint, run_instance
 from tests.qt.conftest import Harness
 from tests.qt.test_tray import open_menu
-from tests.sso_emulator import ACCOUNT_ID, ROLE, START_URL, SsoEmulator, sso_emulator  # noqa: F401
+from tests.sso_emulator import (  # noqa: F401 - the fixture is used by name
+    ACCOUNT_ID,
+    NEW_PROFILE_TEXT,
+    ROLE,
+    START_URL,
+    SsoEmulator,
+    sso_emulator,
+)
 
 
 @dataclass
@@ -143,18 +150,7 @@ def test_first_run_signs_in_to_aws_and_shows_my_vm(
     cached = json.loads(cache.read_text())
     assert cached["startUrl"] == START_URL and cached["accessToken"] in sso_emulator.tokens
     assert cache.stat().st_mode & 0o777 == 0o600
-    assert aws_file("config").read_text() == (
-        "[profile devtray]\n"
-        "sso_session = devtray\n"
-        f"sso_account_id = {ACCOUNT_ID}\n"
-        f"sso_role_name = {ROLE}\n"
-        "region = eu-west-1\n"
-        "\n"
-        "[sso-session devtray]\n"
-        f"sso_start_url = {START_URL}\n"
-        "sso_region = eu-west-1\n"
-        "sso_registration_scopes = sso:account:access\n"
-    )
+    assert aws_file("config").read_text() == NEW_PROFILE_TEXT
     config = load_config(config_file)
     assert config.aws is not None and config.aws.profile == "devtray"
     # The device flow, the role lookup, then botocore's SSO provider turning the token into
