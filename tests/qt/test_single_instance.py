@@ -14,7 +14,8 @@ from desktop.qt import single_instance
 from desktop.qt.single_instance import SingleInstance, server_name
 
 
-def test_second_instance_asks_the_first_to_show_its_menu(qtbot: QtBot) -> None:
+def second_launch_is_told_by(qtbot: QtBot) -> None:
+    """A first instance claims and listens; a second's claim fails and the first hears it."""
     first = SingleInstance()
     assert first.claim()
     first.listen()
@@ -25,6 +26,10 @@ def test_second_instance_asks_the_first_to_show_its_menu(qtbot: QtBot) -> None:
         assert second.other_answered
     finally:
         first.release()
+
+
+def test_second_instance_asks_the_first_to_show_its_menu(qtbot: QtBot) -> None:
+    second_launch_is_told_by(qtbot)
     # Once the first has gone, the claim is free again.
     third = SingleInstance()
     assert third.claim()
@@ -72,16 +77,7 @@ def test_a_folder_that_cannot_lock_falls_back_to_the_socket(
         raise OSError(37, "No locks available")
 
     monkeypatch.setattr(single_instance, "try_lock", cannot_lock)
-    first = SingleInstance()
-    assert first.claim()  # nobody answers: this one is the tray
-    first.listen()
-    try:
-        second = SingleInstance()
-        with qtbot.waitSignal(first.show_requested, timeout=3000):
-            assert second.claim() is False
-        assert second.other_answered
-    finally:
-        first.release()
+    second_launch_is_told_by(qtbot)  # the first claims because nobody answers its knock
 
 
 def test_the_name_is_per_user_and_per_config_folder(monkeypatch, tmp_path) -> None:
