@@ -96,10 +96,11 @@ def _azure_sign_in(tenant: str | None, show_code: Callable[[str, str], None]) ->
     return f"Signed in to Azure as {record.username} (tenant {record.tenant_id})."
 
 
-def _cost_and_autostop(
-    config: Config, flush: FlushBeforeStop, laptop_activity: LaptopActivity
-) -> CostAndAutostop:
-    """The tray's cost line and auto-stop, probing the VM over SSH and recording snoozes there."""
+def _load_cost_and_autostop(
+    config: Config,
+) -> Callable[[FlushBeforeStop, LaptopActivity], CostAndAutostop]:
+    """On a worker: imports what the cost line and auto-stop need; returns what builds them
+    (on the GUI thread), probing the VM over SSH and recording snoozes there."""
     from datetime import UTC, datetime, timedelta
 
     from desktop.core.localtime import local_zone
@@ -117,17 +118,20 @@ def _cost_and_autostop(
         if vm.provider != "demo" and agent.status().installed:
             agent.snooze(until)
 
-    return CostAndAutostop(
-        SpendTracker.on_this_machine(),
-        settings,
-        activity=lambda vm: vm_was_active(vm, settings, since),
-        laptop_activity=laptop_activity,
-        clock=lambda: datetime.now(UTC),
-        tz=local_zone(),
-        record_on_vm=record_on_vm,
-        flush=flush,
-        notifier=ActionNotifier.open("devtray"),
-    )
+    def build(flush: FlushBeforeStop, laptop_activity: LaptopActivity) -> CostAndAutostop:
+        return CostAndAutostop(
+            SpendTracker.on_this_machine(),
+            settings,
+            activity=lambda vm: vm_was_active(vm, settings, since),
+            laptop_activity=laptop_activity,
+            clock=lambda: datetime.now(UTC),
+            tz=local_zone(),
+            record_on_vm=record_on_vm,
+            flush=flush,
+            notifier=ActionNotifier.open("devtray"),
+        )
+
+    return build
 
 
 def autostart_command() -> list[str]:
@@ -142,62 +146,44 @@ def autostart_command() -> list[str]:
     return [sys.executable, "-m", "desktop"]
 
 
-# What the feature rows import: a worker imports them first, while the event loop runs.
-_ADD_ON_MODULES = (
-    "desktop.remote.supervisor",
-    "desktop.remote.tray_activity",
-    "desktop.remote.tray_connect",
-    "desktop.remote.tray_sync",
-    "desktop.core.localtime",
-    "desktop.core.spend_tracker",
-    "desktop.qt.cost_autostop",
-    "desktop.qt.desktop_notifications",
-    "desktop.remote.idle_agent",
-)
-
-
 def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
-    """Runs on a worker thread: imports the feature modules (~100 ms) there, so the icon and
-    menu keep answering; returns what builds the rows on the GUI thread (Qt objects)."""
-    from importlib import import_module
-
-    for name in _ADD_ON_MODULES:
-        import_module(name)
-    return lambda: _tray_add_ons(config)
-
-
-def _tray_add_ons(config: Config) -> TrayAddOns:
-    """Sync, tunnels, IDE and cost/auto-stop rows: built once the icon is up, because each
-    of their modules costs tens of milliseconds to import."""
+    """Sync, tunnels, IDE and cost/auto-stop rows. Runs on a worker thread once the icon is
+    up: their modules take ~100 ms to import, so they load there while the icon and menu keep
+    answering; returns what builds the rows on the GUI thread (they are Qt objects)."""
     from desktop.qt.tray import TrayAddOns
     from desktop.remote.supervisor import Supervisor, default_log_dir
     from desktop.remote.tray_activity import LaptopActivity
     from desktop.remote.tray_connect import ConnectService, OpenInMenu, TunnelsMenu
     from desktop.remote.tray_sync import SyncMenu, SyncService
 
-    woke: list[Callable[[float], None]] = []
+    cost_and_autostop_for = _load_cost_and_autostop(config)
 
-    def on_wake(seconds: float) -> None:
-        for callback in woke:
-            callback(seconds)
+    def build() -> TrayAddOns:
+        woke: list[Callable[[float], None]] = []
 
-    connect = ConnectService(load_config, Supervisor(default_log_dir(), on_wake=on_wake))
-    sync = SyncService(connect, load_config)
-    woke.append(sync.on_wake)
-    cost_and_autostop = _cost_and_autostop(
-        config, sync.flush_before_stop, LaptopActivity(sync, connect)
-    )
-    return TrayAddOns(
-        contributions=(
-            cost_and_autostop,
-            SyncMenu(sync),
-            TunnelsMenu(connect),
-            OpenInMenu(connect),
-        ),
-        on_quit=(sync.stop, connect.close),
-        on_view=(connect.on_view,),
-        extensions=(cost_and_autostop,),
-    )
+        def on_wake(seconds: float) -> None:
+            for callback in woke:
+                callback(seconds)
+
+        connect = ConnectService(load_config, Supervisor(default_log_dir(), on_wake=on_wake))
+        sync = SyncService(connect, load_config)
+        woke.append(sync.on_wake)
+        cost_and_autostop = cost_and_autostop_for(
+            sync.flush_before_stop, LaptopActivity(sync, connect)
+        )
+        return TrayAddOns(
+            contributions=(
+                cost_and_autostop,
+                SyncMenu(sync),
+                TunnelsMenu(connect),
+                OpenInMenu(connect),
+            ),
+            on_quit=(sync.stop, connect.close),
+            on_view=(connect.on_view,),
+            extensions=(cost_and_autostop,),
+        )
+
+    return build
 
 
 def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
