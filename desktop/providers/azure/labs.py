@@ -273,11 +273,17 @@ class DevTestLabsProvider:
         lab, vm_name = self._lab(vm_id)
         if hold is not None:
             self._get(vm_id)  # only my VMs
+        # The tray releases on every tick without a hold: only a change (a note, or a failure
+        # part-way) drops the cached schedule, or it would be read from Azure on every refresh.
+        changed = True
         try:
-            return self.schedule_holds.hold(lab, vm_name, vm_id, hold, now)
+            note = self.schedule_holds.hold(lab, vm_name, vm_id, hold, now)
+            changed = note is not None
+            return note
         finally:
-            with self._schedules_lock:  # the next refresh shows the schedule as it is now
-                self._schedules.pop(vm_id, None)
+            if changed:
+                with self._schedules_lock:  # the next refresh shows the schedule as it is now
+                    self._schedules.pop(vm_id, None)
 
     def describe_server_hold(self, vm_id: str, now: datetime) -> str | None:
         """What devtray changed in the VM's lab schedule for the current hold."""

@@ -79,10 +79,8 @@ def disk_tier(storage_type: str, size_gib: float) -> DiskTier | None:
 
 def disk_filter(region: str, tier: DiskTier) -> str:
     """The `$filter` for a disk tier's locally redundant meters in a region."""
-    if not _NAME.match(region):
-        raise errors.UsageError(f"Not a valid Azure region name for a price lookup: {region!r}")
     return (
-        f"serviceName eq 'Storage' and armRegionName eq '{region}' "
+        f"serviceName eq 'Storage' and armRegionName eq '{_checked_name('region', region)}' "
         f"and skuName eq '{tier.name} LRS' and priceType eq 'Consumption'"
     )
 
@@ -108,13 +106,18 @@ def disk_monthly_price(items: Iterable[Mapping[str, Any]], tier: DiskTier) -> fl
 
 def vm_filter(region: str, size: str) -> str:
     """The `$filter` for a size's pay-as-you-go meters in a region."""
-    for what, value in (("region", region), ("size", size)):
-        if not _NAME.match(value):
-            raise errors.UsageError(f"Not a valid Azure {what} name for a price lookup: {value!r}")
     return (
-        f"serviceName eq 'Virtual Machines' and armRegionName eq '{region}' "
-        f"and armSkuName eq '{size}' and priceType eq 'Consumption'"
+        f"serviceName eq 'Virtual Machines' "
+        f"and armRegionName eq '{_checked_name('region', region)}' "
+        f"and armSkuName eq '{_checked_name('size', size)}' and priceType eq 'Consumption'"
     )
+
+
+def _checked_name(what: str, value: str) -> str:
+    """`value`, once it is known safe inside an OData string literal (as Azure's names are)."""
+    if not _NAME.match(value):
+        raise errors.UsageError(f"Not a valid Azure {what} name for a price lookup: {value!r}")
+    return value
 
 
 def vm_hourly_price(items: Iterable[Mapping[str, Any]], platform: str) -> float | None:
