@@ -11,6 +11,7 @@ folder brings results back (one-way-safe: nothing on the laptop is deleted). Sta
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -103,7 +104,7 @@ def status_from_sessions(sessions: Sequence[dict[str, Any]]) -> SyncStatus:
 def own_cycles(previous: int, current: int, *, forced: bool) -> int:
     """Sync cycles Mutagen completed between two readings of `successfulCycles`, as activity.
 
-    None when devtray forced them (a flush runs a cycle whether or not anything changed), at
+    0 when devtray forced them (a flush runs a cycle whether or not anything changed), at
     the first reading (-1 before it), or when the count went back (Mutagen restarts it at 0
     on every reconnection). A cycle can also follow a watched change to an ignored path: an
     over-count, but of work in the project all the same.
@@ -337,15 +338,7 @@ class MutagenEngine:
             self._changes_synced += own_cycles(self._last_cycles, cycles, forced=self._flushing > 0)
             changes_synced = self._changes_synced
             self._last_cycles = cycles
-        status = SyncStatus(
-            engine=status.engine,
-            phase=status.phase,
-            syncing_files=status.syncing_files,
-            last_synced_at=last,
-            reason=status.reason,
-            conflicts=status.conflicts,
-            changes_synced=changes_synced,
-        )
+        status = dataclasses.replace(status, last_synced_at=last, changes_synced=changes_synced)
         self._publish(status)
         return status
 
