@@ -104,19 +104,13 @@ def _load_cost_and_autostop(
     from datetime import UTC, datetime, timedelta
 
     from desktop.core.localtime import local_zone
-    from desktop.core.model import VmSnapshot
     from desktop.core.spend_tracker import SpendTracker
     from desktop.qt.cost_autostop import TICK_MS, CostAndAutostop
     from desktop.qt.desktop_notifications import ActionNotifier
-    from desktop.remote.idle_agent import IdleAgent, ssh_to, vm_was_active
+    from desktop.remote.idle_agent import record_snooze, ssh_to, vm_was_active
 
     settings = config.autostop
     since = timedelta(milliseconds=TICK_MS)
-
-    def record_on_vm(vm: VmSnapshot, until: datetime | None) -> None:
-        agent = IdleAgent(ssh_to(vm))
-        if vm.provider != "demo" and agent.status().installed:
-            agent.snooze(until)
 
     def build(flush: FlushBeforeStop, laptop_activity: LaptopActivity) -> CostAndAutostop:
         return CostAndAutostop(
@@ -126,7 +120,9 @@ def _load_cost_and_autostop(
             laptop_activity=laptop_activity,
             clock=lambda: datetime.now(UTC),
             tz=local_zone(),
-            record_on_vm=record_on_vm,
+            record_on_vm=lambda provider, vm, until: record_snooze(
+                provider, vm, lambda: ssh_to(vm), until
+            ),
             flush=flush,
             notifier=ActionNotifier.open("devtray"),
         )

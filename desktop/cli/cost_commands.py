@@ -14,7 +14,6 @@ from desktop.core.autostop import (
     InOsShutdown,
     Policy,
     PolicyState,
-    ShutdownEffect,
     countdown_text,
 )
 from desktop.core.autostop_controller import AutostopController
@@ -27,7 +26,7 @@ from desktop.core.model import VmSnapshot, VmState
 from desktop.core.provider import Provider
 from desktop.core.server_stop import ServerHold, ServerStopHold
 from desktop.core.shutdown import describe_auto_stop
-from desktop.remote.idle_agent import AgentLayout, IdleAgent, shutdown_warning
+from desktop.remote.idle_agent import AgentLayout, IdleAgent, record_snooze, shutdown_warning
 from desktop.remote.ssh_config import unique_aliases
 
 _DURATION = re.compile(r"^(\d+)\s*(m|min|h)$")
@@ -240,20 +239,7 @@ def _vm_recorder(
     ctx: CommandContext, provider: Provider, vm: VmSnapshot
 ) -> Callable[[datetime | None], None]:
     """Records a snooze on the VM for its idle agent, when the VM runs and has one."""
-
-    def record(until: datetime | None) -> None:
-        if vm.state is not VmState.RUNNING:
-            return
-        if (
-            isinstance(provider, InOsShutdown)
-            and provider.in_os_shutdown_effect(vm.id) is not ShutdownEffect.STOPS
-        ):
-            return  # no idle agent can be installed there (`agent install` refuses)
-        agent = IdleAgent(_ssh_for(ctx, vm))
-        if agent.status().installed:
-            agent.snooze(until)
-
-    return record
+    return lambda until: record_snooze(provider, vm, lambda: _ssh_for(ctx, vm), until)
 
 
 def agent_command(ctx: CommandContext) -> int:

@@ -44,6 +44,7 @@ from desktop.core.glance import TrayView
 from desktop.core.humanize import printable
 from desktop.core.menu import MenuItem, MenuSlot
 from desktop.core.model import VmSnapshot, VmState
+from desktop.core.provider import Provider
 from desktop.core.server_stop import ServerHold, ServerStopHold, refused_note
 from desktop.core.spend_tracker import SpendTracker
 from desktop.qt.desktop_notifications import ActionNotifier
@@ -61,7 +62,7 @@ LaptopActivity = Callable[[VmSnapshot], ActivitySample]
 # Flushes a VM's unsynced changes before a stop: None when done, else why it could not.
 FlushBeforeStop = Callable[[VmSnapshot], str | None]
 # Records a snooze on the VM for its idle agent (None clears it); runs on a worker.
-VmRecorder = Callable[[VmSnapshot, datetime | None], None]
+VmRecorder = Callable[[Provider | None, VmSnapshot, datetime | None], None]
 
 TICK_MS = 60_000
 REPRICE_EVERY = timedelta(minutes=10)
@@ -436,8 +437,9 @@ class CostAndAutostop(QObject):
             vm = vm_now()
             if self._record_on_vm is not None and vm is not None:
                 recorder = self._record_on_vm
+                provider = tray.controller.provider_for(vm_id)
                 tray.controller.bridge.submit(
-                    lambda: recorder(vm, until),
+                    lambda: recorder(provider, vm, until),
                     lambda _done: None,
                     lambda error: log.warning("could not record the snooze on the VM: %s", error),
                 )

@@ -12,16 +12,16 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
 from desktop.core import errors
-from desktop.core.autostop import ActivitySample, ShutdownEffect, is_active
+from desktop.core.autostop import ActivitySample, InOsShutdown, ShutdownEffect, is_active
 from desktop.core.config import AutostopConfig
-from desktop.core.model import VmSnapshot
+from desktop.core.model import VmSnapshot, VmState
 from desktop.remote import idle_agent_script
 from desktop.remote.ssh_config import alias_for
 
@@ -105,6 +105,24 @@ def vm_was_active(vm: VmSnapshot, settings: AutostopConfig, since: timedelta) ->
         return None
     sample = IdleAgent(ssh_to(vm), timeout=20).probe()
     return is_active(sample, settings, since)
+
+
+def record_snooze(
+    provider: object, vm: VmSnapshot, ssh: Callable[[], list[str]], until: datetime | None
+) -> None:
+    """Tell the VM's idle agent about a snooze (None: it ended), wherever one can run: a
+    running VM of a real cloud whose in-OS shutdown stops it, with the agent installed.
+    The CLI and the tray both record through here."""
+    if vm.provider == "demo" or vm.state is not VmState.RUNNING:
+        return
+    if (
+        isinstance(provider, InOsShutdown)
+        and provider.in_os_shutdown_effect(vm.id) is not ShutdownEffect.STOPS
+    ):
+        return  # no agent can be installed there (`agent install` refuses)
+    agent = IdleAgent(ssh())
+    if agent.status().installed:
+        agent.snooze(until)
 
 
 def shutdown_warning(effect: ShutdownEffect) -> str | None:
