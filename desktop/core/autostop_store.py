@@ -6,12 +6,11 @@ JSON file in the user data dir, so whichever runs the policy honours both.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from desktop.core.files import atomic_write
+from desktop.core.files import read_json_object, write_json_object
 from desktop.core.spend_record import data_dir
 
 
@@ -57,14 +56,10 @@ class AutostopStore:
             "snooze_until": _format_time(choices.snooze_until),
             "keep_running_until": _format_time(choices.keep_running_until),
         }
-        atomic_write(self.path, json.dumps(data, indent=1).encode(), backup=False)
+        write_json_object(self.path, data)
 
     def _read(self) -> dict[str, object]:
-        try:
-            data = json.loads(self.path.read_text("utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return read_json_object(self.path)
 
 
 def _parse_time(value: object) -> datetime | None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def backup_path(path: Path) -> Path:
@@ -47,3 +49,18 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def read_json_object(path: Path) -> dict[str, Any]:
+    """The JSON object in one of devtray's own state files; {} when the file is missing,
+    unreadable or not an object (a damaged cache or record starts over rather than failing)."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_json_object(path: Path, data: dict[str, Any]) -> None:
+    """Replace one of devtray's own state files atomically (no backup: it is not the user's)."""
+    atomic_write(path, json.dumps(data, indent=1).encode(), backup=False)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from desktop.core import errors
-from desktop.core.files import atomic_write
+from desktop.core.files import write_json_object
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class QuoteCache:
         entries[key] = _CacheEntry(value, now)
         data = {k: {"value": e.value, "at": e.at.isoformat()} for k, e in entries.items()}
         try:
-            atomic_write(self.path, json.dumps(data, indent=1).encode(), backup=False)
+            write_json_object(self.path, data)
         except OSError as exc:
             log.warning("could not write the price cache %s: %s", self.path, exc)
 

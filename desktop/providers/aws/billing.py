@@ -20,7 +20,6 @@ the tray and the CLI:
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ import platformdirs
 from desktop.core import errors
 from desktop.core.billed import BilledAnswer, BilledCosts, BilledDay, BilledScope, BilledUnavailable
 from desktop.core.config import APP_NAME
-from desktop.core.files import atomic_write
+from desktop.core.files import read_json_object, write_json_object
 from desktop.providers.aws.calls import AwsCalls
 
 log = logging.getLogger(__name__)
@@ -293,15 +292,11 @@ class CostExplorerBills:
         return found
 
     def _read(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.cache_path.read_text("utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return read_json_object(self.cache_path)
 
     def _write(self, data: dict[str, Any]) -> None:
         try:
-            atomic_write(self.cache_path, json.dumps(data, indent=1).encode(), backup=False)
+            write_json_object(self.cache_path, data)
         except OSError as exc:
             log.warning("could not write the billing cache %s: %s", self.cache_path, exc)
 

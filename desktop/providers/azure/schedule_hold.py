@@ -27,7 +27,7 @@ from typing import Any
 
 from desktop.core import errors
 from desktop.core.config import AzureLab
-from desktop.core.files import atomic_write
+from desktop.core.files import read_json_object, write_json_object
 from desktop.core.server_stop import ServerHold
 from desktop.core.spend_record import data_dir
 from desktop.providers.azure.calls import AzureCalls
@@ -83,14 +83,10 @@ class HoldRecords:
                 "applied": held.applied,
                 "until": held.until.isoformat(),
             }
-        atomic_write(self.path, json.dumps(data, indent=1).encode(), backup=False)
+        write_json_object(self.path, data)
 
     def _read(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.path.read_text("utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return read_json_object(self.path)
 
 
 class LabScheduleHold:
