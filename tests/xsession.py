@@ -99,6 +99,23 @@ def eventually(probe: Callable[[], T | None], what: str, timeout: float = 15.0) 
 
 
 @contextlib.contextmanager
+def session_bus() -> Iterator[str]:
+    """A private `dbus-daemon --session`; yields its address, stops it afterwards."""
+    bus = subprocess.Popen(
+        ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert bus.stdout is not None
+    try:
+        yield bus.stdout.readline().strip()
+    finally:
+        stop_process(bus)
+        bus.stdout.close()
+
+
+@contextlib.contextmanager
 def x_session() -> Iterator[Desktop]:
     """Xvfb on a free display number, a session bus, and trayer docked at the top right.
 
@@ -107,16 +124,7 @@ def x_session() -> Iterator[Desktop]:
     """
     with contextlib.ExitStack() as stack:
         display = stack.enter_context(xvfb_display("1024x600x24"))
-        bus = subprocess.Popen(
-            ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert bus.stdout is not None
-        stack.callback(bus.stdout.close)
-        stack.callback(stop_process, bus)
-        screen = Desktop(display, bus.stdout.readline().strip())
+        screen = Desktop(display, stack.enter_context(session_bus()))
         trayer = subprocess.Popen(
             [
                 "trayer",

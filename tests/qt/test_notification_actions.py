@@ -20,6 +20,7 @@ from pytestqt.qtbot import QtBot
 from desktop.core.autostop_store import AutostopChoices, AutostopStore
 from desktop.core.model import VmState
 from desktop.qt.desktop_notifications import ActionNotifier
+from tests import xsession
 from tests.conftest import require_tool
 from tests.qt.conftest import Harness
 from tests.qt.test_cost_autostop import TZ, VM, FakeClock, FakeSync, build, tick_until
@@ -32,19 +33,8 @@ REPO = Path(__file__).resolve().parents[2]
 def session_bus() -> Iterator[str]:
     """The address of a private session bus, stopped after the test."""
     require_tool("dbus-daemon")
-    daemon = subprocess.Popen(
-        ["dbus-daemon", "--session", "--print-address", "--nofork"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert daemon.stdout is not None
-    address = daemon.stdout.readline().strip()
-    try:
+    with xsession.session_bus() as address:
         yield address
-    finally:
-        daemon.terminate()
-        daemon.wait(timeout=10)
 
 
 StartServer = Callable[..., Path]

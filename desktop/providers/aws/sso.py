@@ -17,6 +17,7 @@ from typing import Any
 
 from desktop.core import errors
 from desktop.core.files import atomic_write
+from desktop.providers.aws.session import CONNECT_TIMEOUT, READ_TIMEOUT
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_SCOPES = ("sso:account:access",)
@@ -84,14 +85,22 @@ def read_sso_profile(profile: str | None) -> SsoProfile:
     return SsoProfile(name, str(start_url), str(region), session_name, scopes)
 
 
-def make_oidc_client(region: str) -> Any:
-    """An unsigned sso-oidc client (the device flow needs no credentials)."""
+def make_unsigned_client(service: str, region: str) -> Any:
+    """A client that signs nothing, with devtray's timeouts: the device flow (`sso-oidc`) and
+    the access portal (`sso`) take no credentials, only the SSO token."""
     import boto3
     from botocore import UNSIGNED
     from botocore.config import Config as BotoConfig
 
-    config = BotoConfig(signature_version=UNSIGNED, connect_timeout=5, read_timeout=20)
-    return boto3.session.Session().client("sso-oidc", region_name=region, config=config)
+    config = BotoConfig(
+        signature_version=UNSIGNED, connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT
+    )
+    return boto3.session.Session().client(service, region_name=region, config=config)  # type: ignore[call-overload]
+
+
+def make_oidc_client(region: str) -> Any:
+    """An unsigned sso-oidc client (the device flow needs no credentials)."""
+    return make_unsigned_client("sso-oidc", region)
 
 
 @dataclass(frozen=True)

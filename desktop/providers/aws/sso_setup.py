@@ -24,13 +24,13 @@ from desktop.core.aws_sign_in import AwsRole, AwsSignInRequest, RoleChoiceNeeded
 from desktop.core.files import atomic_write
 from desktop.core.provider import CancelToken
 from desktop.providers.aws.calls import AwsCalls
-from desktop.providers.aws.session import CONNECT_TIMEOUT, READ_TIMEOUT
 from desktop.providers.aws.sso import (
     DEFAULT_SCOPES,
     DeviceCode,
     SsoProfile,
     cache_file,
     make_oidc_client,
+    make_unsigned_client,
     read_sso_profile,
     sign_in,
 )
@@ -49,14 +49,7 @@ def aws_config_file() -> Path:
 
 def make_portal_client(region: str) -> Any:
     """An unsigned client of the access portal (`sso`): it takes the SSO token, no credentials."""
-    import boto3
-    from botocore import UNSIGNED
-    from botocore.config import Config as BotoConfig
-
-    config = BotoConfig(
-        signature_version=UNSIGNED, connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT
-    )
-    return boto3.session.Session().client("sso", region_name=region, config=config)
+    return make_unsigned_client("sso", region)
 
 
 def sign_in_as_requested(
