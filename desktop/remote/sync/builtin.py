@@ -33,7 +33,7 @@ from desktop.core.sync_state import SyncPhase, SyncStatus
 from desktop.remote.supervisor import Supervisor
 from desktop.remote.sync import rules, trash
 from desktop.remote.sync.daemon import DaemonRoute
-from desktop.remote.sync.engine import StatusListener
+from desktop.remote.sync.engine import StatusListener, StatusListeners
 from desktop.remote.sync.link import SharedConnection
 from desktop.remote.sync.rsync import ITEMIZE, Rsync, RunFailed, changed_items
 from desktop.remote.sync.target import SshTarget
@@ -112,7 +112,7 @@ class BuiltinEngine:
             else None
         )
         self._cond = threading.Condition()
-        self._listeners: list[StatusListener] = []
+        self._listeners = StatusListeners()
         self._stop_event = threading.Event()
         self._threads: list[threading.Thread] = []
         # Everything below is guarded by _cond.
@@ -166,7 +166,7 @@ class BuiltinEngine:
 
     def add_listener(self, listener: StatusListener) -> None:
         """Call `listener` with each new status."""
-        self._listeners.append(listener)
+        self._listeners.add(listener)
 
     def pause(self) -> SyncStatus:
         """Stop pushing; changes keep being collected."""
@@ -554,8 +554,4 @@ class BuiltinEngine:
                 **values,  # type: ignore[arg-type]
             )
             status = self._status
-        for listener in self._listeners:
-            try:
-                listener(status)
-            except Exception:
-                log.exception("sync status listener failed")
+        self._listeners.tell(status)

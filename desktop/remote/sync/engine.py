@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Protocol
 
 from desktop.core.sync_state import SyncControl, SyncStatus
 
 StatusListener = Callable[[SyncStatus], None]
+
+log = logging.getLogger(__name__)
+
+
+class StatusListeners:
+    """An engine's listeners: each hears every new status; one that fails is logged and
+    never stops the engine or the others."""
+
+    def __init__(self) -> None:
+        self._listeners: list[StatusListener] = []
+
+    def add(self, listener: StatusListener) -> None:
+        """Call `listener` with each new status."""
+        self._listeners.append(listener)
+
+    def tell(self, status: SyncStatus) -> None:
+        """Hand `status` to every listener."""
+        for listener in self._listeners:
+            try:
+                listener(status)
+            except Exception:
+                log.exception("sync status listener failed")
 
 
 class SyncEngine(SyncControl, Protocol):

@@ -29,7 +29,7 @@ from desktop.core.project import Project
 from desktop.core.sync_state import SyncPhase, SyncStatus
 from desktop.remote.supervisor import Backoff, ProcessSpec, Supervised, Supervisor
 from desktop.remote.sync import rules
-from desktop.remote.sync.engine import StatusListener
+from desktop.remote.sync.engine import StatusListener, StatusListeners
 from desktop.remote.sync.target import SshTarget
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ class MutagenEngine:
         self.label = f"{LABEL}={digest}"
         self._session_prefix = f"devtray-{digest}"
         self._daemon: Supervised | None = None
-        self._listeners: list[StatusListener] = []
+        self._listeners = StatusListeners()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
@@ -288,7 +288,7 @@ class MutagenEngine:
 
     def add_listener(self, listener: StatusListener) -> None:
         """Call `listener` with each new status."""
-        self._listeners.append(listener)
+        self._listeners.add(listener)
 
     def pause(self) -> SyncStatus:
         """`mutagen sync pause` for the project's sessions."""
@@ -351,11 +351,7 @@ class MutagenEngine:
             changed = status != self._status
             self._status = status
         if changed:
-            for listener in self._listeners:
-                try:
-                    listener(status)
-                except Exception:
-                    log.exception("sync status listener failed")
+            self._listeners.tell(status)
 
     def on_wake(self, seconds: float) -> None:
         """After the laptop slept: Mutagen's connections are dead; resume them now."""
