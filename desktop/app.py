@@ -111,6 +111,7 @@ def _load_cost_and_autostop(
 
     settings = config.autostop
     since = timedelta(milliseconds=TICK_MS)
+    notifier = ActionNotifier.open("devtray")  # D-Bus round trips: here, off the GUI thread
 
     def build(flush: FlushBeforeStop, laptop_activity: LaptopActivity) -> CostAndAutostop:
         return CostAndAutostop(
@@ -124,7 +125,7 @@ def _load_cost_and_autostop(
                 provider, vm, lambda: ssh_to(vm), until
             ),
             flush=flush,
-            notifier=ActionNotifier.open("devtray"),
+            notifier=notifier,
         )
 
     return build

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,13 @@ class ActionNotifier(QObject):
             log.info("the notification server offers no buttons (%s)", capabilities)
             router.close()
             return None
-        return cls(router, app_name)
+        notifier = cls(router, app_name)
+        app = QCoreApplication.instance()
+        if app is not None:
+            # Opened on a worker (every step above waits on D-Bus, up to 5 s each), it lives
+            # on the GUI thread with the tray that listens to it.
+            notifier.moveToThread(app.thread())
+        return notifier
 
     @staticmethod
     def _capabilities(router: Any) -> list[str]:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from desktop.core.autostop_store import AutostopChoices, AutostopStore
@@ -123,3 +125,26 @@ def test_pressing_a_notification_button_drives_the_policy(
         assert choice.keep_running_until == datetime(2026, 11, 3, 7, 0, tzinfo=TZ)
         text = "Auto-stop: keeps running tonight"
     qtbot.waitUntil(lambda: open_menu(harness.tray)[f"autostop:{VM}"].text() == text, timeout=5000)
+
+
+def test_a_notifier_opened_on_a_worker_lives_on_the_gui_thread(
+    session_bus: str, notification_server: StartServer, qtbot: QtBot
+) -> None:
+    # The tray opens it while its feature rows load on a worker (the D-Bus calls wait there).
+    notification_server("body,actions", press="autostop-keep")
+    opened: list[ActionNotifier | None] = []
+    worker = threading.Thread(
+        target=lambda: opened.append(ActionNotifier.open("devtray", session_bus))
+    )
+    worker.start()
+    worker.join(timeout=30)
+    notifier = opened[0]
+    assert notifier is not None
+    try:
+        app = QApplication.instance()
+        assert app is not None and notifier.thread() is app.thread()
+        with qtbot.waitSignal(notifier.action_invoked, timeout=5000) as pressed:
+            sent = notifier.notify("VM stops soon", "body", [("autostop-keep", "Keep")])
+        assert pressed.args == [sent, "autostop-keep"]
+    finally:
+        notifier.close()
