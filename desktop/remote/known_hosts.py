@@ -99,9 +99,7 @@ def pinned_keys(known_hosts: Path, alias: str) -> list[HostKey]:
     return keys
 
 
-def offered_key(
-    ssh: Path, alias: str, ssh_config: Path | None = None, timeout: float = SCAN_TIMEOUT
-) -> HostKey:
+def offered_key(ssh: Path, alias: str, ssh_config: Path, timeout: float = SCAN_TIMEOUT) -> HostKey:
     """The key the VM offers now, fetched through the alias (so SSM proxies work too).
 
     ssh writes the key to an empty throwaway known-hosts file right after the key exchange;
@@ -209,7 +207,7 @@ def check_host_key(
     alias: str,
     known_hosts: Path,
     *,
-    ssh_config: Path | None = None,
+    ssh_config: Path,
     console_output: str | None = None,
 ) -> HostKeyCheck:
     """Compare the key the VM offers with the pin (and with the console's fingerprints)."""

@@ -150,11 +150,10 @@ USER_CONFIG = (
 )
 
 
-def test_block_goes_above_the_first_host_line_and_keeps_crlf() -> None:
+def test_block_goes_above_the_first_include_line_and_keeps_crlf() -> None:
     merged = merge_block(USER_CONFIG, [ENTRY], PATH)
     text = merged.decode()
-    assert text.index(BEGIN_MARKER) > text.index("AddKeysToAgent")
-    assert text.index(END_MARKER) < text.index("# the jump host")
+    assert text.index(END_MARKER) < text.index("Include ~/.ssh/config.d/*")
     block = text[text.index(BEGIN_MARKER) : text.index(END_MARKER)]
     assert block.count("\r\n") == block.count("\n")
     assert remove_block(merged, PATH) == USER_CONFIG
@@ -289,13 +288,12 @@ def test_property_user_bytes_survive_any_sequence_of_merges(
         assert remove_block(once, PATH) == user
 
 
-def test_dash_f_only_for_a_file_ssh_would_not_read_itself(tmp_path: Path) -> None:
+def test_dash_f_always_names_the_file_even_the_one_ssh_reads_itself(tmp_path: Path) -> None:
     import os
     import pwd
 
     from desktop.remote.ssh_config import config_option
 
     own = Path(pwd.getpwuid(os.getuid()).pw_dir) / ".ssh" / "config"
-    assert config_option(own) == ()
+    assert config_option(own) == ("-F", str(own))
     assert config_option(tmp_path / "config") == ("-F", str(tmp_path / "config"))
-    assert config_option(None) == ()

@@ -1,0 +1,162 @@
+"""`devtray tunnels` as a child process: a restart right after traffic, after a crash, and a
+tunnel ssh that hangs (SIGSTOP) instead of dying."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.integration.connect_helpers import moto_vm, write_config
+from tests.moto_server import MotoEndpoint
+from tests.sshd import SshServer, free_port
+
+REPO = Path(__file__).parents[2]
+
+
+class _Pong(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.sendall(b"pong\n")  # then closes: the forward's side closes first
+
+
+@pytest.fixture
+def service() -> Iterator[int]:
+    """A TCP service "on the VM" (the VM is this machine): answers `pong` and hangs up."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Pong)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _ping(port: int, timeout: float = 5.0) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        return sock.recv(16)
+
+
+def _time_wait_on(port: int) -> bool:
+    return any(
+        c.laddr and c.laddr.port == port and c.status == psutil.CONN_TIME_WAIT
+        for c in psutil.net_connections(kind="tcp")
+    )
+
+
+@pytest.fixture
+def project(
+    moto: MotoEndpoint, sshd: SshServer, config_file: Path, tmp_path: Path, service: int
+) -> tuple[Path, int]:
+    moto_vm("devbox")
+    write_config(config_file, sshd)
+    folder = tmp_path / "project"
+    folder.mkdir()
+    local = free_port()
+    (folder / ".devtray.toml").write_text(f'ports = ["{local}:{service}"]\n')
+    return folder, local
+
+
+class _Cli:
+    """`devtray tunnels PROJECT` running as a child process."""
+
+    def __init__(self, folder: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "desktop", "tunnels", str(folder)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+
+    def wait_ready(self) -> None:
+        assert self.process.stdout is not None
+        lines = [self.process.stdout.readline() for _ in range(2)]
+        if lines[-1] != "Ready\n":
+            self.process.wait(15)
+            assert self.process.stderr is not None
+            raise AssertionError((lines, self.process.returncode, self.process.stderr.read()))
+
+    def ssh_pid(self) -> int:
+        [ssh] = [p for p in psutil.Process(self.process.pid).children() if p.name().endswith("ssh")]
+        return ssh.pid
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(15)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
+def test_tunnels_start_again_at_once_after_traffic_and_after_a_crash(
+    project: tuple[Path, int],
+) -> None:
+    folder, local = project
+    first = _Cli(folder)
+    try:
+        first.wait_ready()
+        for _ in range(3):
+            assert _ping(local) == b"pong\n"
+        assert first.stop() == 0
+    finally:
+        first.kill()
+    assert _time_wait_on(local)  # what the old free-port check read as "in use"
+
+    second = _Cli(folder)
+    try:
+        second.wait_ready()
+        assert _ping(local) == b"pong\n"
+        orphan = second.ssh_pid()
+        second.process.kill()  # a crash: its ssh (own session) is left behind
+        second.process.wait()
+        assert psutil.pid_exists(orphan)
+    finally:
+        second.kill()
+
+    third = _Cli(folder)
+    try:
+        third.wait_ready()  # reaped the orphan, then bound the port in TIME_WAIT
+        assert not psutil.pid_exists(orphan) or psutil.Process(orphan).status() == "zombie"
+        assert _ping(local) == b"pong\n"
+        assert third.stop() == 0
+    finally:
+        third.kill()
+
+
+def test_a_stopped_tunnel_ssh_is_replaced(project: tuple[Path, int]) -> None:
+    folder, local = project
+    cli = _Cli(folder)
+    try:
+        cli.wait_ready()
+        assert _ping(local) == b"pong\n"
+        hung = cli.ssh_pid()
+        os.kill(hung, signal.SIGSTOP)
+        stopped_at = time.monotonic()
+        answered = None
+        # The kernel still accepts on the stopped ssh's port; only an answer counts.
+        while time.monotonic() - stopped_at < 10 and answered is None:
+            try:
+                if _ping(local, timeout=0.5) == b"pong\n":
+                    answered = time.monotonic() - stopped_at
+            except OSError:
+                time.sleep(0.05)
+        assert answered is not None, "the tunnel never came back from a stopped ssh"
+        assert cli.ssh_pid() != hung
+        assert not psutil.pid_exists(hung) or psutil.Process(hung).status() == "zombie"
+        assert cli.stop() == 0
+    finally:
+        cli.kill()
