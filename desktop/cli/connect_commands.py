@@ -26,7 +26,7 @@ from desktop.remote.ssh_config import (
     ConfigChange,
     SshConfigNotWritable,
     SshConfigWriter,
-    alias_in_block,
+    previous_hostnames,
     default_paths,
     ssm_from_tools,
     unique_aliases,
@@ -123,7 +123,7 @@ def connect(ctx: CommandContext, vm_name: str | None) -> Connection:
     try:
         change = writer.refresh(vms, ctx.services.config)
     except SshConfigNotWritable as exc:
-        change = _existing_block(ctx, writer.plan(vms, ctx.services.config), vm, alias, exc)
+        change = _existing_block(ctx, writer.plan(vms, ctx.services.config), alias, exc)
     if alias not in {entry.alias for entry in change.entries}:
         raise errors.InvalidState(
             f"{printable(vm.name)} has no address yet.",
@@ -135,13 +135,12 @@ def connect(ctx: CommandContext, vm_name: str | None) -> Connection:
 def _existing_block(
     ctx: CommandContext,
     planned: ConfigChange,
-    vm: VmSnapshot,
     alias: str,
     problem: SshConfigNotWritable,
 ) -> ConfigChange:
-    """The block as it is when it cannot be rewritten: usable if it already has the VM's
+    """The block as it is when it cannot be rewritten: usable if it already has the
     alias (the command goes on, saying why the block was not refreshed), else the problem."""
-    if alias_in_block(planned.path, vm.id) != alias:
+    if alias not in previous_hostnames(planned.before, planned.path):
         raise problem
     ctx.err.write(f"warning: {problem.message} Going on with the block already there.\n")
     return replace(planned, after=planned.before)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import psutil
 
 from desktop.app import build_services
 from desktop.cli.main import main
@@ -15,6 +20,8 @@ from desktop.core.model import Addresses, VmSnapshot, VmState
 from desktop.remote.ssh_config import SshConfigWriter, default_paths
 from tests.moto_server import run_instance
 from tests.sshd import SshServer
+
+REPO = Path(__file__).parents[2]
 
 
 def write_config(config_file: Path, sshd: SshServer, vm_name: str = "devbox") -> None:
@@ -81,3 +88,49 @@ def alias_config(home: Path, sshd: SshServer, name: str = "devbox") -> SshConfig
     writer = SshConfigWriter(home / ".ssh" / "config", default_paths(home))
     writer.refresh([vm], Config(ssh=settings))
     return writer
+
+
+def cli(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The real CLI as a child process, in this test's environment (plus `env`)."""
+    return subprocess.run(
+        [sys.executable, "-m", "desktop", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+    )
+
+
+class TunnelsCli:
+    """`devtray tunnels PROJECT` running as a child process (the environment: this test's)."""
+
+    def __init__(self, folder: Path, env: dict[str, str] | None = None) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "desktop", "tunnels", str(folder)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+        )
+
+    def wait_ready(self) -> None:
+        assert self.process.stdout is not None
+        lines = [self.process.stdout.readline() for _ in range(2)]
+        if lines[-1] != "Ready\n":
+            self.process.wait(15)
+            assert self.process.stderr is not None
+            raise AssertionError((lines, self.process.returncode, self.process.stderr.read()))
+
+    def ssh_pid(self) -> int:
+        [ssh] = [p for p in psutil.Process(self.process.pid).children() if p.name().endswith("ssh")]
+        return ssh.pid
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(15)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()

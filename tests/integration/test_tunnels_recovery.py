@@ -7,8 +7,6 @@ import os
 import signal
 import socket
 import socketserver
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,11 +15,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.integration.connect_helpers import moto_vm, write_config
+from tests.integration.connect_helpers import TunnelsCli, moto_vm, write_config
 from tests.moto_server import MotoEndpoint
 from tests.sshd import SshServer, free_port
-
-REPO = Path(__file__).parents[2]
 
 
 class _Pong(socketserver.BaseRequestHandler):
@@ -68,45 +64,11 @@ def project(
     return folder, local
 
 
-class _Cli:
-    """`devtray tunnels PROJECT` running as a child process."""
-
-    def __init__(self, folder: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "desktop", "tunnels", str(folder)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-        )
-
-    def wait_ready(self) -> None:
-        assert self.process.stdout is not None
-        lines = [self.process.stdout.readline() for _ in range(2)]
-        if lines[-1] != "Ready\n":
-            self.process.wait(15)
-            assert self.process.stderr is not None
-            raise AssertionError((lines, self.process.returncode, self.process.stderr.read()))
-
-    def ssh_pid(self) -> int:
-        [ssh] = [p for p in psutil.Process(self.process.pid).children() if p.name().endswith("ssh")]
-        return ssh.pid
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGINT)
-        return self.process.wait(15)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-
-
 def test_tunnels_start_again_at_once_after_traffic_and_after_a_crash(
     project: tuple[Path, int],
 ) -> None:
     folder, local = project
-    first = _Cli(folder)
+    first = TunnelsCli(folder)
     try:
         first.wait_ready()
         for _ in range(3):
@@ -116,7 +78,7 @@ def test_tunnels_start_again_at_once_after_traffic_and_after_a_crash(
         first.kill()
     assert _time_wait_on(local)  # what the old free-port check read as "in use"
 
-    second = _Cli(folder)
+    second = TunnelsCli(folder)
     try:
         second.wait_ready()
         assert _ping(local) == b"pong\n"
@@ -127,7 +89,7 @@ def test_tunnels_start_again_at_once_after_traffic_and_after_a_crash(
     finally:
         second.kill()
 
-    third = _Cli(folder)
+    third = TunnelsCli(folder)
     try:
         third.wait_ready()  # reaped the orphan, then bound the port in TIME_WAIT
         assert not psutil.pid_exists(orphan) or psutil.Process(orphan).status() == "zombie"
@@ -139,7 +101,7 @@ def test_tunnels_start_again_at_once_after_traffic_and_after_a_crash(
 
 def test_a_stopped_tunnel_ssh_is_replaced(project: tuple[Path, int]) -> None:
     folder, local = project
-    cli = _Cli(folder)
+    cli = TunnelsCli(folder)
     try:
         cli.wait_ready()
         assert _ping(local) == b"pong\n"
