@@ -1,5 +1,5 @@
 """`devtray tunnels` as a child process: a restart right after traffic, after a crash, and a
-tunnel ssh that hangs (SIGSTOP) instead of dying."""
+tunnel ssh that hangs (SIGSTOP) instead of dying; the same hang of the sync's shared connection."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import socketserver
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -15,9 +16,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.integration.connect_helpers import TunnelsCli, moto_vm, write_config
+from desktop.remote.supervisor import Supervisor
+from desktop.remote.sync.link import SharedConnection
+from desktop.remote.sync.target import SshTarget
+from tests.integration.connect_helpers import TunnelsCli, alias_config, moto_vm, write_config
 from tests.moto_server import MotoEndpoint
 from tests.sshd import SshServer, free_port
+
+ALIAS = "devbox.devtray"
 
 
 class _Pong(socketserver.BaseRequestHandler):
@@ -122,3 +128,37 @@ def test_a_stopped_tunnel_ssh_is_replaced(project: tuple[Path, int]) -> None:
         assert cli.stop() == 0
     finally:
         cli.kill()
+
+
+def test_a_stopped_shared_connection_is_replaced(
+    sshd: SshServer, isolated_home: Path, tmp_path: Path
+) -> None:
+    """The sync's master connection (`ssh -M`), stopped: runs over it come back."""
+    ssh_config = alias_config(isolated_home, sshd).path
+    target = SshTarget(ALIAS, "~/src", ssh_argv=("ssh", "-F", str(ssh_config)))
+    with Supervisor(tmp_path / "children") as supervisor:
+        link = SharedConnection(target, supervisor, "ssh-master")
+        try:
+            assert link.open(20)
+            hung = supervisor.children["ssh-master"].pid
+            assert hung is not None
+            os.kill(hung, signal.SIGSTOP)
+            stopped_at = time.monotonic()
+            answered = False
+            while time.monotonic() - stopped_at < 10 and not answered:
+                try:
+                    run = subprocess.run(
+                        [*link.ssh_argv(), ALIAS, "echo", "over-the-link"],
+                        capture_output=True,
+                        text=True,
+                        timeout=2,  # a run over the stopped master hangs
+                        stdin=subprocess.DEVNULL,
+                        check=False,
+                    )
+                except subprocess.TimeoutExpired:
+                    continue
+                answered = link.up and run.stdout.strip() == "over-the-link"
+            assert answered, "runs never came back from a stopped master"
+            assert supervisor.children["ssh-master"].pid != hung
+        finally:
+            link.close()
