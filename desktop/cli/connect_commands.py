@@ -26,8 +26,8 @@ from desktop.remote.ssh_config import (
     ConfigChange,
     SshConfigNotWritable,
     SshConfigWriter,
-    previous_hostnames,
     default_paths,
+    previous_hostnames,
     ssm_from_tools,
     unique_aliases,
 )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import os
 import signal
+import socketserver
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +21,7 @@ from desktop.core.config import Config, SshSettings
 from desktop.core.model import Addresses, VmSnapshot, VmState
 from desktop.remote.ssh_config import SshConfigWriter, default_paths
 from tests.moto_server import run_instance
-from tests.sshd import SshServer
+from tests.sshd import SshServer, free_port
 
 REPO = Path(__file__).parents[2]
 
@@ -134,3 +136,44 @@ class TunnelsCli:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+
+
+class _Pong(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.sendall(b"pong\n")  # then hangs up: the forward's side closes first
+
+
+@contextmanager
+def pong_server() -> Iterator[int]:
+    """A TCP service "on the VM" (the VM is this machine) that answers `pong`; its port."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Pong)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def ssh_g(config: Path, alias: str) -> dict[str, str]:
+    """What `ssh -G` resolves for `alias` with `config` (first value of each keyword)."""
+    result = subprocess.run(
+        ["ssh", "-G", "-F", str(config), alias], capture_output=True, text=True, timeout=10
+    )
+    assert result.returncode == 0, result.stderr
+    options: dict[str, str] = {}
+    for line in result.stdout.splitlines():
+        key, _, value = line.partition(" ")
+        options.setdefault(key, value)
+    return options
+
+
+def tunnels_project(parent: Path, remote_port: int) -> tuple[Path, int]:
+    """`parent`/project whose .devtray.toml forwards a free local port to `remote_port`."""
+    folder = parent / "project"
+    folder.mkdir()
+    local = free_port()
+    (folder / ".devtray.toml").write_text(f'ports = ["{local}:{remote_port}"]\n')
+    return folder, local

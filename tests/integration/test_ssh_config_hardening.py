@@ -20,27 +20,28 @@ from desktop.core.config import Config
 from desktop.core.model import Addresses, VmSnapshot, VmState
 from desktop.remote.ssh_config import BEGIN_MARKER, SshConfigWriter, SsmProxy, default_paths
 from tests.conftest import REQUIRE_ALL, require_tool
-from tests.integration.connect_helpers import TunnelsCli, cli, moto_vm, write_config
+from tests.integration.connect_helpers import (
+    TunnelsCli,
+    cli,
+    moto_vm,
+    ssh_g,
+    tunnels_project,
+    write_config,
+)
 from tests.moto_server import MotoEndpoint, ec2_client
-from tests.sshd import SshServer, free_port
+from tests.sshd import SshServer
 
 ALIAS = "devbox.devtray"
 
 
-def _ssh_g(config: Path, alias: str) -> dict[str, str]:
-    result = subprocess.run(
-        ["ssh", "-G", "-F", str(config), alias], capture_output=True, text=True, timeout=10
-    )
-    assert result.returncode == 0, result.stderr
-    options: dict[str, str] = {}
-    for line in result.stdout.splitlines():
-        key, _, value = line.partition(" ")
-        options.setdefault(key, value)
-    return options
-
-
 def _block_aliases(config: Path) -> list[str]:
     return re.findall(r"^Host ([a-z0-9.-]+)$", config.read_text(), re.MULTILINE)
+
+
+@pytest.fixture
+def reachable(moto: MotoEndpoint, sshd: SshServer, config_file: Path) -> None:
+    moto_vm("devbox")
+    write_config(config_file, sshd)
 
 
 # -- 7: one alias per VM -------------------------------------------------------------------------
@@ -62,7 +63,7 @@ def test_every_vm_gets_its_own_alias_whatever_the_names(
     aliases = _block_aliases(ssh_config)
     assert len(aliases) == 5 and len(set(aliases)) == 5, aliases
     # ssh reaches a different VM (here: a different moto address) through each alias
-    hostnames = {_ssh_g(ssh_config, alias)["hostname"] for alias in aliases}
+    hostnames = {ssh_g(ssh_config, alias)["hostname"] for alias in aliases}
     assert len(hostnames) == 5
     again = cli("ssh-config")
     assert again.returncode == 0 and "Up to date" in again.stderr
@@ -75,10 +76,8 @@ def test_every_vm_gets_its_own_alias_whatever_the_names(
 
 
 def test_an_included_host_star_does_not_override_the_block(
-    moto: MotoEndpoint, sshd: SshServer, config_file: Path, isolated_home: Path
+    reachable: None, sshd: SshServer, isolated_home: Path
 ) -> None:
-    moto_vm("devbox")
-    write_config(config_file, sshd)
     ssh_dir = isolated_home / ".ssh"
     ssh_dir.mkdir()
     (ssh_dir / "work.conf").write_text("Host *\n  User intruder\n  Port 2222\n")
@@ -87,20 +86,17 @@ def test_an_included_host_star_does_not_override_the_block(
     result = cli("ssh-config")
     assert result.returncode == 0, result.stderr
     assert "warning" not in result.stderr
-    options = _ssh_g(ssh_config, ALIAS)
+    options = ssh_g(ssh_config, ALIAS)
     assert (options["user"], options["port"]) == (sshd.user, str(sshd.port))
     text = ssh_config.read_text()
     assert text.index(BEGIN_MARKER) < text.index("Include")
 
 
 def test_a_line_that_still_wins_is_named(
-    moto: MotoEndpoint, sshd: SshServer, config_file: Path, isolated_home: Path
+    reachable: None, sshd: SshServer, isolated_home: Path
 ) -> None:
-    moto_vm("devbox")
-    write_config(config_file, sshd)
-    ssh_dir = isolated_home / ".ssh"
-    ssh_dir.mkdir()
-    ssh_config = ssh_dir / "config"
+    ssh_config = isolated_home / ".ssh" / "config"
+    ssh_config.parent.mkdir()
     ssh_config.write_text("# mine\nPort 2200\nHost other\n  User me\n")
     result = cli("ssh-config")
     assert result.returncode == 0, result.stderr
@@ -168,20 +164,6 @@ def _read_only(folder: Path) -> Iterator[None]:
         subprocess.run(["umount", str(folder)], check=True)
 
 
-@pytest.fixture
-def reachable(moto: MotoEndpoint, sshd: SshServer, config_file: Path) -> None:
-    moto_vm("devbox")
-    write_config(config_file, sshd)
-
-
-def _project(tmp_path: Path) -> tuple[Path, int]:
-    folder = tmp_path / "project"
-    folder.mkdir()
-    port = free_port()
-    (folder / ".devtray.toml").write_text(f'ports = ["{port}:22"]\n')
-    return folder, port
-
-
 def _tunnels_come_up(folder: Path) -> None:
     tunnels = TunnelsCli(folder)
     try:
@@ -205,7 +187,7 @@ def test_a_config_linked_into_a_read_only_folder(
     (store / "ssh_config").write_text(old)
     ssh_config.unlink()
     ssh_config.symlink_to(store / "ssh_config")
-    folder, _ = _project(tmp_path)
+    folder, _ = tunnels_project(tmp_path, 22)
     with _read_only(store):
         result = cli("ssh-config")
         assert result.returncode == 2, result.stderr
@@ -221,7 +203,7 @@ def test_a_read_only_ssh_folder_without_a_block(
 ) -> None:
     ssh_dir = isolated_home / ".ssh"
     ssh_dir.mkdir(mode=0o500)
-    folder, _ = _project(tmp_path)
+    folder, _ = tunnels_project(tmp_path, 22)
     with _read_only(ssh_dir):
         for argv in (["ssh-config"], ["tunnels", str(folder)]):
             result = cli(*argv)
@@ -235,7 +217,7 @@ def test_a_symlink_loop_is_named(reachable: None, isolated_home: Path, tmp_path:
     ssh_dir.mkdir()
     (ssh_dir / "config").symlink_to(ssh_dir / "config.real")
     (ssh_dir / "config.real").symlink_to(ssh_dir / "config")
-    folder, _ = _project(tmp_path)
+    folder, _ = tunnels_project(tmp_path, 22)
     for argv in (["ssh-config"], ["tunnels", str(folder)]):
         result = cli(*argv)
         assert result.returncode == 2, (argv, result.stderr)
@@ -342,7 +324,7 @@ def test_every_ssh_devtray_runs_names_the_config_file(
         result = cli(*argv, env=env)
         assert "ssh shim: no -F" not in result.stderr, (argv, result.stderr)
         assert result.returncode == 0, (argv, result.stderr)
-    folder, _ = _project(tmp_path)
+    folder, _ = tunnels_project(tmp_path, 22)
     tunnels = TunnelsCli(folder, env=env)
     try:
         tunnels.wait_ready()

@@ -6,11 +6,8 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import socketserver
 import subprocess
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -19,30 +16,17 @@ import pytest
 from desktop.remote.supervisor import Supervisor
 from desktop.remote.sync.link import SharedConnection
 from desktop.remote.sync.target import SshTarget
-from tests.integration.connect_helpers import TunnelsCli, alias_config, moto_vm, write_config
+from tests.integration.connect_helpers import (
+    TunnelsCli,
+    alias_config,
+    moto_vm,
+    tunnels_project,
+    write_config,
+)
 from tests.moto_server import MotoEndpoint
-from tests.sshd import SshServer, free_port
+from tests.sshd import SshServer
 
 ALIAS = "devbox.devtray"
-
-
-class _Pong(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        self.request.sendall(b"pong\n")  # then closes: the forward's side closes first
-
-
-@pytest.fixture
-def service() -> Iterator[int]:
-    """A TCP service "on the VM" (the VM is this machine): answers `pong` and hangs up."""
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Pong)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield int(server.server_address[1])
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _ping(port: int, timeout: float = 5.0) -> bytes:
@@ -63,11 +47,7 @@ def project(
 ) -> tuple[Path, int]:
     moto_vm("devbox")
     write_config(config_file, sshd)
-    folder = tmp_path / "project"
-    folder.mkdir()
-    local = free_port()
-    (folder / ".devtray.toml").write_text(f'ports = ["{local}:{service}"]\n')
-    return folder, local
+    return tunnels_project(tmp_path, service)
 
 
 def test_tunnels_start_again_at_once_after_traffic_and_after_a_crash(
