@@ -124,6 +124,8 @@ def connect(ctx: CommandContext, vm_name: str | None) -> Connection:
         change = writer.refresh(vms, ctx.services.config)
     except SshConfigNotWritable as exc:
         change = _existing_block(ctx, writer.plan(vms, ctx.services.config), alias, exc)
+    for warning in change.warnings:
+        ctx.err.write(f"warning: {warning}\n")
     if alias not in {entry.alias for entry in change.entries}:
         raise errors.InvalidState(
             f"{printable(vm.name)} has no address yet.",

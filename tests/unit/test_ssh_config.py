@@ -77,6 +77,49 @@ def test_colliding_aliases_get_the_vm_id() -> None:
     }
 
 
+_NAMES = st.sampled_from(
+    ["devbox", "Dev Box", "devbox-i-aaaaaaaaaaaaaaaa1", "x" * 60 + "1", "x" * 60 + "2", "***", ""]
+) | st.text(max_size=70)
+
+
+@settings(max_examples=300, deadline=None)
+@given(names=st.lists(_NAMES, min_size=1, max_size=8), data=st.data())
+def test_aliases_are_unique_safe_and_independent_of_order(
+    names: list[str], data: st.DataObject
+) -> None:
+    vms = [vm(name, id=f"i-{index:017x}" if index % 2 else f"i-aaaaaaaaaaaaaaaa{index}")
+           for index, name in enumerate(names)]  # fmt: skip
+    aliases = unique_aliases(vms)
+    assert len(set(aliases.values())) == len(vms)
+    for alias in aliases.values():
+        assert re.fullmatch(r"[a-z0-9][a-z0-9-]*\.devtray", alias), alias
+    assert unique_aliases(data.draw(st.permutations(vms))) == aliases
+
+
+def test_a_name_equal_to_another_vms_alias_does_not_take_it() -> None:
+    a = vm("devbox", id="i-aaaaaaaaaaaaaaaa1")
+    b = vm("devbox", id="i-bbbbbbbbbbbbbbbb2")
+    c = vm("devbox-i-aaaaaaaaaaaaaaaa1", id="i-ccccccccccccccccc3")
+    assert unique_aliases([a, b, c]) == {
+        "i-aaaaaaaaaaaaaaaa1": "devbox-i-aaaaaaaaaaaaaaaa1.devtray",
+        "i-bbbbbbbbbbbbbbbb2": "devbox-i-bbbbbbbbbbbbbbbb2.devtray",
+        "i-ccccccccccccccccc3": "devbox-i-aaaaaaaaaaaaaaaa1-i-ccccccccccccccccc3.devtray",
+    }
+
+
+def test_the_idle_probe_finds_the_vms_alias_in_the_block_and_passes_dash_f(
+    tmp_path: Path,
+) -> None:
+    from desktop.remote.idle_agent import ssh_to
+
+    a = vm("devbox", id="i-aaaaaaaaaaaaaaaa1")
+    b = vm("devbox", id="i-bbbbbbbbbbbbbbbb2")
+    config = tmp_path / "config"
+    SshConfigWriter(config, PATHS).refresh([a, b], Config())
+    assert ssh_to(b, config)[:3] == ["ssh", "-F", str(config)]
+    assert ssh_to(b, config)[-1] == "devbox-i-bbbbbbbbbbbbbbbb2.devtray"
+
+
 @pytest.mark.parametrize(
     "address",
     ["1.2.3.4\nProxyCommand sh", "%h", "a b", "-oProxyCommand=x", "fe80::1%eth0", "x.com\n"],
