@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode
 
 from desktop.core.errors import DevtrayError
 from desktop.core.project import Project
-from desktop.remote.ssh_config import HostEntry, config_option, ssh_config_path
+from desktop.remote.ssh_config import HostEntry, config_option, ssh_config_path, ssh_reason
 from desktop.remote.tools import Tool, find_tool, tool_named
 
 
@@ -152,7 +152,7 @@ def absolute_remote_path(remote_path: str, ssh: Path, alias: str, ssh_config: Pa
         result = None
     home = result.stdout.strip().splitlines()[-1] if result and result.stdout.strip() else ""
     if not result or result.returncode != 0 or not home.startswith("/"):
-        detail = result.stderr.strip().splitlines()[-1] if result and result.stderr.strip() else ""
+        detail = ssh_reason(result.stderr) if result else ""
         raise DevtrayError(
             f"Could not find the home folder on {alias} to open {remote_path}"
             + (f" ({detail})" if detail else ""),

@@ -24,7 +24,13 @@ from desktop.core.autostop import ActivitySample, InOsShutdown, ShutdownEffect, 
 from desktop.core.config import AutostopConfig
 from desktop.core.model import VmSnapshot, VmState
 from desktop.remote import idle_agent_script
-from desktop.remote.ssh_config import alias_for, alias_in_block, ssh_command, ssh_config_path
+from desktop.remote.ssh_config import (
+    alias_for,
+    alias_in_block,
+    ssh_command,
+    ssh_config_path,
+    ssh_reason,
+)
 
 BOOTSTRAP = (
     "import sys;S=sys.stdin.read();"
@@ -232,7 +238,7 @@ def _parse(result: subprocess.CompletedProcess[str], command: str) -> dict[str, 
     last_line = stderr.splitlines()[-1] if stderr else ""
     if result.returncode == 255:
         raise errors.Offline(
-            f"Could not reach the VM over SSH: {last_line or 'no answer'}",
+            f"Could not reach the VM over SSH: {ssh_reason(stderr) or 'no answer'}",
             hint="Start the VM and check `ssh` works, then try again.",
         )
     if result.returncode != 0 and ("a password is required" in stderr or "sudo:" in stderr):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from desktop.core.errors import DevtrayError
 from desktop.core.files import atomic_write
-from desktop.remote.ssh_config import config_option
+from desktop.remote.ssh_config import config_option, ssh_reason
 
 SCAN_TIMEOUT = 30.0
 _FINGERPRINTS = re.compile(
@@ -141,7 +141,7 @@ def offered_key(ssh: Path, alias: str, ssh_config: Path, timeout: float = SCAN_T
         keys = pinned_keys(scratch_file, alias)
     if not keys:
         raise HostKeyError(
-            f"Could not get the host key of {alias}: {stderr.splitlines()[-1] if stderr else ''}",
+            f"Could not get the host key of {alias}: {ssh_reason(stderr)}",
             hint="Check that the VM is running and `devtray ssh-config` has been run.",
         )
     return keys[0]

@@ -527,6 +527,21 @@ def config_option(path: Path) -> tuple[str, str]:
     return ("-F", str(path))
 
 
+_SSH_ECHO = re.compile(
+    r"^(kex_exchange_identification:|ssh_exchange_identification:|Connection closed by"
+    r"|Warning: Permanently added)"
+)
+
+
+def ssh_reason(stderr: str) -> str:
+    """Why an ssh run failed, from its stderr: the last line, unless that is only ssh's echo
+    of a ProxyCommand that gave up ("Connection closed"), when the proxy's own words (an
+    expired SSM sign-in, say) come before it."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    own = [line for line in lines if not _SSH_ECHO.match(line)]
+    return (own or lines or [""])[-1]
+
+
 def ssh_command(alias: str, path: Path, ssh: Path | str = "ssh") -> list[str]:
     """`ssh -F PATH` for one non-interactive command on `alias` (the command goes after)."""
     return [str(ssh), *config_option(path), "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", alias]

@@ -18,6 +18,7 @@ import pytest
 
 from desktop.core.config import Config
 from desktop.core.model import Addresses, VmSnapshot, VmState
+from desktop.remote.known_hosts import HostKeyError, check_host_key
 from desktop.remote.ssh_config import BEGIN_MARKER, SshConfigWriter, SsmProxy, default_paths
 from tests.conftest import REQUIRE_ALL, require_tool
 from tests.integration.connect_helpers import (
@@ -139,6 +140,14 @@ def test_an_ssm_proxy_error_reaches_the_user(isolated_home: Path, tmp_path: Path
     )
     assert result.returncode == 255
     assert "Token has expired" in result.stderr, result.stderr
+    # devtray's own ssh runs name the proxy's reason, not ssh's "Connection closed"
+    with pytest.raises(HostKeyError, match="Token has expired"):
+        check_host_key(
+            Path(shutil.which("ssh") or "ssh"),
+            ALIAS,
+            default_paths(isolated_home).known_hosts,
+            ssh_config=writer.path,
+        )
 
 
 # -- 10: a config devtray cannot or must not write ----------------------------------------------
