@@ -96,7 +96,7 @@ def _docker_contexts(ctx: CommandContext, change: ConfigChange, aliases: Iterabl
     wanted = (entry.alias for entry in change.entries)
     for alias, result, detail in ensure_contexts(wanted, all_aliases=aliases):
         if result is ContextChange.FAILED:
-            ctx.err.write(f"warning: docker context {alias} not set: {detail}\n")
+            ctx.err.write(f"warning: docker context {alias}: {detail}\n")
         elif result is not ContextChange.UNCHANGED:
             ctx.err.write(f"docker context {alias} {result}: {detail}\n")
 

@@ -62,7 +62,9 @@ def ensure_context(docker: Path, alias: str) -> tuple[ContextChange, str]:
         )
         change = ContextChange.CREATED
     if result.returncode != 0:
-        return ContextChange.FAILED, (result.stderr.strip() or result.stdout.strip())[:300]
+        return ContextChange.FAILED, "not set: " + (result.stderr.strip() or result.stdout.strip())[
+            :300
+        ]
     return change, host
 
 

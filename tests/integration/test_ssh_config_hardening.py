@@ -283,6 +283,7 @@ def test_the_context_of_a_vm_that_is_gone_is_removed(
     config_file.write_text('[aws]\nregion = "eu-west-1"\n')
     moto_vm("devbox")
     gone = moto_vm("old-box")
+    in_use = moto_vm("busy-box")
     for name, host in (("mine", "ssh://mine"), ("hand.devtray", "ssh://hand.devtray")):
         subprocess.run(
             ["docker", "context", "create", name, "--docker", f"host={host}"],
@@ -291,14 +292,20 @@ def test_the_context_of_a_vm_that_is_gone_is_removed(
             timeout=30,
         )
     assert cli("ssh-config").returncode == 0
-    assert {"devbox.devtray", "old-box.devtray"} <= set(_contexts())
-    ec2_client().terminate_instances(InstanceIds=[gone])
+    assert {"devbox.devtray", "old-box.devtray", "busy-box.devtray"} <= set(_contexts())
+    subprocess.run(
+        ["docker", "context", "use", "busy-box.devtray"], capture_output=True, check=True
+    )
+    ec2_client().terminate_instances(InstanceIds=[gone, in_use])
     result = cli("ssh-config")
     assert result.returncode == 0, result.stderr
     assert "docker context old-box.devtray removed" in result.stderr
+    # The one in use is not pulled from under the user: the warning says how to remove it.
+    assert "warning: docker context busy-box.devtray: its VM is gone" in result.stderr
+    assert "docker context use default && docker context rm busy-box.devtray" in result.stderr
     contexts = _contexts()
     assert "old-box.devtray" not in contexts
-    assert {"devbox.devtray", "mine", "hand.devtray"} <= set(contexts)  # the user's stay
+    assert {"devbox.devtray", "busy-box.devtray", "mine", "hand.devtray"} <= set(contexts)
 
 
 # -- 12: every ssh gets -F -----------------------------------------------------------------------

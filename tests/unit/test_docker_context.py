@@ -78,7 +78,10 @@ def test_created_then_unchanged_then_updated(tmp_path: Path) -> None:
 
 def test_a_docker_failure_is_reported_not_raised(tmp_path: Path) -> None:
     docker = _fake_docker(tmp_path)
-    assert ensure_context(docker, "broken.devtray") == (ContextChange.FAILED, "permission denied")
+    assert ensure_context(docker, "broken.devtray") == (
+        ContextChange.FAILED,
+        "not set: permission denied",
+    )
 
 
 def test_the_tray_creates_a_context_once_per_alias(
