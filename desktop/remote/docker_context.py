@@ -62,9 +62,8 @@ def ensure_context(docker: Path, alias: str) -> tuple[ContextChange, str]:
         )
         change = ContextChange.CREATED
     if result.returncode != 0:
-        return ContextChange.FAILED, "not set: " + (result.stderr.strip() or result.stdout.strip())[
-            :300
-        ]
+        detail = (result.stderr.strip() or result.stdout.strip())[:300]
+        return ContextChange.FAILED, f"not set: {detail}"
     return change, host
 
 

@@ -293,9 +293,8 @@ def test_the_context_of_a_vm_that_is_gone_is_removed(
         )
     assert cli("ssh-config").returncode == 0
     assert {"devbox.devtray", "old-box.devtray", "busy-box.devtray"} <= set(_contexts())
-    subprocess.run(
-        ["docker", "context", "use", "busy-box.devtray"], capture_output=True, check=True
-    )
+    use = ["docker", "context", "use", "busy-box.devtray"]
+    subprocess.run(use, capture_output=True, check=True, timeout=30)
     ec2_client().terminate_instances(InstanceIds=[gone, in_use])
     result = cli("ssh-config")
     assert result.returncode == 0, result.stderr
