@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import stat
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -33,7 +32,7 @@ from desktop.core.config import Config, SshSettings
 from desktop.core.errors import BadConfig
 from desktop.core.files import atomic_write
 from desktop.core.model import VmSnapshot
-from desktop.remote.tools import find_tool, tool_named
+from desktop.remote.tools import find_tool, run_captured, tool_named
 
 BEGIN_MARKER = "# ------------ BEGIN DEVTRAY (managed by devtray; edits here are lost) ------------"
 END_MARKER = "# ------------ END DEVTRAY ------------"
@@ -727,16 +726,9 @@ def resolve_alias(alias: str, path: Path, timeout: float = 10.0) -> Resolved | N
     ssh = shutil.which("ssh")
     if ssh is None:
         return None
-    result = subprocess.run(
-        [ssh, "-G", "-v", "-F", str(path), alias],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-    if result.returncode != 0:
-        return None
+    result = run_captured([ssh, "-G", "-v", "-F", str(path), alias], timeout)
+    if result is None or result.returncode != 0:
+        return None  # no verdict: the check is advice, the block is written
     options: dict[str, str] = {}
     for line in result.stdout.splitlines():
         key, _, value = line.partition(" ")
