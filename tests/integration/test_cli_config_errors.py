@@ -1,0 +1,134 @@
+"""Config and usage errors through the real `devtray` command, against moto on 127.0.0.1.
+
+Each test is a defect seen from the command line (issue 12, items 13-15): a value that crashed
+later (exit 1, a traceback in the log) is refused at load time with exit 2 naming the key; a
+config without `[aws]` still uses AWS; unknown names and sizes are usage errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_cli_aws import describe, devtray
+from tests.moto_server import MotoEndpoint, run_instance
+
+
+def log_text() -> str:
+    log = Path(os.environ["DEVTRAY_LOG_DIR"]) / "devtray.log"
+    return log.read_text() if log.exists() else ""
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['[ssh]\nuser = "dev"\n', '[vm.web]\nhost = "127.0.0.1"\nport = 2222\n'],
+    ids=["ssh-only", "vm-only"],
+)
+def test_a_config_without_aws_still_lists_my_aws_vms(
+    moto: MotoEndpoint, config_file: Path, body: str
+) -> None:
+    vm_id = run_instance("web")
+    config_file.write_text(body)
+    status = devtray("status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert [vm["id"] for vm in json.loads(status.stdout)] == [vm_id]
+    written = devtray("ssh-config")
+    assert written.returncode == 0, written.stderr
+    ssh_config = (Path.home() / ".ssh" / "config").read_text()
+    assert "Host web.devtray" in ssh_config
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ("[polling]\nfast_seconds = 123456789012345678901234567890\n", "polling.fast_seconds"),
+        ("[polling]\nslow_seconds = 1e308\n", "polling.slow_seconds"),
+        ("[autostop]\nidle_minutes = nan\n", "autostop.idle_minutes"),
+        ("[autostop]\nwarn_minutes = inf\n", "autostop.warn_minutes"),
+        ("[autostop]\nagent_idle_minutes = 1e308\n", "autostop.agent_idle_minutes"),
+        ("[ssh]\nport = 123456789012345678901234567890\n", "ssh.port"),
+        ('[tunnels]\nports = ["8000²"]\n', "tunnels.ports[0]"),
+        ('[ssh]\nidentity_file = "~nosuchuser/id"\n', "ssh.identity_file"),
+        ('[connect]\nproject = "~nosuchuser/src"\n', "connect.project"),
+        ('[aws]\nregion = "https://evil.example.com"\n', "aws.region"),
+        ('[aws]\nregion = "127.0.0.1"\n', "aws.region"),
+        ('[updates]\nfeed_url = "https://[::1"\npublic_key = "x"\n', "updates.feed_url"),
+        ("[tunnels]\nports = " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),
+        ('[ssh]\nuser = "dev\\nProxyCommand x"\n', "ssh.user"),
+    ],
+)
+def test_a_value_that_used_to_crash_later_is_refused_naming_the_key(
+    moto: MotoEndpoint, config_file: Path, body: str, key: str
+) -> None:
+    run_instance("web")
+    config_file.write_text('[aws]\nregion = "eu-west-1"\n' + body if "[aws]" not in body else body)
+    for command in ("status", "ssh-config"):
+        result = devtray(command)
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert key in result.stderr and str(config_file) in result.stderr
+    assert "Traceback" not in log_text()
+
+
+def test_an_unknown_size_is_a_usage_error_listing_the_choices(moto: MotoEndpoint) -> None:
+    vm_id = run_instance("web")
+    result = devtray("resize", "t9.huge", "web", "--yes")
+    assert result.returncode == 2, result.stderr
+    assert "t9.huge is not an EC2 instance type" in result.stderr
+    assert "t3.large" in result.stderr  # a size web can take
+    assert describe(vm_id)["InstanceType"] == "t3.micro"
+
+
+def test_cost_days_must_not_be_negative(moto: MotoEndpoint) -> None:
+    run_instance("web")
+    result = devtray("cost", "--days", "-3")
+    assert result.returncode == 2
+    assert "--days" in result.stderr and "'-3'" in result.stderr
+
+
+def test_cost_days_beyond_the_record_says_where_it_begins(moto: MotoEndpoint) -> None:
+    run_instance("web")
+    result = devtray("cost", "--days", "999")
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.endswith("estimate")]
+    assert len(rows) == 1  # today: the record began a moment ago
+    assert "devtray's record of web begins" in result.stdout
+    assert "listing 1 of the 999 days asked for" in result.stdout
+
+
+def test_aws_region_counts_like_aws_default_region(
+    moto: MotoEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vm_id = run_instance("web")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    result = devtray("status", "--json")
+    assert result.returncode == 0, result.stderr
+    assert [vm["id"] for vm in json.loads(result.stdout)] == [vm_id]
+
+
+def test_first_run_without_a_region_names_the_sign_in_and_the_demo(
+    moto: MotoEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_instance("web")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    result = devtray("status")
+    assert result.returncode == 3, result.stderr
+    assert "devtray sign-in aws --start-url URL --region R" in result.stderr
+    assert "devtray --demo" in result.stderr
+    assert "No AWS region is set" not in result.stderr
+
+
+def test_without_credentials_the_hint_names_devtray_sign_in_first(
+    moto: MotoEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    result = devtray("status")
+    assert result.returncode == 3, result.stderr
+    hint = result.stderr.splitlines()[1]
+    # AWS CLI v1 has no `aws sso login`: devtray's own first sign-in is what works everywhere.
+    assert hint.strip().startswith("Run `devtray sign-in aws --start-url URL --region R`")
+    assert "aws sso login" not in hint
