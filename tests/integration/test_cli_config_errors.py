@@ -7,8 +7,11 @@ config without `[aws]` still uses AWS; unknown names and sizes are usage errors.
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -132,3 +135,49 @@ def test_without_credentials_the_hint_names_devtray_sign_in_first(
     # AWS CLI v1 has no `aws sso login`: devtray's own first sign-in is what works everywhere.
     assert hint.strip().startswith("Run `devtray sign-in aws --start-url URL --region R`")
     assert "aws sso login" not in hint
+
+
+class _ErrorPage(http.server.BaseHTTPRequestHandler):
+    """Answers every request as a failing service behind a web server does: 500 and a page."""
+
+    PAGE = b"<!doctype html>\n<html><title>500 Internal Server Error</title></html>\n"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(500)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(self.PAGE)))
+        self.end_headers()
+        self.wfile.write(self.PAGE)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def error_page() -> Iterator[str]:
+    """A loopback HTTP server that answers 500 with an HTML page; its URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ErrorPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_failing_pricing_api_and_cost_explorer_are_summarised(
+    moto: MotoEndpoint, monkeypatch: pytest.MonkeyPatch, error_page: str
+) -> None:
+    run_instance("web")
+    # Only these two services answer with the page; EC2 and STS stay on moto.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_PRICING", error_page)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COST_EXPLORER", error_page)
+    result = devtray("cost")
+    assert result.returncode == 0, result.stderr
+    assert "<html" not in result.stderr + result.stdout
+    said = result.stderr.count("AWS Pricing API unavailable (HTTP 500); using the built-in prices")
+    assert said == 1, result.stderr
+    billed = "Billed figures unavailable (AWS Cost Explorer): AWS answered HTTP 500 while trying to"
+    assert billed in result.stdout and "..\n" not in result.stdout

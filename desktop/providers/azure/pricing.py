@@ -166,9 +166,7 @@ def https_json(verify: str | bool) -> FetchJson:
         except OSError as exc:  # URLError, timeouts, TLS failures
             raise errors.Offline(f"Could not read Azure prices: {exc}") from exc
         except ValueError as exc:  # not JSON: a captive portal's or a proxy's page
-            raise errors.DevtrayError(
-                "The Azure Retail Prices API answered with something that is not JSON."
-            ) from exc
+            raise errors.DevtrayError("It answered with something that is not JSON.") from exc
         if not isinstance(data, dict):
             raise errors.DevtrayError("The Azure Retail Prices API answered without an object.")
         return data
