@@ -296,16 +296,18 @@ class _Section:
         value: bool | None = self._get(key, bool, "true or false")
         return value
 
-    def amount(self, key: str, default: float, unit: str, most: float) -> float:
-        """A number of `unit`: more than 0, at most `most`, finite."""
+    def amount(
+        self, key: str, default: float, unit: str, most: float, least: float | None = None
+    ) -> float:
+        """A number of `unit`: more than 0 (or at least `least`), at most `most`, finite."""
         value = self._get(key, (int, float), f"a number of {unit}")
         if value is None:
             return default
-        # `not (0 < value <= most)` also refuses nan; ints of any size compare exactly.
-        if not 0 < value <= most:
-            raise self.wrong(
-                key, f"must be more than 0 and at most {most:g} {unit}, not {_shown(value)}"
-            )
+        # These comparisons are false for nan; ints of any size compare exactly.
+        low_ok = value >= least if least is not None else value > 0
+        if not (low_ok and value <= most):
+            low = f"at least {least:g}" if least is not None else "more than 0"
+            raise self.wrong(key, f"must be {low} and at most {most:g} {unit}, not {_shown(value)}")
         return float(value)
 
     def texts(
@@ -499,11 +501,13 @@ def _read_polling(section: _Section) -> PollingConfig:
 
 def _read_tunnels(section: _Section) -> TunnelsConfig:
     # Imported here: forwards.py reads Config itself.
-    from desktop.core.forwards import parse_forward
+    from desktop.core.forwards import parse_forwards
 
     tunnels = TunnelsConfig(ports=section.texts("ports"))
-    for index, spec in enumerate(tunnels.ports):
-        parse_forward(spec, f"{section.path}: tunnels.ports[{index}]")
+    parse_forwards(
+        (spec, f"{section.path}: tunnels.ports[{number}]")
+        for number, spec in enumerate(tunnels.ports)
+    )
     section.finish()
     return tunnels
 
@@ -531,13 +535,12 @@ def _read_autostop(section: _Section) -> AutostopConfig:
             times.append(_clock_time(section, day, override))
     minutes = {
         key: section.amount(key, getattr(defaults, key), "minutes", MINUTES_IN_A_DAY)
-        for key in (
-            "idle_minutes",
-            "after_hours_idle_minutes",
-            "warn_minutes",
-            "agent_idle_minutes",
-        )
+        for key in ("idle_minutes", "after_hours_idle_minutes", "warn_minutes")
     }
+    # The idle agent on the VM counts whole minutes, 1 to a day (remote/idle_agent.py).
+    minutes["agent_idle_minutes"] = section.amount(
+        "agent_idle_minutes", defaults.agent_idle_minutes, "minutes", MINUTES_IN_A_DAY, least=1
+    )
     cpu = section.amount("cpu_busy_percent", defaults.cpu_busy_percent, "percent", 100)
     section.finish()
     return AutostopConfig(enabled=enabled, stop_times=tuple(times), cpu_busy_percent=cpu, **minutes)

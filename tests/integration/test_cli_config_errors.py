@@ -181,3 +181,18 @@ def test_a_failing_pricing_api_and_cost_explorer_are_summarised(
     assert said == 1, result.stderr
     billed = "Billed figures unavailable (AWS Cost Explorer): AWS answered HTTP 500 while trying to"
     assert billed in result.stdout and "..\n" not in result.stdout
+
+
+def test_doctor_exits_2_for_a_config_error_and_3_for_a_sign_in(
+    moto: MotoEndpoint, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file.write_text('[aws]\nregion = "x"\n')
+    bad = devtray("doctor")
+    assert bad.returncode == 2, bad.stdout
+    assert "FAIL config" in bad.stdout and "aws.region" in bad.stdout
+    config_file.write_text('[aws]\nregion = "eu-west-1"\n')
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    signed_out = devtray("doctor")
+    assert signed_out.returncode == 3, signed_out.stdout
+    assert "devtray sign-in aws" in signed_out.stdout
