@@ -18,6 +18,7 @@ from typing import Any
 import platformdirs
 
 from desktop.core.errors import BadConfig
+from desktop.core.names import AWS_PROFILE, AWS_REGION, DNS_NAME, LOGIN_NAME
 
 SCHEMA_VERSION = 1
 CONFIG_DIR_ENV = "DEVTRAY_CONFIG_DIR"
@@ -191,11 +192,6 @@ class Config:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_TEXT = 1024
 MAX_ITEMS = 256
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*\.?")
-_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+){1,3}-[0-9]{1,2}")
-_PROFILE = re.compile(r"[A-Za-z0-9_.+=@/-]{1,128}")
 _TAG_KEY = re.compile(r"[\w .:/=+@-]{1,128}")
 _TAG_VALUE = re.compile(r"[\w .:/=+@-]{1,256}")
 _SIZE = re.compile(r"[a-z0-9.*?-]{1,64}")
@@ -355,8 +351,8 @@ def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
 
 def _read_aws(section: _Section) -> AwsConfig:
     aws = AwsConfig(
-        profile=section.text("profile", _PROFILE, "an AWS profile name"),
-        region=section.text("region", _REGION, 'an AWS region like "eu-west-1"'),
+        profile=section.text("profile", AWS_PROFILE, "an AWS profile name"),
+        region=section.text("region", AWS_REGION, 'an AWS region like "eu-west-1"'),
         owner=section.text("owner", _TAG_VALUE, "a tag value"),
         owner_tag=section.text("owner_tag", _TAG_KEY, "a tag key") or "Owner",
         sizes=section.texts("sizes", _SIZE, 'an instance type like "t3.large" (or "t3.*")'),
@@ -473,7 +469,7 @@ def _host(section: _Section, key: str) -> str | None:
     try:
         return str(ipaddress.ip_address(value.strip("[]")))
     except ValueError:
-        if _HOST_NAME.fullmatch(value):
+        if DNS_NAME.fullmatch(value):
             return value
     raise section.wrong(key, f"must be an IP address or a host name, not {_shown(value)}")
 
@@ -482,7 +478,7 @@ def _read_ssh(section: _Section) -> SshSettings:
     ssh = SshSettings(
         host=_host(section, "host"),
         port=section.port("port"),
-        user=section.text("user", _USER, "a login name (letters, digits, '_', '.', '-')"),
+        user=section.text("user", LOGIN_NAME, "a login name (letters, digits, '_', '.', '-')"),
         identity_file=section.path_text("identity_file"),
     )
     section.finish()

@@ -29,6 +29,10 @@ from desktop.core.config import Config, SshSettings
 from desktop.core.errors import BadConfig
 from desktop.core.files import atomic_write
 from desktop.core.model import VmSnapshot
+from desktop.core.names import AWS_PROFILE as _PROFILE
+from desktop.core.names import AWS_REGION as _REGION
+from desktop.core.names import DNS_NAME as _DNS_NAME
+from desktop.core.names import LOGIN_NAME as _USER
 from desktop.remote.tools import find_tool, tool_named
 
 BEGIN_MARKER = "# ------------ BEGIN DEVTRAY (managed by devtray; edits here are lost) ------------"
@@ -44,12 +48,7 @@ _UNIX_SOCKET_MAX = 100  # sun_path is 104 bytes on macOS, 108 on Linux; keep a m
 
 _HOST_OR_MATCH = re.compile(rb"^[ \t]*(host|match)([ \t]|=)", re.IGNORECASE)
 _COMMENT = re.compile(rb"^[ \t]*#")
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_DNS_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*\.?$")
-_USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+){1,4}$")
-_PROFILE = re.compile(r"^[A-Za-z0-9_.+=@-]{1,64}$")
 
 
 class ManagedBlockError(BadConfig):
