@@ -25,14 +25,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from desktop.core import names
 from desktop.core.config import Config, SshSettings
 from desktop.core.errors import BadConfig
 from desktop.core.files import atomic_write
 from desktop.core.model import VmSnapshot
-from desktop.core.names import AWS_PROFILE as _PROFILE
-from desktop.core.names import AWS_REGION as _REGION
-from desktop.core.names import DNS_NAME as _DNS_NAME
-from desktop.core.names import LOGIN_NAME as _USER
 from desktop.remote.tools import find_tool, tool_named
 
 BEGIN_MARKER = "# ------------ BEGIN DEVTRAY (managed by devtray; edits here are lost) ------------"
@@ -48,7 +45,11 @@ _UNIX_SOCKET_MAX = 100  # sun_path is 104 bytes on macOS, 108 on Linux; keep a m
 
 _HOST_OR_MATCH = re.compile(rb"^[ \t]*(host|match)([ \t]|=)", re.IGNORECASE)
 _COMMENT = re.compile(rb"^[ \t]*#")
+_DNS_NAME = names.DNS_NAME  # the shapes the config reader refuses at load time, too
+_USER = names.LOGIN_NAME
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
+_REGION = names.AWS_REGION
+_PROFILE = names.AWS_PROFILE
 
 
 class ManagedBlockError(BadConfig):
