@@ -196,3 +196,13 @@ def test_doctor_exits_2_for_a_config_error_and_3_for_a_sign_in(
     signed_out = devtray("doctor")
     assert signed_out.returncode == 3, signed_out.stdout
     assert "devtray sign-in aws" in signed_out.stdout
+
+
+def test_a_project_file_with_a_huge_trash_days_is_refused(tmp_path: Path) -> None:
+    # It used to load and then kill the sync worker (status stuck at `syncing`).
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / ".devtray.toml").write_text("[sync]\ntrash_days = 1000000\n")
+    result = devtray("sync", "status", str(project))
+    assert result.returncode == 2, result.stderr
+    assert "sync.trash_days" in result.stderr and str(project / ".devtray.toml") in result.stderr
