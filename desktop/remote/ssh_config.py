@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from desktop.core import names
 from desktop.core.config import Config, SshSettings
 from desktop.core.errors import BadConfig
 from desktop.core.files import atomic_write
@@ -51,12 +52,11 @@ _UNIX_SOCKET_MAX = 100  # sun_path is 104 bytes on macOS, 108 on Linux; keep a m
 
 _HOST_OR_MATCH = re.compile(rb"^[ \t]*(host|match|include)([ \t]|=)", re.IGNORECASE)
 _COMMENT = re.compile(rb"^[ \t]*#")
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_DNS_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*\.?$")
-_USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+_DNS_NAME = names.DNS_NAME  # the shapes the config reader refuses at load time, too
+_USER = names.LOGIN_NAME
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+){1,4}$")
-_PROFILE = re.compile(r"^[A-Za-z0-9_.+=@-]{1,64}$")
+_REGION = names.AWS_REGION
+_PROFILE = names.AWS_PROFILE
 
 
 class ManagedBlockError(BadConfig):
