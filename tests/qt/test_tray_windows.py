@@ -3,19 +3,23 @@ sign-in, the log, the icons. Offscreen, built as in test_tray (the demo cloud, r
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
+from desktop.core.cost import PeriodCost, SpendSummary
 from desktop.core.logs import setup_logging
 from desktop.core.model import VmState
 from desktop.qt.problem_window import ProblemWindow
+from desktop.qt.spending_window import ESTIMATE_COLOR, SpendingWindow
 from tests.qt.conftest import Harness, make_demo
 from tests.qt.test_tray import VM, open_menu, wait_for_state
 
@@ -91,3 +95,109 @@ def test_esc_and_return_close_the_error_window(qtbot: QtBot, make_tray, key: Qt.
     window = _problem_window(qtbot, harness, f"start:{VM}")
     _press(qtbot, window, key)
     assert not window.isVisible()
+
+
+# -- 4: spending ---------------------------------------------------------------------------
+
+TODAY = date(2026, 11, 20)
+
+
+def _spend(billed_through: int = 0) -> tuple[SpendSummary, list[tuple[date, PeriodCost]]]:
+    """30 days: weekdays at $4.10 (today half done, partly unrecorded), weekends $0."""
+    days = []
+    for back in range(29, -1, -1):
+        day = TODAY - timedelta(days=back)
+        amount = 0.0 if day.weekday() >= 5 else 4.10
+        cost = PeriodCost(amount / 2, unrecorded_hours=2) if back == 0 else PeriodCost(amount)
+        days.append((day, cost))
+    summary = SpendSummary(
+        vm_id=VM,
+        state=VmState.RUNNING,
+        hourly_now=0.1747,
+        today=days[-1][1],
+        month=PeriodCost(sum(c.amount for d, c in days if d.month == 11)),
+        stopped_daily=0.19,
+    )
+    return summary, days
+
+
+def _spending_window(qtbot: QtBot) -> SpendingWindow:
+    window = SpendingWindow("devtray", "devbox")
+    qtbot.addWidget(window)
+    window.show_spend(*_spend())
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_spending_chart_has_a_dollar_axis_and_empty_days_draw_no_bar(qtbot: QtBot) -> None:
+    window = _spending_window(qtbot)
+    chart = window.chart
+    assert [text for _value, text in chart.axis_labels()] == ["$0", "$2", "$4", "$6"]
+    image = chart.grab().toImage()
+    area = chart.plot_area()
+    weekend = next(i for i, (day, _cost) in enumerate(chart.days) if day.weekday() == 5)
+    weekday = weekend - 1
+    low_y = int(area.bottom() - 3)
+    assert image.pixelColor(int(chart.bar_rect(weekday).center().x()), low_y) == ESTIMATE_COLOR
+    weekend_pixel = image.pixelColor(int(chart.bar_rect(weekend).center().x()), low_y)
+    assert weekend_pixel != ESTIMATE_COLOR
+    # The weekday bar reaches 4.10 of the axis' 6: its top is two thirds of the way up.
+    column = int(chart.bar_rect(weekday).center().x())
+    top = area.bottom() - area.height() * 4.10 / 6
+    assert image.pixelColor(column, int(top + 3)) == ESTIMATE_COLOR
+    assert image.pixelColor(column, int(top - 3)) != ESTIMATE_COLOR
+
+
+def test_spending_chart_date_labels_never_overlap_and_today_is_labelled(qtbot: QtBot) -> None:
+    window = _spending_window(qtbot)
+    chart = window.chart
+    for width in (420, 640, 1200):
+        window.resize(width, 440)
+        qtbot.waitUntil(lambda w=width: window.width() == w)
+        indexes = chart.date_label_indexes()
+        assert indexes[-1] == len(chart.days) - 1  # today
+        slot = chart.bar_rect(0).width()
+        widest = max(
+            chart.fontMetrics().horizontalAdvance(f"{d.day} {d:%b}") for d, _ in chart.days
+        )
+        gaps = [b - a for a, b in zip(indexes, indexes[1:], strict=False)]
+        assert all(gap * slot >= widest for gap in gaps)
+    small, large = 420, 1200
+    window.resize(small, 440)
+    qtbot.waitUntil(lambda: window.width() == small)
+    narrow = chart.width()
+    window.resize(large, 600)
+    qtbot.waitUntil(lambda: window.width() == large)
+    assert chart.width() > narrow + 600 and chart.height() > 200  # the chart follows the window
+
+
+def test_spending_chart_shows_a_days_value_on_hover_and_a_legend(qtbot: QtBot) -> None:
+    window = _spending_window(qtbot)
+    chart = window.chart
+    center = chart.bar_rect(len(chart.days) - 2).center().toPoint()
+    qtbot.mouseMove(chart, center)
+    qtbot.waitUntil(lambda: chart.hovered == len(chart.days) - 2)
+    assert QToolTip.text() == chart.bar_text(len(chart.days) - 2)
+    assert "$4.10 (estimate)" in QToolTip.text()
+    today = chart.bar_text(len(chart.days) - 1)
+    assert today.startswith("Today, ") and "$2.05" in today and "not recorded" in today
+    legend = window.legend.text()
+    assert "Estimate" in legend and "Today" in legend and "not recorded" in legend
+    assert "Billed" not in legend  # no bill here: no entry for it
+    assert "While stopped it still costs $0.19/day" in window.summary.text()
+
+
+def test_spending_window_closes_with_the_standard_keys_and_a_button(qtbot: QtBot) -> None:
+    for close in (
+        lambda w: qtbot.keyClick(w, Qt.Key.Key_Escape),
+        lambda w: qtbot.keyClick(w, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier),
+        lambda w: w.close_button.click(),
+    ):
+        window = SpendingWindow("devtray", "devbox")
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        qtbot.addWidget(window)
+        window.show()
+        assert window.size().width() == 640
+        close(window)
+        assert not window.isVisible()
