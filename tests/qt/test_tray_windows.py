@@ -161,7 +161,7 @@ def test_spending_chart_date_labels_never_overlap_and_today_is_labelled(qtbot: Q
         widest = max(
             chart.fontMetrics().horizontalAdvance(f"{d.day} {d:%b}") for d, _ in chart.days
         )
-        gaps = [b - a for a, b in zip(indexes, indexes[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(indexes)]
         assert all(gap * slot >= widest for gap in gaps)
     small, large = 420, 1200
     window.resize(small, 440)
