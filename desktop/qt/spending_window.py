@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from datetime import date
 
-from PySide6.QtCore import QDate, QLocale, QPointF, QRectF, Qt
+from PySide6.QtCore import QLocale, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QDialogButtonBox,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from desktop.core.billed import billed_days, month_line
 from desktop.core.cost import PeriodCost, SpendSummary, spend_line
 from desktop.core.humanize import printable
+from desktop.qt.locale_text import day_text, money
 from desktop.qt.window_keys import ClosableWindow
 
 CHART_DAYS = 30
@@ -36,26 +37,6 @@ ESTIMATE_COLOR = QColor(66, 133, 214)
 # An estimate with hours devtray did not record (or could not price) is the same hue, lighter.
 PARTIAL_ALPHA = 110
 AXIS_STEPS = 4  # at most this many steps above zero
-
-
-def user_locale() -> QLocale:
-    """The user's locale; US English under the bare "C" locale (a service's LANG=C), whose
-    money reads `0$`."""
-    locale = QLocale()
-    if locale.language() is QLocale.Language.C:
-        return QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
-    return locale
-
-
-def money(amount: float, currency: str = "USD", digits: int = 2) -> str:
-    """`$1.23` in the user's locale (`1,23 $` in German)."""
-    symbol = "$" if currency == "USD" else currency
-    return user_locale().toCurrencyString(amount, symbol, digits)
-
-
-def day_text(day: date, form: QLocale.FormatType = QLocale.FormatType.ShortFormat) -> str:
-    """A day as the user's locale writes it."""
-    return user_locale().toString(QDate(day.year, day.month, day.day), form)
 
 
 def axis_step(top: float) -> float:
@@ -237,7 +218,7 @@ class SpendChart(QWidget):
 
 def _short(day: date) -> str:
     # Day and short month in the locale's order ("2 Nov", "Nov 2", "2. Nov.").
-    return user_locale().toString(QDate(day.year, day.month, day.day), "d MMM")
+    return day_text(day, "d MMM")
 
 
 def _swatch(color: QColor, text: str) -> str:

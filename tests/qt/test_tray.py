@@ -140,7 +140,7 @@ def test_resize_dialog_lists_sizes_and_resizes_a_running_vm(qtbot: QtBot, make_t
     dialog.choose("demo.xlarge")
     qtbot.waitUntil(dialog.resize_button.isEnabled)
     assert dialog.effect.text() == (
-        "Stops the VM, changes it to demo.xlarge and starts it again (~0s).\nPrice: +$0.1664/h."
+        "Stops the VM, changes it to demo.xlarge and starts it again (~0s)."
     )
     dialog.resize_button.click()
     qtbot.waitUntil(

@@ -19,6 +19,7 @@ from desktop.core.cost import PeriodCost, SpendSummary
 from desktop.core.logs import setup_logging
 from desktop.core.model import VmState
 from desktop.qt.problem_window import ProblemWindow
+from desktop.qt.resize_dialog import ResizeDialog
 from desktop.qt.spending_window import ESTIMATE_COLOR, SpendingWindow
 from tests.qt.conftest import Harness, make_demo
 from tests.qt.test_tray import VM, open_menu, wait_for_state
@@ -201,3 +202,43 @@ def test_spending_window_closes_with_the_standard_keys_and_a_button(qtbot: QtBot
         assert window.size().width() == 640
         close(window)
         assert not window.isVisible()
+
+
+# -- 6: resize -----------------------------------------------------------------------------
+
+
+def _resize_dialog(qtbot: QtBot, harness: Harness) -> ResizeDialog:
+    open_menu(harness.tray)[f"resize:{VM}"].trigger()
+    dialog = harness.tray.windows[f"resize:{VM}"]
+    assert isinstance(dialog, ResizeDialog)
+    qtbot.waitUntil(lambda: dialog.sizes.topLevelItemCount() == 5)
+    return dialog
+
+
+def test_resize_preselects_the_current_size_and_shows_price_then_change(
+    qtbot: QtBot, make_tray
+) -> None:
+    harness: Harness = make_tray(make_demo(VmState.RUNNING))
+    wait_for_state(qtbot, harness, VmState.RUNNING)
+    dialog = _resize_dialog(qtbot, harness)
+    current = dialog.sizes.currentItem()
+    assert current is not None and current.text(0) == "demo.large (current)"
+    assert not dialog.resize_button.isEnabled()
+    assert dialog.effect.text() == "This is demo-devbox's size now; choose another one."
+    assert "compute price per hour" in dialog.basis.text()
+    assert "disk and the public IP address" in dialog.basis.text()
+    dialog.choose("demo.medium")
+    qtbot.waitUntil(dialog.resize_button.isEnabled)
+    assert dialog.price.text() == "New price: $0.0832/h (\N{MINUS SIGN}$0.08/h)"
+    assert dialog.warning.isVisibleTo(dialog)
+    assert "SSH sessions, tunnels and jobs running on it will be cut off" in dialog.warning.text()
+
+
+def test_resizing_a_stopped_vm_warns_of_nothing(qtbot: QtBot, make_tray) -> None:
+    harness: Harness = make_tray(make_demo(VmState.STOPPED))
+    wait_for_state(qtbot, harness, VmState.STOPPED)
+    dialog = _resize_dialog(qtbot, harness)
+    dialog.choose("demo.xlarge")
+    qtbot.waitUntil(dialog.resize_button.isEnabled)
+    assert dialog.price.text() == "New price: $0.3328/h (+$0.17/h)"
+    assert not dialog.warning.isVisibleTo(dialog)

@@ -17,8 +17,13 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop.core.glance import Problem, ProblemKind
+from desktop.core.model import VmState
+from desktop.qt.bridge import CloudBridge
+from desktop.qt.controller import TrayController
 from desktop.qt.problem_window import ProblemWindow
+from desktop.qt.resize_dialog import ResizeDialog
 from desktop.qt.spending_window import SpendingWindow
+from tests.qt.conftest import FAST_POLLING, make_demo
 from tests.qt.test_tray_windows import _spend
 from tests.xsession import SCREENSHOTS
 
@@ -126,6 +131,20 @@ def _error(qtbot: QtBot) -> QWidget:
         )
     )
     return _shown(qtbot, window)
+
+
+@window_builder("resize")
+def _resize(qtbot: QtBot) -> QWidget:
+    demo = make_demo(VmState.RUNNING)
+    controller = TrayController(CloudBridge(), lambda: [demo], FAST_POLLING, demo=True)
+    controller.start()
+    qtbot.waitUntil(lambda: bool(controller.view.vms))
+    dialog = ResizeDialog(controller, controller.view.vms[0], "devtray (Demo)")
+    qtbot.waitUntil(lambda: dialog.sizes.topLevelItemCount() == 5)
+    dialog.choose("demo.medium")
+    qtbot.waitUntil(dialog.resize_button.isEnabled)
+    controller.shutdown()  # the dialog has what it needs; no more cloud calls
+    return _shown(qtbot, dialog)
 
 
 @pytest.mark.parametrize("name", sorted(WINDOWS))
