@@ -246,6 +246,7 @@ class TrayApp(QObject):
                 self.services.autostart,
                 self.title,
                 on_saved=self._settings_saved,
+                open_file=self.services.open_file,
             ),
         )
 

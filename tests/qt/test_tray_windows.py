@@ -6,20 +6,22 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTime
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QToolTip, QWidget
+from PySide6.QtWidgets import QLabel, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
+from desktop.core.config import PollingConfig, config_path, load_config
 from desktop.core.cost import PeriodCost, SpendSummary
 from desktop.core.logs import setup_logging
 from desktop.core.model import VmState
 from desktop.qt.problem_window import ProblemWindow
 from desktop.qt.resize_dialog import ResizeDialog
+from desktop.qt.settings_dialog import SettingsDialog
 from desktop.qt.spending_window import ESTIMATE_COLOR, SpendingWindow
 from tests.qt.conftest import Harness, make_demo
 from tests.qt.test_tray import VM, open_menu, wait_for_state
@@ -242,3 +244,66 @@ def test_resizing_a_stopped_vm_warns_of_nothing(qtbot: QtBot, make_tray) -> None
     qtbot.waitUntil(dialog.resize_button.isEnabled)
     assert dialog.price.text() == "New price: $0.3328/h (+$0.17/h)"
     assert not dialog.warning.isVisibleTo(dialog)
+
+
+# -- 5: settings ---------------------------------------------------------------------------
+
+
+def _settings(qtbot: QtBot, harness: Harness) -> SettingsDialog:
+    open_menu(harness.tray)["settings"].trigger()
+    dialog = harness.tray.windows["settings"]
+    assert isinstance(dialog, SettingsDialog)
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def test_ticking_start_at_login_writes_nothing_else(qtbot: QtBot, make_tray) -> None:
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('# mine\n[ssh]\nuser = "dev"\n')
+    harness: Harness = make_tray()
+    dialog = _settings(qtbot, harness)
+    dialog.start_at_login.setChecked(True)
+    dialog.accept()
+    assert not dialog.isVisible()
+    assert path.read_text() == '# mine\n[ssh]\nuser = "dev"\n'
+    assert (Path.home() / ".config/autostart/devtray.desktop").exists()
+
+
+def test_settings_has_every_group_aligned_and_saves_auto_stop_and_connection(
+    qtbot: QtBot, make_tray
+) -> None:
+    harness: Harness = make_tray()
+    dialog = _settings(qtbot, harness)
+    headers = [
+        widget.text()
+        for widget in dialog.findChildren(QLabel)
+        if widget.font().bold() and widget.parent() is dialog
+    ]
+    assert headers == ["Cloud", "Projects", "Auto-stop", "Connection", "General"]
+    fields = [
+        dialog.cloud,
+        dialog.profile,
+        dialog.stop_at,
+        dialog.idle,
+        dialog.ssh_user,
+        dialog.fast,
+    ]
+    lefts = {field.mapTo(dialog, field.rect().topLeft()).x() for field in fields}
+    assert len(lefts) == 1, lefts  # one column, whatever the widget
+    assert dialog.ssh_key.accessibleName() == "SSH key"
+    dialog.project.setText("~/src/app")
+    dialog.ports.setText("8000, 5432:db.internal:5432")
+    dialog.stop_at.setTime(QTime(18, 30))
+    dialog.days["fri"].setChecked(False)
+    dialog.idle.setValue(30)
+    dialog.ssh_user.setText("dev")
+    dialog.ssh_key.setText("~/.ssh/work")
+    dialog.accept()
+    config = load_config(config_path())
+    assert config.connect.project == "~/src/app"
+    assert config.tunnels.ports == ("8000", "5432:db.internal:5432")
+    assert config.autostop.stop_times == (time(18, 30),) * 4 + (None, None, None)
+    assert config.autostop.idle_minutes == 30
+    assert (config.ssh.user, config.ssh.identity_file) == ("dev", "~/.ssh/work")
+    assert config.aws is None and config.polling == PollingConfig()  # untouched: unwritten

@@ -16,12 +16,15 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from desktop.core.autostart import Autostart
+from desktop.core.config import config_path
 from desktop.core.glance import Problem, ProblemKind
 from desktop.core.model import VmState
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import TrayController
 from desktop.qt.problem_window import ProblemWindow
 from desktop.qt.resize_dialog import ResizeDialog
+from desktop.qt.settings_dialog import SettingsDialog
 from desktop.qt.spending_window import SpendingWindow
 from tests.qt.conftest import FAST_POLLING, make_demo
 from tests.qt.test_tray_windows import _spend
@@ -147,8 +150,22 @@ def _resize(qtbot: QtBot) -> QWidget:
     return _shown(qtbot, dialog)
 
 
+@window_builder("settings")
+def _settings(qtbot: QtBot) -> QWidget:
+    dialog = SettingsDialog(
+        config_path(), Autostart(["devtray"], platform="linux"), "devtray", lambda: None
+    )
+    dialog.profile.setText("work")
+    dialog.region.setText("eu-west-1")
+    dialog.project.setText("~/src/app")
+    dialog.ports.setText("8000, 5432:db.internal:5432")
+    return _shown(qtbot, dialog)
+
+
 @pytest.mark.parametrize("name", sorted(WINDOWS))
-def test_screenshot_of_each_window(qtbot: QtBot, theme: str, name: str) -> None:
+def test_screenshot_of_each_window(
+    qtbot: QtBot, isolated_home: Path, theme: str, name: str
+) -> None:
     window = WINDOWS[name](qtbot)
     for path in shoot(window, name, theme):
         assert path.stat().st_size > 2000  # a real picture, not an empty canvas
