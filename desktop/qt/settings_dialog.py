@@ -84,7 +84,7 @@ class SettingsDialog(QDialog):
         on_saved: Callable[[], None],
         parent: QWidget | None = None,
         *,
-        open_file: Callable[[Path], None] | None = None,
+        open_file: Callable[[Path], bool] | None = None,
     ) -> None:
         super().__init__(parent)
         self.config_path = config_path

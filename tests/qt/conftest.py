@@ -64,9 +64,15 @@ def make_tray(qtbot: object, isolated_home: Path) -> Iterator[Callable[..., Harn
         azure_sign_in: SignIn | None = None,
         sign_in: AwsSignIn | None = None,
         open_url: Callable[[str], None] | None = None,
+        open_file: Callable[[Path], bool] | None = None,
     ) -> Harness:
         demo = demo or make_demo()
         opened: list[Path] = []
+
+        def record(path: Path) -> bool:
+            opened.append(path)
+            return True  # as the desktop's viewer would
+
         opened_pages: list[str] = []  # no test opens a real browser
         services = TrayServices(
             config_path=config_path(),
@@ -77,7 +83,7 @@ def make_tray(qtbot: object, isolated_home: Path) -> Iterator[Callable[..., Harn
             demo=demo_mode,
             contributions=contributions,
             extensions=extensions,
-            open_file=opened.append,
+            open_file=open_file or record,
             on_view=on_view,
             on_quit=on_quit,
             azure_sign_in=azure_sign_in,

@@ -17,8 +17,9 @@ from pytestqt.qtbot import QtBot
 
 from desktop.core.config import PollingConfig, config_path, load_config
 from desktop.core.cost import PeriodCost, SpendSummary
-from desktop.core.logs import setup_logging
+from desktop.core.logs import log_file, setup_logging
 from desktop.core.model import VmState
+from desktop.qt.log_window import LogWindow
 from desktop.qt.problem_window import ProblemWindow
 from desktop.qt.resize_dialog import ResizeDialog
 from desktop.qt.settings_dialog import SettingsDialog
@@ -307,3 +308,34 @@ def test_settings_has_every_group_aligned_and_saves_auto_stop_and_connection(
     assert config.autostop.idle_minutes == 30
     assert (config.ssh.user, config.ssh.identity_file) == ("dev", "~/.ssh/work")
     assert config.aws is None and config.polling == PollingConfig()  # untouched: unwritten
+
+
+# -- 13: the log ---------------------------------------------------------------------------
+
+
+def test_show_log_without_a_viewer_opens_the_folder(qtbot: QtBot, make_tray) -> None:
+    asked: list[Path] = []
+
+    def folders_only(path: Path) -> bool:
+        asked.append(path)
+        return path.is_dir()
+
+    harness: Harness = make_tray(open_file=folders_only)
+    open_menu(harness.tray)["show-log"].trigger()
+    assert asked == [log_file(), log_file().parent]
+    assert "log" not in harness.tray.windows
+
+
+def test_show_log_with_nothing_to_open_it_shows_the_log_in_a_window(
+    qtbot: QtBot, make_tray, devtray_log: Path
+) -> None:
+    harness: Harness = make_tray(make_demo(faults="start=capacity"), open_file=lambda _p: False)
+    wait_for_state(qtbot, harness, VmState.STOPPED)
+    with qtbot.waitSignal(harness.controller.problem_raised):
+        open_menu(harness.tray)[f"start:{VM}"].trigger()
+    open_menu(harness.tray)["show-log"].trigger()
+    window = harness.tray.windows["log"]
+    assert isinstance(window, LogWindow) and window.isVisible()
+    assert "No capacity: The demo cloud has no capacity" in window.text.toPlainText()
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.isVisible()
