@@ -32,6 +32,7 @@ from desktop.core.humanize import printable
 from desktop.core.provider import CancelToken
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import problem_for
+from desktop.qt.window_keys import ClosableWindow
 
 # show_code(verification_url, user_code): called on the worker when the code is known.
 ShowCode = Callable[[str, str], None]
@@ -51,7 +52,7 @@ def _line(name: str, value: str | None, placeholder: str) -> QLineEdit:
     return line
 
 
-class SignInWindow(QWidget):
+class SignInWindow(ClosableWindow):
     """Non-modal: the device-code sign-in runs on a worker while the window stays responsive."""
 
     def __init__(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
 _CLOSE_KEYS = frozenset({Qt.Key.Key_Escape, Qt.Key.Key_Return, Qt.Key.Key_Enter})
 
@@ -12,8 +12,8 @@ _CLOSE_KEYS = frozenset({Qt.Key.Key_Escape, Qt.Key.Key_Return, Qt.Key.Key_Enter}
 class ClosableWindow(QWidget):
     """A top-level window that Esc, Return and Ctrl+W (Cmd+W) close, as they close a dialog.
 
-    A child that uses the key itself (a text field, a focused button) keeps it: only keys it
-    leaves unhandled reach the window.
+    A child that uses the key itself (a focused button) keeps it: only keys it leaves
+    unhandled reach the window; Return in a text field is that field's (it submits it).
     """
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -21,7 +21,10 @@ class ClosableWindow(QWidget):
             Qt.KeyboardModifier.NoModifier,
             Qt.KeyboardModifier.KeypadModifier,
         )
-        if (plain and event.key() in _CLOSE_KEYS) or event.matches(QKeySequence.StandardKey.Close):
+        typing = isinstance(QApplication.focusWidget(), QLineEdit)
+        key = event.key()
+        closes = key == Qt.Key.Key_Escape or (key in _CLOSE_KEYS and not typing)
+        if (plain and closes) or event.matches(QKeySequence.StandardKey.Close):
             self.close()
             return
         super().keyPressEvent(event)

@@ -39,7 +39,7 @@ def test_month_row_and_spending_window_show_the_bill(
     qtbot.waitUntil(lambda: vm_id in watch.windows, timeout=5000)
     window = watch.windows[vm_id]
     qtbot.waitUntil(lambda: expected in window.summary.text(), timeout=15000)
-    assert f"(billed to {through:%d %b}, estimate since)" in window.summary.text()
+    assert f"(billed to {through.day} {through:%b}, estimate since)" in window.summary.text()
     assert "Billed figures: AWS Cost Explorer, EC2 and VPC costs tagged Owner=moto." in (
         window.footer.text()
     )

@@ -6,25 +6,33 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Iterator
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTime
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLabel, QToolTip, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
-from desktop.core.config import PollingConfig, config_path, load_config
+from desktop.core.config import AutostopConfig, PollingConfig, config_path, load_config
 from desktop.core.cost import PeriodCost, SpendSummary
 from desktop.core.logs import log_file, setup_logging
 from desktop.core.model import VmState
+from desktop.core.spend_record import SpendRecord
+from desktop.core.spend_tracker import SpendTracker
+from desktop.qt.cost_autostop import CostAndAutostop
 from desktop.qt.log_window import LogWindow
 from desktop.qt.problem_window import ProblemWindow
 from desktop.qt.resize_dialog import ResizeDialog
 from desktop.qt.settings_dialog import SettingsDialog
+from desktop.qt.signin_window import SignInWindow
 from desktop.qt.spending_window import ESTIMATE_COLOR, SpendingWindow
+from desktop.remote.supervisor import Supervisor
+from desktop.remote.tray_connect import ConnectService, OpenInMenu, TunnelsMenu
+from desktop.remote.tray_sync import SyncMenu, SyncService
 from tests.qt.conftest import Harness, make_demo
+from tests.qt.test_cost_autostop import TZ, FakeClock
 from tests.qt.test_tray import VM, open_menu, wait_for_state
 
 
@@ -339,3 +347,64 @@ def test_show_log_with_nothing_to_open_it_shows_the_log_in_a_window(
     assert "No capacity: The demo cloud has no capacity" in window.text.toPlainText()
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert not window.isVisible()
+
+
+def test_sign_in_closes_with_esc_and_return_but_return_in_a_field_is_the_fields(
+    qtbot: QtBot, make_tray
+) -> None:
+    harness: Harness = make_tray()
+    open_menu(harness.tray)["sign-in"].trigger()
+    window = harness.tray.windows["sign-in"]
+    assert isinstance(window, SignInWindow)
+    qtbot.waitExposed(window)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.isVisible()
+    open_menu(harness.tray)["sign-in"].trigger()
+    window = harness.tray.windows["sign-in"]
+    assert isinstance(window, SignInWindow)
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    window.start_url.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.start_url)
+    qtbot.keyClick(window.start_url, Qt.Key.Key_Return)
+    assert window.isVisible()  # Return in a text field does not throw the typing away
+    demo = window.findChild(QPushButton, "try-demo")
+    demo.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is demo)
+    qtbot.keyClick(window, Qt.Key.Key_Return)
+    assert not window.isVisible()
+
+
+def test_every_feature_row_has_its_own_accelerator(qtbot: QtBot, make_tray, tmp_path: Path) -> None:
+    service = ConnectService(load_config, Supervisor(tmp_path / "children"))
+    clock = FakeClock(datetime(2026, 11, 2, 10, 0, tzinfo=TZ))
+    watch = CostAndAutostop(
+        SpendTracker(SpendRecord(tmp_path / "spend.jsonl"), clock, TZ),
+        AutostopConfig(),
+        activity=lambda _vm: False,
+        clock=clock,
+        tz=TZ,
+        tick_ms=3_600_000,
+    )
+    harness: Harness = make_tray(
+        make_demo(VmState.RUNNING),
+        contributions=(
+            watch,
+            SyncMenu(SyncService(service, load_config)),
+            TunnelsMenu(service),
+            OpenInMenu(service),
+        ),
+        extensions=(watch,),
+    )
+    wait_for_state(qtbot, harness, VmState.RUNNING)
+    menu = open_menu(harness.tray)
+    assert menu[f"spending:{VM}"].text() == "S&pending…"
+    assert menu[f"sync:{VM}:start"].text().startswith("Start s&ync")
+    assert menu[f"tunnels:{VM}:start"].text().startswith("Start t&unnels")
+    assert menu[f"open-vscode:{VM}"].text().startswith("Open in &VS Code")
+    letters = [
+        action.text().split("&")[1][0].lower()
+        for action in harness.tray.menu.actions()
+        if "&" in action.text().replace("&&", "")
+    ]
+    assert len(letters) == len(set(letters)) >= 10, letters
