@@ -21,6 +21,7 @@ from desktop.core.logs import log_file, setup_logging
 from desktop.core.model import VmState
 from desktop.core.spend_record import SpendRecord
 from desktop.core.spend_tracker import SpendTracker
+from desktop.providers.demo import DemoProvider, DemoTimings
 from desktop.qt.cost_autostop import CostAndAutostop
 from desktop.qt.log_window import LogWindow
 from desktop.qt.problem_window import ProblemWindow
@@ -408,3 +409,38 @@ def test_every_feature_row_has_its_own_accelerator(qtbot: QtBot, make_tray, tmp_
         if "&" in action.text().replace("&&", "")
     ]
     assert len(letters) == len(set(letters)) >= 10, letters
+
+
+# -- 7: cost words -------------------------------------------------------------------------
+
+
+def test_the_cost_row_says_what_today_covers_and_a_starting_vms_own_cost(
+    qtbot: QtBot, make_tray, tmp_path: Path
+) -> None:
+    clock = FakeClock(datetime(2026, 11, 2, 9, 12, tzinfo=TZ))
+    watch = CostAndAutostop(
+        SpendTracker(SpendRecord(tmp_path / "spend.jsonl"), clock, TZ),
+        AutostopConfig(),
+        activity=lambda _vm: False,
+        clock=clock,
+        tz=TZ,
+        tick_ms=3_600_000,
+    )
+    slow_start = DemoProvider(
+        (("demo-devbox", "demo.large", VmState.STOPPED),),
+        timings=DemoTimings(start=60, stop=0.1, resize=0.1, call=0.01),
+    )
+    harness: Harness = make_tray(slow_start, contributions=(watch,), extensions=(watch,))
+
+    def cost_row() -> str:
+        row = open_menu(harness.tray).get(f"cost:{VM}")
+        return row.text() if row is not None else ""
+
+    qtbot.waitUntil(lambda: cost_row().startswith("Stopped"), timeout=5000)
+    assert cost_row() == (
+        "Stopped, still costs $0.08/day (disks, IP) · today $0.00 "
+        "(estimate since 09:12, when devtray began recording)"
+    )
+    open_menu(harness.tray)[f"start:{VM}"].trigger()
+    qtbot.waitUntil(lambda: cost_row().startswith("Starting"), timeout=5000)
+    assert cost_row().startswith("Starting, costs $0.08/day (disks, IP) · today $0.00")
