@@ -282,4 +282,6 @@ def _what_today_covers(summary: SpendSummary) -> str:
     began = summary.recording_began_today
     if today.unrecorded_hours and began is not None:
         return f"{basis} since {began:%H:%M}, when devtray began recording"
-    return f"{basis}; {duration(today.unpriced_hours * 3600)} without a known price"
+    if today.unpriced_hours:
+        return f"{basis}; {duration(today.unpriced_hours * 3600)} without a known price"
+    return f"{basis}, some hours not recorded"

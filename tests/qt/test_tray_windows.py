@@ -130,6 +130,7 @@ def _spend(billed_through: int = 0) -> tuple[SpendSummary, list[tuple[date, Peri
         today=days[-1][1],
         month=PeriodCost(sum(c.amount for d, c in days if d.month == 11)),
         stopped_daily=0.19,
+        recording_began_today=datetime(2026, 11, 20, 9, 12, tzinfo=TZ),
     )
     return summary, days
 

@@ -22,9 +22,11 @@ from desktop.core.glance import Problem, ProblemKind
 from desktop.core.model import VmState
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import TrayController
+from desktop.qt.log_window import LogWindow
 from desktop.qt.problem_window import ProblemWindow
 from desktop.qt.resize_dialog import ResizeDialog
 from desktop.qt.settings_dialog import SettingsDialog
+from desktop.qt.signin_window import SignInWindow
 from desktop.qt.spending_window import SpendingWindow
 from tests.qt.conftest import FAST_POLLING, make_demo
 from tests.qt.test_tray_windows import _spend
@@ -160,6 +162,33 @@ def _settings(qtbot: QtBot) -> QWidget:
     dialog.project.setText("~/src/app")
     dialog.ports.setText("8000, 5432:db.internal:5432")
     return _shown(qtbot, dialog)
+
+
+@window_builder("sign-in")
+def _sign_in(qtbot: QtBot) -> QWidget:
+    window = SignInWindow(
+        CloudBridge(),
+        config_path(),
+        None,
+        "devtray",
+        on_signed_in=lambda: None,
+        on_try_demo=lambda: None,
+        open_url=lambda _url: None,
+        first_run=True,
+    )
+    return _shown(qtbot, window)
+
+
+@window_builder("log")
+def _log(qtbot: QtBot) -> QWidget:
+    path = config_path().parent / "devtray.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "2026-11-20 09:12:03 INFO desktop.qt.controller: devbox (i-0abc) is stopped, t3.large\n"
+        "2026-11-20 09:14:41 WARNING desktop.qt.controller: No capacity: AWS has no capacity "
+        "for t3.large in eu-west-1a right now to start devbox.\n"
+    )
+    return _shown(qtbot, LogWindow("devtray", path))
 
 
 @pytest.mark.parametrize("name", sorted(WINDOWS))
