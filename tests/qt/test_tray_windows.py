@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import psutil
 import pytest
 from PySide6.QtCore import Qt, QTime
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
+from desktop.app import configured_providers
 from desktop.core.config import AutostopConfig, PollingConfig, config_path, load_config
 from desktop.core.cost import PeriodCost, SpendSummary
 from desktop.core.logs import log_file, setup_logging
@@ -32,9 +34,13 @@ from desktop.qt.spending_window import ESTIMATE_COLOR, SpendingWindow
 from desktop.remote.supervisor import Supervisor
 from desktop.remote.tray_connect import ConnectService, OpenInMenu, TunnelsMenu
 from desktop.remote.tray_sync import SyncMenu, SyncService
+from tests.conftest import require_tool
+from tests.integration.connect_helpers import moto_vm, write_config
+from tests.moto_server import MotoEndpoint
 from tests.qt.conftest import Harness, make_demo
 from tests.qt.test_cost_autostop import TZ, FakeClock
 from tests.qt.test_tray import VM, open_menu, wait_for_state
+from tests.sshd import SshServer
 
 
 @pytest.fixture
@@ -445,3 +451,41 @@ def test_the_cost_row_says_what_today_covers_and_a_starting_vms_own_cost(
     open_menu(harness.tray)[f"start:{VM}"].trigger()
     qtbot.waitUntil(lambda: cost_row().startswith("Starting"), timeout=5000)
     assert cost_row().startswith("Starting, costs $0.08/day (disks, IP) · today $0.00")
+
+
+# -- 3: an IDE that is not installed -------------------------------------------------------
+
+
+def test_open_in_vscode_without_vscode_says_what_is_missing_and_how_to_get_it(
+    qtbot: QtBot,
+    make_tray,
+    moto: MotoEndpoint,
+    sshd: SshServer,
+    config_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    require_tool("xdg-mime")
+    write_config(config_file, sshd)
+    monkeypatch.setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")  # no VS Code, Cursor, Insiders
+    vm_id = moto_vm("devbox")
+    service = ConnectService(load_config, Supervisor(tmp_path / "children"))
+    harness: Harness = make_tray(
+        providers=configured_providers,
+        demo_mode=False,
+        contributions=(OpenInMenu(service),),
+        on_view=(service.on_view,),
+        on_quit=(service.close,),
+    )
+    qtbot.waitUntil(lambda: bool(harness.controller.view.vms), timeout=15000)
+    with qtbot.waitSignal(harness.controller.problem_raised, timeout=15000) as raised:
+        open_menu(harness.tray)[f"open-vscode:{vm_id}"].trigger()
+    harness.tray.show_problem()
+    window = harness.tray._problem_window
+    assert isinstance(window, ProblemWindow)
+    assert raised.args[0].title == window.heading.text() == "IDE not found"
+    assert window.message.text().startswith("VS Code was not found: there is no `code` command")
+    assert "https://code.visualstudio.com/download" in window.hint.text()
+    assert not window.details.isVisible()
+    zombies = [c for c in psutil.Process().children() if c.status() == psutil.STATUS_ZOMBIE]
+    assert zombies == []
