@@ -64,6 +64,13 @@ def _line(text: str, name: str, placeholder: str = "") -> QLineEdit:
     return line
 
 
+def _check(text: str, name: str, checked: bool) -> QCheckBox:
+    box = QCheckBox(text)
+    box.setObjectName(name)
+    box.setChecked(checked)
+    return box
+
+
 def _with_button(field: QWidget, button: QPushButton) -> QWidget:
     row = QWidget()
     layout = QHBoxLayout(row)
@@ -209,9 +216,11 @@ class SettingsDialog(QDialog):
 
     def _autostop_rows(self, current: TraySettings) -> None:
         self._header(self.tr("Auto-stop"))
-        self.autostop = QCheckBox(self.tr("&Stop my VM at the end of the day"))
-        self.autostop.setObjectName("autostop-enabled")
-        self.autostop.setChecked(current.autostop_enabled)
+        self.autostop = _check(
+            self.tr("&Stop my VM at the end of the day"),
+            "autostop-enabled",
+            current.autostop_enabled,
+        )
         self.form.addRow("", self.autostop)
         self.stop_at = QTimeEdit(QTime.fromString(current.stop_at, "HH:mm"))
         self.stop_at.setObjectName("stop-at")
@@ -223,9 +232,8 @@ class SettingsDialog(QDialog):
         self.days: dict[str, QCheckBox] = {}
         locale = user_locale()
         for number, day in enumerate(WEEKDAYS, start=1):
-            box = QCheckBox(locale.dayName(number, QLocale.FormatType.ShortFormat))
-            box.setObjectName(f"day-{day}")
-            box.setChecked(day in current.stop_days)
+            name = locale.dayName(number, QLocale.FormatType.ShortFormat)
+            box = _check(name, f"day-{day}", day in current.stop_days)
             self.days[day] = box
             row.addWidget(box)
         row.addStretch()
@@ -249,9 +257,9 @@ class SettingsDialog(QDialog):
 
     def _general_rows(self, current: TraySettings) -> None:
         self._header(self.tr("General"))
-        self.start_at_login = QCheckBox(self.tr("Start devtray when I &log in"))
-        self.start_at_login.setObjectName("start-at-login")
-        self.start_at_login.setChecked(current.start_at_login)
+        self.start_at_login = _check(
+            self.tr("Start devtray when I &log in"), "start-at-login", current.start_at_login
+        )
         self.form.addRow("", self.start_at_login)
         self.fast = _seconds_box("fast-seconds", current.fast_seconds, 60)
         self._row(self.tr("Refresh while &changing"), self.fast)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from desktop.core.autostart import Autostart
 from desktop.core.config import config_path
 from desktop.core.glance import TrayView
+from desktop.core.logs import setup_logging
 from desktop.core.menu import MenuContribution
 from desktop.core.model import VmState
 from desktop.core.polling import PollSchedule
@@ -105,3 +107,16 @@ def make_tray(qtbot: object, isolated_home: Path) -> Iterator[Callable[..., Harn
     yield build
     for tray in built:
         tray.shutdown()
+
+
+@pytest.fixture
+def devtray_log() -> Iterator[Path]:
+    """The log set up as the tray does it; the handler is removed afterwards (it is global)."""
+    logger = logging.getLogger("desktop")
+    before = list(logger.handlers)
+    path = setup_logging()
+    yield path
+    for handler in logger.handlers[:]:
+        if handler not in before:
+            logger.removeHandler(handler)
+            handler.close()

@@ -4,8 +4,6 @@ sign-in, the log, the icons. Offscreen, built as in test_tray (the demo cloud, r
 from __future__ import annotations
 
 import itertools
-import logging
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from desktop.app import configured_providers
 from desktop.core.config import AutostopConfig, PollingConfig, config_path, load_config
 from desktop.core.cost import PeriodCost, SpendSummary
-from desktop.core.logs import log_file, setup_logging
+from desktop.core.logs import log_file
 from desktop.core.model import VmState
 from desktop.core.spend_record import SpendRecord
 from desktop.core.spend_tracker import SpendTracker
@@ -41,19 +39,6 @@ from tests.qt.conftest import Harness, make_demo
 from tests.qt.test_cost_autostop import TZ, FakeClock
 from tests.qt.test_tray import VM, open_menu, wait_for_state
 from tests.sshd import SshServer
-
-
-@pytest.fixture
-def devtray_log() -> Iterator[Path]:
-    """The log set up as the tray does it; the handler is removed afterwards (it is global)."""
-    logger = logging.getLogger("desktop")
-    before = list(logger.handlers)
-    path = setup_logging()
-    yield path
-    for handler in logger.handlers[:]:
-        if handler not in before:
-            logger.removeHandler(handler)
-            handler.close()
 
 
 def _problem_window(qtbot: QtBot, harness: Harness, action: str) -> ProblemWindow:
@@ -383,17 +368,21 @@ def test_sign_in_closes_with_esc_and_return_but_return_in_a_field_is_the_fields(
     assert not window.isVisible()
 
 
-def test_every_feature_row_has_its_own_accelerator(qtbot: QtBot, make_tray, tmp_path: Path) -> None:
-    service = ConnectService(load_config, Supervisor(tmp_path / "children"))
-    clock = FakeClock(datetime(2026, 11, 2, 10, 0, tzinfo=TZ))
-    watch = CostAndAutostop(
+def _cost_watch(tmp_path: Path, clock: FakeClock) -> CostAndAutostop:
+    """The cost and auto-stop rows on a record in `tmp_path`, at `clock`'s time."""
+    return CostAndAutostop(
         SpendTracker(SpendRecord(tmp_path / "spend.jsonl"), clock, TZ),
         AutostopConfig(),
-        activity=lambda _vm: False,
+        activity=lambda _vm: False,  # boundary fake: nobody is typing on the VM
         clock=clock,
         tz=TZ,
-        tick_ms=3_600_000,
+        tick_ms=3_600_000,  # ticks by hand
     )
+
+
+def test_every_feature_row_has_its_own_accelerator(qtbot: QtBot, make_tray, tmp_path: Path) -> None:
+    service = ConnectService(load_config, Supervisor(tmp_path / "children"))
+    watch = _cost_watch(tmp_path, FakeClock(datetime(2026, 11, 2, 10, 0, tzinfo=TZ)))
     harness: Harness = make_tray(
         make_demo(VmState.RUNNING),
         contributions=(
@@ -424,15 +413,7 @@ def test_every_feature_row_has_its_own_accelerator(qtbot: QtBot, make_tray, tmp_
 def test_the_cost_row_says_what_today_covers_and_a_starting_vms_own_cost(
     qtbot: QtBot, make_tray, tmp_path: Path
 ) -> None:
-    clock = FakeClock(datetime(2026, 11, 2, 9, 12, tzinfo=TZ))
-    watch = CostAndAutostop(
-        SpendTracker(SpendRecord(tmp_path / "spend.jsonl"), clock, TZ),
-        AutostopConfig(),
-        activity=lambda _vm: False,
-        clock=clock,
-        tz=TZ,
-        tick_ms=3_600_000,
-    )
+    watch = _cost_watch(tmp_path, FakeClock(datetime(2026, 11, 2, 9, 12, tzinfo=TZ)))
     slow_start = DemoProvider(
         (("demo-devbox", "demo.large", VmState.STOPPED),),
         timings=DemoTimings(start=60, stop=0.1, resize=0.1, call=0.01),
