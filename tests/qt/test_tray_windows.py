@@ -470,3 +470,20 @@ def test_open_in_vscode_without_vscode_says_what_is_missing_and_how_to_get_it(
     assert not window.details.isVisible()
     zombies = [c for c in psutil.Process().children() if c.status() == psutil.STATUS_ZOMBIE]
     assert zombies == []
+
+
+def test_settings_open_on_a_broken_config_and_fix_it(qtbot: QtBot, make_tray) -> None:
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('# mine\n[autostop]\nstop_at = "25:00"\n')
+    harness: Harness = make_tray()
+    dialog = _settings(qtbot, harness)
+    assert dialog.problem.isVisibleTo(dialog) and dialog.open_config.isVisibleTo(dialog)
+    assert "autostop.stop_at must be a time" in dialog.problem.text()
+    dialog.open_config.click()
+    assert harness.opened_files == [path]
+    dialog.stop_at.setTime(QTime(18, 0))
+    dialog.accept()
+    assert not dialog.isVisible(), dialog.error.text()
+    assert path.read_text().startswith("# mine\n")
+    assert load_config(path).autostop.stop_times[0] == time(18, 0)
