@@ -97,6 +97,12 @@ class SignInWindow(ClosableWindow):
             "sign-in-start-url", None, "https://my-company.awsapps.com/start (new profile only)"
         )
         self.sso_region = _line("sign-in-sso-region", None, "its region, e.g. eu-west-1")
+        for field, name in (
+            (self.profile, self.tr("AWS profile")),
+            (self.start_url, self.tr("AWS start URL")),
+            (self.sso_region, self.tr("AWS start URL's region")),
+        ):
+            field.setAccessibleName(name)
         self.aws_button = QPushButton("Sign in to AWS")
         self.aws_button.setObjectName("sign-in-aws")
         self.aws_button.clicked.connect(self.sign_in_aws)
@@ -126,6 +132,7 @@ class SignInWindow(ClosableWindow):
             (config.azure or _NO_AZURE).tenant,
             "tenant id or domain (empty: your home tenant)",
         )
+        self.tenant.setAccessibleName(self.tr("Azure tenant"))
         self.azure_button = QPushButton("Sign in to Azure")
         self.azure_button.setObjectName("sign-in-azure")
         self.azure_button.clicked.connect(self.sign_in_azure)

@@ -13,7 +13,15 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QTreeWidget,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from desktop.core.autostart import Autostart
@@ -198,3 +206,16 @@ def test_screenshot_of_each_window(
     window = WINDOWS[name](qtbot)
     for path in shoot(window, name, theme):
         assert path.stat().st_size > 2000  # a real picture, not an empty canvas
+
+
+@pytest.mark.parametrize("name", sorted(WINDOWS))
+def test_every_field_has_an_accessible_name(qtbot: QtBot, isolated_home: Path, name: str) -> None:
+    window = WINDOWS[name](qtbot)
+    fields = [
+        widget
+        for kind in (QLineEdit, QComboBox, QAbstractSpinBox, QTreeWidget, QPlainTextEdit)
+        for widget in window.findChildren(kind)
+        if widget.isVisibleTo(window) and not isinstance(widget.parent(), QAbstractSpinBox)
+    ]
+    unnamed = [field.objectName() for field in fields if not field.accessibleName()]
+    assert unnamed == [], f"{name}: fields a screen reader cannot name: {unnamed}"
