@@ -145,6 +145,11 @@ class SettingsDialog(QDialog):
         layout.addStretch()
         layout.addWidget(buttons)
         self.resize(560, self.sizeHint().height())
+        # What each number box showed at first: a box rounds or clamps the file's value
+        # (7.5 min shows as 8, 0.05 s as 0.5), and an untouched box keeps the file's value.
+        self._shown_first = {
+            box: box.value() for box in (self.idle, self.warn, self.fast, self.slow)
+        }
 
     # -- the groups ---------------------------------------------------------------------------
 
@@ -307,19 +312,18 @@ class SettingsDialog(QDialog):
             autostop_enabled=self.autostop.isChecked(),
             stop_at=self.stop_at.time().toString("HH:mm"),
             stop_days=tuple(day for day, box in self.days.items() if box.isChecked()),
-            idle_minutes=self._unchanged_or(self.idle.value(), self.before.idle_minutes),
-            warn_minutes=self._unchanged_or(self.warn.value(), self.before.warn_minutes),
+            idle_minutes=self._number(self.idle, self.before.idle_minutes),
+            warn_minutes=self._number(self.warn, self.before.warn_minutes),
             ssh_user=self.ssh_user.text(),
             ssh_identity_file=self.ssh_key.text(),
-            fast_seconds=self.fast.value(),
-            slow_seconds=self.slow.value(),
+            fast_seconds=self._number(self.fast, self.before.fast_seconds),
+            slow_seconds=self._number(self.slow, self.before.slow_seconds),
             start_at_login=self.start_at_login.isChecked(),
         )
 
-    @staticmethod
-    def _unchanged_or(shown: int, before: float) -> float:
-        # A whole-minute box shows 7.5 as 8: untouched, it keeps the file's value.
-        return before if shown == round(before) else float(shown)
+    def _number(self, box: QSpinBox | QDoubleSpinBox, before: float) -> float:
+        shown = box.value()
+        return before if shown == self._shown_first[box] else float(shown)
 
     def accept(self) -> None:
         """Save, or say what is wrong and stay open."""

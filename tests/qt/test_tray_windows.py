@@ -262,13 +262,18 @@ def _settings(qtbot: QtBot, harness: Harness) -> SettingsDialog:
 def test_ticking_start_at_login_writes_nothing_else(qtbot: QtBot, make_tray) -> None:
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text('# mine\n[ssh]\nuser = "dev"\n')
+    # Values the boxes cannot show as they are (below the minimum, between whole minutes).
+    mine = (
+        '# mine\n[ssh]\nuser = "dev"\n\n[polling]\nfast_seconds = 0.05\n\n'
+        "[autostop]\nwarn_minutes = 7.5\n"
+    )
+    path.write_text(mine)
     harness: Harness = make_tray()
     dialog = _settings(qtbot, harness)
     dialog.start_at_login.setChecked(True)
     dialog.accept()
     assert not dialog.isVisible()
-    assert path.read_text() == '# mine\n[ssh]\nuser = "dev"\n'
+    assert path.read_text() == mine
     assert (Path.home() / ".config/autostart/devtray.desktop").exists()
 
 
