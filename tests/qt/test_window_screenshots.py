@@ -29,7 +29,7 @@ from desktop.core.config import config_path
 from desktop.core.glance import Problem, ProblemKind
 from desktop.core.model import VmState
 from desktop.qt.bridge import CloudBridge
-from desktop.qt.controller import TrayController
+from desktop.qt.controller import TrayController, problem_for
 from desktop.qt.log_window import LogWindow
 from desktop.qt.problem_window import ProblemWindow
 from desktop.qt.resize_dialog import ResizeDialog
@@ -143,6 +143,17 @@ def _error(qtbot: QtBot) -> QWidget:
             "Try again in a few minutes, or resize devbox to another size.",
         )
     )
+    return _shown(qtbot, window)
+
+
+@window_builder("error-unexpected")
+def _unexpected(qtbot: QtBot) -> QWidget:
+    try:
+        raise RuntimeError("simulated adapter bug while trying to stop devbox")
+    except RuntimeError as error:
+        problem = problem_for(error)
+    window = ProblemWindow("devtray", lambda: None)
+    window.show_problem(problem)
     return _shown(qtbot, window)
 
 
