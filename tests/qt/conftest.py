@@ -114,9 +114,13 @@ def devtray_log() -> Iterator[Path]:
     """The log set up as the tray does it; the handler is removed afterwards (it is global)."""
     logger = logging.getLogger("desktop")
     before = list(logger.handlers)
+    # An earlier test's log file handler (another HOME) would keep this test's lines.
+    for handler in before:
+        logger.removeHandler(handler)
     path = setup_logging()
     yield path
     for handler in logger.handlers[:]:
-        if handler not in before:
-            logger.removeHandler(handler)
-            handler.close()
+        logger.removeHandler(handler)
+        handler.close()
+    for handler in before:
+        logger.addHandler(handler)
