@@ -219,7 +219,12 @@ class TunnelsMenu:
             stop = MenuItem("Stop tunnels", key=f"{key}:stop", run=self.service.stop_tunnels)
             up = sum(status.state is TunnelState.UP for status in statuses)
             return (
-                MenuItem(f"Tunnels: {up}/{len(statuses)} up", key=key, children=(*lines, stop)),
+                MenuItem(
+                    f"Tunnels: {up}/{len(statuses)} up",
+                    key=key,
+                    children=(*lines, stop),
+                    mnemonic="u",
+                ),
             )
         reason = None
         if view.demo:
@@ -232,6 +237,7 @@ class TunnelsMenu:
             MenuItem(
                 "Start tunnels",
                 key=f"{key}:start",
+                mnemonic="u",
                 enabled=reason is None,
                 reason=reason,
                 run=lambda: self.service.start_tunnels(vm, view.vms),
@@ -256,9 +262,9 @@ class OpenInMenu:
         elif vm.state is not VmState.RUNNING:
             remote_reason = "the VM is not running"
         labels = (
-            (ide.IdeKind.VSCODE, "Open in VS Code", remote_reason),
-            (ide.IdeKind.PYCHARM, "Open in PyCharm", None if project else "no project set"),
-            (ide.IdeKind.GATEWAY, "Open in JetBrains Gateway", remote_reason),
+            (ide.IdeKind.VSCODE, "Open in VS Code", remote_reason, "V"),
+            (ide.IdeKind.PYCHARM, "Open in PyCharm", None if project else "no project set", "C"),
+            (ide.IdeKind.GATEWAY, "Open in JetBrains Gateway", remote_reason, "G"),
         )
         return tuple(
             MenuItem(
@@ -267,6 +273,7 @@ class OpenInMenu:
                 enabled=reason is None,
                 reason=reason,
                 run=lambda kind=kind: self.service.open_in(kind, vm, view.vms),  # type: ignore[misc]
+                mnemonic=letter,
             )
-            for kind, text, reason in labels
+            for kind, text, reason, letter in labels
         )

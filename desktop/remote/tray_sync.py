@@ -167,12 +167,15 @@ class SyncMenu:
                 MenuItem("Sync now", key=f"{key}:flush", run=self.service.flush),
                 MenuItem("Stop sync", key=f"{key}:stop", run=self.service.stop),
             )
-            return (MenuItem(f"Sync: {status.summary()}", key=key, children=children),)
+            return (
+                MenuItem(f"Sync: {status.summary()}", key=key, children=children, mnemonic="y"),
+            )
         running = vm.state is VmState.RUNNING
         return (
             MenuItem(
                 "Start sync",
                 key=f"{key}:start",
+                mnemonic="y",
                 enabled=running and not view.demo,
                 reason="the VM is not running" if not running else "not in the demo",
                 run=lambda: self.service.start(vm, view.vms),
