@@ -79,6 +79,7 @@ def run_tray(
     )
     tray = TrayApp(services, controller)
     instance.show_requested.connect(tray.show_menu)
+    instance.message_received.connect(tray.on_cli_message)
     tray.show()
 
     def finish_start_up(then: Callable[[], None]) -> None:
