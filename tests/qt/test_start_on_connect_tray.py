@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -11,9 +13,18 @@ from desktop.core.model import VmState
 from desktop.core.stop_intent import StopIntentStore, StopSource
 from desktop.qt.single_instance import SingleInstance
 from desktop.remote.tray_socket import tell_tray
+from tests.integration.connect_helpers import (
+    devtray,
+    moto_vm,
+    shared_connections_closed,
+    ssh_via_alias,
+    write_config,
+)
+from tests.moto_server import MotoEndpoint, ec2_client
 from tests.qt.conftest import Harness
 from tests.qt.test_cost_autostop import TZ, FakeClock, FakeSync, build, tick_until
 from tests.qt.test_tray import open_menu, wait_for_state
+from tests.sshd import SshServer
 
 VM = "demo-0001"
 
@@ -65,3 +76,31 @@ def test_the_tray_hears_the_clis_note_and_a_plain_knock_still_shows_the_menu(
     finally:
         tray.release()
     assert tell_tray(note) is False  # nobody listens any more
+
+
+def test_ssh_tells_the_running_tray_that_it_starts_the_vm(
+    qtbot: QtBot, moto: MotoEndpoint, sshd: SshServer, config_file: Path, isolated_home: Path
+) -> None:
+    vm_id = moto_vm("devbox")
+    write_config(config_file, sshd)
+    assert devtray("ssh-config")[0] == 0
+    ec2_client().stop_instances(InstanceIds=[vm_id])  # auto-stop, say: it starts on connect
+    ssh_config = isolated_home / ".ssh" / "config"
+    tray = SingleInstance()
+    assert tray.claim()
+    tray.listen()
+    done: list[subprocess.CompletedProcess[str]] = []
+    # ssh runs on a thread: the tray's socket is answered by this (the GUI) thread.
+    connecting = threading.Thread(
+        target=lambda: done.append(ssh_via_alias(ssh_config, "devbox.devtray", "true"))
+    )
+    try:
+        with shared_connections_closed(ssh_config, "devbox.devtray"):
+            with qtbot.waitSignal(tray.message_received, timeout=30_000) as heard:
+                connecting.start()
+            connecting.join(timeout=60)
+    finally:
+        tray.release()
+    assert done and done[0].returncode == 0, done and done[0].stderr
+    note = heard.args[0]
+    assert (note["cmd"], note["vm"]) == ("connect.starting", "devbox")
