@@ -18,7 +18,18 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from desktop.remote.ssh_config import BEGIN_MARKER, END_MARKER
+from desktop.core.bundle import cli_command
+from desktop.core.config import SshSettings
+from desktop.core.model import VmSnapshot, VmState
+from desktop.remote.ssh_config import (
+    BEGIN_MARKER,
+    END_MARKER,
+    SsmProxy,
+    default_paths,
+    host_entry,
+    render_block,
+    with_start_on_connect,
+)
 from tests.conftest import require_tool
 from tests.integration.connect_helpers import (
     devtray,
@@ -244,3 +255,60 @@ def _take_terminal(fd: int) -> None:
     import termios
 
     fcntl.ioctl(fd, termios.TIOCSCTTY, 0)
+
+
+def test_a_vm_reached_through_ssm_is_started_before_the_ssm_proxy_runs(
+    moto: MotoEndpoint,
+    sshd: SshServer,
+    config_file: Path,
+    isolated_home: Path,
+    tmp_path: Path,
+) -> None:
+    """The SSM session itself is not in moto: a named fake `aws` carries the bytes to the
+    loopback sshd (through the same relay) and records how it was called."""
+    vm_id = moto_vm("devbox")
+    _cloud_stop(vm_id)
+    config_file.write_text('[aws]\nregion = "eu-west-1"\n')
+    called = tmp_path / "fake-aws-argv"
+    fake_aws = tmp_path / "fake aws cli" / "aws"
+    fake_aws.parent.mkdir()
+    fake_aws.write_text(
+        f'#!/bin/sh\necho "$@" > "{called}"\nexec "{sys.executable}" -c "import sys; '
+        "from desktop.remote.relay import relay, wait_for_ssh; "
+        f"s, first = wait_for_ssh('127.0.0.1', {sshd.port}, 10, what='fake SSM'); "
+        'relay(s, first, sys.stdin.buffer, sys.stdout.buffer)"\n'
+    )
+    fake_aws.chmod(0o755)
+    stopped = VmSnapshot("aws", vm_id, "devbox", "eu-west-1", VmState.STOPPED, "t3.micro")
+    settings = SshSettings(port=sshd.port, user=sshd.user, identity_file=str(sshd.client_key))
+    entry = host_entry(
+        stopped, ALIAS, settings, default_paths(isolated_home), ssm=SsmProxy(aws_cli=fake_aws)
+    )
+    assert entry is not None
+    ssh_config = isolated_home / ".ssh" / "config"
+    ssh_config.parent.mkdir(mode=0o700)
+    ssh_config.write_bytes(render_block([with_start_on_connect(entry, cli_command())]))
+
+    with shared_connections_closed(ssh_config, ALIAS):
+        result = ssh_via_alias(ssh_config, ALIAS, "echo", "reached")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "reached"
+    assert _state(vm_id) == "running"
+    assert called.read_text().split()[:4] == ["ssm", "start-session", "--target", vm_id]
+
+
+def test_an_alias_with_no_vm_behind_it_fails_with_a_hint(
+    moto: MotoEndpoint, sshd: SshServer, config_file: Path, isolated_home: Path
+) -> None:
+    _setup(config_file, sshd, isolated_home)
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop", "connect-proxy", "gone.devtray", "127.0.0.1", "22"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 1
+    assert "No VM of yours is behind gone.devtray" in result.stderr
+    assert "devtray ssh-config" in result.stderr
+    assert result.stdout == ""  # ssh's side of the pipe stays clean

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shlex
 import shutil
+import socket
 import subprocess
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import paramiko
 import pytest
 
 from desktop.core.config import Config, ConnectConfig, SshSettings, load_config
-from desktop.core.errors import BadConfig
+from desktop.core.errors import BadConfig, Offline
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.stop_intent import (
     StopIntent,
@@ -21,6 +23,7 @@ from desktop.core.stop_intent import (
     holding_intent,
     record_user_stop,
 )
+from desktop.remote.relay import wait_for_ssh
 from desktop.remote.ssh_config import (
     EntryPaths,
     SsmProxy,
@@ -206,3 +209,35 @@ def test_the_proxy_command_names_devtray_by_absolute_path(monkeypatch: pytest.Mo
     entry = entries_for([_vm()], Config(ssh=SshSettings(host="127.0.0.1")), PATHS)[0]
     first = shlex.split(dict(entry.options)["ProxyCommand"])[0]
     assert Path(first).is_absolute() and shutil.which(first) is not None
+
+
+def test_waiting_for_ssh_is_bounded_and_names_what_answered() -> None:
+    """A port that only refuses, then one that answers with something else than SSH."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # bound, not listening: connections are refused
+        with pytest.raises(Offline, match=r"SSH on devbox \(127\.0\.0\.1 port \d+\) did not"):
+            wait_for_ssh("127.0.0.1", port, 0.5, what="devbox")
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        stop = threading.Event()
+
+        def answer_http() -> None:
+            server.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    conn, _ = server.accept()
+                except TimeoutError:
+                    continue
+                with conn:
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+
+        thread = threading.Thread(target=answer_http)
+        thread.start()
+        try:
+            with pytest.raises(Offline, match="something other than SSH answered"):
+                wait_for_ssh("127.0.0.1", server.getsockname()[1], 1.5, what="devbox")
+        finally:
+            stop.set()
+            thread.join(5)
