@@ -13,6 +13,7 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import paramiko
@@ -74,24 +75,34 @@ def _block(ssh_config: Path) -> str:
     return text[text.index(BEGIN_MARKER) : text.index(END_MARKER)]
 
 
-def _setup(config_file: Path, sshd: SshServer, home: Path, extra: str = "") -> tuple[str, Path]:
-    vm_id = moto_vm("devbox")
-    write_config(config_file, sshd)
-    if extra:
-        config_file.write_text(config_file.read_text() + extra)
-    code, _, err = devtray("ssh-config")
-    assert code == 0, err
-    return vm_id, home / ".ssh" / "config"
+Setup = Callable[..., tuple[str, Path]]
 
 
-def test_ssh_starts_a_vm_the_cloud_stopped(
+@pytest.fixture
+def setup(
     moto: MotoEndpoint,
     sshd: SshServer,
     config_file: Path,
     isolated_home: Path,
     devtray_on_path: Path,
-) -> None:
-    vm_id, ssh_config = _setup(config_file, sshd, isolated_home)
+) -> Setup:
+    """`setup(extra_config="")`: the moto VM "devbox" behind the loopback sshd and devtray's
+    block written by `devtray ssh-config`; returns (VM id, the SSH config file)."""
+
+    def build(extra: str = "") -> tuple[str, Path]:
+        vm_id = moto_vm("devbox")
+        write_config(config_file, sshd)
+        if extra:
+            config_file.write_text(config_file.read_text() + extra)
+        code, _, err = devtray("ssh-config")
+        assert code == 0, err
+        return vm_id, isolated_home / ".ssh" / "config"
+
+    return build
+
+
+def test_ssh_starts_a_vm_the_cloud_stopped(setup: Setup, devtray_on_path: Path) -> None:
+    vm_id, ssh_config = setup()
     assert f'ProxyCommand "{devtray_on_path}" connect-proxy {ALIAS} %h %p' in _block(ssh_config)
     _cloud_stop(vm_id)
 
@@ -102,14 +113,8 @@ def test_ssh_starts_a_vm_the_cloud_stopped(
     assert _state(vm_id) == "running"
 
 
-def test_ssh_leaves_a_vm_the_user_stopped_and_says_why(
-    moto: MotoEndpoint,
-    sshd: SshServer,
-    config_file: Path,
-    isolated_home: Path,
-    devtray_on_path: Path,
-) -> None:
-    vm_id, ssh_config = _setup(config_file, sshd, isolated_home)
+def test_ssh_leaves_a_vm_the_user_stopped_and_says_why(setup: Setup) -> None:
+    vm_id, ssh_config = setup()
     code, _, err = devtray("stop", "devbox")
     assert code == 0, err
     assert _state(vm_id) == "stopped"
@@ -139,16 +144,10 @@ def test_ssh_leaves_a_vm_the_user_stopped_and_says_why(
     assert _state(vm_id) == "stopped"
 
 
-def test_the_refusal_reaches_the_terminal_when_ssh_hides_the_proxys_stderr(
-    moto: MotoEndpoint,
-    sshd: SshServer,
-    config_file: Path,
-    isolated_home: Path,
-    devtray_on_path: Path,
-) -> None:
+def test_the_refusal_reaches_the_terminal_when_ssh_hides_the_proxys_stderr(setup: Setup) -> None:
     """ControlPersist (in devtray's block) sends a ProxyCommand's stderr to /dev/null: a person
     typing `ssh ALIAS` in a terminal still reads why."""
-    vm_id, ssh_config = _setup(config_file, sshd, isolated_home)
+    vm_id, ssh_config = setup()
     assert devtray("stop", "devbox")[0] == 0
     output, code = _in_terminal(["ssh", "-F", str(ssh_config), "-o", "BatchMode=yes", ALIAS])
     assert code == 255
@@ -157,15 +156,9 @@ def test_the_refusal_reaches_the_terminal_when_ssh_hides_the_proxys_stderr(
 
 
 def test_a_vm_started_again_after_the_users_stop_starts_on_connect_once_stopped_by_the_cloud(
-    moto: MotoEndpoint,
-    sshd: SshServer,
-    config_file: Path,
-    isolated_home: Path,
-    devtray_on_path: Path,
+    setup: Setup,
 ) -> None:
-    vm_id, ssh_config = _setup(
-        config_file, sshd, isolated_home, "\n[connect]\nstart_on_connect_grace = 0.001\n"
-    )
+    vm_id, ssh_config = setup("\n[connect]\nstart_on_connect_grace = 0.001\n")
     assert devtray("stop", "devbox")[0] == 0
     time.sleep(0.1)  # the grace (0.06 s) is over
     with shared_connections_closed(ssh_config, ALIAS):
@@ -174,12 +167,8 @@ def test_a_vm_started_again_after_the_users_stop_starts_on_connect_once_stopped_
     assert _state(vm_id) == "running"
 
 
-def test_start_on_connect_off_writes_no_proxy_command(
-    moto: MotoEndpoint, sshd: SshServer, config_file: Path, isolated_home: Path
-) -> None:
-    _, ssh_config = _setup(
-        config_file, sshd, isolated_home, "\n[connect]\nstart_on_connect = false\n"
-    )
+def test_start_on_connect_off_writes_no_proxy_command(setup: Setup) -> None:
+    _, ssh_config = setup("\n[connect]\nstart_on_connect = false\n")
     assert "ProxyCommand" not in _block(ssh_config)
     parsed = paramiko.SSHConfig.from_path(str(ssh_config)).lookup(ALIAS)
     assert "proxycommand" not in parsed
@@ -187,16 +176,9 @@ def test_start_on_connect_off_writes_no_proxy_command(
         assert ssh_via_alias(ssh_config, ALIAS, "true").returncode == 0
 
 
-def test_the_relay_carries_a_few_megabytes_both_ways_intact(
-    moto: MotoEndpoint,
-    sshd: SshServer,
-    config_file: Path,
-    isolated_home: Path,
-    tmp_path: Path,
-    devtray_on_path: Path,
-) -> None:
+def test_the_relay_carries_a_few_megabytes_both_ways_intact(setup: Setup, tmp_path: Path) -> None:
     require_tool("scp")
-    _, ssh_config = _setup(config_file, sshd, isolated_home)
+    _, ssh_config = setup()
     payload = tmp_path / "payload.bin"
     payload.write_bytes(os.urandom(6 * 1024 * 1024))
     on_vm = tmp_path / "vm" / "copy.bin"
@@ -297,10 +279,8 @@ def test_a_vm_reached_through_ssm_is_started_before_the_ssm_proxy_runs(
     assert called.read_text().split()[:4] == ["ssm", "start-session", "--target", vm_id]
 
 
-def test_an_alias_with_no_vm_behind_it_fails_with_a_hint(
-    moto: MotoEndpoint, sshd: SshServer, config_file: Path, isolated_home: Path
-) -> None:
-    _setup(config_file, sshd, isolated_home)
+def test_an_alias_with_no_vm_behind_it_fails_with_a_hint(setup: Setup) -> None:
+    setup()
     result = subprocess.run(
         [sys.executable, "-m", "desktop", "connect-proxy", "gone.devtray", "127.0.0.1", "22"],
         capture_output=True,
