@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -99,7 +100,7 @@ def _running(ctx: CommandContext, provider: Provider, vm: VmSnapshot) -> VmSnaps
         if not config.connect.start_on_connect:
             raise errors.InvalidState(
                 f"{printable(vm.name)} is {vm.state}; start on connect is off.",
-                hint=f"Start it with: devtray start {printable(vm.name)}",
+                hint=_start_it(vm),
             )
     if vm.state is VmState.STOPPING:
         vm = _wait(provider, vm, VmState.STOPPED, interval)
@@ -118,11 +119,14 @@ def _check_intent(vm: VmSnapshot, grace: timedelta) -> None:
     )
     if intent is None:
         return
-    refusal = StartRefused(
-        refusal_message(vm.name, intent, now), hint=f"Start it with: devtray start {vm.name}"
-    )
+    refusal = StartRefused(refusal_message(vm.name, intent, now), hint=_start_it(vm))
     tell_tray({"cmd": "connect.refused", "vm": vm.name, "text": str(refusal)})
     raise refusal
+
+
+def _start_it(vm: VmSnapshot) -> str:
+    # The name comes from the cloud: shown without control characters, quoted for the shell.
+    return f"Start it with: devtray start {shlex.quote(printable(vm.name))}"
 
 
 def refusal_message(name: str, intent: StopIntent, now: datetime) -> str:
