@@ -6,6 +6,7 @@ import shlex
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import paramiko
 import pytest
 
+from desktop.core.bundle import cli_command
 from desktop.core.config import Config, ConnectConfig, SshSettings, load_config
 from desktop.core.errors import BadConfig, Offline
 from desktop.core.model import VmSnapshot, VmState
@@ -241,3 +243,29 @@ def test_waiting_for_ssh_is_bounded_and_names_what_answered() -> None:
         finally:
             stop.set()
             thread.join(5)
+
+
+def test_an_installed_app_runs_its_console_executable_as_the_proxy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tray runs as the windowed devtrayw.exe on Windows; ssh needs the console one."""
+    for name in ("devtrayw.exe", "devtray.exe"):
+        (tmp_path / name).write_bytes(b"")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "devtrayw.exe"))
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert cli_command() == [str(tmp_path / "devtray.exe")]
+
+
+def test_a_devtray_script_on_path_is_named_by_its_resolved_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = tmp_path / "venv" / "bin" / "devtray"
+    real.parent.mkdir(parents=True)
+    real.write_text("#!/bin/sh\n")
+    real.chmod(0o755)
+    linked = tmp_path / "bin"
+    linked.mkdir()
+    (linked / "devtray").symlink_to(real)
+    monkeypatch.setenv("PATH", str(linked))
+    assert cli_command() == [str(real)]
