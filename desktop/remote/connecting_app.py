@@ -7,8 +7,9 @@ Best effort: `ps` answers on Linux and macOS; anything unknown is simply "ssh".
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
+
+from desktop.remote.tools import run_captured
 
 _PS_TIMEOUT = 2.0
 _MAX_HOPS = 4
@@ -64,15 +65,6 @@ def _parent_and_command(pid: int) -> tuple[int, str] | None:
 
 
 def _ps(pid: int, field: str) -> str | None:
-    try:
-        result = subprocess.run(
-            ["ps", "-o", field, "-p", str(pid)],
-            capture_output=True,
-            text=True,
-            timeout=_PS_TIMEOUT,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return result.stdout if result.returncode == 0 else None
+    # -ww: ps cuts long command lines to its screen width, and IDE paths are long.
+    result = run_captured(["ps", "-ww", "-o", field, "-p", str(pid)], _PS_TIMEOUT)
+    return result.stdout if result is not None and result.returncode == 0 else None

@@ -269,3 +269,24 @@ def test_a_devtray_script_on_path_is_named_by_its_resolved_path(
     (linked / "devtray").symlink_to(real)
     monkeypatch.setenv("PATH", str(linked))
     assert cli_command() == [str(real)]
+
+
+@pytest.mark.parametrize(
+    ("folder", "app"),
+    [("Visual Studio Code", "VS Code"), ("PyCharm", "PyCharm"), ("terminal", None)],
+)
+def test_the_app_that_ran_ssh_is_named(tmp_path: Path, folder: str, app: str | None) -> None:
+    """Stand-ins (named fakes) for an IDE that runs ssh, which runs the proxy."""
+    require_tool("ps")
+    ide = tmp_path / folder / "fake-ide"
+    ssh = tmp_path / "fake-ssh"
+    ide.parent.mkdir()
+    ide.write_text(f'#!/bin/sh\n"{ssh}"\n')  # not exec: the IDE stays the parent of ssh
+    ssh.write_text(
+        f'#!/bin/sh\n"{sys.executable}" -c '
+        '"from desktop.remote.connecting_app import connecting_app; print(connecting_app())"\n'
+    )
+    for script in (ide, ssh):
+        script.chmod(0o755)
+    result = subprocess.run([str(ide)], capture_output=True, text=True, timeout=30, check=True)
+    assert result.stdout.strip() == str(app)
