@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import gc
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from desktop.core.config import Config, config_path, load_config
@@ -133,14 +131,9 @@ def _load_cost_and_autostop(
 
 def autostart_command() -> list[str]:
     """What start-at-login runs: the installed app, the `devtray` script, else this Python."""
-    from desktop.core.bundle import is_frozen, launch_command
+    from desktop.core.bundle import cli_command, is_frozen, launch_command
 
-    if is_frozen():
-        return launch_command()
-    script = shutil.which("devtray")
-    if script:
-        return [str(Path(script).resolve())]
-    return [sys.executable, "-m", "desktop"]
+    return launch_command() if is_frozen() else cli_command()
 
 
 def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:

@@ -12,6 +12,7 @@ from desktop import __version__
 from desktop.cli import (
     azure_commands,
     connect_commands,
+    connect_proxy,
     cost_commands,
     doctor_command,
     signin_command,
@@ -38,6 +39,7 @@ COMMAND_MODULES: tuple[Registrar, ...] = (
     cost_commands.register,
     sync_commands.register,
     up_command.register,
+    connect_proxy.register,
     update_command.register,
 )
 

@@ -26,6 +26,7 @@ from desktop.core.model import VmSnapshot, VmState
 from desktop.core.polling import wait_for_state
 from desktop.core.project import PROJECT_FILE, Project, load_project
 from desktop.core.provider import CancelToken, Provider
+from desktop.core.stop_intent import StopSource, record_user_stop
 from desktop.core.sync_state import SyncPhase
 from desktop.remote.supervisor import Supervisor, default_log_dir
 from desktop.remote.sync import control
@@ -116,6 +117,7 @@ def up_command(ctx: CommandContext) -> int:
                 )
         steps.say("stopping sync and tunnels...")
     if ctx.args.stop_on_exit and mine is not None:
+        record_user_stop(mine[1].id, StopSource.CLI_UP_EXIT)
         mine[0].stop_vm(mine[1].id)
         steps.say(f"asked the cloud to stop {printable(mine[1].name)}.")
     steps.say("stopped." if ready else "interrupted before the project was ready.")

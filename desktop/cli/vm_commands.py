@@ -20,6 +20,7 @@ from desktop.core import errors
 from desktop.core.model import ResizeStep, VmSnapshot, VmState
 from desktop.core.polling import wait_for_state
 from desktop.core.provider import CancelToken, Provider, VmPool
+from desktop.core.stop_intent import StopSource, record_user_stop
 from desktop.remote.ssh_config import unique_aliases
 
 
@@ -95,6 +96,7 @@ def start_command(ctx: CommandContext) -> int:
 def stop_command(ctx: CommandContext) -> int:
     """Stop a VM, optionally waiting until it is stopped."""
     provider, vm = ctx.pick_vm(ctx.args.vm)
+    record_user_stop(vm.id, StopSource.CLI_STOP)
     snapshot = provider.stop_vm(vm.id)
     return _finish(ctx, provider, snapshot, VmState.STOPPED, "stopped")
 

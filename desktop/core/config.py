@@ -135,6 +135,9 @@ class ConnectConfig:
     """`[connect]`: the project folder (with its `.devtray.toml`) the tray opens and forwards."""
 
     project: str | None = None
+    # `ssh ALIAS` starts a stopped VM, unless the user stopped it within the grace minutes.
+    start_on_connect: bool = True
+    start_on_connect_grace: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -553,7 +556,13 @@ def _clock_time(section: _Section, key: str, text: str) -> time:
 
 
 def _read_connect(section: _Section) -> ConnectConfig:
-    connect = ConnectConfig(project=section.path_text("project"))
+    connect = ConnectConfig(
+        project=section.path_text("project"),
+        start_on_connect=section.flag("start_on_connect", True),
+        start_on_connect_grace=section.amount(
+            "start_on_connect_grace", 15.0, "minutes", MINUTES_IN_A_DAY, least=0
+        ),
+    )
     section.finish()
     return connect
 

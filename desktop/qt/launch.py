@@ -109,6 +109,7 @@ def run_tray(
     )
     tray = TrayApp(services, controller)
     instance.show_requested.connect(tray.show_menu)
+    instance.message_received.connect(tray.on_cli_message)
     tray.show()
     if startup_error is not None:
         setup_logging()  # early, so the error is in the log "Open log" opens

@@ -7,19 +7,20 @@ A knock that comes while the first is still starting is retried until it listens
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QObject, Signal
 
 from desktop.core.config import config_dir
 from desktop.core.instance_lock import InstanceLock, try_lock
+from desktop.remote.tray_socket import MAX_MESSAGE, server_name
 
 if TYPE_CHECKING:
-    from PySide6.QtNetwork import QLocalServer
+    from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +32,6 @@ _KNOCK_FOR_SECONDS = 10.0
 _KNOCK_INTERVAL_SECONDS = 0.05
 
 
-def server_name() -> str:
-    """A name unique to this user and config folder (so tests never meet a real tray)."""
-    import getpass
-
-    digest = f"{zlib.crc32(str(config_dir()).encode('utf-8')):08x}"
-    return f"devtray-{getpass.getuser()}-{digest}"
-
-
 def lock_file() -> Path:
     """The lock that makes a tray the instance for its config folder."""
     return config_dir() / ".tray.lock"
@@ -48,6 +41,8 @@ class SingleInstance(QObject):
     """Claims the per-user lock; the owner hears `show_requested` when another launch knocks."""
 
     show_requested = Signal()
+    # A JSON request from the CLI (`{"cmd": "connect.starting", ...}`), read off the socket.
+    message_received = Signal(dict)
 
     def __init__(
         self, name: str | None = None, lock: Path | None = None, parent: QObject | None = None
@@ -113,11 +108,28 @@ class SingleInstance(QObject):
             time.sleep(_KNOCK_INTERVAL_SECONDS)
 
     def _knocked(self) -> None:
-        # Any connection is a knock: the only thing a second launch ever asks is "show".
+        # A connection that hangs up without a JSON request is a knock ("show"); the CLI's
+        # requests are one JSON line each.
         assert self._server is not None
         while (connection := self._server.nextPendingConnection()) is not None:
-            connection.disconnectFromServer()
-            connection.deleteLater()
+            connection.setReadBufferSize(MAX_MESSAGE)
+            connection.disconnected.connect(self._hung_up)
+            if connection.state() == connection.LocalSocketState.UnconnectedState:
+                self._read(connection)
+
+    def _hung_up(self) -> None:
+        self._read(cast("QLocalSocket", self.sender()))
+
+    def _read(self, connection: QLocalSocket) -> None:
+        data = bytes(connection.readAll().data())[:MAX_MESSAGE]
+        connection.deleteLater()
+        try:
+            message = json.loads(data)
+        except ValueError:
+            message = None
+        if isinstance(message, dict) and isinstance(message.get("cmd"), str):
+            self.message_received.emit(message)
+        else:
             self.show_requested.emit()
 
     def release(self) -> None:

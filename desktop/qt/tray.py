@@ -176,6 +176,23 @@ class TrayApp(QObject):
         self.menu.popup(position)
         self.menu.activateWindow()
 
+    def on_cli_message(self, message: dict[str, object]) -> None:
+        """A note from the CLI: start on connect started a VM, or would not start it."""
+        from PySide6.QtCore import QCoreApplication
+
+        vm = str(message.get("vm", ""))[:80]
+        app = str(message.get("app") or "ssh")[:40]
+        tr = QCoreApplication.translate
+        if message.get("cmd") == "connect.starting":
+            title = tr("TrayApp", "Starting {vm} for {app}").format(vm=vm, app=app)
+            text = tr("TrayApp", "It will connect as soon as SSH answers.")
+        elif message.get("cmd") == "connect.refused":
+            title = tr("TrayApp", "{vm} was not started").format(vm=vm)
+            text = str(message.get("text", ""))[:400]
+        else:
+            return  # a request this tray does not know (from a newer CLI)
+        self.icon.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 10_000)
+
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         # macOS opens the menu itself on a click; elsewhere a left click opens it too.
         if reason is QSystemTrayIcon.ActivationReason.Trigger and sys.platform != "darwin":
@@ -206,10 +223,17 @@ class TrayApp(QObject):
 
     def _vm_action(self, action: Action, vm_id: str) -> None:
         from desktop.core.menu import Action
+        from desktop.core.stop_intent import StopSource, record_user_stop
 
         if action is Action.START:
             self.controller.start_vm(vm_id)
         elif action is Action.STOP:
+            # Recorded first, so start on connect leaves the VM alone (off the GUI thread).
+            self.controller.bridge.submit(
+                lambda: record_user_stop(vm_id, StopSource.TRAY),
+                lambda _: None,
+                lambda error: log.warning("stop of %s not recorded: %s", vm_id, error),
+            )
             self.controller.stop_vm(vm_id)
         else:
             self.open_resize(vm_id)
