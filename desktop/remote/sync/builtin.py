@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from desktop.core.project import Project
 from desktop.core.sync_state import SyncPhase, SyncStatus
 from desktop.remote.supervisor import Supervisor
-from desktop.remote.sync import rules, trash
+from desktop.remote.sync import ownership, rules, trash
 from desktop.remote.sync.daemon import DaemonRoute
 from desktop.remote.sync.engine import StatusListener, StatusListeners
 from desktop.remote.sync.link import SharedConnection
@@ -97,8 +97,10 @@ class BuiltinEngine:
         supervisor: Supervisor,
         rsync_path: str = "rsync",
         tuning: Tuning = Tuning(),
+        adopt: bool = False,
     ) -> None:
         self.project = project
+        self._adopt = adopt
         self.root = project.root
         self.target = target
         self.tuning = tuning
@@ -134,12 +136,21 @@ class BuiltinEngine:
         # Wall-clock windows of the latest push runs, for _at_risk (worker thread only).
         self._runs: deque[tuple[int, int]] = deque(maxlen=RUN_HISTORY)
         self._granularity: int | None = None
+        # The owned-folder check (see ownership): nothing is sent before it passed.
+        self._claim: ownership.Claim | None = None
+        self._refused: ownership.NotOwned | None = None
 
     # -- the SyncEngine interface -------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the watcher and the worker; the first whole-tree sync begins at once."""
+        """Check the VM's folder is devtray's (NotOwned if not), then start the watcher and
+        the worker; the first whole-tree sync begins at once. A VM that does not answer yet is
+        checked by the worker before its first run."""
         self._publish(phase=SyncPhase.STARTING)
+        try:
+            self._own()
+        except ownership.Unreachable as exc:
+            log.info("folder check deferred until the VM answers: %s", exc)
         for target, name in ((self._watch, "sync-watcher"), (self._work, "sync-worker")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -201,13 +212,13 @@ class BuiltinEngine:
         time.sleep(self.tuning.step_ms * 3 / 1000)
         deadline = time.monotonic() + timeout
         with self._cond:
-            if self._paused or self._stopping:
+            if self._paused or self._stopping or self._refused is not None:
                 return self._status
             self._flush_wanted += 1
             generation = self._flush_wanted
             self._retry_at = 0.0
             self._cond.notify_all()
-            while self._flushed < generation and not self._stopping:
+            while self._flushed < generation and not self._stopping and self._refused is None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
@@ -290,8 +301,9 @@ class BuiltinEngine:
         return bool(self._changes or self._whole_tree_owed or self._flush_wanted > self._flushed)
 
     def _wait_for_work(self) -> bool:
-        """Under the lock: block until there is something to do; False when stopping."""
-        while not self._stopping:
+        """Under the lock: block until there is something to do; False when stopping (or
+        when the VM's folder was refused: nothing may be sent there)."""
+        while not self._stopping and self._refused is None:
             now = time.monotonic()
             if self._paused:
                 self._cond.wait()
@@ -406,6 +418,36 @@ class BuiltinEngine:
     def _connect(self) -> None:
         if not self._link.open(CONNECT_WAIT):
             raise RunFailed(f"cannot reach {self.target.host} over SSH", offline=True)
+        if self._claim is not None:
+            return
+        try:
+            self._own()
+        except ownership.Unreachable as exc:
+            raise RunFailed(str(exc), offline=True) from None
+        except ownership.NotOwned as exc:
+            with self._cond:
+                self._refused = exc
+                self._cond.notify_all()
+            raise RunFailed(str(exc), offline=False) from None
+
+    def _own(self) -> None:
+        """Run the owned-folder check (raises NotOwned or Unreachable)."""
+        claim = ownership.claim(
+            self._link.ssh_argv(),
+            self.target.host,
+            self.target.remote_dir,
+            self.project.name,
+            adopt=self._adopt,
+        )
+        if claim.moved:
+            log.warning(
+                "adopted %s: moved %d entries to %s: %s",
+                claim.folder,
+                len(claim.moved),
+                claim.trash,
+                ", ".join(claim.moved),
+            )
+        self._claim = claim
 
     def _keep_days(self) -> int:
         return self.project.sync.trash_days

@@ -11,7 +11,7 @@ import psutil
 from desktop.core.sync_state import SyncPhase
 from desktop.remote.sync.builtin import BuiltinEngine
 from desktop.remote.sync.rules import TRASH_DIR
-from tests.sync_helpers import tree, wait_until
+from tests.sync_helpers import mark_owned, tree, wait_until
 
 Make = Callable[..., tuple[BuiltinEngine, Path, Path]]
 
@@ -109,7 +109,8 @@ def test_ignore_rules_and_pull_folders(sync_pair: Make) -> None:
     (local / "build" / "out.o").write_text("obj")
     (local / "node_modules").mkdir()
     (local / "node_modules" / "lib.js").write_text("js")
-    # Produced on the VM: results, and its own ignored build output.
+    # Produced on the VM (in the folder devtray owns): results, and its own ignored output.
+    mark_owned(remote)
     (remote / "results").mkdir(parents=True)
     (remote / "results" / "run1.csv").write_text("1,2,3")
     (remote / "vm.log").write_text("the VM's own log")
