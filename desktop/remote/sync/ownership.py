@@ -222,8 +222,10 @@ def claim(
 
 def _outcome(out: str, remote_dir: str, host: str, stamp: str) -> Claim:
     lines = out.splitlines()
-    kind, _, folder = lines[0].partition("\t")
-    entries = tuple(line[6:] for line in lines[1:] if line.startswith("entry\t"))
+    entries = tuple(sorted(line[6:] for line in lines if line.startswith("entry\t")))
+    # One status line (before the entries of a refusal, after those of an adoption).
+    status = next((line for line in lines if not line.startswith("entry\t")), "")
+    kind, _, folder = status.partition("\t")
     if kind in ("owned", "claimed"):
         return Claim(Ownership(kind), folder)
     if kind == "adopted":

@@ -19,6 +19,8 @@ from desktop.core.sync_state import SyncPhase
 from desktop.remote.supervisor import Supervisor
 from desktop.remote.sync.choose import engine_kind
 from desktop.remote.sync.mutagen import MutagenEngine
+from desktop.remote.sync.target import SshTarget
+from tests.integration.sync.conftest import VmUser
 from tests.sshd import SshServer
 from tests.sync_helpers import target_for
 
@@ -174,3 +176,26 @@ def test_engine_choice(tmp_path: Path) -> None:
         kind('[sync]\nengine = "builtin"\nmode = "two-way-resolved"\n', "rsync")
     with pytest.raises(BadConfig, match="rsync was not found"):
         kind('[sync]\nengine = "builtin"\n', "mutagen")
+
+
+def test_the_mutagen_engine_checks_the_folder_before_any_session(
+    vm_user: VmUser, vm_sshd: SshServer, tmp_path: Path, fake_mutagen: Path
+) -> None:
+    local = tmp_path / "app"
+    local.mkdir()
+    supervisor = Supervisor(tmp_path / "children")
+    engine = MutagenEngine(
+        load_project(local),
+        SshTarget("127.0.0.1", "~/src", ("ssh", *vm_sshd.ssh_args())),
+        mutagen=fake_mutagen,
+        data_dir=tmp_path / "mutagen-data",
+        supervisor=supervisor,
+    )
+    try:
+        with pytest.raises(BadConfig, match="holds 2 entries"):
+            engine.start()
+    finally:
+        engine.stop()
+        supervisor.stop_all()
+    calls = (tmp_path / "calls.jsonl").read_text()
+    assert '"create"' not in calls and '"run"' not in calls  # no daemon, no session
