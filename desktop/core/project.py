@@ -121,6 +121,14 @@ class _Reader:
             raise self.fail(key, "must be a list of non-empty strings", f'e.g. {key} = ["a", "b"]')
         return tuple(value)
 
+    def patterns(self, data: dict[str, Any], key: str) -> tuple[str, ...]:
+        """Patterns are data, one name each: never blank, never more than one line."""
+        value = self.texts(data, key)
+        for pattern in value:
+            if not pattern.strip() or any(c in pattern for c in "\n\r\0"):
+                raise self.fail(key, f"pattern {pattern!r} must be one line with a name in it")
+        return value
+
     def unknown(self, data: dict[str, Any], allowed: tuple[str, ...], prefix: str = "") -> None:
         for key in data:
             if key not in allowed:
@@ -158,7 +166,7 @@ def parse_project(root: Path, text: str, path: Path) -> Project:
         ports=reader.texts(data, "ports"),
         ide=reader.text_value(data, "ide", IDES),
         pull=reader.texts(data, "pull"),
-        ignore=reader.texts(data, "ignore"),
+        ignore=reader.patterns(data, "ignore"),
         sync_git=sync_git,
         sync=SyncSettings(
             engine=reader.text_value(sync_data, "engine", SYNC_ENGINES) or "auto",

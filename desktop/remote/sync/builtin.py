@@ -569,10 +569,17 @@ class BuiltinEngine:
     def _pull_back(self) -> int:
         """Copy the pull folders from the VM (nothing local is deleted); how many paths came."""
         self._next_pull = time.monotonic() + self.tuning.pull_interval
-        sources = [self._remote(f"./{folder}/") for folder in self._pull]
-        return self._counted_run(
-            ["-rlpt", "--relative", "--ignore-missing-args", *sources, f"{self.root}/"]
-        )
+        common = ["-rlpt", "--ignore-missing-args"]
+        # A pull folder that is a symlink on the laptop (results -> /big/disk) is filled where
+        # it points: rsync (even with --keep-dirlinks, since 3.4) would replace the link.
+        linked = [folder for folder in self._pull if (self.root / folder).is_symlink()]
+        plain = [self._remote(f"./{folder}/") for folder in self._pull if folder not in linked]
+        came = self._counted_run([*common, "--relative", *plain, f"{self.root}/"]) if plain else 0
+        for folder in linked:
+            into = (self.root / folder).resolve()
+            if into.is_dir():
+                came += self._counted_run([*common, self._remote(f"{folder}/"), f"{into}/"])
+        return came
 
     # -- status -------------------------------------------------------------------------------
 

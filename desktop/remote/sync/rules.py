@@ -45,8 +45,11 @@ def scope_filters(project: Project) -> list[str]:
     args = [f"--exclude=/{VM_STATE_DIR}/"]
     if not project.sync_git:
         args.append("--exclude=/.git/")
-    args += [f"--exclude=/{folder}/" for folder in pull_folders(project)]
-    args += [f"--exclude={pattern}" for pattern in project.ignore]
+    # No trailing slash: a pull folder that is a symlink on the laptop is excluded too.
+    args += [f"--exclude=/{escape(folder)}" for folder in pull_folders(project)]
+    # `--exclude=!` would clear the whole list and `--exclude=+ x` include x: each pattern
+    # goes in as the pattern of an explicit exclude rule, which rsync takes literally.
+    args += [f"--filter=- {pattern}" for pattern in project.ignore]
     # Every .gitignore, read per directory as rsync walks the tree.
     args.append("--filter=:- .gitignore")
     return args

@@ -178,3 +178,37 @@ def test_changes_travel_through_the_vm_rsync_daemon_which_ends_with_the_engine(
     assert secrets.stat().st_mode & 0o077 == 0
     engine.stop()
     wait_until(lambda: not _vm_daemons(remote), what="the VM's daemon to end with the engine")
+
+
+def test_ignore_patterns_are_names_never_rsync_commands(sync_pair: Make) -> None:
+    # `!` alone would clear rsync's exclude list; `+ x` would include x.
+    engine, local, remote = sync_pair(
+        'pull = ["results"]\nignore = ["!", "+ secret.txt", "*.tmp"]\n', start=False
+    )
+    mark_owned(remote)
+    (remote / "results").mkdir()
+    (remote / "results" / "run1.csv").write_text("made on the VM")
+    for name in ("app.py", "!", "+ secret.txt", "x.tmp"):
+        (local / name).write_text(name)
+    engine.start()
+    assert engine.flush(timeout=30).phase is SyncPhase.WATCHING
+    assert set(tree(remote)) == {".devtray.toml", "app.py", "results", "results/run1.csv"}
+    assert (remote / ".devtray" / "owned").exists()
+    assert list((remote / TRASH_DIR).rglob("*~*")) == []  # nothing of the VM's was replaced
+
+
+def test_a_symlinked_pull_folder_stays_a_link(sync_pair: Make, tmp_path: Path) -> None:
+    engine, local, remote = sync_pair('pull = ["results"]\n', start=False)
+    big_disk = tmp_path / "big-disk"
+    big_disk.mkdir()
+    (local / "results").symlink_to(big_disk)
+    mark_owned(remote)
+    (remote / "results").mkdir()
+    (remote / "results" / "run1.csv").write_text("1,2,3")
+    engine.start()
+    engine.flush(timeout=30)
+    wait_until(lambda: (big_disk / "run1.csv").exists(), what="results pulled into the link")
+    (remote / "results" / "run2.csv").write_text("4,5,6")
+    wait_until(lambda: (big_disk / "run2.csv").exists(), what="a second pull")
+    assert (local / "results").is_symlink()
+    assert os.readlink(local / "results") == str(big_disk)
