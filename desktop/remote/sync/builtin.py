@@ -49,6 +49,11 @@ RUN_HISTORY = 64
 CONNECT_WAIT = 5.0
 FINE_GRANULARITY_NS = 20_000_000  # a coarse kernel clock tick, with room to spare
 COARSE_GRANULARITY_NS = 2_000_000_000
+# The watcher is restarted after a failure; this many failures within WATCH_STEADY seconds of
+# each start in a row, and it is given up.
+WATCH_RESTARTS = 5
+WATCH_STEADY = 5.0
+WATCH_RESTART_DELAY = 0.2
 
 
 def _child_name(project: Project, role: str) -> str:
@@ -139,6 +144,8 @@ class BuiltinEngine:
         # The owned-folder check (see ownership): nothing is sent before it passed.
         self._claim: ownership.Claim | None = None
         self._refused: ownership.NotOwned | None = None
+        # Why nothing watches the project any more (None while the watcher runs).
+        self._watch_failure: str | None = None
 
     # -- the SyncEngine interface -------------------------------------------------------------
 
@@ -228,23 +235,47 @@ class BuiltinEngine:
     # -- the watcher --------------------------------------------------------------------------
 
     def _watch(self) -> None:
+        """Run the watcher; restart it when it fails (a name it cannot decode, say), with a
+        whole-tree run to cover what it missed. Gives up (status: error) only after
+        WATCH_RESTARTS quick failures in a row or when the project folder is gone."""
+        failures = 0
+        while not self._stop_event.is_set():
+            started = time.monotonic()
+            try:
+                self._watch_once()
+                return  # stopped
+            except Exception as exc:
+                if self._stop_event.is_set():
+                    return
+                failures = 1 if time.monotonic() - started > WATCH_STEADY else failures + 1
+                # watchfiles gives up on a file name that is not UTF-8; rsync syncs it fine.
+                undecodable = "decode path" in str(exc)
+                if not self.root.is_dir() or (failures > WATCH_RESTARTS and not undecodable):
+                    log.exception("file watcher stopped")
+                    with self._cond:
+                        self._watch_failure = f"watching {self.root} failed: {exc}"
+                    self._publish(phase=SyncPhase.ERROR, reason=self._watch_failure)
+                    return
+                log.warning("file watcher failed (%s); restarting it", exc)
+                self._stop_event.wait(WATCH_RESTART_DELAY)
+                with self._cond:
+                    self._whole_tree_owed = True  # changes made while nothing watched
+                    self._cond.notify_all()
+
+    def _watch_once(self) -> None:
         import watchfiles  # the native watcher; loaded only when sync runs
 
-        try:
-            for batch in watchfiles.watch(
-                self.root,
-                watch_filter=None,
-                debounce=self.tuning.debounce_ms,
-                step=self.tuning.step_ms,
-                stop_event=self._stop_event,
-                rust_timeout=1000,
-                raise_interrupt=False,
-                ignore_permission_denied=True,
-            ):
-                self._note_changes(batch)
-        except Exception as exc:  # the root vanished, too many watches, ...
-            log.exception("file watcher stopped")
-            self._publish(phase=SyncPhase.ERROR, reason=f"watching {self.root} failed: {exc}")
+        for batch in watchfiles.watch(
+            self.root,
+            watch_filter=None,
+            debounce=self.tuning.debounce_ms,
+            step=self.tuning.step_ms,
+            stop_event=self._stop_event,
+            rust_timeout=1000,
+            raise_interrupt=False,
+            ignore_permission_denied=True,
+        ):
+            self._note_changes(batch)
 
     def _note_changes(self, batch: AbstractSet[tuple[object, str]]) -> None:
         import watchfiles
@@ -596,6 +627,10 @@ class BuiltinEngine:
             values.update(changes)
             if values["phase"] is SyncPhase.WATCHING and self._paused:
                 values["phase"] = SyncPhase.PAUSED
+            if values["phase"] is SyncPhase.WATCHING and self._watch_failure is not None:
+                # A run finished, but edits no longer reach the VM: never say "watching".
+                values["phase"] = SyncPhase.ERROR
+                values["reason"] = self._watch_failure
             self._status = SyncStatus(
                 engine=ENGINE_NAME,
                 pending=len(self._changes),

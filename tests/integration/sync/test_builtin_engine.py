@@ -212,3 +212,17 @@ def test_a_symlinked_pull_folder_stays_a_link(sync_pair: Make, tmp_path: Path) -
     wait_until(lambda: (big_disk / "run2.csv").exists(), what="a second pull")
     assert (local / "results").is_symlink()
     assert os.readlink(local / "results") == str(big_disk)
+
+
+def test_a_name_that_is_not_utf8_is_synced_and_the_watcher_carries_on(sync_pair: Make) -> None:
+    engine, local, remote = sync_pair()
+    assert engine.flush(timeout=30).phase is SyncPhase.WATCHING
+    odd = os.fsencode(local) + b"/caf\xe9-latin1.txt"
+    with open(odd, "wb") as handle:
+        handle.write(b"written by an old tool")
+    wait_until(lambda: os.path.exists(os.fsencode(remote) + b"/caf\xe9-latin1.txt"), 15, "odd name")
+    # The watcher still runs: a plain edit reaches the VM with no flush to push it.
+    (local / "after.txt").write_text("edited after the odd name")
+    wait_until(lambda: (remote / "after.txt").exists(), 15, "an edit after the odd name")
+    assert engine.status().phase is SyncPhase.WATCHING
+    assert tree(remote) == tree(local)
