@@ -40,7 +40,6 @@ def test_scope_excludes_git_pull_folders_trash_and_ignores(tmp_path: Path) -> No
         "--exclude=/results",
         "--exclude=/out/data",
         "--filter=- *.pyc",
-        "--filter=:- .gitignore",
     ]
     with_git = Project(root=tmp_path, sync_git=True)
     assert "--exclude=/.git/" not in rules.scope_filters(with_git)

@@ -16,14 +16,18 @@ that finds nothing to do adds nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import re
+import shutil
+import subprocess
 import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +35,7 @@ from datetime import UTC, datetime
 from desktop.core.project import Project
 from desktop.core.sync_state import SyncPhase, SyncStatus
 from desktop.remote.supervisor import Supervisor
-from desktop.remote.sync import ownership, rules, trash
+from desktop.remote.sync import ownership, rules, scope, trash
 from desktop.remote.sync.daemon import DaemonRoute
 from desktop.remote.sync.engine import StatusListener, StatusListeners
 from desktop.remote.sync.link import SharedConnection
@@ -61,6 +65,24 @@ def _child_name(project: Project, role: str) -> str:
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", project.name)[:40]
     digest = hashlib.sha256(str(project.root).encode("utf-8")).hexdigest()[:8]
     return f"sync-{role}-{safe}-{digest}"
+
+
+@contextlib.contextmanager
+def _rules_file(text: str) -> Iterator[str]:
+    """`text` in a temporary file for rsync to read (removed afterwards)."""
+    with tempfile.NamedTemporaryFile(
+        "w",
+        prefix="devtray-rules-",
+        suffix=".txt",
+        encoding="utf-8",
+        errors="surrogateescape",
+        delete=False,
+    ) as handle:
+        handle.write(text)
+    try:
+        yield handle.name
+    finally:
+        os.unlink(handle.name)
 
 
 @dataclass(frozen=True)
@@ -110,6 +132,7 @@ class BuiltinEngine:
         self.target = target
         self.tuning = tuning
         self._scope = rules.scope_filters(project)
+        self._push_scope = scope.PushScope(self.root, shutil.which("git"))
         self._pull = rules.pull_folders(project)
         self._link = SharedConnection(target, supervisor, _child_name(project, "ssh"))
         self._rsync = Rsync(rsync_path, self._link)
@@ -485,7 +508,8 @@ class BuiltinEngine:
 
     # -- rsync runs ---------------------------------------------------------------------------
 
-    def _base_args(self) -> list[str]:
+    def _base_args(self, first: tuple[str, ...] = ()) -> list[str]:
+        """Options of every push; `first` are rules that go before the .gitignore files."""
         return [
             "-rlpt",
             # After the transfer, so the VM's copies of .gitignore (just updated) protect
@@ -496,6 +520,8 @@ class BuiltinEngine:
             "--modify-window=-1",
             *trash.backup_args(datetime.now()),
             *self._scope,
+            *first,
+            rules.GITIGNORE_FILTER,
         ]
 
     @property
@@ -517,7 +543,16 @@ class BuiltinEngine:
         return self._rsync.run(args, env=self._daemon.env if self._daemon else None)
 
     def _push_whole_tree(self) -> None:
-        self._timed_run([*self._base_args(), f"{self.root}/", self._remote()])
+        """Mirror the push scope: everything but what git ignores (asked afresh each time)."""
+        self._push_scope.refresh()
+        try:
+            text = scope.scope_rules(self._push_scope.named_in_scope(), self._push_scope.ignored())
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise RunFailed(f"cannot ask git what it ignores: {exc}", offline=False) from None
+        with _rules_file(text) as merged:
+            self._timed_run(
+                [*self._base_args((f"--filter=merge {merged}",)), f"{self.root}/", self._remote()]
+            )
         self._start_daemon()
 
     def _start_daemon(self) -> None:
@@ -575,26 +610,25 @@ class BuiltinEngine:
         """Push exactly `changes`; False if they cannot be expressed as rules."""
         if not changes.paths:
             return True
+        try:
+            changes = self._push_scope.narrow(changes)  # a change git ignores is not sent
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise RunFailed(f"cannot ask git what it ignores: {exc}", offline=False) from None
+        if not changes.paths:
+            return True
         text = rules.change_rules(self.root, changes)
         if text is None:
             return False
-        with tempfile.NamedTemporaryFile(
-            "w", prefix="devtray-rules-", suffix=".txt", encoding="utf-8", delete=False
-        ) as handle:
-            handle.write(text)
-        try:
+        with _rules_file(text) as merged:
             self._timed_run(
                 [
-                    *self._base_args(),
+                    *self._base_args((f"--filter=merge {merged}",)),
                     "--ignore-times",
-                    f"--filter=merge {handle.name}",
                     "--exclude=*",
                     f"{self.root}/",
                     self._remote(),
                 ]
             )
-        finally:
-            os.unlink(handle.name)
         return True
 
     def _pull_back(self) -> int:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import psutil
+import pytest
 
 from desktop.core.sync_state import SyncPhase
 from desktop.remote.sync.builtin import BuiltinEngine
@@ -226,3 +228,55 @@ def test_a_name_that_is_not_utf8_is_synced_and_the_watcher_carries_on(sync_pair:
     wait_until(lambda: (remote / "after.txt").exists(), 15, "an edit after the odd name")
     assert engine.status().phase is SyncPhase.WATCHING
     assert tree(remote) == tree(local)
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.mark.parametrize("in_git", [True, False], ids=["git", "no-git"])
+def test_gitignore_negations_are_read_as_git_reads_them(sync_pair: Make, in_git: bool) -> None:
+    engine, local, remote = sync_pair(start=False)
+    (local / ".gitignore").write_text("*.log\n!keep.log\n.vscode/*\n!.vscode/settings.json\n")
+    (local / ".vscode").mkdir()
+    files = {
+        "keep.log": "kept",
+        "noise.log": "ignored",
+        ".vscode/settings.json": "{}",
+        ".vscode/launch.json": "ignored",
+        "src/app.py": "print()",
+        "src/debug.log": "ignored",
+        "src/keep.log": "kept too",
+    }
+    for rel, text in files.items():
+        (local / rel).parent.mkdir(parents=True, exist_ok=True)
+        (local / rel).write_text(text)
+    if in_git:
+        _git(local, "init", "-q")
+        _git(local, "add", "-A")
+        (local / "forced.log").write_text("tracked although *.log")
+        _git(local, "add", "-f", "forced.log")
+        _git(local, "commit", "-qm", "start")
+    wanted = {".gitignore", "keep.log", ".vscode/settings.json", "src/app.py", "src/keep.log"}
+    if in_git:
+        wanted.add("forced.log")
+
+    engine.start()
+    assert engine.flush(timeout=30).phase is SyncPhase.WATCHING
+    on_vm = {rel for rel, kind in tree(remote).items() if kind != "dir"}
+    assert on_vm == wanted
+
+    # The watcher's path: a changed path is sent if and only if it is in scope.
+    (local / "src" / "keep.log").write_text("edited")
+    (local / "src" / "debug.log").write_text("edited, still ignored")
+    (local / "new").mkdir()
+    (local / "new" / "a.py").write_text("new")
+    (local / "new" / "b.log").write_text("ignored in a new folder")
+    wait_until(lambda: (remote / "new" / "a.py").exists(), what="a new folder's file")
+    wait_until(lambda: (remote / "src" / "keep.log").read_text() == "edited", what="keep.log")
+    assert not (remote / "src" / "debug.log").exists()
+    assert not (remote / "new" / "b.log").exists()
