@@ -226,7 +226,7 @@ def test_a_name_that_is_not_utf8_is_synced_and_the_watcher_carries_on(sync_pair:
     # The watcher still runs: a plain edit reaches the VM with no flush to push it.
     (local / "after.txt").write_text("edited after the odd name")
     wait_until(lambda: (remote / "after.txt").exists(), 15, "an edit after the odd name")
-    assert engine.status().phase is SyncPhase.WATCHING
+    wait_until(lambda: engine.status().phase is SyncPhase.WATCHING, 15, "watching again")
     assert tree(remote) == tree(local)
 
 
