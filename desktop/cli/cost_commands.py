@@ -27,7 +27,7 @@ from desktop.core.provider import Provider
 from desktop.core.server_stop import ServerHold, ServerStopHold
 from desktop.core.shutdown import describe_auto_stop
 from desktop.remote.idle_agent import AgentLayout, IdleAgent, record_snooze, shutdown_warning
-from desktop.remote.ssh_config import unique_aliases
+from desktop.remote.ssh_config import ssh_command, ssh_config_path, unique_aliases
 
 _DURATION = re.compile(r"^(\d+)\s*(m|min|h)$")
 
@@ -232,7 +232,7 @@ def _ssh_for(ctx: CommandContext, vm: VmSnapshot) -> list[str]:
     alias = unique_aliases([v for _, v in ctx.all_vms()]).get(vm.id)
     if alias is None:
         raise errors.NotFound(f"{vm.name} is no longer among your VMs.")
-    return ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", alias]
+    return ssh_command(alias, ssh_config_path())
 
 
 def _vm_recorder(

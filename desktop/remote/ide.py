@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode
 
 from desktop.core.errors import DevtrayError
 from desktop.core.project import Project
-from desktop.remote.ssh_config import HostEntry, config_option
+from desktop.remote.ssh_config import HostEntry, config_option, ssh_config_path, ssh_reason
 from desktop.remote.tools import Tool, find_tool, tool_named
 
 
@@ -135,9 +135,7 @@ def launch(plan: Launch) -> subprocess.Popen[bytes] | None:
     )
 
 
-def absolute_remote_path(
-    remote_path: str, ssh: Path, alias: str, ssh_config: Path | None = None
-) -> str:
+def absolute_remote_path(remote_path: str, ssh: Path, alias: str, ssh_config: Path) -> str:
     """`remote_path` with a leading `~` replaced by the VM user's home (asked over ssh once)."""
     if not remote_path.startswith("~"):
         return remote_path
@@ -154,7 +152,7 @@ def absolute_remote_path(
         result = None
     home = result.stdout.strip().splitlines()[-1] if result and result.stdout.strip() else ""
     if not result or result.returncode != 0 or not home.startswith("/"):
-        detail = result.stderr.strip().splitlines()[-1] if result and result.stderr.strip() else ""
+        detail = ssh_reason(result.stderr) if result else ""
         raise DevtrayError(
             f"Could not find the home folder on {alias} to open {remote_path}"
             + (f" ({detail})" if detail else ""),
@@ -177,7 +175,9 @@ def plan_open(
         raise DevtrayError(
             "The VM has no address yet.", hint="Start it first: devtray start --wait"
         )
-    remote = absolute_remote_path(project.remote_dir(), ssh, entry.alias, ssh_config)
+    remote = absolute_remote_path(
+        project.remote_dir(), ssh, entry.alias, ssh_config or ssh_config_path()
+    )
     if kind is IdeKind.VSCODE:
         return plan_vscode(entry.alias, remote)
     options = dict(entry.options)

@@ -168,22 +168,29 @@ def required_tool(name: str) -> Path:
     return found
 
 
+def run_captured(argv: list[str], timeout: float) -> subprocess.CompletedProcess[str] | None:
+    """Run a program for its output (text, stdin closed); None if it cannot run or times out."""
+    try:
+        return subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
 @functools.cache
 def login_shell_path() -> tuple[str, ...]:
     """PATH as the user's login shell sets it (asked once; empty where there is none)."""
     shell = os.environ.get("SHELL")
     if sys.platform == "win32" or not shell or not Path(shell).is_file():
         return ()
-    try:
-        result = subprocess.run(
-            [shell, "-ilc", "printenv PATH"],
-            capture_output=True,
-            text=True,
-            timeout=LOGIN_SHELL_TIMEOUT,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+    result = run_captured([shell, "-ilc", "printenv PATH"], LOGIN_SHELL_TIMEOUT)
+    if result is None:
         return ()
     lines = result.stdout.strip().splitlines()
     return tuple(lines[-1].split(os.pathsep)) if lines else ()
