@@ -17,7 +17,7 @@ import pytest
 from desktop.core.project import load_project
 from desktop.core.sync_state import SyncPhase
 from desktop.remote.supervisor import Supervisor
-from desktop.remote.sync import ownership
+from desktop.remote.sync import control, ownership
 from desktop.remote.sync.builtin import BuiltinEngine
 from desktop.remote.sync.target import SshTarget
 from tests.integration.connect_helpers import moto_vm, write_config
@@ -36,6 +36,13 @@ def _project(tmp_path: Path, remote_path: str) -> Path:
     (project / ".devtray.toml").write_text(f"remote_path = {json.dumps(remote_path)}\n")
     (project / "main.py").write_text("print('laptop')\n")
     return project
+
+
+@pytest.fixture
+def devbox(moto: MotoEndpoint, vm_sshd: SshServer, config_file: Path) -> None:
+    """A moto VM `devbox` whose SSH address is the loopback sshd of the throwaway VM user."""
+    moto_vm("devbox")
+    write_config(config_file, vm_sshd)
 
 
 def _up(*args: str) -> subprocess.Popen[str]:
@@ -64,16 +71,8 @@ def _target(sshd: SshServer, remote_dir: str) -> SshTarget:
     ],
 )
 def test_up_refuses_a_folder_it_does_not_own_and_changes_nothing(
-    remote_path: str,
-    said: str,
-    moto: MotoEndpoint,
-    vm_user: VmUser,
-    vm_sshd: SshServer,
-    config_file: Path,
-    tmp_path: Path,
+    remote_path: str, said: str, devbox: None, vm_user: VmUser, tmp_path: Path
 ) -> None:
-    moto_vm("devbox")
-    write_config(config_file, vm_sshd)
     project = _project(tmp_path, remote_path.format(home=vm_user.home))
     before = tree(vm_user.home, skip=())
     keys = (vm_user.home / ".ssh" / "authorized_keys").read_bytes()
@@ -157,14 +156,8 @@ def test_a_new_or_empty_folder_is_claimed_marked_and_synced(
 
 
 def test_up_adopt_moves_the_folders_files_to_its_trash_and_nothing_else(
-    moto: MotoEndpoint,
-    vm_user: VmUser,
-    vm_sshd: SshServer,
-    config_file: Path,
-    tmp_path: Path,
+    devbox: None, vm_user: VmUser, tmp_path: Path
 ) -> None:
-    moto_vm("devbox")
-    write_config(config_file, vm_sshd)
     project = _project(tmp_path, "~/src/app")
     before = tree(vm_user.home, skip=())
     checkout = tree(vm_user.home / "src" / "app", skip=())
@@ -176,8 +169,11 @@ def test_up_adopt_moves_the_folders_files_to_its_trash_and_nothing_else(
             process.wait(30)
             raise AssertionError(process.stderr.read() if process.stderr else "")
         assert line.startswith("Ready: devbox.devtray ~/src/app")
+        # (`up` sets its "ready" flag just after printing Ready: let it, as a person would.)
+        status = control.ask(project, "flush")
+        assert status is not None and status.phase is SyncPhase.WATCHING
         process.send_signal(signal.SIGINT)
-        assert process.wait(30) == 0
+        assert process.wait(30) == 0, process.stderr.read() if process.stderr else ""
     finally:
         if process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
