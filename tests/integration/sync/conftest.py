@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 
 from desktop.core.project import load_project
@@ -101,8 +103,22 @@ def vm_user() -> Iterator[VmUser]:
         (home / ".ssh").chmod(0o700)
         yield VmUser(name, home)
     finally:
+        _end_processes_of(name)
         subprocess.run(["userdel", name], check=False, capture_output=True)
         shutil.rmtree(parent, ignore_errors=True)
+
+
+def _end_processes_of(user: str) -> None:
+    """End what still runs as the throwaway user (an ssh session cut short, its rsync daemon):
+    userdel refuses a user with processes."""
+    mine = [p for p in psutil.process_iter(["username"]) if p.info["username"] == user]
+    for process in mine:
+        with contextlib.suppress(psutil.Error):
+            process.terminate()
+    _, alive = psutil.wait_procs(mine, timeout=3)
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
 
 
 @pytest.fixture
