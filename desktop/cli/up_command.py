@@ -50,6 +50,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     up.add_argument("dir", nargs="?", default=".", help="project folder (default: .)")
     up.add_argument("--stop-on-exit", action="store_true", help="stop the VM when you press Ctrl-C")
+    up.add_argument(
+        "--adopt",
+        action="store_true",
+        help="sync into a VM folder holding files devtray did not put there: they move to "
+        "its .devtray/trash/adopted-<time>/ first",
+    )
     up.set_defaults(handler=up_command)
 
 
@@ -225,7 +231,7 @@ def _start_tunnels_and_sync(
             remote_dir=project.remote_dir(),
             ssh_argv=(str(connection.ssh), "-F", str(connection.change.path)),
         )
-        engine = create_engine(project, target, supervisor)
+        engine = create_engine(project, target, supervisor, adopt=ctx.args.adopt)
         running.callback(engine.stop)
         engine.start()
         status = engine.flush(INITIAL_SYNC_WAIT)
