@@ -8,6 +8,9 @@ on the VM over the sync's own ssh and:
 - refuses `/`, the VM user's home, any parent of it, and anything in or over `~/.ssh`
   (after following symlinks, so `~/app -> ~` is the home too);
 - accepts a folder that holds the marker;
+- takes over a folder an older devtray synced (its `.devtray/trash` or `.devtray/rsyncd` is
+  there, and only devtray writes `.devtray/`, a name reserved in projects) and marks it, so an
+  upgrade does not send a user's synced folder to the trash through `--adopt`;
 - claims an absent or empty folder (creates it, writes the marker);
 - refuses a non-empty folder without the marker, naming what is in it, unless the user adopts
   it: then everything in it moves to `.devtray/trash/adopted-<time>/` (kept until the user
@@ -93,6 +96,10 @@ if [ -n "$rest" ]; then
 elif [ -f "$state/owned" ] && [ ! -L "$state/owned" ] && grep -q devtray "$state/owned"; then
   echo "owned	$real"
   exit 0
+elif [ -d "$state" ] && [ ! -L "$state" ] \
+  && { [ -f "$state/rsyncd/rsyncd.conf" ] || [ -d "$state/trash" ]; } \
+  && [ ! -L "$state/trash" ] && [ ! -L "$state/rsyncd" ]; then
+  result=migrated
 else
   count=0
   for entry in "$real"/* "$real"/.[!.]* "$real"/..?*; do
@@ -136,6 +143,7 @@ class Ownership(enum.StrEnum):
     OWNED = "owned"  # the marker was there
     CLAIMED = "claimed"  # absent or empty: created and marked
     ADOPTED = "adopted"  # held foreign files: they went to the trash, then marked
+    MIGRATED = "migrated"  # synced by a devtray from before the marker: marked now
 
 
 @dataclass(frozen=True)
@@ -226,7 +234,7 @@ def _outcome(out: str, remote_dir: str, host: str, stamp: str) -> Claim:
     # One status line (before the entries of a refusal, after those of an adoption).
     status = next((line for line in lines if not line.startswith("entry\t")), "")
     kind, _, folder = status.partition("\t")
-    if kind in ("owned", "claimed"):
+    if kind in ("owned", "claimed", "migrated"):
         return Claim(Ownership(kind), folder)
     if kind == "adopted":
         return Claim(Ownership.ADOPTED, folder, entries, f"{folder}/{ADOPTED_PREFIX}{stamp}")

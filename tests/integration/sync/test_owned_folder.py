@@ -187,3 +187,28 @@ def test_up_adopt_moves_the_folders_files_to_its_trash_and_nothing_else(
     assert {p: d for p, d in after.items() if not p.startswith("src/app/")} == {
         p: d for p, d in before.items() if not p.startswith("src/app/")
     }
+
+
+def test_a_folder_an_older_devtray_synced_is_taken_over_without_adopting(
+    vm_user: VmUser, vm_sshd: SshServer
+) -> None:
+    """Before the marker existed devtray left `.devtray/trash` and `.devtray/rsyncd` in the
+    folders it synced: an upgrade marks such a folder instead of refusing it."""
+    app = vm_user.home / "src" / "app"
+    (app / ".devtray" / "trash" / "2026-12-01").mkdir(parents=True)
+    (app / "main.py").write_text("print('synced by an older devtray')\n")
+    for path in [vm_user.home / "src", *(vm_user.home / "src").rglob("*")]:
+        shutil.chown(path, user=vm_user.name)
+    before = tree(app, skip=())
+    claim = ownership.claim(["ssh", *vm_sshd.ssh_args()], "127.0.0.1", "~/src/app", "app")
+    assert claim.ownership is ownership.Ownership.MIGRATED
+    after = tree(app, skip=())
+    assert json.loads((app / ownership.MARKER).read_text())["owner"] == "devtray"
+    assert after.pop(ownership.MARKER) and after == before
+    # A folder with a stray `.devtray` file (not devtray's folder) is still refused.
+    other = vm_user.home / "other"
+    other.mkdir()
+    (other / ".devtray").write_text("not a folder\n")
+    shutil.chown(other, user=vm_user.name)
+    with pytest.raises(ownership.NotOwned):
+        ownership.claim(["ssh", *vm_sshd.ssh_args()], "127.0.0.1", "~/other", "other")
