@@ -147,11 +147,12 @@ def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
     """Sync, tunnels, IDE and cost/auto-stop rows. Runs on a worker thread once the icon is
     up: their modules take ~100 ms to import, so they load there while the icon and menu keep
     answering; returns what builds the rows on the GUI thread (they are Qt objects)."""
+    from desktop.presentation.rows import OpenInMenu, SyncMenu, TunnelsMenu
     from desktop.qt.tray import TrayAddOns
     from desktop.remote.supervisor import Supervisor, default_log_dir
     from desktop.remote.tray_activity import LaptopActivity
-    from desktop.remote.tray_connect import ConnectService, OpenInMenu, TunnelsMenu
-    from desktop.remote.tray_sync import SyncMenu, SyncService
+    from desktop.services.connect import ConnectService
+    from desktop.services.sync import SyncService
 
     cost_and_autostop_for = _load_cost_and_autostop(config)
 

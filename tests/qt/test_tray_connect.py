@@ -16,9 +16,10 @@ from pytestqt.qtbot import QtBot
 from desktop.app import configured_providers
 from desktop.core.config import load_config
 from desktop.core.model import VmState
+from desktop.presentation.rows import OpenInMenu, TunnelsMenu
 from desktop.remote.supervisor import Supervisor
-from desktop.remote.tray_connect import ConnectService, OpenInMenu, TunnelsMenu
 from desktop.remote.tunnels import TunnelState
+from desktop.services.connect import ConnectService
 from tests.integration.connect_helpers import moto_vm, write_config
 from tests.integration.test_open_ide import _fake_ide, _recorded
 from tests.integration.test_tunnels_real import _ping, _ssh_processes

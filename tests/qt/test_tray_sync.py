@@ -12,9 +12,10 @@ from pytestqt.qtbot import QtBot
 from desktop.app import configured_providers
 from desktop.core.config import load_config
 from desktop.core.sync_state import SyncPhase
+from desktop.presentation.rows import SyncMenu
 from desktop.remote.supervisor import Supervisor
-from desktop.remote.tray_connect import ConnectService
-from desktop.remote.tray_sync import SyncMenu, SyncService
+from desktop.services.connect import ConnectService
+from desktop.services.sync import SyncService
 from tests.integration.connect_helpers import moto_vm, write_config
 from tests.integration.sync.test_up import _children_of_this_run
 from tests.moto_server import MotoEndpoint

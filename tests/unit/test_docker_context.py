@@ -18,7 +18,7 @@ from desktop.core.glance import TrayView
 from desktop.core.model import Addresses, VmSnapshot, VmState
 from desktop.remote.docker_context import ContextChange, ensure_context
 from desktop.remote.supervisor import Supervisor
-from desktop.remote.tray_connect import ConnectService
+from desktop.services.connect import ConnectService
 
 FAKE_DOCKER = """\
 import json, sys

@@ -16,16 +16,14 @@ from collections.abc import Callable, Sequence
 
 from desktop.core.config import Config
 from desktop.core.errors import DevtrayError, InvalidState
-from desktop.core.glance import TrayView
-from desktop.core.menu import MenuItem, MenuSlot
-from desktop.core.model import VmSnapshot, VmState
-from desktop.core.sync_state import SyncPhase, SyncStatus
+from desktop.core.model import VmSnapshot
+from desktop.core.sync_state import SyncStatus
 from desktop.remote.sync import control
 from desktop.remote.sync.choose import create_engine
 from desktop.remote.sync.engine import SyncEngine
 from desktop.remote.sync.target import SshTarget
 from desktop.remote.tools import required_tool
-from desktop.remote.tray_connect import ConnectService
+from desktop.services.connect import ConnectService
 
 log = logging.getLogger(__name__)
 
@@ -141,40 +139,3 @@ class SyncService:
         status = self._engine_or_fail().flush(FLUSH_WAIT)
         if status.has_unsynced_changes:
             raise InvalidState(f"Sync could not finish: {status.summary()}")
-
-
-class SyncMenu:
-    """The Sync row: the engine's status, with Pause/Resume, Sync now and Stop."""
-
-    slot = MenuSlot.SYNC
-
-    def __init__(self, service: SyncService) -> None:
-        self.service = service
-
-    def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
-        """The row for one VM (reads only the service's state)."""
-        key = f"sync:{vm.id}"
-        status = self.service.status(vm.id)
-        if status is not None:
-            paused = status.phase is SyncPhase.PAUSED
-            toggle = (
-                MenuItem("Resume sync", key=f"{key}:resume", run=self.service.resume)
-                if paused
-                else MenuItem("Pause sync", key=f"{key}:pause", run=self.service.pause)
-            )
-            children = (
-                toggle,
-                MenuItem("Sync now", key=f"{key}:flush", run=self.service.flush),
-                MenuItem("Stop sync", key=f"{key}:stop", run=self.service.stop),
-            )
-            return (MenuItem(f"Sync: {status.summary()}", key=key, children=children),)
-        running = vm.state is VmState.RUNNING
-        return (
-            MenuItem(
-                "Start sync",
-                key=f"{key}:start",
-                enabled=running and not view.demo,
-                reason="the VM is not running" if not running else "not in the demo",
-                run=lambda: self.service.start(vm, view.vms),
-            ),
-        )

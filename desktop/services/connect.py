@@ -18,8 +18,7 @@ from desktop.core.config import Config
 from desktop.core.errors import DevtrayError, InvalidState
 from desktop.core.forwards import wanted_forwards
 from desktop.core.glance import TrayView
-from desktop.core.menu import MenuItem, MenuSlot
-from desktop.core.model import VmSnapshot, VmState
+from desktop.core.model import VmSnapshot
 from desktop.core.project import Project, load_project
 from desktop.remote import ide
 from desktop.remote.docker_context import ContextChange, ensure_contexts
@@ -30,7 +29,7 @@ from desktop.remote.ssh_config import (
 )
 from desktop.remote.supervisor import Supervisor
 from desktop.remote.tools import required_tool
-from desktop.remote.tunnels import Tunnels, TunnelState, TunnelStatus, TunnelTraffic
+from desktop.remote.tunnels import Tunnels, TunnelStatus, TunnelTraffic
 
 log = logging.getLogger(__name__)
 
@@ -191,76 +190,3 @@ class ConnectService:
         """At quit: stop every child."""
         self.stop_tunnels()
         self.supervisor.stop_all()
-
-
-class TunnelsMenu:
-    """The Tunnels row: one line per tunnel (up / retrying / failed, with the reason)."""
-
-    slot = MenuSlot.TUNNELS
-
-    def __init__(self, service: ConnectService) -> None:
-        self.service = service
-
-    def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
-        """The row for one VM (reads only the service's state)."""
-        key = f"tunnels:{vm.id}"
-        statuses = self.service.tunnel_statuses(vm.id)
-        if statuses is not None:
-            lines = tuple(
-                MenuItem(status.describe(), key=f"{key}:{status.forward.local_port}", enabled=False)
-                for status in statuses
-            )
-            stop = MenuItem("Stop tunnels", key=f"{key}:stop", run=self.service.stop_tunnels)
-            up = sum(status.state is TunnelState.UP for status in statuses)
-            return (
-                MenuItem(f"Tunnels: {up}/{len(statuses)} up", key=key, children=(*lines, stop)),
-            )
-        reason = None
-        if view.demo:
-            reason = "not in the demo"
-        elif vm.state is not VmState.RUNNING:
-            reason = "the VM is not running"
-        elif not self.service.has_forwards():
-            reason = "no ports configured"
-        return (
-            MenuItem(
-                "Start tunnels",
-                key=f"{key}:start",
-                enabled=reason is None,
-                reason=reason,
-                run=lambda: self.service.start_tunnels(vm, view.vms),
-            ),
-        )
-
-
-class OpenInMenu:
-    """Open in VS Code / PyCharm / JetBrains Gateway."""
-
-    slot = MenuSlot.OPEN_IN
-
-    def __init__(self, service: ConnectService) -> None:
-        self.service = service
-
-    def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
-        """One item per IDE; remote ones need the VM running."""
-        project = self.service.project_name()
-        remote_reason = None
-        if view.demo:
-            remote_reason = "not in the demo"
-        elif vm.state is not VmState.RUNNING:
-            remote_reason = "the VM is not running"
-        labels = (
-            (ide.IdeKind.VSCODE, "Open in VS Code", remote_reason),
-            (ide.IdeKind.PYCHARM, "Open in PyCharm", None if project else "no project set"),
-            (ide.IdeKind.GATEWAY, "Open in JetBrains Gateway", remote_reason),
-        )
-        return tuple(
-            MenuItem(
-                text + (f" ({project})" if project else ""),
-                key=f"open-{kind}:{vm.id}",
-                enabled=reason is None,
-                reason=reason,
-                run=lambda kind=kind: self.service.open_in(kind, vm, view.vms),  # type: ignore[misc]
-            )
-            for kind, text, reason in labels
-        )
