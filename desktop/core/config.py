@@ -143,6 +143,7 @@ class ProjectEntry:
     folder: str
     vm: str | None = None
     ide: str | None = None  # vscode | pycharm | gateway (None: the folder's .devtray.toml says)
+    remote_path: str | None = None  # where it lives on the VM (None: .devtray.toml says)
 
 
 @dataclass(frozen=True)
@@ -522,7 +523,7 @@ _PROJECT_IDES = ("vscode", "pycharm", "gateway")
 
 
 def _read_projects(path: Path, tables: object) -> tuple[ProjectEntry, ...]:
-    """`[[projects]]`: folder (required), vm and ide (optional); one entry per folder."""
+    """`[[projects]]`: folder (required), vm, ide, remote_path (optional); one per folder."""
     if not isinstance(tables, list):
         raise BadConfig(
             f"{path}: projects must be an array of tables",
@@ -537,7 +538,9 @@ def _read_projects(path: Path, tables: object) -> tuple[ProjectEntry, ...]:
         ide = section.text("ide")
         if ide is not None and ide not in _PROJECT_IDES:
             raise section.fail("ide", f"must be one of {', '.join(_PROJECT_IDES)}", "Fix it.")
-        entry = ProjectEntry(folder=folder, vm=section.text("vm"), ide=ide)
+        entry = ProjectEntry(
+            folder=folder, vm=section.text("vm"), ide=ide, remote_path=section.text("remote_path")
+        )
         section.finish()
         if any(Path(e.folder).expanduser() == Path(folder).expanduser() for e in entries):
             raise section.fail("folder", f"{folder!r} is listed twice", "Remove one of them.")
@@ -565,7 +568,7 @@ def add_project(path: Path, entry: ProjectEntry) -> None:
         projects = tomlkit.aot()
         document.append("projects", projects)
     table = tomlkit.table()
-    for key in ("folder", "vm", "ide"):
+    for key in ("folder", "vm", "ide", "remote_path"):
         value = getattr(entry, key)
         if value is not None:
             table[key] = value
