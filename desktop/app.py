@@ -20,17 +20,18 @@ from desktop.core.config import Config, load_config
 
 if TYPE_CHECKING:
     from desktop.core.aws_sign_in import AwsSignInRequest
+    from desktop.core.glance import TrayView
     from desktop.core.provider import CancelToken, Provider
-    from desktop.core.services import Services
     from desktop.qt.cost_autostop import CostAndAutostop, FlushBeforeStop, LaptopActivity
     from desktop.qt.tray import TrayAddOns
+    from desktop.services.registry import Services
 
 TRAY_FLAGS = frozenset({"--demo", "--quit-after-startup"})
 
 
 def build_services() -> Services:
     """Load the config and prepare (lazily) the providers it names."""
-    from desktop.core.services import Services
+    from desktop.services.registry import Services
 
     config = load_config()
     built: list[Sequence[Provider]] = []
@@ -144,15 +145,19 @@ def autostart_command() -> list[str]:
 
 
 def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
-    """Sync, tunnels, IDE and cost/auto-stop rows. Runs on a worker thread once the icon is
-    up: their modules take ~100 ms to import, so they load there while the icon and menu keep
-    answering; returns what builds the rows on the GUI thread (they are Qt objects)."""
+    """The day, sync, tunnels, IDE and cost/auto-stop rows. Runs on a worker thread once the
+    icon is up: their modules take ~100 ms to import, so they load there while the icon and
+    menu keep answering; returns what builds the rows on the GUI thread (they are Qt objects)."""
+    from functools import partial
+
+    from desktop.core.spend_tracker import SpendTracker
     from desktop.presentation.rows import OpenInMenu, SyncMenu, TunnelsMenu
     from desktop.qt.tray import TrayAddOns
     from desktop.remote.supervisor import Supervisor, default_log_dir
     from desktop.remote.tray_activity import LaptopActivity
-    from desktop.services.connect import ConnectService
-    from desktop.services.sync import SyncService
+    from desktop.services import handover
+    from desktop.services.config import ConfigSource
+    from desktop.services.registry import build_day
 
     cost_and_autostop_for = _load_cost_and_autostop(config)
 
@@ -163,12 +168,24 @@ def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
             for callback in woke:
                 callback(seconds)
 
-        connect = ConnectService(load_config, Supervisor(default_log_dir(), on_wake=on_wake))
-        sync = SyncService(connect, load_config)
-        woke.append(sync.on_wake)
-        cost_and_autostop = cost_and_autostop_for(
-            sync.flush_before_stop, LaptopActivity(sync, connect)
+        source = ConfigSource(config)
+        source.watch()
+        day = build_day(
+            source,
+            configured_providers,
+            SpendTracker.on_this_machine(),
+            Supervisor(default_log_dir(), on_wake=on_wake),
         )
+        sync, connect = day.sync, day.connect
+        woke.append(sync.on_wake)
+        cost_and_autostop = cost_and_autostop_for(day.before_stop, LaptopActivity(sync, connect))
+
+        def follow_vms(view: TrayView) -> None:
+            if view.demo or not view.loaded:
+                return
+            for vm in view.vms:
+                day.on_vm(vm, view.vms)
+
         return TrayAddOns(
             contributions=(
                 cost_and_autostop,
@@ -176,9 +193,10 @@ def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
                 TunnelsMenu(connect),
                 OpenInMenu(connect),
             ),
-            on_quit=(sync.stop, connect.close),
-            on_view=(connect.on_view,),
+            on_quit=(partial(day.close, forget=False), connect.close, source.stop_watching),
+            on_view=(connect.on_view, follow_vms),
             extensions=(cost_and_autostop,),
+            serve_day=lambda request, send: handover.serve(request, day, send),
         )
 
     return build

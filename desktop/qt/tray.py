@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from desktop.core.menu import Action, MenuContribution, MenuItem
     from desktop.qt.problem_window import ProblemWindow
     from desktop.qt.signin_window import AwsSignIn, SignIn
+    from desktop.services.handover import DayRequest, Send
+
+    ServeDay = Callable[[DayRequest, Send], None]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,7 @@ class TrayAddOns:
     extensions: Sequence[TrayExtension] = ()
     on_quit: Sequence[Callable[[], None]] = ()
     on_view: Sequence[Callable[[TrayView], None]] = ()
+    serve_day: ServeDay | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class TrayServices:
     extensions: Sequence[TrayExtension] = ()
     on_quit: Sequence[Callable[[], None]] = ()  # e.g. stop the sync/tunnel supervisors
     on_view: Sequence[Callable[[TrayView], None]] = ()  # e.g. refresh the SSH config block
+    serve_day: ServeDay | None = None  # `devtray up` / `down` handed to the tray (a worker runs it)
     open_file: Callable[[Path], None] = field(default=open_with_desktop)
     open_url: Callable[[str], None] = field(default=open_in_browser)
     # Called on a worker once the icon is up (imports); what it returns builds the rows on the
@@ -125,6 +130,7 @@ class TrayApp(QObject):
             extensions=(*current.extensions, *add_ons.extensions),
             on_quit=(*current.on_quit, *add_ons.on_quit),
             on_view=(*current.on_view, *add_ons.on_view),
+            serve_day=add_ons.serve_day or current.serve_day,
         )
         self._wire(add_ons.on_view, add_ons.extensions)
 
