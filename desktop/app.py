@@ -20,17 +20,22 @@ from desktop.core.config import Config, load_config
 
 if TYPE_CHECKING:
     from desktop.core.aws_sign_in import AwsSignInRequest
+    from desktop.core.glance import TrayView
     from desktop.core.provider import CancelToken, Provider
-    from desktop.core.services import Services
+    from desktop.qt.controller import TrayController
     from desktop.qt.cost_autostop import CostAndAutostop, FlushBeforeStop, LaptopActivity
+    from desktop.qt.day_runner import DayRunner
     from desktop.qt.tray import TrayAddOns
+    from desktop.services.config import ConfigSource
+    from desktop.services.day import DayService
+    from desktop.services.registry import Services
 
 TRAY_FLAGS = frozenset({"--demo", "--quit-after-startup"})
 
 
 def build_services() -> Services:
     """Load the config and prepare (lazily) the providers it names."""
-    from desktop.core.services import Services
+    from desktop.services.registry import Services
 
     config = load_config()
     built: list[Sequence[Provider]] = []
@@ -144,17 +149,22 @@ def autostart_command() -> list[str]:
 
 
 def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
-    """Sync, tunnels, IDE and cost/auto-stop rows. Runs on a worker thread once the icon is
-    up: their modules take ~100 ms to import, so they load there while the icon and menu keep
-    answering; returns what builds the rows on the GUI thread (they are Qt objects)."""
+    """The day, sync, tunnels, IDE and cost/auto-stop rows. Runs on a worker thread once the
+    icon is up: their modules take ~100 ms to import, so they load there while the icon and
+    menu keep answering; returns what builds the rows on the GUI thread (they are Qt objects)."""
+    from functools import partial
+
+    from desktop.core.spend_tracker import SpendTracker
     from desktop.presentation.rows import OpenInMenu, SyncMenu, TunnelsMenu
     from desktop.qt.tray import TrayAddOns
     from desktop.remote.supervisor import Supervisor, default_log_dir
     from desktop.remote.tray_activity import LaptopActivity
-    from desktop.services.connect import ConnectService
-    from desktop.services.sync import SyncService
+    from desktop.services import handover
+    from desktop.services.config import ConfigSource
+    from desktop.services.registry import build_day
 
     cost_and_autostop_for = _load_cost_and_autostop(config)
+    day_runner_for = _load_day_runner()
 
     def build() -> TrayAddOns:
         woke: list[Callable[[float], None]] = []
@@ -163,12 +173,26 @@ def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
             for callback in woke:
                 callback(seconds)
 
-        connect = ConnectService(load_config, Supervisor(default_log_dir(), on_wake=on_wake))
-        sync = SyncService(connect, load_config)
-        woke.append(sync.on_wake)
-        cost_and_autostop = cost_and_autostop_for(
-            sync.flush_before_stop, LaptopActivity(sync, connect)
+        source = ConfigSource(config)
+        source.watch()
+        # The tray's own clouds (the demo's in the demo), known once the controller is.
+        tray_providers: list[Callable[[], Sequence[Provider]]] = [configured_providers]
+        day = build_day(
+            source,
+            lambda: tray_providers[0](),
+            SpendTracker.on_this_machine(),
+            Supervisor(default_log_dir(), on_wake=on_wake),
         )
+        sync, connect = day.sync, day.connect
+        woke.append(sync.on_wake)
+        cost_and_autostop = cost_and_autostop_for(day.before_stop, LaptopActivity(sync, connect))
+
+        def follow_vms(view: TrayView) -> None:
+            if view.demo or not view.loaded:
+                return
+            for vm in view.vms:
+                day.on_vm(vm, view.vms)
+
         return TrayAddOns(
             contributions=(
                 cost_and_autostop,
@@ -176,9 +200,59 @@ def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
                 TunnelsMenu(connect),
                 OpenInMenu(connect),
             ),
-            on_quit=(sync.stop, connect.close),
-            on_view=(connect.on_view,),
+            on_quit=(partial(day.close, forget=False), connect.close, source.stop_watching),
+            on_view=(connect.on_view, follow_vms),
             extensions=(cost_and_autostop,),
+            serve_day=lambda request, send: handover.serve(request, day, send),
+            day=lambda controller: day_runner_for(day, source, controller, tray_providers),
+        )
+
+    return build
+
+
+def _load_day_runner() -> Callable[
+    [DayService, ConfigSource, TrayController, list[Callable[[], Sequence[Provider]]]], DayRunner
+]:
+    """On a worker: the day rows' imports and the D-Bus handshake of their notifications;
+    returns what builds the tray's day (on the GUI thread, once the controller exists)."""
+    from pathlib import Path
+
+    from desktop.core.project import Project
+    from desktop.qt.day_runner import DayRunner
+    from desktop.qt.desktop_notifications import ActionNotifier
+    from desktop.remote.ide import IdeKind
+    from desktop.services.projects import list_projects, remember_project
+
+    notifier = ActionNotifier.open("devtray")
+
+    def build(
+        day: DayService,
+        source: ConfigSource,
+        controller: TrayController,
+        providers: list[Callable[[], Sequence[Provider]]],
+    ) -> DayRunner:
+        providers[0] = controller.providers
+        config_path = source.current().path or Path("config.toml")
+
+        def remember(folder: Path) -> object:
+            project = remember_project(config_path, folder)
+            source.poll()
+            return project
+
+        def load_projects() -> Sequence[Project]:
+            source.poll()  # "Add project folder…" and Set up your day just wrote the file
+            return list_projects(source.current()).projects
+
+        return DayRunner(
+            controller.bridge,
+            day,
+            open_project=lambda project, vm, vms: day.connect.open_in(
+                IdeKind(project.ide or "vscode"), vm, vms, project
+            ),
+            auto_open=lambda: source.current().connect.open_ide,
+            load_projects=load_projects,
+            remember=remember,
+            notifier=notifier,
         )
 
     return build

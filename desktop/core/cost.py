@@ -169,6 +169,19 @@ def cost_between(
     return PeriodCost(amount, unpriced_hours=unpriced, unrecorded_hours=unrecorded)
 
 
+def running_between(changes: Sequence[StateChange], start: datetime, end: datetime) -> timedelta:
+    """How long the VM ran from `start` to `end`, from its changes (each state holds until
+    the next change; time before the first change is not counted)."""
+    ordered = sorted(changes, key=lambda change: change.at)
+    total = timedelta()
+    for index, change in enumerate(ordered):
+        following = ordered[index + 1].at if index + 1 < len(ordered) else end
+        seg_start, seg_end = max(change.at, start), min(following, end)
+        if change.state is VmState.RUNNING and seg_end > seg_start:
+            total += seg_end - seg_start
+    return total
+
+
 def _hours(start: datetime, end: datetime) -> float:
     # Both are UTC here: subtracting two datetimes sharing a zoneinfo would ignore DST.
     return (end - start).total_seconds() / 3600.0

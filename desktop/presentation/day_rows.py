@@ -104,13 +104,14 @@ def seconds_text(seconds: float, tr: Translate = same_text) -> str:
 
 
 def step_text(progress: DayProgress, project: Project | None, tr: Translate = same_text) -> str:
-    """What the day is doing now: the step's detail ("Syncing 3,214 files…") or its name."""
+    """What the day is doing now, in the rows' words ("Starting devbox…"); the sync step says
+    how far it is when the service knows ("Syncing 3,214 files…")."""
     if progress.phase is DayPhase.ENDING:
-        return progress.detail or tr("Ending the day…")
-    if progress.detail:
-        return progress.detail
+        return tr("Ending the day…")
     if progress.current is None:
         return tr("Starting the day…")
+    if progress.current is DayStep.SYNC and progress.detail.startswith("Syncing "):
+        return progress.detail
     return tr(_DOING[progress.current]).format(
         vm=printable(progress.vm_name or ""), ide=ide_name(project) if project else "IDE"
     )

@@ -96,6 +96,10 @@ class TrayController(QObject):
         self._set_view(TrayView(demo=demo))
         self.refresh_now()
 
+    def providers(self) -> Sequence[Provider]:
+        """The clouds the tray looks at (the demo's in the demo); call it on a worker."""
+        return self._all_providers()
+
     def _all_providers(self) -> Sequence[Provider]:
         # Runs on a worker: building a provider imports its cloud SDK.
         with self._providers_lock:

@@ -13,12 +13,13 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from desktop.core.errors import DevtrayError
 from desktop.core.glance import Problem, TrayView
-from desktop.core.model import VmSnapshot, VmState
+from desktop.core.model import VmSnapshot
 from desktop.core.project import Project
 from desktop.core.provider import CancelToken
 from desktop.presentation.day_rows import DayPanel, ide_name, project_key, vm_of
@@ -70,6 +71,7 @@ class DayRunner(QObject):
         open_project: Opener,
         auto_open: Callable[[], bool],
         load_projects: Callable[[], Sequence[Project]],
+        remember: Callable[[Path], object],
         notifier: ActionNotifier | None = None,
         parent: QObject | None = None,
     ) -> None:
@@ -85,12 +87,14 @@ class DayRunner(QObject):
         self._active: Project | None = None
         self._hourly: str | None = None
         self._cancel: CancelToken | None = None
-        self._resumed = False
-        self._followed: tuple[str, VmState] | None = None  # the VM state last handed on
         self._load_projects = load_projects
+        self._remember = remember
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self.changed)
+        # Every day's events, whoever started it: these rows, `devtray up` handed over by a
+        # terminal, or the service resuming a day whose VM runs (after a restart).
+        service.subscribe(self._hear)
 
     # -- what the rows read --------------------------------------------------------------------
 
@@ -151,9 +155,7 @@ class DayRunner(QObject):
         self._timer.start()
         wanted = self._auto_open() if open_ide is None else open_ide
         self.bridge.submit(
-            lambda: self.service.bring_up(
-                project, listener=self._hear, cancel=cancel, open_ide=wanted
-            ),
+            lambda: self.service.bring_up(project, cancel=cancel, open_ide=wanted),
             lambda ready: self._ready(project, ready),
             lambda error: self._start_failed(project, error),
         )
@@ -172,7 +174,7 @@ class DayRunner(QObject):
         self._timer.start()
         root = project.root if project is not None else None
         self.bridge.submit(
-            lambda: self.service.wind_down(root, listener=self._hear),
+            lambda: self.service.wind_down(root),
             self._ended,
             self._end_failed,
         )
@@ -189,31 +191,6 @@ class DayRunner(QObject):
             lambda error: self.notice.emit(self.problem_notice(error)),
         )
 
-    def resume(self, vms: Sequence[VmSnapshot]) -> None:
-        """Once, at start-up after the first look: bring back a day that was running."""
-        if self._resumed or self.busy:
-            return
-        self._resumed = True
-        self.bridge.submit(lambda: self.service.resume(vms), self._resumed_day, self._resume_failed)
-
-    def follow(self, view: TrayView) -> None:
-        """With each fresh view: the service follows the day's VM (stopped elsewhere, started
-        again), and a running day comes back after a restart."""
-        if not view.loaded:
-            return
-        self.resume(view.vms)
-        active = self._active
-        vm = vm_of(active, view) if active is not None else None
-        if vm is None or self.busy or self._followed == (vm.id, vm.state):
-            return
-        self._followed = (vm.id, vm.state)
-        vms = view.vms
-        self.bridge.submit(
-            lambda: self.service.on_vm(vm, vms),
-            lambda _none: self._sync_phase(),
-            lambda error: log.warning("the day could not follow %s: %s", vm.name, error),
-        )
-
     def shutdown(self) -> None:
         """Quit: stop a running bring-up; the day's record stays so a restart resumes it."""
         self._timer.stop()
@@ -226,16 +203,28 @@ class DayRunner(QObject):
         self.bridge.call_on_gui(lambda: self._set(event.progress))
 
     def _set(self, progress: DayProgress) -> None:
+        ready = progress.ready
+        if ready is not None and (self._active is None or self._active.root != ready.project_root):
+            self._adopt(ready)
         self._progress = progress
         self._since = time.monotonic()
         if not self.busy:
             self._timer.stop()
         self.changed.emit()
 
-    def _sync_phase(self) -> None:
-        latest = self.service.latest()
-        if latest.phase != self._progress.phase and not self.busy:
-            self._set(latest)
+    def _adopt(self, ready: DayReady) -> None:
+        """A day started elsewhere (a terminal's `devtray up DIR`, a resumed day) becomes the
+        menu's; a folder the tray did not know joins my projects."""
+        known = self.project(str(ready.project_root))
+        if known is not None:
+            self._active = known
+            return
+        self._active = Project(root=ready.project_root, remote_path=ready.remote_path)
+        self.bridge.submit(
+            lambda: self._remember(ready.project_root),
+            lambda _none: self.reload_projects(),
+            lambda error: log.warning("%s not added to my projects: %s", ready.project_root, error),
+        )
 
     def _ready(self, project: Project, ready: DayReady) -> None:
         self._cancel = None
@@ -271,16 +260,6 @@ class DayRunner(QObject):
 
     def _end_failed(self, error: BaseException) -> None:
         self._set(self.service.latest())
-        self.notice.emit(self.problem_notice(error))
-
-    def _resumed_day(self, ready: DayReady | None) -> None:
-        if ready is None:
-            return
-        self._active = self.project(str(ready.project_root)) or self._active
-        self._set(self.service.latest())
-
-    def _resume_failed(self, error: BaseException) -> None:
-        log.warning("the running day could not be brought back: %s", error)
         self.notice.emit(self.problem_notice(error))
 
     @staticmethod

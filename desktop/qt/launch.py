@@ -17,8 +17,9 @@ from desktop.core.logs import setup_logging
 from desktop.core.polling import PollSchedule
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import TrayController
-from desktop.qt.single_instance import SingleInstance
+from desktop.qt.single_instance import SingleInstance, SocketReply
 from desktop.qt.tray import TrayAddOns, TrayApp, TrayServices
+from desktop.services.handover import DayAnswer, DayRequest, ResultKind, answer_line
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,26 @@ def log_unexpected_errors() -> None:
     """Exceptions that escape a slot or a thread go to the log with their traceback."""
     sys.excepthook = _log_unexpected
     threading.excepthook = _log_thread_error
+
+
+def serve_day(tray: TrayApp, request: DayRequest, reply: SocketReply) -> None:
+    """`devtray up` / `down` from a terminal: the tray's day service runs it on a thread of its
+    own (a bring-up takes minutes; the cloud worker stays free), the terminal hears progress."""
+    serve = tray.services.serve_day
+    if serve is None:
+        reply.send(
+            answer_line(DayAnswer(ResultKind.FAILED, "devtray is still starting; try again."))
+        )
+        reply.close()
+        return
+
+    def run() -> None:
+        try:
+            serve(request, reply.send)
+        finally:
+            reply.close()
+
+    threading.Thread(target=run, name="day-request", daemon=True).start()
 
 
 def run_tray(
@@ -79,6 +100,7 @@ def run_tray(
     )
     tray = TrayApp(services, controller)
     instance.show_requested.connect(tray.show_menu)
+    instance.day_requested.connect(lambda request, reply: serve_day(tray, request, reply))
     tray.show()
 
     def finish_start_up(then: Callable[[], None]) -> None:

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from desktop.qt.day_runner import DayNotice, DayRunner
     from desktop.qt.problem_window import ProblemWindow
     from desktop.qt.signin_window import AwsSignIn, SignIn
+    from desktop.services.handover import DayRequest, Send
+
+    ServeDay = Callable[[DayRequest, Send], None]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,7 @@ class TrayAddOns:
     extensions: Sequence[TrayExtension] = ()
     on_quit: Sequence[Callable[[], None]] = ()
     on_view: Sequence[Callable[[TrayView], None]] = ()
+    serve_day: ServeDay | None = None
     # Builds the day (Start my day, End my day, projects) once the controller exists.
     day: Callable[[TrayController], DayRunner] | None = None
 
@@ -98,6 +102,7 @@ class TrayServices:
     extensions: Sequence[TrayExtension] = ()
     on_quit: Sequence[Callable[[], None]] = ()  # e.g. stop the sync/tunnel supervisors
     on_view: Sequence[Callable[[TrayView], None]] = ()  # e.g. refresh the SSH config block
+    serve_day: ServeDay | None = None  # `devtray up` / `down` handed to the tray (a worker runs it)
     open_file: Callable[[Path], None] = field(default=open_with_desktop)
     open_url: Callable[[str], None] = field(default=open_in_browser)
     # Called on a worker once the icon is up (imports); what it returns builds the rows on the
@@ -139,6 +144,7 @@ class TrayApp(QObject):
             extensions=(*current.extensions, *add_ons.extensions),
             on_quit=(*current.on_quit, *add_ons.on_quit),
             on_view=(*current.on_view, *add_ons.on_view),
+            serve_day=add_ons.serve_day or current.serve_day,
         )
         self._wire(add_ons.on_view, add_ons.extensions)
         if add_ons.day is not None:
@@ -151,8 +157,7 @@ class TrayApp(QObject):
         self.day_actions = DayActions(self, day)
         day.changed.connect(self._day_changed)
         day.notice.connect(self.day_actions.show_notice)
-        self.controller.view_changed.connect(day.follow)
-        day.reload_projects(then=lambda: day.follow(self.controller.view))
+        day.reload_projects()
 
     def _day_changed(self) -> None:
         self._blink = not self._blink

@@ -18,12 +18,24 @@ The bare line `show-menu` (a second tray launch) is unchanged. The CLI may hang 
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import json
+import os
+import socket
+import tempfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from desktop.services.day import DayEvent, DayService
+from desktop.core.config import config_dir
+from desktop.core.errors import BadConfig, DevtrayError
+
+if TYPE_CHECKING:
+    # Not at run time: the tray imports this module at start-up, the day service loads later.
+    from desktop.services.day import DayEvent, DayService
 
 
 class Command(enum.StrEnum):
@@ -61,44 +73,141 @@ class DayAnswer:
 
 Send = Callable[[bytes], None]
 
+MAX_LINE = 64 * 1024  # a request is a few hundred bytes; anything longer is not ours
+CONNECT_TIMEOUT = 2.0
+# How long the CLI waits for the tray's next line: the slowest step (an initial sync of a
+# big tree) reports its progress well within it.
+LINE_TIMEOUT = 1900.0
+
+
+def server_name() -> str:
+    """The tray's socket name, unique to this user and config folder (tests never meet a real
+    tray); the Qt side listens under it, the CLI connects to it."""
+    import getpass
+
+    digest = f"{zlib.crc32(str(config_dir()).encode('utf-8')):08x}"
+    return f"devtray-{getpass.getuser()}-{digest}"
+
 
 def socket_path(name: str) -> Path:
-    """Where a QLocalServer called `name` listens on Unix (Qt puts it in the temp folder)."""
-    raise NotImplementedError
+    """Where a QLocalServer called `name` listens on Unix (Qt puts it in the temp folder,
+    `$TMPDIR` or /tmp, as Python's `tempfile` finds it)."""
+    return Path(tempfile.gettempdir()) / name
 
 
 def encode_request(request: DayRequest) -> bytes:
     """The request line."""
-    raise NotImplementedError
+    data: dict[str, Any] = {
+        "cmd": str(request.command),
+        "dir": str(request.project_dir) if request.project_dir else None,
+    }
+    if request.command is Command.UP:
+        data["open_ide"] = request.open_ide
+    return _line(data)
 
 
 def decode_request(line: bytes) -> DayRequest | None:
     """The request in `line`; None when it is not a day request (e.g. `show-menu`).
 
-    Raises BadConfig-like `DevtrayError` for a malformed day request."""
-    raise NotImplementedError
+    Raises `BadConfig` for a malformed day request."""
+    if not line.lstrip().startswith(b"{"):
+        return None
+    try:
+        data = json.loads(line)
+        command = Command(data["cmd"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BadConfig(f"not a devtray request: {line[:80]!r}") from exc
+    folder = data.get("dir")
+    if folder is not None and not (isinstance(folder, str) and os.path.isabs(folder)):
+        raise BadConfig("the project folder must be an absolute path")
+    if command is Command.UP and folder is None:
+        raise BadConfig("day.up needs the project folder")
+    open_ide = data.get("open_ide", False)
+    if not isinstance(open_ide, bool):
+        raise BadConfig("open_ide must be true or false")
+    return DayRequest(command, Path(folder) if folder else None, open_ide)
 
 
 def event_line(event: DayEvent) -> bytes:
     """The progress line for one day event."""
-    raise NotImplementedError
+    progress = event.progress
+    return _line(
+        {
+            "event": str(event.kind),
+            "step": str(event.step) if event.step else None,
+            "index": progress.index,
+            "total": progress.total,
+            "elapsed": round(progress.elapsed, 1),
+            "text": event.text,
+        }
+    )
 
 
 def answer_line(answer: DayAnswer) -> bytes:
     """The final line."""
-    raise NotImplementedError
+    return _line({"result": str(answer.kind), "text": answer.text, "hint": answer.hint})
+
+
+def _line(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
 def ask_tray(
-    name: str, request: DayRequest, on_event: Callable[[dict[str, object]], None]
+    name: str, request: DayRequest, on_event: Callable[[dict[str, Any]], None]
 ) -> DayAnswer | None:
     """Send `request` to the tray listening as `name` and relay its progress lines to
     `on_event` until the final answer. None when no tray listens (the CLI runs the day itself).
     KeyboardInterrupt (Ctrl-C, SIGTERM) hangs up; the tray keeps the day."""
-    raise NotImplementedError
+    path = socket_path(name)
+    if os.name != "posix" or not path.exists():
+        return None
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.settimeout(CONNECT_TIMEOUT)
+        try:
+            conn.connect(str(path))
+        except OSError:
+            return None  # a socket file left by a tray that crashed
+        conn.sendall(encode_request(request))
+        conn.settimeout(LINE_TIMEOUT)
+        with conn.makefile("rb") as lines:
+            for raw in lines:
+                data = json.loads(raw)
+                if not isinstance(data, dict):
+                    continue
+                if "result" in data:
+                    hint = data.get("hint")
+                    return DayAnswer(
+                        ResultKind(data["result"]),
+                        str(data.get("text", "")),
+                        hint if isinstance(hint, str) else None,
+                    )
+                on_event(data)
+    except (OSError, ValueError) as exc:
+        return DayAnswer(ResultKind.FAILED, f"the tray stopped answering ({exc})")
+    finally:
+        conn.close()
+    return DayAnswer(ResultKind.FAILED, "the tray hung up before the day was ready")
 
 
 def serve(request: DayRequest, day: DayService, send: Send) -> None:
     """The tray's side, on a worker thread: run the request on the tray's day service and send
     its progress and answer through `send` (which must not raise once the CLI hung up)."""
-    raise NotImplementedError
+
+    from desktop.core.project import load_project
+
+    def relay(event: DayEvent) -> None:
+        send(event_line(event))
+
+    try:
+        if request.command is Command.UP and request.project_dir is not None:
+            project = load_project(request.project_dir)
+            ready = day.bring_up(project, listener=relay, open_ide=request.open_ide)
+            answer = DayAnswer(ResultKind.READY, ready.describe())
+        else:
+            ended = day.wind_down(request.project_dir, listener=relay)
+            answer = DayAnswer(ResultKind.ENDED, ended.describe())
+    except DevtrayError as exc:
+        answer = DayAnswer(ResultKind.FAILED, exc.message, exc.hint)
+    with contextlib.suppress(OSError):
+        send(answer_line(answer))

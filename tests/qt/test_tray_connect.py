@@ -19,6 +19,7 @@ from desktop.core.model import VmState
 from desktop.presentation.rows import OpenInMenu, TunnelsMenu
 from desktop.remote.supervisor import Supervisor
 from desktop.remote.tunnels import TunnelState
+from desktop.services.config import ConfigSource
 from desktop.services.connect import ConnectService
 from tests.integration.connect_helpers import moto_vm, write_config
 from tests.integration.test_open_ide import _fake_ide, _recorded
@@ -55,7 +56,7 @@ def test_tray_keeps_ssh_config_runs_tunnels_and_opens_vscode(
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     vm_id = moto_vm("devbox")
 
-    service = ConnectService(load_config, Supervisor(tmp_path / "children"))
+    service = ConnectService(ConfigSource(load_config()), Supervisor(tmp_path / "children"))
     harness: Harness = make_tray(
         providers=configured_providers,
         demo_mode=False,
@@ -111,7 +112,7 @@ def test_tray_keeps_ssh_config_runs_tunnels_and_opens_vscode(
 def test_demo_vms_never_reach_the_ssh_config(
     qtbot: QtBot, make_tray, isolated_home: Path, tmp_path: Path
 ) -> None:
-    service = ConnectService(load_config, Supervisor(tmp_path / "children"))
+    service = ConnectService(ConfigSource(load_config()), Supervisor(tmp_path / "children"))
     harness: Harness = make_tray(
         contributions=(TunnelsMenu(service), OpenInMenu(service)), on_view=(service.on_view,)
     )

@@ -14,6 +14,7 @@ from desktop.core.config import load_config
 from desktop.core.sync_state import SyncPhase
 from desktop.presentation.rows import SyncMenu
 from desktop.remote.supervisor import Supervisor
+from desktop.services.config import ConfigSource
 from desktop.services.connect import ConnectService
 from desktop.services.sync import SyncService
 from tests.integration.connect_helpers import moto_vm, write_config
@@ -43,8 +44,8 @@ def test_sync_row_starts_shows_pauses_and_stops(
     with config_file.open("a") as handle:
         handle.write(f'\n[polling]\nfast_seconds = 0.05\n\n[connect]\nproject = "{project}"\n')
     vm_id = moto_vm("devbox")
-    connect = ConnectService(load_config, Supervisor(tmp_path / "children"))
-    service = SyncService(connect, load_config)
+    connect = ConnectService(ConfigSource(load_config()), Supervisor(tmp_path / "children"))
+    service = SyncService(connect)
     harness: Harness = make_tray(
         providers=configured_providers,
         demo_mode=False,
