@@ -1,0 +1,300 @@
+"""Start my day / End my day in the tray, built the way production builds it (the composition
+root's add-ons), against moto (the cloud) and the loopback sshd (the VM), real rsync, real Qt
+offscreen. The IDE is the only fake: a named stand-in `code` on PATH that records its argv.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from desktop.app import configured_providers, demo_providers, load_tray_add_ons
+from desktop.core.autostart import Autostart
+from desktop.core.config import load_config
+from desktop.qt.bridge import CloudBridge
+from desktop.qt.controller import TrayController
+from desktop.qt.day_runner import DayNotice, DayRunner
+from desktop.qt.tray import TrayAddOns, TrayApp, TrayServices
+from desktop.services.day import DayPhase, DayStep
+from tests.integration.connect_helpers import moto_vm, write_config
+from tests.integration.sync.test_up import _children_of_this_run
+from tests.integration.test_open_ide import _fake_ide, _recorded
+from tests.moto_server import MotoEndpoint, ec2_client
+from tests.qt.conftest import FAST_POLLING
+from tests.qt.test_tray import open_menu
+from tests.sshd import SshServer
+from tests.sync_helpers import tree
+
+
+@dataclass
+class DayTray:
+    """A tray with its day, a project folder, the folder standing for it on the VM."""
+
+    tray: TrayApp
+    project: Path
+    remote: Path
+    vm_id: str
+    code_args: Path  # what the stand-in `code` was asked to open
+    texts: list[str] = field(default_factory=list)  # every day:primary text shown, in order
+
+    @property
+    def day(self) -> DayRunner:
+        assert self.tray.day is not None
+        return self.tray.day
+
+    def menu(self) -> dict[str, str]:
+        """The menu as opened now: key -> label as read (mnemonic marks dropped)."""
+        return labels(self.tray)
+
+    def notice_after(self, qtbot: QtBot, count: int) -> DayNotice:
+        """The first notice after the first `count` (waits for it: results follow events)."""
+        shown = self.tray.day_actions.shown
+        qtbot.waitUntil(lambda: len(shown) > count, timeout=60000)
+        return shown[count]
+
+    def click(self, key: str) -> None:
+        action = open_menu(self.tray)[key]
+        assert action.isEnabled(), f"{key} is disabled: {action.text()}"
+        action.trigger()
+
+
+def labels(tray: TrayApp) -> dict[str, str]:
+    """The menu as opened now: key -> label as a person reads it (disabled rows too)."""
+    return {
+        key: action.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+        for key, action in open_menu(tray).items()
+    }
+
+
+def vm_state(vm_id: str) -> str:
+    reply = ec2_client().describe_instances(InstanceIds=[vm_id])
+    return str(reply["Reservations"][0]["Instances"][0]["State"]["Name"])
+
+
+def build_tray(qtbot: QtBot, *, demo: bool = False) -> TrayApp:
+    """The tray as `start_tray` builds it: services, controller, add-ons loaded on a worker."""
+    config = load_config()
+    assert config.path is not None
+    services = TrayServices(
+        config_path=config.path,
+        config_exists=config.exists,
+        providers=configured_providers,
+        demo_providers=demo_providers,
+        autostart=Autostart(["devtray"], platform="linux"),
+        demo=demo,
+        add_ons=lambda: load_tray_add_ons(config),
+        open_file=lambda _path: None,
+        open_url=lambda _url: None,
+    )
+    controller = TrayController(
+        CloudBridge(),
+        demo_providers if demo else configured_providers,
+        FAST_POLLING,
+        demo=demo,
+    )
+    tray = TrayApp(services, controller)
+    tray.show()
+
+    def attach(build: Callable[[], TrayAddOns]) -> None:
+        tray.attach_add_ons(build())
+
+    controller.bridge.submit(services.add_ons or (lambda: None), attach, pytest.fail)  # type: ignore[arg-type]
+    controller.start()
+    qtbot.waitUntil(
+        lambda: (
+            tray.day is not None and bool(tray.day.panel.projects) and tray.controller.view.loaded
+        ),
+        timeout=20000,
+    )
+    return tray
+
+
+@pytest.fixture
+def day_tray(
+    qtbot: QtBot,
+    moto: MotoEndpoint,
+    sshd: SshServer,
+    config_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Callable[..., DayTray]]:
+    built: list[TrayApp] = []
+    # No session bus: the day speaks through tray messages (buttons have their own test).
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")
+    bin_dir = tmp_path / "fake-bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/sbin:/usr/bin:/sbin:/bin")
+    code_args = _fake_ide(bin_dir, "code")  # the named IDE stand-in
+
+    def make(*, running: bool = False, open_ide: bool = True) -> DayTray:
+        project = tmp_path / "app"
+        remote = tmp_path / "vm" / "app"
+        project.mkdir()
+        (project / ".devtray.toml").write_text(f'remote_path = "{remote}"\nide = "vscode"\n')
+        (project / "main.py").write_text("print('good morning')\n")
+        write_config(config_file, sshd)
+        with config_file.open("a") as handle:
+            handle.write(
+                f"\n[polling]\nfast_seconds = 0.05\n\n[connect]\nopen_ide = {str(open_ide).lower()}"
+                f'\n\n[[projects]]\nfolder = "{project}"\nvm = "devbox"\n'
+            )
+        vm_id = moto_vm("devbox")
+        if not running:
+            ec2_client().stop_instances(InstanceIds=[vm_id])
+        tray = build_tray(qtbot)
+        built.append(tray)
+        rig = DayTray(tray, project, remote, vm_id, code_args)
+        tray.day.changed.connect(  # type: ignore[union-attr]
+            lambda: rig.texts.append(rig.menu().get("day:primary", ""))
+        )
+        return rig
+
+    yield make
+    for tray in built:
+        tray.shutdown()
+    # No ssh or rsync of the laptop side outlives the tray (the VM's own are the VM's).
+    assert _children_of_this_run((str(tmp_path / "home"), str(tmp_path / "app"))) == []
+
+
+def test_start_my_day_brings_a_stopped_vm_up_opens_vscode_then_end_my_day_stops_it(
+    qtbot: QtBot, day_tray: Callable[..., DayTray]
+) -> None:
+    rig = day_tray()
+    menu = rig.menu()
+    assert list(menu)[:6] == [
+        "title",
+        "day:status",
+        "day:primary",
+        "day:open",
+        "day:end",
+        "projects",
+    ]
+    assert menu["day:status"] == "devbox · stopped"
+    assert menu["day:primary"] == "▶ Start my day — app on devbox"
+    assert menu["day:open"] == "Open in VS Code (starts devbox)"
+    assert menu["day:end"] == "■ End my day — nothing is running"
+
+    rig.click("day:primary")
+    notice = rig.notice_after(qtbot, 0)
+    assert rig.day.panel.progress.phase is DayPhase.READY
+
+    # While it ran, the row said which step of how many and for how long, and clicking it
+    # would have cancelled.
+    running = [text for text in rig.texts if text.startswith("■ ")]
+    assert any("Starting devbox… (step 2 of 7)" in text for text in running), running
+    assert any("Waiting for SSH on devbox… (step 4 of 7)" in text for text in running)
+    assert all(text.split(" · ")[-1].endswith(" s") for text in running)
+    assert vm_state(rig.vm_id) == "running"
+    assert tree(rig.remote) == tree(rig.project)
+    args = _recorded(rig.code_args)
+    assert args[-1] == f"vscode-remote://ssh-remote+devbox.devtray{rig.remote}"
+    assert notice.title == "devbox is ready"
+    assert notice.open_project is not None and notice.open_project.root == rig.project
+
+    menu = rig.menu()
+    assert menu["day:status"].startswith("Ready · devbox")
+    assert menu["day:primary"] == "Open in VS Code"
+    assert list(menu)[:5] == ["title", "day:status", "day:primary", "day:end", "projects"]
+    assert "Ready · devbox" in rig.tray.icon.toolTip()
+
+    # The notification's click (no buttons here) opens the project again.
+    rig.code_args.unlink()
+    rig.tray.icon.messageClicked.emit()
+    assert _recorded(rig.code_args)[-1] == args[-1]
+
+    rig.click("day:end")
+    ended = rig.notice_after(qtbot, 1)
+    assert vm_state(rig.vm_id) in ("stopping", "stopped")
+    assert ended.title == "devbox stopped"
+    assert ended.message.startswith("Today: ")
+    qtbot.waitUntil(lambda: "Today: " in rig.menu()["day:status"], timeout=10000)
+    assert rig.menu()["day:primary"] == "▶ Start my day — app on devbox"
+
+
+def test_clicking_the_running_row_cancels_and_leaves_nothing_running(
+    qtbot: QtBot, day_tray: Callable[..., DayTray]
+) -> None:
+    rig = day_tray()
+    rig.click("day:primary")
+    menu = open_menu(rig.tray)
+    assert menu["day:primary"].text().startswith("■ ")
+    menu["day:primary"].trigger()  # the same row, now Cancel
+
+    assert rig.notice_after(qtbot, 0).title == "Start cancelled"
+    assert rig.day.panel.progress.phase is DayPhase.CANCELLED
+    assert vm_state(rig.vm_id) in ("stopping", "stopped")
+    assert not rig.code_args.exists()
+    assert rig.menu()["day:primary"] == "▶ Start my day — app on devbox"
+
+
+def test_a_failed_step_names_itself_and_retry_brings_the_day_up(
+    qtbot: QtBot,
+    day_tray: Callable[..., DayTray],
+    config_file: Path,
+    sshd: SshServer,
+    tmp_path: Path,
+) -> None:
+    rig = day_tray(open_ide=False)
+    good = config_file.read_text()
+    stranger = tmp_path / "stranger"  # a key the VM's sshd does not accept
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True, timeout=30
+    )
+    config_file.write_text(good.replace(str(sshd.client_key), str(stranger)))
+    rig.day.service.config.poll()
+
+    rig.click("day:primary")
+    assert rig.notice_after(qtbot, 0).problem is not None
+    assert rig.day.panel.progress.phase is DayPhase.FAILED
+    menu = rig.menu()
+    assert menu["day:status"] == "devbox · could not start the day"
+    assert menu["day:failure"].startswith("SSH failed: ")
+    assert "Permission denied" in menu["day:failure"]
+    assert menu["day:primary"] == "↻ Retry: start my day — app on devbox"
+    assert vm_state(rig.vm_id) in ("stopping", "stopped")  # the VM it started is stopped again
+    failed_at = rig.day.panel.progress.failure
+    assert failed_at is not None and failed_at.step is DayStep.SSH_READY
+
+    config_file.write_text(good)
+    rig.day.service.config.poll()
+    qtbot.waitUntil(lambda: vm_state(rig.vm_id) == "stopped", timeout=10000)
+    rig.click("day:primary")
+    qtbot.waitUntil(lambda: rig.day.panel.progress.phase is DayPhase.READY, timeout=60000)
+    assert tree(rig.remote) == tree(rig.project)
+    assert not rig.code_args.exists()  # open_ide = false: the day does not open the IDE
+
+
+def test_open_in_vscode_while_stopped_starts_the_day_and_opens(
+    qtbot: QtBot, day_tray: Callable[..., DayTray]
+) -> None:
+    rig = day_tray(open_ide=False)  # the setting is off, but this row asks for the IDE
+    rig.click("day:open")
+    qtbot.waitUntil(lambda: rig.day.panel.progress.phase is DayPhase.READY, timeout=60000)
+    assert vm_state(rig.vm_id) == "running"
+    assert _recorded(rig.code_args)[-1] == f"vscode-remote://ssh-remote+devbox.devtray{rig.remote}"
+    rig.click("day:end")
+    qtbot.waitUntil(lambda: rig.day.panel.progress.ended is not None, timeout=30000)
+
+
+def test_a_running_day_comes_back_after_a_tray_restart(
+    qtbot: QtBot, day_tray: Callable[..., DayTray]
+) -> None:
+    rig = day_tray(open_ide=False)
+    rig.click("day:primary")
+    qtbot.waitUntil(lambda: rig.day.panel.progress.phase is DayPhase.READY, timeout=60000)
+    rig.tray.shutdown()  # quit: the day's children stop, its record stays
+
+    again = build_tray(qtbot)
+    try:
+        assert again.day is not None
+        qtbot.waitUntil(lambda: again.day.panel.progress.phase is DayPhase.READY, timeout=30000)  # type: ignore[union-attr]
+        (rig.project / "after_restart.py").write_text("x = 1\n")
+        qtbot.waitUntil(lambda: tree(rig.remote) == tree(rig.project), timeout=30000)
+        assert labels(again)["day:status"].startswith("Ready · devbox")
+    finally:
+        again.shutdown()
