@@ -11,6 +11,7 @@ import gc
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from desktop.qt.tray import TrayAddOns
     from desktop.services.config import ConfigSource
     from desktop.services.day import DayService
+    from desktop.services.demo_world import DemoWorld
     from desktop.services.registry import Services
 
 TRAY_FLAGS = frozenset({"--demo", "--quit-after-startup"})
@@ -148,7 +150,31 @@ def autostart_command() -> list[str]:
     return [sys.executable, "-m", "desktop"]
 
 
-def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
+class DemoWorldOnce:
+    """The demo's world (cloud + stand-in VM), made on first use on a worker and shared by the
+    tray's clouds and its day."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._world: DemoWorld | None = None
+
+    def get(self) -> DemoWorld:
+        """The world, made the first time."""
+        with self._lock:
+            if self._world is None:
+                from desktop.services.demo_world import create
+
+                self._world = create()
+            return self._world
+
+    def providers(self) -> Sequence[Provider]:
+        """The demo cloud, as a providers factory."""
+        return [self.get().provider]
+
+
+def load_tray_add_ons(
+    config: Config, demo: DemoWorldOnce | None = None
+) -> Callable[[], TrayAddOns]:
     """The day, sync, tunnels, IDE and cost/auto-stop rows. Runs on a worker thread once the
     icon is up: their modules take ~100 ms to import, so they load there while the icon and
     menu keep answering; returns what builds the rows on the GUI thread (they are Qt objects)."""
@@ -163,6 +189,9 @@ def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
     from desktop.services.config import ConfigSource
     from desktop.services.registry import build_day
 
+    world = demo.get() if demo is not None else None
+    if world is not None:  # the demo's day runs on its own config and SSH block
+        config = world.config()
     cost_and_autostop_for = _load_cost_and_autostop(config)
     day_runner_for = _load_day_runner()
 
@@ -182,6 +211,7 @@ def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
             lambda: tray_providers[0](),
             SpendTracker.on_this_machine(),
             Supervisor(default_log_dir(), on_wake=on_wake),
+            writer=world.writer if world is not None else None,
         )
         sync, connect = day.sync, day.connect
         woke.append(sync.on_wake)
@@ -200,7 +230,12 @@ def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
                 TunnelsMenu(connect),
                 OpenInMenu(connect),
             ),
-            on_quit=(partial(day.close, forget=False), connect.close, source.stop_watching),
+            on_quit=(
+                partial(day.close, forget=False),
+                connect.close,
+                source.stop_watching,
+                *((world.close,) if world is not None else ()),
+            ),
             on_view=(connect.on_view, follow_vms),
             extensions=(cost_and_autostop,),
             serve_day=lambda request, send: handover.serve(request, day, send),
@@ -276,17 +311,19 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
     from desktop.qt.launch import run_tray
     from desktop.qt.tray import TrayServices
 
+    world = DemoWorldOnce()  # made on a worker, and only in the demo
+
     assert config.path is not None
     services = TrayServices(
         config_path=config.path,
         config_exists=config.exists,
         providers=configured_providers,
-        demo_providers=demo_providers,
+        demo_providers=world.providers if demo else demo_providers,
         autostart=Autostart(autostart_command()),
         demo=demo,
         sign_in=_aws_sign_in,
         azure_sign_in=_azure_sign_in,
-        add_ons=lambda: load_tray_add_ons(config),
+        add_ons=lambda: load_tray_add_ons(config, world if demo else None),
     )
     schedule = PollSchedule(fast=config.polling.fast_seconds, slow=config.polling.slow_seconds)
     code = run_tray(services, schedule, quit_after_startup=quit_after_startup, started=started)

@@ -46,8 +46,8 @@ class SyncMenu:
             MenuItem(
                 "Start sync",
                 key=f"{key}:start",
-                enabled=running and not view.demo,
-                reason="the VM is not running" if not running else "not in the demo",
+                enabled=running,
+                reason="the VM is not running",
                 run=lambda: self.service.start(vm, view.vms),
             ),
         )
@@ -76,9 +76,7 @@ class TunnelsMenu:
                 MenuItem(f"Tunnels: {up}/{len(statuses)} up", key=key, children=(*lines, stop)),
             )
         reason = None
-        if view.demo:
-            reason = "not in the demo"
-        elif vm.state is not VmState.RUNNING:
+        if vm.state is not VmState.RUNNING:
             reason = "the VM is not running"
         elif not self.service.has_forwards():
             reason = "no ports configured"
@@ -105,9 +103,7 @@ class OpenInMenu:
         """One item per IDE; remote ones need the VM running."""
         project = self.service.project_name()
         remote_reason = None
-        if view.demo:
-            remote_reason = "not in the demo"
-        elif vm.state is not VmState.RUNNING:
+        if vm.state is not VmState.RUNNING:
             remote_reason = "the VM is not running"
         labels = (
             (ide.IdeKind.VSCODE, "Open in VS Code", remote_reason),

@@ -13,6 +13,7 @@ from desktop.core.spend_tracker import SpendTracker
 
 if TYPE_CHECKING:
     # Loaded on first use: most commands run no day.
+    from desktop.remote.ssh_config import SshConfigWriter
     from desktop.remote.supervisor import Supervisor
     from desktop.services.config import ConfigSource
     from desktop.services.day import DayService
@@ -23,15 +24,17 @@ def build_day(
     providers: Callable[[], Sequence[Provider]],
     spend: SpendTracker | None,
     supervisor: Supervisor,
+    writer: SshConfigWriter | None = None,
 ) -> DayService:
     """The day and the connect and sync services under it, over one supervisor (the one
-    owner of the day's child processes)."""
+    owner of the day's child processes); `writer`: another SSH config file than ~/.ssh/config
+    (the demo's own)."""
     from desktop.services.connect import ConnectService
     from desktop.services.day import DayService
     from desktop.services.day_store import DayStore
     from desktop.services.sync import SyncService
 
-    connect = ConnectService(config, supervisor)
+    connect = ConnectService(config, supervisor, writer=writer)
     sync = SyncService(connect)
     return DayService(
         providers=providers,
