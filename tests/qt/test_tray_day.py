@@ -6,6 +6,7 @@ offscreen. The IDE is the only fake: a named stand-in `code` on PATH that record
 from __future__ import annotations
 
 import subprocess
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from desktop.app import configured_providers, demo_providers, load_tray_add_ons
+from desktop.app import DemoWorldOnce, configured_providers, demo_providers, load_tray_add_ons
 from desktop.core.autostart import Autostart
 from desktop.core.config import load_config
 from desktop.qt.bridge import CloudBridge
@@ -76,7 +77,7 @@ def vm_state(vm_id: str) -> str:
     return str(reply["Reservations"][0]["Instances"][0]["State"]["Name"])
 
 
-def build_tray(qtbot: QtBot, *, demo: bool = False) -> TrayApp:
+def build_tray(qtbot: QtBot, *, demo: DemoWorldOnce | None = None) -> TrayApp:
     """The tray as `start_tray` builds it: services, controller, add-ons loaded on a worker."""
     config = load_config()
     assert config.path is not None
@@ -84,18 +85,18 @@ def build_tray(qtbot: QtBot, *, demo: bool = False) -> TrayApp:
         config_path=config.path,
         config_exists=config.exists,
         providers=configured_providers,
-        demo_providers=demo_providers,
+        demo_providers=demo.providers if demo else demo_providers,
         autostart=Autostart(["devtray"], platform="linux"),
-        demo=demo,
-        add_ons=lambda: load_tray_add_ons(config),
+        demo=demo is not None,
+        add_ons=lambda: load_tray_add_ons(config, demo),
         open_file=lambda _path: None,
         open_url=lambda _url: None,
     )
     controller = TrayController(
         CloudBridge(),
-        demo_providers if demo else configured_providers,
+        services.demo_providers if demo else configured_providers,
         FAST_POLLING,
-        demo=demo,
+        demo=demo is not None,
     )
     tray = TrayApp(services, controller)
     tray.show()
@@ -298,3 +299,54 @@ def test_a_running_day_comes_back_after_a_tray_restart(
         assert labels(again)["day:status"].startswith("Ready · devbox")
     finally:
         again.shutdown()
+
+
+def test_the_demo_runs_the_whole_day_against_its_stand_in_vm(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEVTRAY_DEMO_DIR", str(tmp_path / "demo"))
+    monkeypatch.setenv("DEVTRAY_DEMO_TIME_SCALE", "0.02")  # a start takes 0.4 s
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")
+    bin_dir = tmp_path / "fake-bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/sbin:/usr/bin:/sbin:/bin")
+    code_args = _fake_ide(bin_dir, "code")
+    world = DemoWorldOnce()
+    tray = build_tray(qtbot, demo=world)
+    try:
+        menu = labels(tray)
+        assert menu["title"] == "devtray (Demo)"
+        assert menu["day:primary"] == "▶ Start my day — hello-app on demo-devbox"
+        assert not any("not in the demo" in text for text in menu.values())
+        open_menu(tray)["day:primary"].trigger()
+        qtbot.waitUntil(lambda: tray.day_actions.shown != [], timeout=60000)
+        assert tray.day_actions.shown[0].title == "demo-devbox is ready", tray.day_actions.shown
+        demo = world.get()
+        remote = demo.standin.disk / "hello-app"
+        assert tree(remote) == tree(demo.project)
+        # The tunnel reaches the stand-in VM's web app, which serves the synced project.
+        forward = next(
+            line
+            for line in (demo.project / ".devtray.toml").read_text().splitlines()
+            if line.startswith("ports")
+        )
+        local = int(forward.split('"')[1].split(":")[0])
+        page = urllib.request.urlopen(f"http://127.0.0.1:{local}/hello-app/index.html", timeout=10)
+        assert b"Hello from the demo VM" in page.read()
+        assert _recorded(code_args)[-1] == f"vscode-remote://ssh-remote+demo-devbox.devtray{remote}"
+        # An edit reaches the VM; Sync and Tunnels rows are live.
+        (demo.project / "app.py").write_text('print("edited in the demo")\n')
+        qtbot.waitUntil(lambda: tree(remote) == tree(demo.project), timeout=20000)
+        menu = labels(tray)
+        vm_id = tray.controller.view.vms[0].id
+        assert menu[f"sync:{vm_id}"].startswith("Sync: ")
+        assert menu[f"tunnels:{vm_id}"] == "Tunnels: 1/1 up"
+        assert not (tmp_path / "home" / ".ssh" / "config").exists()  # the user's file untouched
+
+        open_menu(tray)["day:end"].trigger()
+        qtbot.waitUntil(lambda: len(tray.day_actions.shown) > 1, timeout=30000)
+        assert tray.day_actions.shown[1].message.startswith("Today: ")
+        qtbot.waitUntil(lambda: not demo.standin.running, timeout=30000)
+    finally:
+        tray.shutdown()
+    assert _children_of_this_run((str(tmp_path / "demo" / "projects"),)) == []
