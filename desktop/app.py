@@ -245,11 +245,25 @@ def load_tray_add_ons(
     return build
 
 
+def _hourly_price(controller: TrayController, vm_id: str) -> str | None:
+    """What the running VM costs an hour, `$0.19/h` (asks the cloud's price list)."""
+    from desktop.core.cost import CostSource, format_money
+    from desktop.core.model import VmState
+
+    provider, vm = controller.provider_for(vm_id), controller.view.vm(vm_id)
+    if not isinstance(provider, CostSource) or vm is None:
+        return None
+    sheet = provider.price_sheet(vm)
+    hourly = sheet.rates().for_state(VmState.RUNNING)
+    return None if hourly is None else f"{format_money(hourly, sheet.currency, hourly=True)}/h"
+
+
 def _load_day_runner() -> Callable[
     [DayService, ConfigSource, TrayController, list[Callable[[], Sequence[Provider]]]], DayRunner
 ]:
     """On a worker: the day rows' imports and the D-Bus handshake of their notifications;
     returns what builds the tray's day (on the GUI thread, once the controller exists)."""
+    from functools import partial
     from pathlib import Path
 
     from desktop.core.project import Project
@@ -287,6 +301,7 @@ def _load_day_runner() -> Callable[
             auto_open=lambda: source.current().connect.open_ide,
             load_projects=load_projects,
             remember=remember,
+            price=partial(_hourly_price, controller),
             notifier=notifier,
         )
 

@@ -175,7 +175,7 @@ def _start_row(
         project=project_key(project),
         enabled=reason is None,
         reason=reason,
-        mnemonic="S",
+        mnemonic="d",  # S, t, R, i, e, l, Q are the VM's and the app's rows'
     )
 
 
@@ -217,7 +217,7 @@ def _end_row(panel: DayPanel, vm: VmSnapshot | None, tr: Translate) -> MenuItem:
         action=Action.END_DAY,
         enabled=reason is None,
         reason=reason,
-        mnemonic="E",
+        mnemonic="n",
     )
 
 

@@ -72,6 +72,7 @@ class DayRunner(QObject):
         auto_open: Callable[[], bool],
         load_projects: Callable[[], Sequence[Project]],
         remember: Callable[[Path], object],
+        price: Callable[[str], str | None] = lambda _vm_id: None,
         notifier: ActionNotifier | None = None,
         parent: QObject | None = None,
     ) -> None:
@@ -89,6 +90,7 @@ class DayRunner(QObject):
         self._cancel: CancelToken | None = None
         self._load_projects = load_projects
         self._remember = remember
+        self._price = price  # "$0.19/h" for a VM id (asks the cloud: on a worker)
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self.changed)
@@ -128,6 +130,7 @@ class DayRunner(QObject):
     def set_projects(self, projects: Sequence[Project]) -> None:
         """The projects the menu offers."""
         self._projects = tuple(projects)
+        log.info("day rows for %d project(s)", len(self._projects))
         if self._active is not None:
             self._active = self.project(project_key(self._active)) or self._active
         self.changed.emit()
@@ -200,6 +203,7 @@ class DayRunner(QObject):
 
     def _hear(self, event: DayEvent) -> None:
         # Called by the service on its worker: hand the snapshot to the GUI thread.
+        log.info("day: %s %s %s", event.kind, event.step or "", event.text)
         self.bridge.call_on_gui(lambda: self._set(event.progress))
 
     def _set(self, progress: DayProgress) -> None:
@@ -229,6 +233,11 @@ class DayRunner(QObject):
     def _ready(self, project: Project, ready: DayReady) -> None:
         self._cancel = None
         self._set(self.service.latest())
+        self.bridge.submit(
+            lambda: self._price(ready.vm_id),
+            self.set_hourly,
+            lambda error: log.info("no price for the ready line: %s", error),
+        )
         name = ready.vm_name
         self.notice.emit(
             DayNotice(

@@ -128,6 +128,7 @@ class TrayApp(QObject):
         self.day: DayRunner | None = None
         self._last_notice: DayNotice | None = None
         self._blink = False  # the day's icon animation: transition / running, each second
+        self._day_moment: object = None  # the day's (phase, step) last seen
         self.windows: dict[str, QWidget] = {}
         self._problem_window: ProblemWindow | None = None
         self._last_problem: Problem | None = None
@@ -160,6 +161,13 @@ class TrayApp(QObject):
         day.reload_projects()
 
     def _day_changed(self) -> None:
+        assert self.day is not None
+        progress = self.day.panel.progress
+        moment = (progress.phase, progress.current)
+        if moment != self._day_moment:
+            # The day started or stopped the VM: look at the cloud now, not at the next poll.
+            self._day_moment = moment
+            self.controller.refresh_now()
         self._blink = not self._blink
         self.render_view(self.controller.view)
         if self.menu.isVisible():

@@ -197,6 +197,8 @@ def test_start_my_day_brings_a_stopped_vm_up_opens_vscode_then_end_my_day_stops_
     assert notice.title == "devbox is ready"
     assert notice.open_project is not None and notice.open_project.root == rig.project
 
+    # The tray looked at the cloud as the day moved on: the VM's own rows agree.
+    qtbot.waitUntil(lambda: rig.menu()[f"state:{rig.vm_id}"].startswith("State: running"))
     menu = rig.menu()
     assert menu["day:status"].startswith("Ready · devbox")
     assert menu["day:primary"] == "Open in VS Code"
@@ -334,6 +336,9 @@ def test_the_demo_runs_the_whole_day_against_its_stand_in_vm(
         page = urllib.request.urlopen(f"http://127.0.0.1:{local}/hello-app/index.html", timeout=10)
         assert b"Hello from the demo VM" in page.read()
         assert _recorded(code_args)[-1] == f"vscode-remote://ssh-remote+demo-devbox.devtray{remote}"
+        qtbot.waitUntil(
+            lambda: labels(tray)["day:status"] == "Ready · demo-devbox · $0.1747/h", timeout=10000
+        )
         # An edit reaches the VM; Sync and Tunnels rows are live.
         (demo.project / "app.py").write_text('print("edited in the demo")\n')
         qtbot.waitUntil(lambda: tree(remote) == tree(demo.project), timeout=20000)
