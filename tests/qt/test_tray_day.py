@@ -77,7 +77,9 @@ def vm_state(vm_id: str) -> str:
     return str(reply["Reservations"][0]["Instances"][0]["State"]["Name"])
 
 
-def build_tray(qtbot: QtBot, *, demo: DemoWorldOnce | None = None) -> TrayApp:
+def build_tray(
+    qtbot: QtBot, *, demo: DemoWorldOnce | None = None, projects: bool = True
+) -> TrayApp:
     """The tray as `start_tray` builds it: services, controller, add-ons loaded on a worker."""
     config = load_config()
     assert config.path is not None
@@ -108,7 +110,9 @@ def build_tray(qtbot: QtBot, *, demo: DemoWorldOnce | None = None) -> TrayApp:
     controller.start()
     qtbot.waitUntil(
         lambda: (
-            tray.day is not None and bool(tray.day.panel.projects) and tray.controller.view.loaded
+            tray.day is not None
+            and bool(tray.day.panel.projects) is projects
+            and tray.controller.view.loaded
         ),
         timeout=20000,
     )
@@ -355,3 +359,50 @@ def test_the_demo_runs_the_whole_day_against_its_stand_in_vm(
     finally:
         tray.shutdown()
     assert _children_of_this_run((str(tmp_path / "demo" / "projects"),)) == []
+
+
+def test_set_up_your_day_then_add_project_folder_fill_the_projects_menu(
+    qtbot: QtBot,
+    moto: MotoEndpoint,
+    sshd: SshServer,
+    config_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from desktop.qt.day_setup import DaySetupDialog
+
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")
+    write_config(config_file, sshd)
+    moto_vm("devbox")
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    tray = build_tray(qtbot, projects=False)
+    try:
+        # No project yet: the first row sets up the day.
+        menu = labels(tray)
+        assert menu["day:setup"] == "Set up your day…"
+        open_menu(tray)["day:setup"].trigger()
+        dialog = tray.windows["set-up-day"]
+        assert isinstance(dialog, DaySetupDialog)
+        dialog.folder.setText(str(first))
+        assert dialog.remote.text() == "~/first"  # suggested from the folder's name
+        dialog.remote.setText("~")
+        dialog.save()
+        assert "whole home" in dialog.error.text()  # refused: a push would replace the home
+        dialog.remote.setText("~/src/first")
+        dialog.write_file.setChecked(True)
+        dialog.save()
+        qtbot.waitUntil(lambda: "day:primary" in labels(tray), timeout=10000)
+        assert (first / ".devtray.toml").read_text() == (
+            'vm = "devbox"\nremote_path = "~/src/first"\nide = "vscode"\n'
+        )
+        assert labels(tray)["day:primary"] == "▶ Start my day — first on devbox"
+
+        # Another folder, as the folder chooser would return it: its own Start my day.
+        tray.day_actions.add_project(str(second))
+        qtbot.waitUntil(lambda: f"project:{second}:start" in labels(tray), timeout=10000)
+        assert not (second / ".devtray.toml").exists()  # only written where the user agreed
+        assert f'folder = "{second}"' in config_file.read_text()
+    finally:
+        tray.shutdown()
