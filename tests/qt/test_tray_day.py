@@ -14,13 +14,9 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from desktop.app import DemoWorldOnce, configured_providers, demo_providers, load_tray_add_ons
-from desktop.core.autostart import Autostart
-from desktop.core.config import load_config
-from desktop.qt.bridge import CloudBridge
-from desktop.qt.controller import TrayController
+from desktop.app import DemoWorldOnce
 from desktop.qt.day_runner import DayNotice, DayRunner
-from desktop.qt.tray import TrayAddOns, TrayApp, TrayServices
+from desktop.qt.tray import TrayApp
 from desktop.services.day import DayPhase, DayStep
 from tests.integration.connect_helpers import moto_vm, write_config
 from tests.integration.sync.test_up import _children_of_this_run
@@ -30,6 +26,7 @@ from tests.qt.conftest import FAST_POLLING
 from tests.qt.test_tray import open_menu
 from tests.sshd import SshServer
 from tests.sync_helpers import tree
+from tests.tray_builder import production_tray
 
 
 @dataclass
@@ -80,34 +77,8 @@ def vm_state(vm_id: str) -> str:
 def build_tray(
     qtbot: QtBot, *, demo: DemoWorldOnce | None = None, projects: bool = True
 ) -> TrayApp:
-    """The tray as `start_tray` builds it: services, controller, add-ons loaded on a worker."""
-    config = load_config()
-    assert config.path is not None
-    services = TrayServices(
-        config_path=config.path,
-        config_exists=config.exists,
-        providers=configured_providers,
-        demo_providers=demo.providers if demo else demo_providers,
-        autostart=Autostart(["devtray"], platform="linux"),
-        demo=demo is not None,
-        add_ons=lambda: load_tray_add_ons(config, demo),
-        open_file=lambda _path: None,
-        open_url=lambda _url: None,
-    )
-    controller = TrayController(
-        CloudBridge(),
-        services.demo_providers if demo else configured_providers,
-        FAST_POLLING,
-        demo=demo is not None,
-    )
-    tray = TrayApp(services, controller)
-    tray.show()
-
-    def attach(build: Callable[[], TrayAddOns]) -> None:
-        tray.attach_add_ons(build())
-
-    controller.bridge.submit(services.add_ons or (lambda: None), attach, pytest.fail)  # type: ignore[arg-type]
-    controller.start()
+    """The tray as `start_tray` builds it, once its day rows and first look are in."""
+    tray = production_tray(FAST_POLLING, demo)
     qtbot.waitUntil(
         lambda: (
             tray.day is not None
