@@ -45,9 +45,7 @@ def log_unexpected_errors() -> None:
     threading.excepthook = _log_thread_error
 
 
-def serve_day(
-    tray: TrayApp, request: DayRequest, reply: SocketReply, waited: float = 0.0
-) -> None:
+def serve_day(tray: TrayApp, request: DayRequest, reply: SocketReply, waited: float = 0.0) -> None:
     """`devtray up` / `down` from a terminal: the tray's day service runs it on a thread of its
     own (a bring-up takes minutes; the cloud worker stays free), the terminal hears progress.
     A request that comes while the day's modules still load waits for them."""
