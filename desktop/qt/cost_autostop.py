@@ -355,8 +355,14 @@ class CostAndAutostop(QObject):
         if ctl is None:
             return
         current = self._tray.controller.view.vm(vm.id) if self._tray else None
-        running = (current or vm).state is VmState.RUNNING
-        decision = ctl.tick(self._clock(), running=running, active=bool(active))
+        latest = current or vm
+        running = latest.state is VmState.RUNNING
+        decision = ctl.tick(
+            self._clock(),
+            running=running,
+            active=bool(active),
+            running_since=latest.state_since or latest.launched_at,
+        )
         self._act(vm.id, decision)
         self.decided.emit(vm.id, str(decision.action))
 

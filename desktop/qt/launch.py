@@ -23,6 +23,10 @@ from desktop.services.handover import DayAnswer, DayRequest, ResultKind, answer_
 
 log = logging.getLogger(__name__)
 
+# How long a day request waits for the tray's feature rows to load (normally well under 1 s).
+_SERVE_WAIT_S = 30.0
+_SERVE_RETRY_MS = 100
+
 
 def _log_unexpected(
     kind: type[BaseException], error: BaseException, trace: TracebackType | None
@@ -41,14 +45,19 @@ def log_unexpected_errors() -> None:
     threading.excepthook = _log_thread_error
 
 
-def serve_day(tray: TrayApp, request: DayRequest, reply: SocketReply) -> None:
+def serve_day(tray: TrayApp, request: DayRequest, reply: SocketReply, waited: float = 0.0) -> None:
     """`devtray up` / `down` from a terminal: the tray's day service runs it on a thread of its
-    own (a bring-up takes minutes; the cloud worker stays free), the terminal hears progress."""
+    own (a bring-up takes minutes; the cloud worker stays free), the terminal hears progress.
+    A request that comes while the day's modules still load waits for them."""
     serve = tray.services.serve_day
     if serve is None:
-        reply.send(
-            answer_line(DayAnswer(ResultKind.FAILED, "devtray is still starting; try again."))
-        )
+        if waited < _SERVE_WAIT_S:
+            QTimer.singleShot(
+                _SERVE_RETRY_MS,
+                lambda: serve_day(tray, request, reply, waited + _SERVE_RETRY_MS / 1000),
+            )
+            return
+        reply.send(answer_line(DayAnswer(ResultKind.FAILED, "devtray is still starting.")))
         reply.close()
         return
 

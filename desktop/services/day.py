@@ -34,7 +34,7 @@ from desktop.core.project import Project, load_project
 from desktop.core.provider import CancelToken, Provider
 from desktop.core.selection import choose_vm
 from desktop.core.spend_tracker import SpendTracker
-from desktop.core.sync_state import SyncStatus
+from desktop.core.sync_state import SyncPhase, SyncStatus
 from desktop.remote import ide
 from desktop.remote.ssh_probe import ProbeAnswer, wait_for_ssh
 from desktop.remote.sync.engine import SyncEngine
@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 SSH_WAIT = 180.0
 TUNNEL_WAIT = 30.0
 INITIAL_SYNC_WAIT = 1800.0
+# An initial sync that fails this long in a row (no success between) will not heal by itself.
+SYNC_GIVE_UP = 15.0
 _WATCH_INTERVAL = 0.2
 
 
@@ -678,16 +680,28 @@ class _BringUp:
         self.publish(DayEventKind.STEP_DETAIL, DayStep.SYNC, summary)
 
     def _flush(self, engine: SyncEngine) -> SyncStatus:
-        """The initial flush, with its progress as the detail; a cancel stops the engine,
-        which ends the flush."""
+        """The initial flush, with its progress as the detail. A cancel, or an error that
+        keeps coming back (a folder that cannot be made on the VM), stops the engine, which
+        ends the flush."""
         done = threading.Event()
+        gave_up: list[str] = []
 
         def watch() -> None:
+            failing_since: float | None = None
             while not done.wait(_WATCH_INTERVAL):
                 if self.cancel.cancelled:
                     engine.stop()
                     return
                 status = engine.status()
+                if status.phase is SyncPhase.WATCHING:
+                    failing_since = None
+                elif status.phase is SyncPhase.ERROR and status.reason:
+                    failing_since = failing_since or time.monotonic()
+                    self.detail(DayStep.SYNC, f"sync failed, retrying: {status.reason}")
+                    if time.monotonic() - failing_since > SYNC_GIVE_UP:
+                        gave_up.append(status.reason)
+                        engine.stop()
+                        return
                 if status.syncing_files or status.pending:
                     count = status.syncing_files or status.pending
                     self.detail(DayStep.SYNC, f"Syncing {count:,} files…")
@@ -695,10 +709,13 @@ class _BringUp:
         watcher = threading.Thread(target=watch, name="day-sync-watch", daemon=True)
         watcher.start()
         try:
-            return engine.flush(INITIAL_SYNC_WAIT)
+            status = engine.flush(INITIAL_SYNC_WAIT)
         finally:
             done.set()
             watcher.join()
+        if gave_up:
+            raise errors.Offline(f"the VM does not hold the project yet: {gave_up[0]}")
+        return status
 
 
 def _ide_kind(name: str | None) -> ide.IdeKind:
