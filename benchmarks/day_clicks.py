@@ -69,6 +69,7 @@ from desktop.qt.tray import TrayApp  # noqa: E402
 from desktop.remote.tunnels import TunnelState  # noqa: E402
 from desktop.services.day import DayPhase  # noqa: E402
 from tests.integration.connect_helpers import moto_vm, write_config  # noqa: E402
+from tests.integration.day.helpers import vm_state  # noqa: E402
 from tests.integration.test_open_ide import _fake_ide  # noqa: E402
 from tests.moto_server import MotoEndpoint, ec2_client  # noqa: E402
 from tests.sshd import SshServer, free_port, make_sshd, wait_for_port  # noqa: E402
@@ -118,11 +119,6 @@ def arrange(sshd: SshServer, run: int, poll: float) -> tuple[str, Path]:
     ec2_client().stop_instances(InstanceIds=[vm_id])
     CODE_ARGS.unlink(missing_ok=True)
     return vm_id, remote
-
-
-def vm_state(vm_id: str) -> str:
-    reply = ec2_client().describe_instances(InstanceIds=[vm_id])
-    return str(reply["Reservations"][0]["Instances"][0]["State"]["Name"])
 
 
 def click(tray: TrayApp, key: str) -> None:

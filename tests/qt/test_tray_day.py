@@ -19,6 +19,7 @@ from desktop.qt.day_runner import DayNotice, DayRunner
 from desktop.qt.tray import TrayApp
 from desktop.services.day import DayPhase, DayStep
 from tests.integration.connect_helpers import moto_vm, write_config
+from tests.integration.day.helpers import vm_state
 from tests.integration.sync.test_up import _children_of_this_run
 from tests.integration.test_open_ide import _fake_ide, _recorded
 from tests.moto_server import MotoEndpoint, ec2_client
@@ -67,11 +68,6 @@ def labels(tray: TrayApp) -> dict[str, str]:
         key: action.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
         for key, action in open_menu(tray).items()
     }
-
-
-def vm_state(vm_id: str) -> str:
-    reply = ec2_client().describe_instances(InstanceIds=[vm_id])
-    return str(reply["Reservations"][0]["Instances"][0]["State"]["Name"])
 
 
 def build_tray(
