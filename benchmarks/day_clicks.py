@@ -68,12 +68,11 @@ from desktop.core.sync_state import SyncPhase  # noqa: E402
 from desktop.qt.tray import TrayApp  # noqa: E402
 from desktop.remote.tunnels import TunnelState  # noqa: E402
 from desktop.services.day import DayPhase  # noqa: E402
-from tests.integration.connect_helpers import moto_vm, write_config  # noqa: E402
 from tests.integration.day.helpers import vm_state  # noqa: E402
 from tests.integration.test_open_ide import _fake_ide  # noqa: E402
-from tests.moto_server import MotoEndpoint, ec2_client  # noqa: E402
+from tests.moto_server import MotoEndpoint  # noqa: E402
 from tests.sshd import SshServer, free_port, make_sshd, wait_for_port  # noqa: E402
-from tests.tray_builder import production_tray  # noqa: E402
+from tests.tray_builder import day_project, production_tray  # noqa: E402
 
 CODE_ARGS = _fake_ide(BIN, "code")
 FILES = 200  # a small project: the initial sync is part of the day
@@ -99,24 +98,18 @@ def wait_until(app: QApplication, ready: Callable[[], bool], what: str, timeout:
 
 def arrange(sshd: SshServer, run: int, poll: float) -> tuple[str, Path]:
     """A stopped VM, a fresh project and its config; returns the VM id and the VM folder."""
-    project, remote = WORK / f"app{run}", WORK / "vm" / f"app{run}"
-    (project / "src").mkdir(parents=True)
-    for n in range(FILES):
-        (project / "src" / f"m{n}.py").write_text(f"VALUE = {n}\n")
-    app_port = free_port()
-    (project / ".devtray.toml").write_text(
-        f'remote_path = "{remote}"\nports = ["{free_port()}:127.0.0.1:{app_port}"]\n'
-    )
     config = Path(os.environ["DEVTRAY_CONFIG_DIR"]) / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    write_config(config, sshd)
-    with config.open("a") as handle:
-        handle.write(
-            f"\n[polling]\nfast_seconds = {poll}\n\n"
-            f'[connect]\nproject = "{project}"\n\n[[projects]]\nfolder = "{project}"\n'
-        )
-    vm_id = moto_vm("devbox")
-    ec2_client().stop_instances(InstanceIds=[vm_id])
+    root = WORK / f"run{run}"
+    _project, remote, vm_id = day_project(
+        root,
+        config,
+        sshd,
+        files=FILES,
+        toml=f'ports = ["{free_port()}:127.0.0.1:{free_port()}"]\n',
+        # [connect] project: the per-row path's Sync, Tunnels and Open rows use it.
+        config=f'[polling]\nfast_seconds = {poll}\n\n[connect]\nproject = "{root / "app"}"',
+    )
     CODE_ARGS.unlink(missing_ok=True)
     return vm_id, remote
 

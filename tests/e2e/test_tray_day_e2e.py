@@ -20,14 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.logs import log_file
 from tests.conftest import require_tool
-from tests.e2e.test_tray_e2e import session_members
-from tests.integration.connect_helpers import moto_vm, write_config
+from tests.e2e.test_tray_e2e import logged, open_tray_menu, session_members
 from tests.integration.test_open_ide import _fake_ide, _recorded
 from tests.moto_server import MotoEndpoint, ec2_client
 from tests.sshd import SshServer, free_port
 from tests.sync_helpers import tree
+from tests.tray_builder import day_project
 from tests.xsession import SCREENSHOTS, X_SESSION_TOOLS, Desktop, Window, eventually, x_session
 
 PROJECT_FILES = 4000  # enough that the initial sync lasts long enough to be seen
@@ -66,19 +65,15 @@ def test_start_my_day_from_the_tray_against_a_stopped_vm(
     vm_app: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    project, remote = tmp_path / "app", tmp_path / "vm" / "app"
-    (project / "src").mkdir(parents=True)
-    for n in range(PROJECT_FILES):
-        (project / "src" / f"module_{n:04d}.py").write_text(f"VALUE = {n}\n")
     local_port = free_port()
-    (project / ".devtray.toml").write_text(
-        f'remote_path = "{remote}"\nports = ["{local_port}:127.0.0.1:{vm_app}"]\nide = "vscode"\n'
+    project, remote, vm_id = day_project(
+        tmp_path,
+        config_file,
+        sshd,
+        files=PROJECT_FILES,
+        toml=f'ports = ["{local_port}:127.0.0.1:{vm_app}"]\nide = "vscode"\n',
+        config="[polling]\nfast_seconds = 0.5",
     )
-    write_config(config_file, sshd)
-    with config_file.open("a") as handle:
-        handle.write(f'\n[polling]\nfast_seconds = 0.5\n\n[[projects]]\nfolder = "{project}"\n')
-    vm_id = moto_vm("devbox")
-    ec2_client().stop_instances(InstanceIds=[vm_id])
     bin_dir = tmp_path / "fake-bin"
     bin_dir.mkdir()
     code_args = _fake_ide(bin_dir, "code")  # the named IDE stand-in
@@ -93,24 +88,9 @@ def test_start_my_day_from_the_tray_against_a_stopped_vm(
         stderr=subprocess.PIPE,
     )
     try:
-        log = log_file()
-
-        def logged(text: str) -> bool:
-            return log.exists() and text in log.read_text()
-
-        def icon() -> Window | None:
-            small = [w for w in desktop.windows("--classname", "devtray") if w.width <= 64]
-            return small[0] if small else None
 
         def open_menu() -> Window:
-            desktop.click(*eventually(icon, "the tray icon").center)
-            return eventually(
-                lambda: next(
-                    (w for w in desktop.windows("--classname", "devtray") if w.height > 200),
-                    None,
-                ),
-                "the menu",
-            )
+            return open_tray_menu(desktop)
 
         def close_menu() -> None:
             desktop.keys("Escape")

@@ -22,12 +22,12 @@ from tests.integration.connect_helpers import moto_vm, write_config
 from tests.integration.day.helpers import vm_state
 from tests.integration.sync.test_up import _children_of_this_run
 from tests.integration.test_open_ide import _fake_ide, _recorded
-from tests.moto_server import MotoEndpoint, ec2_client
+from tests.moto_server import MotoEndpoint
 from tests.qt.conftest import FAST_POLLING
 from tests.qt.test_tray import open_menu
 from tests.sshd import SshServer
 from tests.sync_helpers import tree
-from tests.tray_builder import production_tray
+from tests.tray_builder import day_project, production_tray
 
 
 @dataclass
@@ -104,20 +104,15 @@ def day_tray(
     code_args = _fake_ide(bin_dir, "code")  # the named IDE stand-in
 
     def make(*, running: bool = False, open_ide: bool = True) -> DayTray:
-        project = tmp_path / "app"
-        remote = tmp_path / "vm" / "app"
-        project.mkdir()
-        (project / ".devtray.toml").write_text(f'remote_path = "{remote}"\nide = "vscode"\n')
-        (project / "main.py").write_text("print('good morning')\n")
-        write_config(config_file, sshd)
-        with config_file.open("a") as handle:
-            handle.write(
-                f"\n[polling]\nfast_seconds = 0.05\n\n[connect]\nopen_ide = {str(open_ide).lower()}"
-                f'\n\n[[projects]]\nfolder = "{project}"\nvm = "devbox"\n'
-            )
-        vm_id = moto_vm("devbox")
-        if not running:
-            ec2_client().stop_instances(InstanceIds=[vm_id])
+        project, remote, vm_id = day_project(
+            tmp_path,
+            config_file,
+            sshd,
+            toml='ide = "vscode"\n',
+            config="[polling]\nfast_seconds = 0.05\n\n[connect]\n"
+            f"open_ide = {str(open_ide).lower()}",
+            running=running,
+        )
         tray = build_tray(qtbot)
         built.append(tray)
         rig = DayTray(tray, project, remote, vm_id, code_args)
