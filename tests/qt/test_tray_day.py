@@ -6,6 +6,7 @@ offscreen. The IDE is the only fake: a named stand-in `code` on PATH that record
 from __future__ import annotations
 
 import subprocess
+import threading
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -368,3 +369,29 @@ def test_set_up_your_day_then_add_project_folder_fill_the_projects_menu(
         assert f'folder = "{second}"' in config_file.read_text()
     finally:
         tray.shutdown()
+
+
+def test_a_day_handed_over_by_devtray_up_shows_in_the_tray_and_joins_my_projects(
+    qtbot: QtBot, day_tray: Callable[..., DayTray], config_file: Path, tmp_path: Path
+) -> None:
+    from desktop.services.handover import Command, DayRequest
+
+    rig = day_tray(open_ide=False)
+    api, api_remote = tmp_path / "api", tmp_path / "vm" / "api"
+    api.mkdir()
+    (api / ".devtray.toml").write_text(f'remote_path = "{api_remote}"\n')
+    (api / "main.py").write_text("print('api')\n")
+    serve = rig.tray.services.serve_day
+    assert serve is not None
+    heard: list[bytes] = []
+    # What the tray's socket handler runs for `devtray up api` (on a thread of its own).
+    worker = threading.Thread(target=serve, args=(DayRequest(Command.UP, api), heard.append))
+    worker.start()
+    qtbot.waitUntil(lambda: not worker.is_alive(), timeout=60000)
+    assert b'"result": "ready"' in heard[-1]
+
+    qtbot.waitUntil(lambda: rig.menu()["day:primary"] == "Open in VS Code", timeout=10000)
+    assert rig.menu()["day:status"].startswith("Ready · devbox")
+    qtbot.waitUntil(lambda: f"project:{api}:start" in rig.menu(), timeout=10000)
+    assert f'folder = "{api}"' in config_file.read_text()
+    assert tree(api_remote) == tree(api)
