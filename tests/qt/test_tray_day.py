@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 from desktop.app import DemoWorldOnce
 from desktop.qt.day_runner import DayNotice, DayRunner
 from desktop.qt.tray import TrayApp
-from desktop.services.day import DayPhase, DayStep
+from desktop.services.day import DayPhase, DayStep, StepState
 from tests.integration.connect_helpers import moto_vm, write_config
 from tests.integration.day.helpers import vm_state
 from tests.integration.sync.test_up import _children_of_this_run
@@ -187,17 +187,22 @@ def test_start_my_day_brings_a_stopped_vm_up_opens_vscode_then_end_my_day_stops_
 
 
 def test_clicking_the_running_row_cancels_and_leaves_nothing_running(
-    qtbot: QtBot, day_tray: Callable[..., DayTray]
+    qtbot: QtBot, day_tray: Callable[..., DayTray], sshd: SshServer
 ) -> None:
     rig = day_tray()
+    sshd.stop()  # the VM boots but its SSH does not answer yet: the day waits there
     rig.click("day:primary")
+    qtbot.waitUntil(lambda: rig.day.panel.progress.current is DayStep.SSH_READY, timeout=30000)
+    assert vm_state(rig.vm_id) == "running"
     menu = open_menu(rig.tray)
-    assert menu["day:primary"].text().startswith("■ ")
-    menu["day:primary"].trigger()  # the same row, now Cancel
+    assert menu["day:primary"].text().startswith("■ Waiting for SSH on devbox…")
+    menu["day:primary"].trigger()  # the same row is Cancel while the day starts
 
     assert rig.notice_after(qtbot, 0).title == "Start cancelled"
-    assert rig.day.panel.progress.phase is DayPhase.CANCELLED
-    assert vm_state(rig.vm_id) in ("stopping", "stopped")
+    progress = rig.day.panel.progress
+    assert progress.phase is DayPhase.CANCELLED
+    assert progress.state_of(DayStep.VM_STARTED) is StepState.UNDONE
+    assert vm_state(rig.vm_id) in ("stopping", "stopped")  # the VM this start started
     assert not rig.code_args.exists()
     assert rig.menu()["day:primary"] == "▶ Start my day — app on devbox"
 
