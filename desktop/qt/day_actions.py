@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 MESSAGE_MS = 10_000
 OPEN_KEY = "open"
+EARLY_KEPT = 8
 
 
 class DayActions:
@@ -30,6 +31,8 @@ class DayActions:
         self.day = day
         self.shown: list[DayNotice] = []  # every notice shown, newest last (tests read it)
         self._buttons: dict[int, DayNotice] = {}  # notification id -> its notice
+        # A button pressed before Notify's reply reached us (the two travel separately).
+        self._early: dict[int, str] = {}
         notifier = day.notifier
         if notifier is not None:
             notifier.action_invoked.connect(self._button)
@@ -109,6 +112,9 @@ class DayActions:
 
             def shown(notification: int) -> None:
                 self._buttons[notification] = notice
+                early = self._early.pop(notification, None)
+                if early is not None:
+                    self._button(notification, early)
 
             def failed(error: BaseException) -> None:
                 log.warning("no notification with buttons (%s); a tray message", error)
@@ -133,7 +139,13 @@ class DayActions:
 
     def _button(self, notification: int, key: str) -> None:
         notice = self._buttons.pop(notification, None)
-        if notice is not None and key == OPEN_KEY and notice.open_project is not None:
+        if notice is None:
+            # Maybe ours, answered before we heard its id; kept a little (the newest few).
+            self._early[notification] = key
+            while len(self._early) > EARLY_KEPT:
+                del self._early[next(iter(self._early))]
+            return
+        if key == OPEN_KEY and notice.open_project is not None:
             self.day.open(notice.open_project, self.tray.controller.view)
 
     def close(self) -> None:

@@ -5,6 +5,7 @@ offscreen. The IDE is the only fake: a named stand-in `code` on PATH that record
 
 from __future__ import annotations
 
+import json
 import subprocess
 import threading
 import urllib.request
@@ -25,6 +26,11 @@ from tests.integration.sync.test_up import _children_of_this_run
 from tests.integration.test_open_ide import _fake_ide, _recorded
 from tests.moto_server import MotoEndpoint
 from tests.qt.conftest import FAST_POLLING
+from tests.qt.test_notification_actions import (  # noqa: F401  (fixtures)
+    StartServer,
+    notification_server,
+    session_bus,
+)
 from tests.qt.test_tray import open_menu
 from tests.sshd import SshServer
 from tests.sync_helpers import tree
@@ -400,3 +406,25 @@ def test_a_day_handed_over_by_devtray_up_shows_in_the_tray_and_joins_my_projects
     qtbot.waitUntil(lambda: f"project:{api}:start" in rig.menu(), timeout=10000)
     assert f'folder = "{api}"' in config_file.read_text()
     assert tree(api_remote) == tree(api)
+
+
+def test_the_ready_notification_has_an_open_button_that_opens_the_project(
+    qtbot: QtBot,
+    session_bus: str,  # noqa: F811  (the fixtures, imported above; set up before the tray,
+    notification_server: StartServer,  # noqa: F811  so they outlive it)
+    day_tray: Callable[..., DayTray],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", session_bus)
+    record = notification_server("actions,body", press="open")  # the person presses Open
+    rig = day_tray(open_ide=False)  # only the button opens the IDE
+    rig.click("day:primary")
+    assert rig.notice_after(qtbot, 0).title == "devbox is ready"
+    # The button's answer and Notify's reply meet on the GUI thread: keep its loop running.
+    qtbot.waitUntil(rig.code_args.exists, timeout=30000)
+    assert _recorded(rig.code_args)[-1] == (
+        f"vscode-remote://ssh-remote+devbox.devtray{rig.remote}"
+    )
+    shown = json.loads(record.read_text().splitlines()[-1])["args"]
+    assert shown[3] == "devtray: devbox is ready"
+    assert shown[5] == ["open", "Open in VS Code"]
