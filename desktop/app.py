@@ -197,6 +197,7 @@ def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
             on_view=(connect.on_view, follow_vms),
             extensions=(cost_and_autostop,),
             serve_day=lambda request, send: handover.serve(request, day, send),
+            before_stop=day.before_stop,
         )
 
     return build

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     # The windows are imported when first opened: start-up stays as light as a bare tray.
     from desktop.core.autostart import Autostart
     from desktop.core.menu import Action, MenuContribution, MenuItem
+    from desktop.core.model import VmSnapshot
     from desktop.qt.problem_window import ProblemWindow
     from desktop.qt.signin_window import AwsSignIn, SignIn
     from desktop.services.handover import DayRequest, Send
@@ -73,6 +74,7 @@ class TrayAddOns:
     on_quit: Sequence[Callable[[], None]] = ()
     on_view: Sequence[Callable[[TrayView], None]] = ()
     serve_day: ServeDay | None = None
+    before_stop: Callable[[VmSnapshot], str | None] | None = None  # flush first (the day)
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ class TrayApp(QObject):
             on_view=(*current.on_view, *add_ons.on_view),
             serve_day=add_ons.serve_day or current.serve_day,
         )
+        if add_ons.before_stop is not None:
+            self.controller.before_stop = add_ons.before_stop
         self._wire(add_ons.on_view, add_ons.extensions)
 
     def _wire(
