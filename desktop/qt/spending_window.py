@@ -10,8 +10,9 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.core.billed import billed_days, month_line
-from desktop.core.cost import PeriodCost, SpendSummary, format_money, spend_line
+from desktop.core.cost import PeriodCost, format_money
 from desktop.core.humanize import printable
+from desktop.core.spend import SpendSummary, spend_line
 
 CHART_DAYS = 30
 
