@@ -63,6 +63,7 @@ def build(
     clock: FakeClock,
     sync: FakeSync,
     notifier: ActionNotifier | None = None,
+    demo: DemoProvider | None = None,
 ) -> tuple[Harness, CostAndAutostop]:
     watch = CostAndAutostop(
         SpendTracker(SpendRecord(tmp_path / "spend.jsonl"), clock, TZ),
@@ -75,7 +76,9 @@ def build(
         notifier=notifier,
         tick_ms=3_600_000,  # the test ticks by hand
     )
-    harness = make_tray(make_demo(VmState.RUNNING), contributions=(watch,), extensions=(watch,))
+    harness = make_tray(
+        demo or make_demo(VmState.RUNNING), contributions=(watch,), extensions=(watch,)
+    )
     return harness, watch
 
 
@@ -274,22 +277,10 @@ def test_a_tray_started_inside_the_warning_window_still_warns(
     # 18:50, inside the 15-minute warning window of the 19:00 stop.
     morning = datetime(2026, 11, 2, 8, 0, tzinfo=TZ)  # a Monday
     clock = FakeClock(datetime(2026, 11, 2, 18, 50, tzinfo=TZ))
-    watch = CostAndAutostop(
-        SpendTracker(SpendRecord(tmp_path / "spend.jsonl"), clock, TZ),
-        AutostopConfig(),
-        activity=lambda _vm: False,  # boundary fake: nobody is typing on the VM
-        clock=clock,
-        tz=TZ,
-        store=AutostopStore(tmp_path / "autostop.json"),
-        flush=FakeSync().flush,
-        tick_ms=3_600_000,
-    )
     demo = DemoProvider(
-        (("demo-devbox", "demo.large", VmState.RUNNING),),
-        timings=FAST,
-        wall_clock=lambda: morning,
+        (("demo-devbox", "demo.large", VmState.RUNNING),), timings=FAST, wall_clock=lambda: morning
     )
-    harness = make_tray(demo, contributions=(watch,), extensions=(watch,))
+    harness, watch = build(make_tray, tmp_path, clock, FakeSync(), demo=demo)
     wait_for_state(qtbot, harness, VmState.RUNNING)
 
     with qtbot.waitSignal(watch.notified, timeout=5000) as warned:
