@@ -200,14 +200,15 @@ def ask_tray(
 def serve(request: DayRequest, day: DayService, send: Send) -> None:
     """The tray's side, on a worker thread: run the request on the tray's day service and send
     its progress and answer through `send` (which must not raise once the CLI hung up)."""
-
     from desktop.core.project import load_project
 
     def relay(event: DayEvent) -> None:
         send(event_line(event))
 
     try:
-        if request.command is Command.UP and request.project_dir is not None:
+        if request.command is Command.UP:
+            if request.project_dir is None:  # decode_request refuses it; said again for mypy
+                raise BadConfig("day.up needs the project folder")
             project = load_project(request.project_dir)
             ready = day.bring_up(project, listener=relay, open_ide=request.open_ide)
             answer = DayAnswer(ResultKind.READY, ready.describe())
