@@ -22,6 +22,7 @@ from desktop.services.config import ConfigSource
 from desktop.services.connect import ConnectService
 from desktop.services.day import DayEnded
 from desktop.services.day_store import DayRecord, DayStore
+from tests.integration.connect_helpers import devtray
 
 VM = VmSnapshot("aws", "i-1", "devbox", "eu-west-1", VmState.RUNNING, "t3.micro")
 VIEW = TrayView(vms=(VM,), loaded=True)
@@ -128,3 +129,13 @@ def test_ssh_answers_that_waiting_will_not_change() -> None:
     assert ProbeAnswer(False, "Host key verification failed.").permanent
     assert not ProbeAnswer(False, "connect to host 127.0.0.1 port 22: Connection refused").permanent
     assert not ProbeAnswer(False, "ssh timed out").permanent
+
+
+def test_down_without_a_day_says_so(config_file: Path) -> None:
+    config_file.write_text("")
+    code, out, err = devtray("down")
+    assert code == 1
+    assert out == ""
+    assert "No day is running." in err
+    assert "devtray down DIR" in err
+    assert "Traceback" not in err
