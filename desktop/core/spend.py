@@ -19,6 +19,7 @@ from desktop.core.cost import (
     local_day_start,
     month_start,
 )
+from desktop.core.humanize import duration
 from desktop.core.model import VmState
 
 
@@ -41,6 +42,8 @@ class SpendSummary:
     basis: CostBasis = CostBasis.ESTIMATE
     billed: BilledMonth | None = None
     billed_note: str | None = None
+    # Local time devtray's record of this VM begins, when that is today: what "today" covers.
+    recording_began_today: datetime | None = None
 
 
 def summarize(
@@ -51,6 +54,7 @@ def summarize(
     latest = mine[-1] if mine else None
     today_start = local_day_start(now.astimezone(tz).date(), tz)
     stopped_hourly = latest.rates.stopped if latest else None
+    began = mine[0].at.astimezone(tz) if mine and mine[0].at > today_start else None
     return SpendSummary(
         vm_id=vm_id,
         state=latest.state if latest else None,
@@ -59,6 +63,7 @@ def summarize(
         month=cost_between(mine, month_start(now, tz), now, now),
         stopped_daily=stopped_hourly * 24 if stopped_hourly is not None else None,
         currency=latest.rates.currency if latest else "USD",
+        recording_began_today=began,
     )
 
 
@@ -68,11 +73,30 @@ def spend_line(summary: SpendSummary) -> str:
     if summary.state is None:
         return "Cost unknown (no record yet)"
     today = format_money(summary.today.amount, currency)
-    label = str(summary.basis) + ("" if summary.today.complete else ", partial")
+    label = _what_today_covers(summary)
     if summary.state is VmState.RUNNING and summary.hourly_now is not None:
         rate = format_money(summary.hourly_now, currency, hourly=True)
         return f"{rate}/h · today {today} ({label})"
     if summary.state in STOPPED_STATES and summary.stopped_daily:
         daily = format_money(summary.stopped_daily, currency)
-        return f"Stopped, still costs {daily}/day (disks, IP) · today {today} ({label})"
+        if summary.state is VmState.STOPPED:
+            return f"Stopped, still costs {daily}/day (disks, IP) · today {today} ({label})"
+        # Starting, stopping, resizing: the compute is not billed yet (or any more).
+        state = str(summary.state).capitalize()
+        return f"{state}, costs {daily}/day (disks, IP) · today {today} ({label})"
     return f"Today {today} ({label})"
+
+
+def _what_today_covers(summary: SpendSummary) -> str:
+    """`estimate`, or what an incomplete figure leaves out, in words a person can check."""
+    basis = str(summary.basis)
+    today = summary.today
+    if today.complete:
+        return basis
+    # Unrecorded hours are those before the record's first entry (see cost_between).
+    began = summary.recording_began_today
+    if today.unrecorded_hours and began is not None:
+        return f"{basis} since {began:%H:%M}, when devtray began recording"
+    if today.unpriced_hours:
+        return f"{basis}; {duration(today.unpriced_hours * 3600)} without a known price"
+    return f"{basis}, some hours not recorded"

@@ -31,10 +31,14 @@ Listed = list[tuple[Provider, VmSnapshot]]  # each VM with the provider that has
 
 
 def problem_for(error: BaseException) -> Problem:
-    """The problem to show for an exception; unexpected ones are logged with their traceback."""
+    """The problem to show for an exception, logged: a typed error by its words (its traceback
+    at debug level), an unexpected one with its traceback, which only it shows the user."""
+    if isinstance(error, errors.DevtrayError):
+        log.warning("%s: %s", error.title, error)
+        log.debug("where %s was raised", type(error).__name__, exc_info=error)
+        return Problem.from_error(error)
     details = "".join(traceback.format_exception(error))
-    if not isinstance(error, errors.DevtrayError):
-        log.error("unexpected error in a cloud call\n%s", details)
+    log.error("unexpected error\n%s", details)
     return Problem.from_error(error, details)
 
 

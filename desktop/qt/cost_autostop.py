@@ -198,6 +198,7 @@ class CostAndAutostop(QObject):
             MenuItem(
                 text="Spending…",
                 key=f"spending:{vm.id}",
+                mnemonic="p",
                 run=self._on_gui(partial(self.open_spending, vm.id)),
             )
         )

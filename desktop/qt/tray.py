@@ -38,9 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def open_with_desktop(path: Path) -> None:
-    """Open a file with the platform's default application."""
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+def open_with_desktop(path: Path) -> bool:
+    """Open a file (or folder) with the platform's default application; False if none did."""
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
 def open_in_browser(url: str) -> None:
@@ -94,7 +94,7 @@ class TrayServices:
     on_quit: Sequence[Callable[[], None]] = ()  # e.g. stop the sync/tunnel supervisors
     on_view: Sequence[Callable[[TrayView], None]] = ()  # e.g. refresh the SSH config block
     serve_day: ServeDay | None = None  # `devtray up` / `down` handed to the tray (a worker runs it)
-    open_file: Callable[[Path], None] = field(default=open_with_desktop)
+    open_file: Callable[[Path], bool] = field(default=open_with_desktop)
     open_url: Callable[[str], None] = field(default=open_in_browser)
     # Called on a worker once the icon is up (imports); what it returns builds the rows on the
     # GUI thread.
@@ -256,6 +256,7 @@ class TrayApp(QObject):
                 self.services.autostart,
                 self.title,
                 on_saved=self._settings_saved,
+                open_file=self.services.open_file,
             ),
         )
 
@@ -287,11 +288,17 @@ class TrayApp(QObject):
         )
 
     def open_log(self) -> None:
-        """Open devtray's log file."""
+        """Open devtray's log file; without a viewer its folder, else the log in a window."""
         path = log_file()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(exist_ok=True)
-        self.services.open_file(path)
+        if self.services.open_file(path) or self.services.open_file(path.parent):
+            return
+        from desktop.qt.log_window import LogWindow
+
+        window = self._open_window("log", lambda: LogWindow(self.title, path))
+        if isinstance(window, LogWindow):
+            window.reload()
 
     # -- problems -----------------------------------------------------------------------------
 

@@ -80,7 +80,7 @@ def test_tray_keeps_ssh_config_runs_tunnels_and_opens_vscode(
         timeout=20000,
     )
     menu = open_menu(harness.tray)
-    assert menu[f"tunnels:{vm_id}"].text() == "Tunnels: 1/1 up"
+    assert menu[f"tunnels:{vm_id}"].text() == "T&unnels: 1/1 up"
     assert (
         menu[f"tunnels:{vm_id}:{local}"].text() == f"localhost:{local} -> localhost:{sshd.port}: up"
     )
@@ -120,6 +120,6 @@ def test_demo_vms_never_reach_the_ssh_config(
     vm_id = harness.controller.view.vms[0].id
     menu = open_menu(harness.tray)
     assert not menu[f"tunnels:{vm_id}:start"].isEnabled()
-    assert menu[f"tunnels:{vm_id}:start"].text() == "Start tunnels — not in the demo"
-    assert menu[f"open-vscode:{vm_id}"].text() == "Open in VS Code — not in the demo"
+    assert menu[f"tunnels:{vm_id}:start"].text() == "Start t&unnels — not in the demo"
+    assert menu[f"open-vscode:{vm_id}"].text() == "Open in &VS Code — not in the demo"
     assert not (isolated_home / ".ssh" / "config").exists()
