@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from desktop.core.config import Config, load_config
+from desktop.core.config import Config, config_path, load_config
 
 if TYPE_CHECKING:
     from desktop.core.aws_sign_in import AwsSignInRequest
@@ -239,6 +239,7 @@ def load_tray_add_ons(
             on_view=(connect.on_view, follow_vms),
             extensions=(cost_and_autostop,),
             serve_day=lambda request, send: handover.serve(request, day, send),
+            before_stop=day.before_stop,
             day=lambda controller: day_runner_for(day, source, controller, tray_providers),
         )
 
@@ -314,11 +315,14 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
     from desktop.core.errors import DevtrayError
     from desktop.core.polling import PollSchedule
 
+    startup_error: DevtrayError | None = None
     try:
         config = load_config()
     except DevtrayError as exc:
+        # The tray still starts, shows the error and lets Settings… fix the file.
         sys.stderr.write(f"error: {exc}\n")
-        return int(exc.exit_code)
+        startup_error = exc
+        config = Config(path=config_path(), exists=config_path().exists())
     # Start-up creates thousands of objects that live as long as the tray (modules, classes,
     # Qt wrappers); the cyclic collector would scan them again and again while they load.
     # run_tray turns it back on once the icon is up.
@@ -341,7 +345,13 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
         add_ons=lambda: load_tray_add_ons(config, world if demo else None),
     )
     schedule = PollSchedule(fast=config.polling.fast_seconds, slow=config.polling.slow_seconds)
-    code = run_tray(services, schedule, quit_after_startup=quit_after_startup, started=started)
+    code = run_tray(
+        services,
+        schedule,
+        quit_after_startup=quit_after_startup,
+        started=started,
+        startup_error=startup_error,
+    )
     exit_without_teardown(code)
 
 

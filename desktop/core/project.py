@@ -113,6 +113,8 @@ def parse_project(root: Path, text: str, path: Path) -> Project:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BadConfig(f"{path}: not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib recurses once per level of nesting
+        raise BadConfig(f"{path}: arrays or tables are nested too deeply") from None
     reader = _Reader(path, text)
     reader.unknown(data, _TOP_KEYS)
     sync_data = data.get("sync", {})
@@ -120,8 +122,12 @@ def parse_project(root: Path, text: str, path: Path) -> Project:
         raise reader.fail("sync", "must be a table: [sync]")
     reader.unknown(sync_data, _SYNC_KEYS, "sync.")
     trash_days = sync_data.get("trash_days", SyncSettings.trash_days)
-    if not isinstance(trash_days, int) or isinstance(trash_days, bool) or trash_days < 1:
-        raise reader.fail("sync.trash_days", "must be a whole number of days, at least 1")
+    if (
+        not isinstance(trash_days, int)
+        or isinstance(trash_days, bool)
+        or not 0 < trash_days <= 3650
+    ):
+        raise reader.fail("sync.trash_days", "must be a whole number of days (1-3650)")
     sync_git = data.get("sync_git", False)
     if not isinstance(sync_git, bool):
         raise reader.fail("sync_git", "must be true or false")

@@ -175,7 +175,7 @@ def _start_row(
         project=project_key(project),
         enabled=reason is None,
         reason=reason,
-        mnemonic="d",  # S, t, R, i, e, l, Q are the VM's and the app's rows'
+        mnemonic="d",  # the day's first row; S t R i e l Q y u p V C G are taken
     )
 
 
@@ -266,7 +266,7 @@ def day_rows(panel: DayPanel, view: TrayView, tr: Translate = same_text) -> list
     if project is None:
         return [
             MenuItem(
-                tr("Set up your day…"), key="day:setup", action=Action.SET_UP_DAY, mnemonic="u"
+                tr("Set up your day…"), key="day:setup", action=Action.SET_UP_DAY, mnemonic="d"
             ),
             _projects_menu(panel, view, tr),
             SEPARATOR,

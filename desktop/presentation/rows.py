@@ -40,12 +40,15 @@ class SyncMenu:
                 MenuItem("Sync now", key=f"{key}:flush", run=self.service.flush),
                 MenuItem("Stop sync", key=f"{key}:stop", run=self.service.stop),
             )
-            return (MenuItem(f"Sync: {status.summary()}", key=key, children=children),)
+            return (
+                MenuItem(f"Sync: {status.summary()}", key=key, children=children, mnemonic="y"),
+            )
         running = vm.state is VmState.RUNNING
         return (
             MenuItem(
                 "Start sync",
                 key=f"{key}:start",
+                mnemonic="y",
                 enabled=running,
                 reason="the VM is not running",
                 run=lambda: self.service.start(vm, view.vms),
@@ -73,7 +76,12 @@ class TunnelsMenu:
             stop = MenuItem("Stop tunnels", key=f"{key}:stop", run=self.service.stop_tunnels)
             up = sum(status.state is TunnelState.UP for status in statuses)
             return (
-                MenuItem(f"Tunnels: {up}/{len(statuses)} up", key=key, children=(*lines, stop)),
+                MenuItem(
+                    f"Tunnels: {up}/{len(statuses)} up",
+                    key=key,
+                    children=(*lines, stop),
+                    mnemonic="u",
+                ),
             )
         reason = None
         if vm.state is not VmState.RUNNING:
@@ -84,6 +92,7 @@ class TunnelsMenu:
             MenuItem(
                 "Start tunnels",
                 key=f"{key}:start",
+                mnemonic="u",
                 enabled=reason is None,
                 reason=reason,
                 run=lambda: self.service.start_tunnels(vm, view.vms),
@@ -106,9 +115,9 @@ class OpenInMenu:
         if vm.state is not VmState.RUNNING:
             remote_reason = "the VM is not running"
         labels = (
-            (ide.IdeKind.VSCODE, "Open in VS Code", remote_reason),
-            (ide.IdeKind.PYCHARM, "Open in PyCharm", None if project else "no project set"),
-            (ide.IdeKind.GATEWAY, "Open in JetBrains Gateway", remote_reason),
+            (ide.IdeKind.VSCODE, "Open in VS Code", remote_reason, "V"),
+            (ide.IdeKind.PYCHARM, "Open in PyCharm", None if project else "no project set", "C"),
+            (ide.IdeKind.GATEWAY, "Open in JetBrains Gateway", remote_reason, "G"),
         )
         return tuple(
             MenuItem(
@@ -117,6 +126,7 @@ class OpenInMenu:
                 enabled=reason is None,
                 reason=reason,
                 run=lambda kind=kind: self.service.open_in(kind, vm, view.vms),  # type: ignore[misc]
+                mnemonic=letter,
             )
-            for kind, text, reason in labels
+            for kind, text, reason, letter in labels
         )

@@ -226,6 +226,12 @@ class DemoProvider:
             self._sleep(self.timings.call)
         self.faults.check(operation, what)
 
+    def _name_of(self, vm_id: str) -> str:
+        # Messages name the VM as the person knows it, not by its id.
+        with self._lock:
+            vm = self._vms.get(vm_id)
+        return vm.name if vm is not None else vm_id
+
     def _settled(self, vm: _DemoVm) -> _DemoVm:
         if vm.settles_to is not None and vm.settles_at is not None:
             settled = self._clock() >= vm.settles_at
@@ -291,7 +297,7 @@ class DemoProvider:
 
     def refresh(self, vm_id: str) -> VmSnapshot:
         """A fresh snapshot of one demo VM."""
-        self._call("refresh", f"look up {vm_id}")
+        self._call("refresh", f"look up {self._name_of(vm_id)}")
         with self._lock:
             return self._snapshot(self._record(vm_id))
 
@@ -318,7 +324,7 @@ class DemoProvider:
         # Asking again while on the way (or already there) is fine, as on the real clouds.
         operation, participle = verb
         seconds = self.timings.start if target is VmState.RUNNING else self.timings.stop
-        self._call(operation, f"{operation} {vm_id}")
+        self._call(operation, f"{operation} {self._name_of(vm_id)}")
         with self._lock:
             vm = self._record(vm_id)
             if vm.state is source:
@@ -332,14 +338,14 @@ class DemoProvider:
 
     def list_sizes(self, vm_id: str) -> list[VmSize]:
         """The demo catalogue, smallest first."""
-        self._call("sizes", f"list the sizes for {vm_id}")
+        self._call("sizes", f"list the sizes for {self._name_of(vm_id)}")
         with self._lock:
             self._record(vm_id)
         return list(DEMO_SIZES)
 
     def price_sheet(self, vm: VmSnapshot) -> PriceSheet:
         """Demo prices: the size's list price, a 30 GB disk and one public IPv4 address."""
-        self._call("price", f"price {vm.id}")
+        self._call("price", f"price {vm.name}")
         return PriceSheet(
             compute_hourly=self._size(vm.size).hourly_price,
             disk_gb=30,
@@ -351,7 +357,7 @@ class DemoProvider:
 
     def plan_resize(self, vm_id: str, size: str) -> ResizePlan:
         """Check a resize: the VM must be running or stopped and the size another demo size."""
-        self._call("plan", f"check a resize of {vm_id}")
+        self._call("plan", f"check a resize of {self._name_of(vm_id)}")
         with self._lock:
             vm = self._snapshot(self._record(vm_id))
         ensure_resizable(vm, size)

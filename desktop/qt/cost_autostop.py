@@ -38,7 +38,7 @@ from desktop.core.autostop_controller import AutostopController
 from desktop.core.autostop_store import AutostopChoices, AutostopStore
 from desktop.core.billed import month_line
 from desktop.core.config import AutostopConfig
-from desktop.core.cost import PeriodCost, SpendSummary, daily_costs, spend_line, summarize
+from desktop.core.cost import PeriodCost, daily_costs
 from desktop.core.errors import DevtrayError
 from desktop.core.glance import TrayView
 from desktop.core.humanize import printable
@@ -46,6 +46,7 @@ from desktop.core.menu import MenuItem, MenuSlot
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.provider import Provider
 from desktop.core.server_stop import ServerHold, ServerStopHold, refused_note
+from desktop.core.spend import SpendSummary, spend_line, summarize
 from desktop.core.spend_tracker import SpendTracker
 from desktop.qt.desktop_notifications import ActionNotifier
 
@@ -197,6 +198,7 @@ class CostAndAutostop(QObject):
             MenuItem(
                 text="Spending…",
                 key=f"spending:{vm.id}",
+                mnemonic="p",
                 run=self._on_gui(partial(self.open_spending, vm.id)),
             )
         )

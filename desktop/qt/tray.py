@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     # The windows are imported when first opened: start-up stays as light as a bare tray.
     from desktop.core.autostart import Autostart
     from desktop.core.menu import Action, MenuContribution, MenuItem
+    from desktop.core.model import VmSnapshot
     from desktop.qt.day_runner import DayNotice, DayRunner
     from desktop.qt.problem_window import ProblemWindow
     from desktop.qt.signin_window import AwsSignIn, SignIn
@@ -46,9 +47,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def open_with_desktop(path: Path) -> None:
-    """Open a file with the platform's default application."""
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+def open_with_desktop(path: Path) -> bool:
+    """Open a file (or folder) with the platform's default application; False if none did."""
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
 def open_in_browser(url: str) -> None:
@@ -82,6 +83,7 @@ class TrayAddOns:
     on_quit: Sequence[Callable[[], None]] = ()
     on_view: Sequence[Callable[[TrayView], None]] = ()
     serve_day: ServeDay | None = None
+    before_stop: Callable[[VmSnapshot], str | None] | None = None  # flush first (the day)
     # Builds the day (Start my day, End my day, projects) once the controller exists.
     day: Callable[[TrayController], DayRunner] | None = None
 
@@ -103,7 +105,7 @@ class TrayServices:
     on_quit: Sequence[Callable[[], None]] = ()  # e.g. stop the sync/tunnel supervisors
     on_view: Sequence[Callable[[TrayView], None]] = ()  # e.g. refresh the SSH config block
     serve_day: ServeDay | None = None  # `devtray up` / `down` handed to the tray (a worker runs it)
-    open_file: Callable[[Path], None] = field(default=open_with_desktop)
+    open_file: Callable[[Path], bool] = field(default=open_with_desktop)
     open_url: Callable[[str], None] = field(default=open_in_browser)
     # Called on a worker once the icon is up (imports); what it returns builds the rows on the
     # GUI thread.
@@ -147,6 +149,8 @@ class TrayApp(QObject):
             on_view=(*current.on_view, *add_ons.on_view),
             serve_day=add_ons.serve_day or current.serve_day,
         )
+        if add_ons.before_stop is not None:
+            self.controller.before_stop = add_ons.before_stop
         self._wire(add_ons.on_view, add_ons.extensions)
         if add_ons.day is not None:
             self._attach_day(add_ons.day(self.controller))
@@ -308,6 +312,7 @@ class TrayApp(QObject):
                 self.services.autostart,
                 self.title,
                 on_saved=self._settings_saved,
+                open_file=self.services.open_file,
             ),
         )
 
@@ -339,11 +344,17 @@ class TrayApp(QObject):
         )
 
     def open_log(self) -> None:
-        """Open devtray's log file."""
+        """Open devtray's log file; without a viewer its folder, else the log in a window."""
         path = log_file()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(exist_ok=True)
-        self.services.open_file(path)
+        if self.services.open_file(path) or self.services.open_file(path.parent):
+            return
+        from desktop.qt.log_window import LogWindow
+
+        window = self._open_window("log", lambda: LogWindow(self.title, path))
+        if isinstance(window, LogWindow):
+            window.reload()
 
     # -- problems -----------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from desktop.core.config import Config
@@ -26,6 +26,7 @@ from desktop.remote.ssh_config import (
     HostEntry,
     SshConfigWriter,
     ssm_from_tools,
+    unique_aliases,
 )
 from desktop.remote.supervisor import Supervisor
 from desktop.remote.tools import required_tool
@@ -96,7 +97,9 @@ class ConnectService:
     def _refresh_quietly(self, vms: Sequence[VmSnapshot]) -> None:
         try:
             change = self.refresh_ssh_config(vms)
-            self._docker_contexts(change)
+            for warning in change.warnings:
+                log.warning("SSH config: %s", warning)
+            self._docker_contexts(change, unique_aliases(vms).values())
         except DevtrayError as exc:
             log.warning("SSH config not refreshed: %s", exc)
         except Exception:
@@ -104,12 +107,15 @@ class ConnectService:
         finally:
             self.refreshed.set()
 
-    def _docker_contexts(self, change: ConfigChange) -> None:
-        """A Docker context per new alias, when docker is installed (the host never changes)."""
+    def _docker_contexts(self, change: ConfigChange, aliases: Iterable[str]) -> None:
+        """A Docker context per new alias, when docker is installed (the host never changes);
+        devtray's contexts of VMs that are gone are removed."""
         new = [entry.alias for entry in change.entries if entry.alias not in self._docker_done]
-        for alias, result, detail in ensure_contexts(new):
+        for alias, result, detail in ensure_contexts(new, all_aliases=aliases):
             if result is ContextChange.FAILED:
-                log.warning("docker context %s not set: %s", alias, detail)
+                log.warning("docker context %s: %s", alias, detail)
+            elif result is ContextChange.REMOVED:
+                self._docker_done.discard(alias)
             else:
                 self._docker_done.add(alias)
 

@@ -52,6 +52,8 @@ INITIAL_SYNC_WAIT = 1800.0
 # An initial sync that fails this long in a row (no success between) will not heal by itself.
 SYNC_GIVE_UP = 15.0
 _WATCH_INTERVAL = 0.2
+# States in which a VM's sync and tunnels cannot work (a STARTING snapshot may just be late).
+_GONE = frozenset({VmState.STOPPING, VmState.STOPPED, VmState.TERMINATED})
 
 
 class DayStep(enum.StrEnum):
@@ -434,8 +436,10 @@ class DayService:
         self._seen[vm.id] = vm.state
         if vm.state is previous:
             return
+        if self._busy.locked():
+            return  # a bring-up or wind-down runs the VM's children itself
         mine = vm.id in (self.sync.vm_id(), self.connect.tunnels_vm())
-        if vm.state is not VmState.RUNNING and mine:
+        if vm.state in _GONE and mine:
             # Stopped by the cloud or elsewhere: too late to flush, the VM is going away.
             self._in_background(lambda: self._end_children(vm.id), "day-vm-stopped")
         elif vm.state is VmState.RUNNING and not mine:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop.core.config import config_path
 from desktop.core.logs import log_file
 from tests.conftest import require_tool
 from tests.xsession import SCREENSHOTS, X_SESSION_TOOLS, Desktop, Window, eventually, x_session
@@ -117,3 +118,38 @@ def test_start_and_resize_from_the_tray_in_the_demo(desktop: Desktop) -> None:
             app.wait(timeout=10)
     for name in ("menu-stopped.png", "menu-running.png", "resize-dialog.png"):
         assert (SCREENSHOTS / name).exists()
+
+
+def test_a_broken_config_shows_its_error_and_the_tray_keeps_running(desktop: Desktop) -> None:
+    config = config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[polling]\nfast_seconds = "soon"\n', encoding="utf-8")
+    app = subprocess.Popen(
+        [sys.executable, "-m", "desktop", "--demo"],
+        env={**desktop.env, "QT_QPA_PLATFORM": "xcb"},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        window = eventually(
+            lambda: next(iter(desktop.windows("--name", "devtray.*Configuration error")), None),
+            "the error window",
+        )
+        time.sleep(0.5)
+        desktop.screenshot("launch-bad-config.png", window)
+        assert app.poll() is None  # still running: Settings… can fix the file
+        assert "polling.fast_seconds" in log_file().read_text()
+        assert eventually(
+            lambda: [w for w in desktop.windows("--classname", "devtray") if w.width <= 64],
+            "the tray icon",
+        )
+        desktop.keys("Escape")
+        eventually(
+            lambda: not desktop.windows("--name", "devtray.*Configuration error"),
+            "the error window to close",
+        )
+        assert app.poll() is None
+    finally:
+        os.killpg(app.pid, 15)
+        app.wait(timeout=10)

@@ -18,6 +18,7 @@ from tests.integration.connect_helpers import (
     devtray,
     moto_vm,
     shared_connections_closed,
+    ssh_g,
     ssh_via_alias,
     write_config,
 )
@@ -139,14 +140,7 @@ def test_vm_names_cannot_inject_options(
 
 
 def _ssh_g(config: Path, alias: str) -> dict[str, str]:
-    result = subprocess.run(
-        ["ssh", "-G", "-F", str(config), alias], capture_output=True, text=True, timeout=10
-    )
-    assert result.returncode == 0, result.stderr
-    options: dict[str, str] = {}
-    for line in result.stdout.splitlines():
-        key, _, value = line.partition(" ")
-        options.setdefault(key, value)
+    options = ssh_g(config, alias)
     options.setdefault("proxycommand", "none")
     return options
 

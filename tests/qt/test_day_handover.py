@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from desktop.remote.supervisor import default_log_dir, reap_orphans
 from desktop.remote.sync import control
 from desktop.services.handover import server_name, socket_path
 from tests.integration.connect_helpers import moto_vm
@@ -52,6 +53,7 @@ def running_tray() -> Iterator[subprocess.Popen[str]]:
     finally:
         tray.kill()
         tray.wait(10)
+        reap_orphans(default_log_dir())  # what a killed tray left (a test must not leak)
 
 
 def _up(project: Path) -> subprocess.Popen[str]:

@@ -80,7 +80,7 @@ def test_tray_keeps_ssh_config_runs_tunnels_and_opens_vscode(
         timeout=20000,
     )
     menu = open_menu(harness.tray)
-    assert menu[f"tunnels:{vm_id}"].text() == "Tunnels: 1/1 up"
+    assert menu[f"tunnels:{vm_id}"].text() == "T&unnels: 1/1 up"
     assert (
         menu[f"tunnels:{vm_id}:{local}"].text() == f"localhost:{local} -> localhost:{sshd.port}: up"
     )
@@ -122,6 +122,6 @@ def test_demo_vms_never_reach_the_ssh_config(
     assert not menu[f"tunnels:{vm_id}:start"].isEnabled()
     # The demo's rows are real (its day runs against a stand-in VM with its own SSH file):
     # a stopped demo VM says so, like any other.
-    assert menu[f"tunnels:{vm_id}:start"].text() == "Start tunnels — the VM is not running"
-    assert menu[f"open-vscode:{vm_id}"].text() == "Open in VS Code — the VM is not running"
+    assert menu[f"tunnels:{vm_id}:start"].text() == "Start t&unnels — the VM is not running"
+    assert menu[f"open-vscode:{vm_id}"].text() == "Open in &VS Code — the VM is not running"
     assert not (isolated_home / ".ssh" / "config").exists()

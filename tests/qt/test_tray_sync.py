@@ -66,7 +66,7 @@ def test_sync_row_starts_shows_pauses_and_stops(
         timeout=10000,
     )
     menu = open_menu(harness.tray)
-    assert menu[f"sync:{vm_id}"].text().startswith("Sync: watching")
+    assert menu[f"sync:{vm_id}"].text().startswith("S&ync: watching")
 
     menu[f"sync:{vm_id}:pause"].trigger()
     qtbot.waitUntil(
@@ -74,7 +74,7 @@ def test_sync_row_starts_shows_pauses_and_stops(
         timeout=10000,
     )
     menu = open_menu(harness.tray)
-    assert menu[f"sync:{vm_id}"].text() == "Sync: paused"
+    assert menu[f"sync:{vm_id}"].text() == "S&ync: paused"
     menu[f"sync:{vm_id}:resume"].trigger()
     (project / "later.py").write_text("after resume\n")
     qtbot.waitUntil(lambda: tree(remote) == tree(project), timeout=20000)

@@ -79,7 +79,10 @@ def test_created_then_unchanged_then_updated(tmp_path: Path) -> None:
 
 def test_a_docker_failure_is_reported_not_raised(tmp_path: Path) -> None:
     docker = _fake_docker(tmp_path)
-    assert ensure_context(docker, "broken.devtray") == (ContextChange.FAILED, "permission denied")
+    assert ensure_context(docker, "broken.devtray") == (
+        ContextChange.FAILED,
+        "not set: permission denied",
+    )
 
 
 def test_the_tray_creates_a_context_once_per_alias(
@@ -107,6 +110,7 @@ def test_the_tray_creates_a_context_once_per_alias(
         assert service.refreshed.wait(10)
     assert "HostName 203.0.113.10" in (isolated_home / ".ssh" / "config").read_text()
     calls = (bin_dir / "docker.json.calls").read_text().splitlines()
-    assert [json.loads(call)[1] for call in calls] == ["inspect", "create"]
+    # Created once; each refresh also lists the contexts to remove those of VMs now gone.
+    assert [json.loads(call)[1] for call in calls] == ["inspect", "create", "ls", "ls"]
     store = json.loads((bin_dir / "docker.json").read_text())
     assert store == {"devbox.devtray": "ssh://devbox.devtray"}
