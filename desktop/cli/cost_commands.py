@@ -20,12 +20,13 @@ from desktop.core.autostop_controller import AutostopController
 from desktop.core.autostop_store import AutostopStore
 from desktop.core.billed import BilledCosts, billed_days, month_line
 from desktop.core.config import WEEKDAYS
-from desktop.core.cost import daily_costs, format_money, spend_line
+from desktop.core.cost import daily_costs, format_money
 from desktop.core.localtime import local_zone
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.provider import Provider
 from desktop.core.server_stop import ServerHold, ServerStopHold
 from desktop.core.shutdown import describe_auto_stop
+from desktop.core.spend import spend_line
 from desktop.remote.idle_agent import AgentLayout, IdleAgent, record_snooze, shutdown_warning
 from desktop.remote.ssh_config import ssh_command, ssh_config_path, unique_aliases
 

@@ -25,7 +25,7 @@ from desktop.cli.context import CommandContext, Registrar
 from desktop.cli.output import render_error
 from desktop.core.errors import DevtrayError, ExitCode
 from desktop.core.logs import setup_logging
-from desktop.core.services import Services
+from desktop.services.registry import Services
 
 log = logging.getLogger(__name__)
 

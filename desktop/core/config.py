@@ -138,6 +138,17 @@ class ConnectConfig:
     # `ssh ALIAS` starts a stopped VM, unless the user stopped it within the grace minutes.
     start_on_connect: bool = True
     start_on_connect_grace: float = 15.0
+    open_ide: bool = True  # Start my day opens the project's IDE when the day is ready
+
+
+@dataclass(frozen=True)
+class ProjectEntry:
+    """One of my projects (`[[projects]]`): a local folder, the VM it runs on, its IDE."""
+
+    folder: str
+    vm: str | None = None
+    ide: str | None = None  # vscode | pycharm | gateway (None: the folder's .devtray.toml says)
+    remote_path: str | None = None  # where it lives on the VM (None: .devtray.toml says)
 
 
 @dataclass(frozen=True)
@@ -171,6 +182,7 @@ class Config:
     autostop: AutostopConfig = field(default_factory=AutostopConfig)
     connect: ConnectConfig = field(default_factory=ConnectConfig)
     updates: UpdatesConfig = field(default_factory=UpdatesConfig)
+    projects: tuple[ProjectEntry, ...] = ()
     exists: bool = False
 
     @property
@@ -558,6 +570,7 @@ def _clock_time(section: _Section, key: str, text: str) -> time:
 def _read_connect(section: _Section) -> ConnectConfig:
     connect = ConnectConfig(
         project=section.path_text("project"),
+        open_ide=section.flag("open_ide", True),
         start_on_connect=section.flag("start_on_connect", True),
         start_on_connect_grace=section.amount(
             "start_on_connect_grace", 15.0, "minutes", MINUTES_IN_A_DAY, least=0
@@ -596,6 +609,65 @@ def _read_updates(section: _Section) -> UpdatesConfig:
     return updates
 
 
+_PROJECT_IDES = ("vscode", "pycharm", "gateway")
+
+
+def _read_projects(path: Path, tables: object) -> tuple[ProjectEntry, ...]:
+    """`[[projects]]`: folder (required), vm, ide, remote_path (optional); one per folder."""
+    if not isinstance(tables, list):
+        raise BadConfig(
+            f"{path}: projects must be an array of tables",
+            hint='Write each project as [[projects]] with folder = "~/src/app".',
+        )
+    entries: list[ProjectEntry] = []
+    for number, table in enumerate(tables, start=1):
+        section = _Section(path, f"projects[{number}]", table)
+        folder = section.text("folder")
+        if folder is None:
+            raise section.fail("folder", "is missing", 'Add folder = "~/src/app".')
+        ide = section.text("ide")
+        if ide is not None and ide not in _PROJECT_IDES:
+            raise section.fail("ide", f"must be one of {', '.join(_PROJECT_IDES)}", "Fix it.")
+        entry = ProjectEntry(
+            folder=folder, vm=section.text("vm"), ide=ide, remote_path=section.text("remote_path")
+        )
+        section.finish()
+        if any(Path(e.folder).expanduser() == Path(folder).expanduser() for e in entries):
+            raise section.fail("folder", f"{folder!r} is listed twice", "Remove one of them.")
+        entries.append(entry)
+    return tuple(entries)
+
+
+def add_project(path: Path, entry: ProjectEntry) -> None:
+    """Append `entry` to `[[projects]]` (a folder already listed is left as it is), keeping
+    every other byte of the user's file; validated before it replaces the file."""
+    import tomlkit
+
+    from desktop.core.files import atomic_write
+
+    original = path.read_text(encoding="utf-8") if path.exists() else ""
+    current = parse_config(original, path).projects if original else ()
+    wanted = Path(entry.folder).expanduser()
+    if any(Path(e.folder).expanduser() == wanted for e in current):
+        return
+    document = tomlkit.parse(original)
+    if "schema" not in document:
+        document.add("schema", SCHEMA_VERSION)
+    projects = document.get("projects")
+    if projects is None:
+        projects = tomlkit.aot()
+        document.append("projects", projects)
+    table = tomlkit.table()
+    for key in ("folder", "vm", "ide", "remote_path"):
+        value = getattr(entry, key)
+        if value is not None:
+            table[key] = value
+    projects.append(table)
+    text = tomlkit.dumps(document)
+    parse_config(text, path)
+    atomic_write(path, text.encode("utf-8"), mode=0o600)
+
+
 def _read_vms(path: Path, table: object) -> Mapping[str, SshSettings]:
     outer = _Section(path, "vm", table)
     vms = {
@@ -614,6 +686,7 @@ _SECTIONS: Mapping[str, Callable[[Path, object], object]] = {
     "tunnels": lambda path, table: _read_tunnels(_Section(path, "tunnels", table)),
     "autostop": lambda path, table: _read_autostop(_Section(path, "autostop", table)),
     "connect": lambda path, table: _read_connect(_Section(path, "connect", table)),
+    "projects": _read_projects,
 }
 
 # Sections whose Config field has another name ([vm.NAME] tables live in Config.vms).

@@ -1,7 +1,9 @@
 """The demo cloud: a developer's simulated VMs with realistic timings, prices and faults.
 
 `devtray --demo` runs the whole app against it, so every menu action can be tried without an
-account. Timings follow a real cloud (start ~20 s through `starting`, stop ~10 s, a resize stops,
+account; a VM that comes up or goes down is reported to `on_settled`, which the demo's day uses
+to start and stop its stand-in machine on this computer (see `desktop/services/demo_world.py`).
+Timings follow a real cloud (start ~20 s through `starting`, stop ~10 s, a resize stops,
 changes the size and starts again) and can be scaled down for tests and benchmarks:
 
 - `DEVTRAY_DEMO_TIME_SCALE`: multiplies every duration (`0.01` makes a start take 0.2 s);
@@ -185,8 +187,11 @@ class DemoProvider:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_settled: Callable[[str, VmState], None] | None = None,
     ) -> None:
         self.timings = timings or DemoTimings()
+        # Told when a VM has come up or gone down: the stand-in machine follows it.
+        self._on_settled = on_settled
         self.faults = faults or DemoFaults()
         self._clock = clock
         self._sleep = sleep
@@ -200,12 +205,17 @@ class DemoProvider:
             self._vms[vm_id] = _DemoVm(vm_id, name, size, state, launched_at=launched)
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> DemoProvider:
+    def from_environment(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        on_settled: Callable[[str, VmState], None] | None = None,
+    ) -> DemoProvider:
         """The demo cloud as `devtray --demo` runs it, tuned by the DEVTRAY_DEMO_* variables."""
         environ = os.environ if environ is None else environ
         return cls(
             timings=DemoTimings.from_environment(environ),
             faults=DemoFaults.parse(environ.get(FAULTS_ENV, "")),
+            on_settled=on_settled,
         )
 
     # -- the simulated cloud ------------------------------------------------------------------
@@ -230,6 +240,8 @@ class DemoProvider:
                 vm.settles_at = vm.settles_to = None
                 if vm.state is VmState.RUNNING:
                     vm.launched_at = self._wall_clock()
+                if self._on_settled is not None:
+                    self._on_settled(vm.id, vm.state)
         return vm
 
     def _record(self, vm_id: str) -> _DemoVm:

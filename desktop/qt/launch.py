@@ -19,10 +19,15 @@ from desktop.core.logs import setup_logging
 from desktop.core.polling import PollSchedule
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import TrayController, problem_for
-from desktop.qt.single_instance import SingleInstance
+from desktop.qt.single_instance import SingleInstance, SocketReply
 from desktop.qt.tray import TrayAddOns, TrayApp, TrayServices
+from desktop.services.handover import DayAnswer, DayRequest, ResultKind, answer_line
 
 log = logging.getLogger(__name__)
+
+# How long a day request waits for the tray's feature rows to load (normally well under 1 s).
+_SERVE_WAIT_S = 30.0
+_SERVE_RETRY_MS = 100
 
 
 def _log_unexpected(
@@ -40,6 +45,31 @@ def log_unexpected_errors() -> None:
     """Exceptions that escape a slot or a thread go to the log with their traceback."""
     sys.excepthook = _log_unexpected
     threading.excepthook = _log_thread_error
+
+
+def serve_day(tray: TrayApp, request: DayRequest, reply: SocketReply, waited: float = 0.0) -> None:
+    """`devtray up` / `down` from a terminal: the tray's day service runs it on a thread of its
+    own (a bring-up takes minutes; the cloud worker stays free), the terminal hears progress.
+    A request that comes while the day's modules still load waits for them."""
+    serve = tray.services.serve_day
+    if serve is None:
+        if waited < _SERVE_WAIT_S:
+            QTimer.singleShot(
+                _SERVE_RETRY_MS,
+                lambda: serve_day(tray, request, reply, waited + _SERVE_RETRY_MS / 1000),
+            )
+            return
+        reply.send(answer_line(DayAnswer(ResultKind.FAILED, "devtray is still starting.")))
+        reply.close()
+        return
+
+    def run() -> None:
+        try:
+            serve(request, reply.send)
+        finally:
+            reply.close()
+
+    threading.Thread(target=run, name="day-request", daemon=True).start()
 
 
 def missing_display(
@@ -110,6 +140,7 @@ def run_tray(
     tray = TrayApp(services, controller)
     instance.show_requested.connect(tray.show_menu)
     instance.message_received.connect(tray.on_cli_message)
+    instance.day_requested.connect(lambda request, reply: serve_day(tray, request, reply))
     tray.show()
     if startup_error is not None:
         setup_logging()  # early, so the error is in the log "Open log" opens

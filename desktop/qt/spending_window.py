@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.billed import billed_days, month_line
-from desktop.core.cost import PeriodCost, SpendSummary, spend_line
+from desktop.core.cost import PeriodCost
 from desktop.core.humanize import printable
+from desktop.core.spend import SpendSummary, spend_line
 from desktop.qt.locale_text import day_text, money
 from desktop.qt.window_keys import ClosableWindow
 

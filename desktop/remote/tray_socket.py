@@ -7,9 +7,7 @@ of JSON, then it hangs up. No tray listening is not an error: the caller says it
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import sys
 import zlib
 from pathlib import Path
@@ -37,6 +35,10 @@ def socket_path(name: str) -> Path:
 
 def tell_tray(message: dict[str, object], name: str | None = None) -> bool:
     """Send `message` to the running tray; False when none listens (or it did not take it)."""
+    # Loaded here: the tray imports this module for its socket's name while its icon comes up.
+    import json
+    import socket
+
     line = json.dumps(message).encode("utf-8") + b"\n"
     if len(line) > MAX_MESSAGE:
         raise ValueError("tray message too long")

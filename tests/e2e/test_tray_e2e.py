@@ -46,6 +46,29 @@ def session_members(session: int) -> list[int]:
     return members
 
 
+def logged(text: str) -> bool:
+    """True once the tray's log holds `text`."""
+    log = log_file()
+    return log.exists() and text in log.read_text()
+
+
+def tray_icon(desktop: Desktop) -> Window | None:
+    """devtray's icon docked in the tray host (None until it is)."""
+    small = [w for w in desktop.windows("--classname", "devtray") if w.width <= 64]
+    return small[0] if small else None
+
+
+def open_tray_menu(desktop: Desktop) -> Window:
+    """Click the icon; the menu's window once it shows."""
+    desktop.click(*eventually(lambda: tray_icon(desktop), "the tray icon").center)
+    return eventually(
+        lambda: next(
+            (w for w in desktop.windows("--classname", "devtray") if w.height > 200), None
+        ),
+        "the menu",
+    )
+
+
 def test_start_and_resize_from_the_tray_in_the_demo(desktop: Desktop) -> None:
     app = subprocess.Popen(
         [sys.executable, "-m", "desktop", "--demo"],
@@ -59,24 +82,9 @@ def test_start_and_resize_from_the_tray_in_the_demo(desktop: Desktop) -> None:
         stderr=subprocess.PIPE,
     )
     try:
-        log = log_file()
-
-        def logged(text: str) -> bool:
-            return log.exists() and text in log.read_text()
-
-        def icon() -> Window | None:
-            small = [w for w in desktop.windows("--classname", "devtray") if w.width <= 64]
-            return small[0] if small else None
 
         def open_menu() -> Window:
-            desktop.click(*eventually(icon, "the tray icon").center)
-            return eventually(
-                lambda: next(
-                    (w for w in desktop.windows("--classname", "devtray") if w.height > 200),
-                    None,
-                ),
-                "the menu",
-            )
+            return open_tray_menu(desktop)
 
         eventually(lambda: logged("demo-devbox (demo-0001) is stopped"), "the demo VM")
         menu = open_menu()

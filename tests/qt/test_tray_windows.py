@@ -16,11 +16,13 @@ from pytestqt.qtbot import QtBot
 
 from desktop.app import configured_providers
 from desktop.core.config import AutostopConfig, PollingConfig, config_path, load_config
-from desktop.core.cost import PeriodCost, SpendSummary
+from desktop.core.cost import PeriodCost
 from desktop.core.logs import log_file
 from desktop.core.model import VmState
+from desktop.core.spend import SpendSummary
 from desktop.core.spend_record import SpendRecord
 from desktop.core.spend_tracker import SpendTracker
+from desktop.presentation.rows import OpenInMenu, SyncMenu, TunnelsMenu
 from desktop.providers.demo import DemoProvider, DemoTimings
 from desktop.qt.cost_autostop import CostAndAutostop
 from desktop.qt.log_window import LogWindow
@@ -30,8 +32,9 @@ from desktop.qt.settings_dialog import SettingsDialog
 from desktop.qt.signin_window import SignInWindow
 from desktop.qt.spending_window import ESTIMATE_COLOR, SpendingWindow
 from desktop.remote.supervisor import Supervisor
-from desktop.remote.tray_connect import ConnectService, OpenInMenu, TunnelsMenu
-from desktop.remote.tray_sync import SyncMenu, SyncService
+from desktop.services.config import ConfigSource
+from desktop.services.connect import ConnectService
+from desktop.services.sync import SyncService
 from tests.conftest import require_tool
 from tests.integration.connect_helpers import moto_vm, write_config
 from tests.moto_server import MotoEndpoint
@@ -386,13 +389,13 @@ def _cost_watch(tmp_path: Path, clock: FakeClock) -> CostAndAutostop:
 
 
 def test_every_feature_row_has_its_own_accelerator(qtbot: QtBot, make_tray, tmp_path: Path) -> None:
-    service = ConnectService(load_config, Supervisor(tmp_path / "children"))
+    service = ConnectService(ConfigSource(load_config()), Supervisor(tmp_path / "children"))
     watch = _cost_watch(tmp_path, FakeClock(datetime(2026, 11, 2, 10, 0, tzinfo=TZ)))
     harness: Harness = make_tray(
         make_demo(VmState.RUNNING),
         contributions=(
             watch,
-            SyncMenu(SyncService(service, load_config)),
+            SyncMenu(SyncService(service)),
             TunnelsMenu(service),
             OpenInMenu(service),
         ),
@@ -455,7 +458,7 @@ def test_open_in_vscode_without_vscode_says_what_is_missing_and_how_to_get_it(
     write_config(config_file, sshd)
     monkeypatch.setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")  # no VS Code, Cursor, Insiders
     vm_id = moto_vm("devbox")
-    service = ConnectService(load_config, Supervisor(tmp_path / "children"))
+    service = ConnectService(ConfigSource(load_config()), Supervisor(tmp_path / "children"))
     harness: Harness = make_tray(
         providers=configured_providers,
         demo_mode=False,

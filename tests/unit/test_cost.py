@@ -15,10 +15,9 @@ from desktop.core.cost import (
     cost_between,
     daily_costs,
     format_money,
-    spend_line,
-    summarize,
 )
 from desktop.core.model import VmState
+from desktop.core.spend import spend_line, summarize
 
 BERLIN = ZoneInfo("Europe/Berlin")
 RATES = HourlyRates(running=1.0, stopped=0.1)
