@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from desktop.core.aws_sign_in import AwsSignInRequest
     from desktop.core.glance import TrayView
     from desktop.core.provider import CancelToken, Provider
+    from desktop.core.text import Text
     from desktop.qt.controller import TrayController
     from desktop.qt.cost_autostop import CostAndAutostop, FlushBeforeStop, LaptopActivity
     from desktop.qt.day_runner import DayRunner
@@ -239,17 +240,20 @@ def load_tray_add_ons(
     return build
 
 
-def _hourly_price(controller: TrayController, vm_id: str) -> str | None:
+def _hourly_price(controller: TrayController, vm_id: str) -> Text | None:
     """What the running VM costs an hour, `$0.19/h` (asks the cloud's price list)."""
-    from desktop.core.cost import CostSource, format_money
+    from desktop.core.cost import CostSource
     from desktop.core.model import VmState
+    from desktop.core.text import QT_TRANSLATE_NOOP, Money
 
     provider, vm = controller.provider_for(vm_id), controller.view.vm(vm_id)
     if not isinstance(provider, CostSource) or vm is None:
         return None
     sheet = provider.price_sheet(vm)
     hourly = sheet.rates().for_state(VmState.RUNNING)
-    return None if hourly is None else f"{format_money(hourly, sheet.currency, hourly=True)}/h"
+    if hourly is None:
+        return None
+    return QT_TRANSLATE_NOOP("app", "{price}/h")(price=Money(hourly, sheet.currency, hourly=True))
 
 
 def _load_day_runner() -> Callable[

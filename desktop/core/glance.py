@@ -13,8 +13,45 @@ from datetime import datetime
 from types import MappingProxyType
 
 from desktop.core import errors
-from desktop.core.humanize import duration, printable, uptime
+from desktop.core.humanize import duration_text, printable, uptime_text
 from desktop.core.model import ResizePlan, VmSnapshot, VmState
+from desktop.core.text import QT_TRANSLATE_NOOP, Text, Words
+
+_UNEXPECTED_TITLE = QT_TRANSLATE_NOOP("glance", "Something went wrong")
+_UNEXPECTED = QT_TRANSLATE_NOOP("glance", "An unexpected error happened: {error}")
+_UNEXPECTED_HINT = QT_TRANSLATE_NOOP(
+    "glance", "Copy the details into a bug report; the log has the full story."
+)
+_TITLE_DEMO = QT_TRANSLATE_NOOP("glance", "devtray (Demo)")
+_SUMMARY = QT_TRANSLATE_NOOP("glance", "{vm} — {state}, {size}")
+_SUMMARY_UP = QT_TRANSLATE_NOOP("glance", "{vm} — {state}, {size}, up {up}")
+_PROBLEM = QT_TRANSLATE_NOOP("glance", "{title}: {message}")
+LOOKING = QT_TRANSLATE_NOOP("glance", "Looking for your VMs…")
+NO_VMS = QT_TRANSLATE_NOOP("glance", "No VMs of yours were found")
+CLAIMING = QT_TRANSLATE_NOOP("glance", "Claiming {vm}…")
+_RESIZE_RESTART = QT_TRANSLATE_NOOP(
+    "glance", "Stops the VM, changes it to {size} and starts it again (~{about})."
+)
+_RESIZE_STOP = QT_TRANSLATE_NOOP("glance", "Stops the VM and changes it to {size} (~{about}).")
+_RESIZE_STOPPED = QT_TRANSLATE_NOOP(
+    "glance", "Changes the stopped VM to {size} (~{about}); it stays stopped."
+)
+# The words for each state and operation, as the tray shows them ("running", "starting").
+STATE_WORDS: dict[str, Text] = {
+    "starting": QT_TRANSLATE_NOOP("glance", "starting", "VM state"),
+    "running": QT_TRANSLATE_NOOP("glance", "running", "VM state"),
+    "stopping": QT_TRANSLATE_NOOP("glance", "stopping", "VM state"),
+    "stopped": QT_TRANSLATE_NOOP("glance", "stopped", "VM state"),
+    "resizing": QT_TRANSLATE_NOOP("glance", "resizing", "VM state"),
+    "claiming": QT_TRANSLATE_NOOP("glance", "claiming", "VM state"),
+    "terminated": QT_TRANSLATE_NOOP("glance", "terminated", "VM state"),
+    "unknown": QT_TRANSLATE_NOOP("glance", "unknown", "VM state"),
+}
+
+
+def state_words(state: enum.Enum) -> Words:
+    """A VM state or tray operation as the tray says it (`running`, translatable)."""
+    return STATE_WORDS.get(str(state.value), str(state.value))
 
 
 class Operation(enum.StrEnum):
@@ -56,9 +93,9 @@ class Problem:
             return cls(kind, error.title, error.message, error.hint, details)
         return cls(
             ProblemKind.ERROR,
-            "Something went wrong",
-            f"An unexpected error happened: {type(error).__name__}: {error}",
-            "Copy the details into a bug report; the log has the full story.",
+            str(_UNEXPECTED_TITLE),
+            str(_UNEXPECTED(error=f"{type(error).__name__}: {error}")),
+            str(_UNEXPECTED_HINT),
             details,
         )
 
@@ -132,25 +169,25 @@ def icon_state(view: TrayView) -> IconState:
     return IconState.STOPPED
 
 
-def app_title(view: TrayView) -> str:
+def app_title(view: TrayView) -> Words:
     """`devtray`, or `devtray (Demo)` so the demo is never mistaken for a real cloud."""
-    return "devtray (Demo)" if view.demo else "devtray"
+    return _TITLE_DEMO if view.demo else "devtray"
 
 
-def vm_state_text(vm: VmSnapshot, busy: Operation | None = None) -> str:
+def vm_state_text(vm: VmSnapshot, busy: Operation | None = None) -> Words:
     """`running`, or what the tray is doing when the cloud has not caught up yet."""
     if busy is not None and not vm.state.is_transition:
-        return str(busy)
-    return str(vm.state)
+        return state_words(busy)
+    return state_words(vm.state)
 
 
-def vm_summary(vm: VmSnapshot, busy: Operation | None = None, now: datetime | None = None) -> str:
+def vm_summary(vm: VmSnapshot, busy: Operation | None = None, now: datetime | None = None) -> Text:
     """`devbox — running, t3.large, up 2h 05m` (the name made printable)."""
-    parts = [vm_state_text(vm, busy), vm.size]
-    up = uptime(vm, now)
-    if up != "-":
-        parts.append(f"up {up}")
-    return f"{printable(vm.name)} — {', '.join(parts)}"
+    state = vm_state_text(vm, busy)
+    up = uptime_text(vm, now)
+    if up is None:
+        return _SUMMARY(vm=printable(vm.name), state=state, size=printable(vm.size))
+    return _SUMMARY_UP(vm=printable(vm.name), state=state, size=printable(vm.size), up=up)
 
 
 def claims_under_way(view: TrayView) -> list[str]:
@@ -158,35 +195,33 @@ def claims_under_way(view: TrayView) -> list[str]:
     return [vm_id for vm_id, op in view.busy.items() if op is Operation.CLAIMING]
 
 
-def tooltip(view: TrayView, now: datetime | None = None) -> str:
-    """The tray tooltip: title, then one line per VM (or the problem, or what is happening)."""
-    lines = [app_title(view)]
+def tooltip(view: TrayView, now: datetime | None = None) -> list[Words]:
+    """The tray tooltip's lines: title, then one per VM (or the problem, or what is happening)."""
+    lines: list[Words] = [app_title(view)]
     if view.problem is not None:
-        lines.append(f"{view.problem.title}: {view.problem.message}")
+        lines.append(_PROBLEM(title=view.problem.title, message=view.problem.message))
     if not view.loaded and view.problem is None:
-        lines.append("Looking for your VMs…")
+        lines.append(LOOKING)
     elif view.loaded and not view.vms:
-        lines.append("No VMs of yours were found")
-    lines += [f"Claiming {printable(vm_id)}…" for vm_id in claims_under_way(view)]
+        lines.append(NO_VMS)
+    lines += [CLAIMING(vm=printable(vm_id)) for vm_id in claims_under_way(view)]
     lines += [vm_summary(vm, view.busy.get(vm.id), now) for vm in view.vms]
-    return "\n".join(lines)
+    return lines
 
 
 # When the provider cannot say: a stop and a start take about a minute each on the big clouds.
 _TYPICAL_RESIZE_SECONDS = {True: 120.0, False: 15.0}
 
 
-def describe_resize(plan: ResizePlan) -> str:
+def describe_resize(plan: ResizePlan) -> Text:
     """What a resize will do and roughly how long it takes, for the person about to confirm."""
     seconds = plan.estimated_seconds
     if seconds is None:
         seconds = _TYPICAL_RESIZE_SECONDS[plan.needs_stop]
-    about = f"~{duration(seconds)}"
-    target = printable(plan.target.name)
+    about = duration_text(seconds)
+    size = printable(plan.target.name)
     if plan.needs_stop and plan.restart_after:
-        text = f"Stops the VM, changes it to {target} and starts it again ({about})."
-    elif plan.needs_stop:
-        text = f"Stops the VM and changes it to {target} ({about})."
-    else:
-        text = f"Changes the stopped VM to {target} ({about}); it stays stopped."
-    return text
+        return _RESIZE_RESTART(size=size, about=about)
+    if plan.needs_stop:
+        return _RESIZE_STOP(size=size, about=about)
+    return _RESIZE_STOPPED(size=size, about=about)

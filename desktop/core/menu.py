@@ -10,12 +10,15 @@ tray. Each contribution fills one `MenuSlot` of every VM's section:
     class CostLine:
         slot = MenuSlot.COST
         def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
-            return (MenuItem(f"Cost today: ${self.cache.today(vm.id):.2f}", key="cost"),)
+            today = Money(self.cache.today(vm.id))
+            return (MenuItem(COST_TODAY(cost=today), key="cost"),)  # a QT_TRANSLATE_NOOP
 
 `items()` runs on the GUI thread whenever the menu opens, so it must only read state the
-contribution already holds (no cloud or disk calls). An item's `run` callable is what its click
-does; the tray runs it on a worker thread and shows any error it raises like every other error.
-A slot nobody fills shows a disabled placeholder, so the menu's shape is stable from day one.
+contribution already holds (no cloud or disk calls). Texts are `Text`s declared with
+`QT_TRANSLATE_NOOP` (see `desktop.core.text`): the tray translates them, `str()` reads them in
+English. An item's `run` callable is what its click does; the tray runs it on a worker thread
+and shows any error it raises like every other error. A slot nobody fills shows a disabled
+placeholder, so the menu's shape is stable from day one.
 """
 
 from __future__ import annotations
@@ -27,16 +30,21 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from desktop.core.glance import (
+    CLAIMING,
+    LOOKING,
+    NO_VMS,
     Operation,
     ProblemKind,
     TrayView,
     app_title,
     claims_under_way,
+    state_words,
     vm_summary,
 )
-from desktop.core.humanize import printable, uptime
+from desktop.core.humanize import printable, uptime_text
 from desktop.core.model import VmSnapshot, VmState
-from desktop.core.shutdown import describe_auto_stop
+from desktop.core.shutdown import auto_stop_text
+from desktop.core.text import QT_TRANSLATE_NOOP, Text, Words
 
 
 class Action(enum.StrEnum):
@@ -73,12 +81,12 @@ class MenuSlot(enum.StrEnum):
 class MenuItem:
     """One row: an action, an information line, a separator or a submenu."""
 
-    text: str = ""
+    text: Words = ""
     key: str = ""  # stable id (the QAction's objectName): tests and the e2e test find rows by it
     action: Action | None = None
     vm_id: str | None = None
     enabled: bool = True
-    reason: str | None = None  # why it is disabled, shown after the text
+    reason: Words | None = None  # why it is disabled, shown after the text
     run: Callable[[], object] | None = None  # a contributed action, run on a worker thread
     children: tuple[MenuItem, ...] = ()
     separator: bool = False
@@ -86,9 +94,11 @@ class MenuItem:
     project: str | None = None  # the project folder a day row is about
 
     @property
-    def label(self) -> str:
+    def label(self) -> Words:
         """The text shown: `Start — already starting` when disabled with a reason."""
-        return f"{self.text} — {self.reason}" if self.reason and not self.enabled else self.text
+        if self.reason and not self.enabled:
+            return _WITH_REASON(text=self.text, reason=self.reason)
+        return self.text
 
     @property
     def is_submenu(self) -> bool:
@@ -96,6 +106,7 @@ class MenuItem:
         return bool(self.children)
 
 
+_WITH_REASON = QT_TRANSLATE_NOOP("menu", "{text} — {reason}")
 SEPARATOR = MenuItem(separator=True)
 
 
@@ -113,36 +124,39 @@ class MenuContribution(Protocol):
 
 
 # What each empty slot shows until its feature lands: visible, disabled, and saying so.
-PLACEHOLDERS: Mapping[MenuSlot, tuple[tuple[str, str], ...]] = {
-    MenuSlot.COST: (("Cost", "not tracked yet"),),
-    MenuSlot.SYNC: (("Sync", "not set up yet"),),
-    MenuSlot.TUNNELS: (("Tunnels", "not set up yet"),),
+_NOT_AVAILABLE = QT_TRANSLATE_NOOP("menu", "not available yet")
+_NOT_SET_UP = QT_TRANSLATE_NOOP("menu", "not set up yet")
+PLACEHOLDERS: Mapping[MenuSlot, tuple[tuple[Text, Text], ...]] = {
+    MenuSlot.COST: (
+        (QT_TRANSLATE_NOOP("menu", "Cost"), QT_TRANSLATE_NOOP("menu", "not tracked yet")),
+    ),
+    MenuSlot.SYNC: ((QT_TRANSLATE_NOOP("menu", "Sync"), _NOT_SET_UP),),
+    MenuSlot.TUNNELS: ((QT_TRANSLATE_NOOP("menu", "Tunnels"), _NOT_SET_UP),),
     MenuSlot.OPEN_IN: (
-        ("Open in VS Code", "not available yet"),
-        ("Open in PyCharm", "not available yet"),
+        (QT_TRANSLATE_NOOP("menu", "Open in VS Code"), _NOT_AVAILABLE),
+        (QT_TRANSLATE_NOOP("menu", "Open in PyCharm"), _NOT_AVAILABLE),
     ),
 }
-
-
-_NOT_NOW = "wait until it is running or stopped"
+OFFLINE = QT_TRANSLATE_NOOP("menu", "offline")
+_NOT_NOW = QT_TRANSLATE_NOOP("menu", "wait until it is running or stopped")
 _COMMON = {
-    VmState.RESIZING: "resizing",
-    VmState.TERMINATED: "the VM is terminated",
-    VmState.UNKNOWN: "state unknown",
+    VmState.RESIZING: QT_TRANSLATE_NOOP("menu", "resizing"),
+    VmState.TERMINATED: QT_TRANSLATE_NOOP("menu", "the VM is terminated"),
+    VmState.UNKNOWN: QT_TRANSLATE_NOOP("menu", "state unknown"),
 }
 # Why each lifecycle action cannot run in a state (a state not listed: it can run).
-_REASONS: Mapping[Action, Mapping[VmState, str]] = {
+_REASONS: Mapping[Action, Mapping[VmState, Text]] = {
     Action.START: {
         **_COMMON,
-        VmState.RUNNING: "already running",
-        VmState.STARTING: "already starting",
-        VmState.STOPPING: "wait until it has stopped",
+        VmState.RUNNING: QT_TRANSLATE_NOOP("menu", "already running"),
+        VmState.STARTING: QT_TRANSLATE_NOOP("menu", "already starting"),
+        VmState.STOPPING: QT_TRANSLATE_NOOP("menu", "wait until it has stopped"),
     },
     Action.STOP: {
         **_COMMON,
-        VmState.STOPPED: "already stopped",
-        VmState.STOPPING: "already stopping",
-        VmState.STARTING: "wait until it is running",
+        VmState.STOPPED: QT_TRANSLATE_NOOP("menu", "already stopped"),
+        VmState.STOPPING: QT_TRANSLATE_NOOP("menu", "already stopping"),
+        VmState.STARTING: QT_TRANSLATE_NOOP("menu", "wait until it is running"),
     },
     Action.RESIZE: {
         **_COMMON,
@@ -159,18 +173,23 @@ _OWN_OPERATION = {
 }
 
 
+_ALREADY = QT_TRANSLATE_NOOP("menu", "already {doing}")
+_BUSY = QT_TRANSLATE_NOOP("menu", "busy {doing}")
+
+
 def disabled_reason(
     action: Action, vm: VmSnapshot, busy: Operation | None, offline: bool
-) -> str | None:
+) -> Text | None:
     """Why a lifecycle action cannot run now, or None when it can."""
     if offline:
-        return "offline"
+        return OFFLINE
     if busy is not None:
-        return f"already {busy}" if busy is _OWN_OPERATION[action] else f"busy {busy}"
+        doing = state_words(busy)
+        return _ALREADY(doing=doing) if busy is _OWN_OPERATION[action] else _BUSY(doing=doing)
     return _REASONS[action].get(vm.state)
 
 
-def _action(text: str, action: Action, vm: VmSnapshot, view: TrayView, mnemonic: str) -> MenuItem:
+def _action(text: Text, action: Action, vm: VmSnapshot, view: TrayView, mnemonic: str) -> MenuItem:
     reason = disabled_reason(action, vm, view.busy.get(vm.id), view.offline)
     return MenuItem(
         text=text,
@@ -198,6 +217,11 @@ def _slot_items(
     return [item for contribution in filled for item in contribution.items(vm, view)]
 
 
+_STATE = QT_TRANSLATE_NOOP("menu", "State: {state} · {size}")
+_UP = QT_TRANSLATE_NOOP("menu", "up {up}")
+_AND = QT_TRANSLATE_NOOP("menu", "{facts} · {fact}")
+
+
 def vm_section(
     vm: VmSnapshot,
     view: TrayView,
@@ -206,20 +230,21 @@ def vm_section(
 ) -> list[MenuItem]:
     """One VM's rows: what it is, the lifecycle actions, then the contributed slots."""
     busy = view.busy.get(vm.id)
-    up = uptime(vm, now)
-    facts = [f"State: {busy if busy and not vm.state.is_transition else vm.state}", vm.size]
-    if up != "-":
-        facts.append(f"up {up}")
+    state = state_words(busy if busy and not vm.state.is_transition else vm.state)
+    facts: Words = _STATE(state=state, size=printable(vm.size))
+    up = uptime_text(vm, now)
+    if up is not None:
+        facts = _AND(facts=facts, fact=_UP(up=up))
     if vm.auto_stop is not None:  # the cloud's own schedule (an Azure lab's shutdown)
-        facts.append(describe_auto_stop(vm.auto_stop, now or datetime.now(UTC)))
+        facts = _AND(facts=facts, fact=auto_stop_text(vm.auto_stop, now or datetime.now(UTC)))
     return [
         MenuItem(text=printable(vm.name), key=f"name:{vm.id}", enabled=False),
-        MenuItem(text=" · ".join(facts), key=f"state:{vm.id}", enabled=False),
+        MenuItem(text=facts, key=f"state:{vm.id}", enabled=False),
         *_slot_items(MenuSlot.COST, vm, view, contributions),
         SEPARATOR,
-        _action("Start", Action.START, vm, view, "S"),
-        _action("Stop", Action.STOP, vm, view, "t"),
-        _action("Resize…", Action.RESIZE, vm, view, "R"),
+        _action(QT_TRANSLATE_NOOP("menu", "Start"), Action.START, vm, view, "S"),
+        _action(QT_TRANSLATE_NOOP("menu", "Stop"), Action.STOP, vm, view, "t"),
+        _action(QT_TRANSLATE_NOOP("menu", "Resize…"), Action.RESIZE, vm, view, "R"),
         SEPARATOR,
         *_slot_items(MenuSlot.SYNC, vm, view, contributions),
         *_slot_items(MenuSlot.TUNNELS, vm, view, contributions),
@@ -227,29 +252,35 @@ def vm_section(
     ]
 
 
+_PROBLEM = QT_TRANSLATE_NOOP("menu", "⚠ {title}: details…")
+
+
 def _status_rows(view: TrayView) -> list[MenuItem]:
     rows: list[MenuItem] = []
     if view.problem is not None:
         rows.append(
             MenuItem(
-                text=f"⚠ {view.problem.title}: details…",
+                text=_PROBLEM(title=view.problem.title),
                 key="problem",
                 action=Action.SHOW_PROBLEM,
             )
         )
     if not view.loaded and view.problem is None:
-        rows.append(MenuItem(text="Looking for your VMs…", key="loading", enabled=False))
+        rows.append(MenuItem(text=LOOKING, key="loading", enabled=False))
     elif view.loaded and not view.vms:
         rows.append(
             MenuItem(
-                text="No VMs of yours were found",
+                text=NO_VMS,
                 key="no-vms",
                 enabled=False,
-                reason="check the owner tag and region in Settings…",
+                reason=QT_TRANSLATE_NOOP("menu", "check the owner tag and region in Settings…"),
             )
         )
         rows += _claim_rows(view)
     return rows
+
+
+_OFFER = QT_TRANSLATE_NOOP("menu", "{vm} ({size}, {state})")
 
 
 def _claim_rows(view: TrayView) -> list[MenuItem]:
@@ -257,23 +288,23 @@ def _claim_rows(view: TrayView) -> list[MenuItem]:
     claiming = claims_under_way(view)
     if claiming:
         return [
-            MenuItem(text=f"Claiming {printable(vm_id)}…", key=f"claiming:{vm_id}", enabled=False)
+            MenuItem(text=CLAIMING(vm=printable(vm_id)), key=f"claiming:{vm_id}", enabled=False)
             for vm_id in claiming
         ]
     if not view.claimable:
         return []
     offers = tuple(
         MenuItem(
-            text=f"{printable(vm.id)} ({printable(vm.size)}, {vm.state})",
+            text=_OFFER(vm=printable(vm.id), size=printable(vm.size), state=state_words(vm.state)),
             key=f"{Action.CLAIM}:{vm.id}",
             action=Action.CLAIM,
             vm_id=vm.id,
             enabled=not view.offline,
-            reason="offline",
+            reason=OFFLINE,
         )
         for vm in view.claimable
     )
-    return [MenuItem(text="Claim a VM…", key="claim", children=offers)]
+    return [MenuItem(text=QT_TRANSLATE_NOOP("menu", "Claim a VM…"), key="claim", children=offers)]
 
 
 def build_menu(
@@ -298,14 +329,28 @@ def build_menu(
     items += [
         SEPARATOR,
         MenuItem(
-            text="Sign in…" if not signing_in_needed else "Sign in… (needed)",
+            text=QT_TRANSLATE_NOOP("menu", "Sign in… (needed)")
+            if signing_in_needed
+            else QT_TRANSLATE_NOOP("menu", "Sign in…"),
             key="sign-in",
             action=Action.SIGN_IN,
             mnemonic="i",
         ),
-        MenuItem(text="Settings…", key="settings", action=Action.SETTINGS, mnemonic="e"),
-        MenuItem(text="Show log…", key="show-log", action=Action.SHOW_LOG, mnemonic="l"),
+        MenuItem(
+            text=QT_TRANSLATE_NOOP("menu", "Settings…"),
+            key="settings",
+            action=Action.SETTINGS,
+            mnemonic="e",
+        ),
+        MenuItem(
+            text=QT_TRANSLATE_NOOP("menu", "Show log…"),
+            key="show-log",
+            action=Action.SHOW_LOG,
+            mnemonic="l",
+        ),
         SEPARATOR,
-        MenuItem(text="Quit", key="quit", action=Action.QUIT, mnemonic="Q"),
+        MenuItem(
+            text=QT_TRANSLATE_NOOP("menu", "Quit"), key="quit", action=Action.QUIT, mnemonic="Q"
+        ),
     ]
     return tuple(items)

@@ -9,6 +9,15 @@ from collections.abc import Collection
 from datetime import datetime, time, timedelta, tzinfo
 
 from desktop.core.model import AutoStop
+from desktop.core.text import QT_TRANSLATE_NOOP, Clock, Text
+
+_STOPS_NOW = QT_TRANSLATE_NOOP("shutdown", "stops at {when} (now)")
+_STOPS_IN = QT_TRANSLATE_NOOP("shutdown", "stops at {when} (in {left})")
+_MINUTES = QT_TRANSLATE_NOOP("shutdown", "{m} min")
+_HOURS = QT_TRANSLATE_NOOP("shutdown", "{h} h")
+_HOURS_MINUTES = QT_TRANSLATE_NOOP("shutdown", "{h} h {m} min")
+_DAYS = QT_TRANSLATE_NOOP("shutdown", "{d} d")
+_DAYS_HOURS = QT_TRANSLATE_NOOP("shutdown", "{d} d {h} h")
 
 
 def next_stop(
@@ -31,24 +40,34 @@ def next_stop(
     return None
 
 
-def describe_auto_stop(stop: AutoStop, now: datetime, local_zone: tzinfo | None = None) -> str:
+def auto_stop_text(stop: AutoStop, now: datetime, local_zone: tzinfo | None = None) -> Text:
     """`stops at 19:00 (in 2 h 10 min)` in the laptop's time; the weekday when it is not today."""
     local = stop.at.astimezone(local_zone)
     today = now.astimezone(local_zone).date()
-    when = f"{local:%H:%M}" if local.date() == today else f"{local:%a %H:%M}"
+    when = Clock(local, weekday=local.date() != today)
     left = (stop.at - now).total_seconds()
     if left <= 0:
-        return f"stops at {when} (now)"
-    return f"stops at {when} (in {time_left(left)})"
+        return _STOPS_NOW(when=when)
+    return _STOPS_IN(when=when, left=time_left_text(left))
 
 
-def time_left(seconds: float) -> str:
+def describe_auto_stop(stop: AutoStop, now: datetime, local_zone: tzinfo | None = None) -> str:
+    """`stops at 19:00 (in 2 h 10 min)` in English."""
+    return str(auto_stop_text(stop, now, local_zone))
+
+
+def time_left_text(seconds: float) -> Text:
     """`45 min`, `2 h 10 min`, `1 d 3 h` (rounded up to the minute, never `0 min`)."""
     minutes = max(1, int(-(-seconds // 60)))
     if minutes < 60:
-        return f"{minutes} min"
+        return _MINUTES(m=minutes)
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+        return _HOURS_MINUTES(h=hours, m=minutes) if minutes else _HOURS(h=hours)
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    return _DAYS_HOURS(d=days, h=hours) if hours else _DAYS(d=days)
+
+
+def time_left(seconds: float) -> str:
+    """`45 min`, `2 h 10 min`, `1 d 3 h` in English."""
+    return str(time_left_text(seconds))

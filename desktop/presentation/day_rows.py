@@ -7,36 +7,35 @@ failure), the steps while it runs, the project's Open row, then End my day. The 
 keys and their order in every state, so the tests and the e2e test find them by key and a click
 meant for one row never lands on another.
 
-Every text goes through `tr` (the Qt layer passes `QCoreApplication.translate`): templates are
-translated first, then filled in.
+Every text is a `Text` (see `desktop.core.text`): the tray translates it, `str()` is English.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from desktop.core.glance import TrayView
+from desktop.core.glance import TrayView, state_words
 from desktop.core.humanize import printable
 from desktop.core.menu import SEPARATOR, Action, MenuItem
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.project import Project
+from desktop.core.text import QT_TRANSLATE_NOOP, Text, Words
 from desktop.services.day import DayPhase, DayProgress, DayStep, StepState
-
-Translate = Callable[[str], str]
 
 IDE_NAMES = {"vscode": "VS Code", "pycharm": "PyCharm", "gateway": "JetBrains Gateway"}
 
 # What the running step is doing, as the primary row says it ("Starting devbox…").
 _DOING = {
-    DayStep.SIGNED_IN: "Checking sign-in…",
-    DayStep.VM_STARTED: "Starting {vm}…",
-    DayStep.SSH_CONFIG: "Writing the SSH config…",
-    DayStep.SSH_READY: "Waiting for SSH on {vm}…",
-    DayStep.TUNNELS: "Opening tunnels…",
-    DayStep.SYNC: "Syncing…",
-    DayStep.IDE_OPEN: "Opening {ide}…",
+    DayStep.SIGNED_IN: QT_TRANSLATE_NOOP("day_rows", "Checking sign-in…"),
+    DayStep.VM_STARTED: QT_TRANSLATE_NOOP("day_rows", "Starting {vm}…"),
+    DayStep.SSH_CONFIG: QT_TRANSLATE_NOOP("day_rows", "Writing the SSH config…"),
+    DayStep.SSH_READY: QT_TRANSLATE_NOOP("day_rows", "Waiting for SSH on {vm}…"),
+    DayStep.TUNNELS: QT_TRANSLATE_NOOP("day_rows", "Opening tunnels…"),
+    DayStep.SYNC: QT_TRANSLATE_NOOP("day_rows", "Syncing…"),
+    DayStep.IDE_OPEN: QT_TRANSLATE_NOOP("day_rows", "Opening {ide}…"),
 }
+
 _MARKS = {
     StepState.DONE: "✓",
     StepState.SKIPPED: "✓",
@@ -45,11 +44,6 @@ _MARKS = {
     StepState.UNDONE: "↺",
     StepState.PENDING: "…",
 }
-
-
-def same_text(text: str) -> str:
-    """The identity translation (tests and the CLI)."""
-    return text
 
 
 def project_key(project: Project) -> str:
@@ -81,7 +75,7 @@ class DayPanel:
     progress: DayProgress
     projects: tuple[Project, ...] = ()
     active: Project | None = None  # the project whose day runs (or last ran)
-    hourly: str | None = None  # "$0.19/h" for the active VM, when priced
+    hourly: Words | None = None  # "$0.19/h" for the active VM, when priced
     ready_to_load: bool = True  # False until the day service has loaded (after start-up)
 
     @property
@@ -95,31 +89,40 @@ class DayPanel:
         return self.progress.phase in (DayPhase.STARTING, DayPhase.ENDING)
 
 
-def seconds_text(seconds: float, tr: Translate = same_text) -> str:
+def seconds_text(seconds: float) -> Words:
     """`14 s`, `2:05` past a minute."""
     whole = int(seconds)
     if whole < 60:
-        return tr("{n} s").format(n=whole)
+        return QT_TRANSLATE_NOOP("day_rows", "{n} s")(n=whole)
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-def step_text(progress: DayProgress, project: Project | None, tr: Translate = same_text) -> str:
+def step_text(progress: DayProgress, project: Project | None) -> Words:
     """What the day is doing now, in the rows' words ("Starting devbox…"); the sync step says
     how far it is when the service knows ("Syncing 3,214 files…")."""
     if progress.phase is DayPhase.ENDING:
-        return tr("Ending the day…")
+        return QT_TRANSLATE_NOOP("day_rows", "Ending the day…")
     if progress.current is None:
-        return tr("Starting the day…")
+        return QT_TRANSLATE_NOOP("day_rows", "Starting the day…")
     if progress.current is DayStep.SYNC and progress.detail.startswith("Syncing "):
         return progress.detail
-    return tr(_DOING[progress.current]).format(
+    return _DOING[progress.current](
         vm=printable(progress.vm_name or ""), ide=ide_name(project) if project else "IDE"
     )
 
 
-def steps_line(progress: DayProgress) -> str:
+_FAILED = QT_TRANSLATE_NOOP("day_rows", "{step} failed: {reason}")
+_MARKED = QT_TRANSLATE_NOOP("day_rows", "{mark} {step}")
+_AFTER = QT_TRANSLATE_NOOP("day_rows", "{steps}   {step}")
+
+
+def steps_line(progress: DayProgress) -> Words:
     """`✓ signed in   ▸ VM started   … SSH …` (step labels are the service's)."""
-    return "   ".join(f"{_MARKS[state]} {step.label}" for step, state in progress.steps)
+    line: Words = ""
+    for step, state in progress.steps:
+        marked = _MARKED(mark=_MARKS[state], step=step.words)
+        line = _AFTER(steps=line, step=marked) if line else marked
+    return line
 
 
 def _vm_label(project: Project, vm: VmSnapshot | None) -> str:
@@ -128,48 +131,63 @@ def _vm_label(project: Project, vm: VmSnapshot | None) -> str:
     return printable(project.vm or "my VM")
 
 
-def _header(panel: DayPanel, project: Project, vm: VmSnapshot | None, tr: Translate) -> str:
+_HOURLY = QT_TRANSLATE_NOOP("day_rows", "{text} · {hourly}")
+_STATUS = QT_TRANSLATE_NOOP("day_rows", "{vm} · {state}")
+_ENDED = QT_TRANSLATE_NOOP("day_rows", "{vm} · {state} · {ended}")
+
+
+def _ready(panel: DayPanel, vm: str) -> Text:
+    text = QT_TRANSLATE_NOOP("day_rows", "Ready · {vm}")(vm=vm)
+    return _HOURLY(text=text, hourly=panel.hourly) if panel.hourly else text
+
+
+def _header(panel: DayPanel, project: Project, vm: VmSnapshot | None) -> Words:
     progress = panel.progress
     name = _vm_label(project, vm)
     phase = progress.phase
     if phase is DayPhase.STARTING:
-        return tr("{vm} · starting — {elapsed}").format(
-            vm=name, elapsed=seconds_text(progress.elapsed, tr)
+        return QT_TRANSLATE_NOOP("day_rows", "{vm} · starting — {elapsed}")(
+            vm=name, elapsed=seconds_text(progress.elapsed)
         )
     if phase is DayPhase.ENDING:
-        return tr("{vm} · ending the day — {elapsed}").format(
-            vm=name, elapsed=seconds_text(progress.elapsed, tr)
+        return QT_TRANSLATE_NOOP("day_rows", "{vm} · ending the day — {elapsed}")(
+            vm=name, elapsed=seconds_text(progress.elapsed)
         )
     if phase is DayPhase.READY:
-        text = tr("Ready · {vm}").format(vm=name)
-        return f"{text} · {panel.hourly}" if panel.hourly else text
+        return _ready(panel, name)
     if phase is DayPhase.FAILED:
-        return tr("{vm} · could not start the day").format(vm=name)
-    state = str(vm.state) if vm is not None else tr("not found")
-    text = f"{name} · {state}"
+        return QT_TRANSLATE_NOOP("day_rows", "{vm} · could not start the day")(vm=name)
+    state = state_words(vm.state) if vm is not None else QT_TRANSLATE_NOOP("day_rows", "not found")
     if progress.ended is not None:
-        text += f" · {progress.ended.describe()}"
-    return text
+        return _ENDED(vm=name, state=state, ended=progress.ended.words())
+    return _STATUS(vm=name, state=state)
 
 
 def _start_row(
-    panel: DayPanel, project: Project, vm: VmSnapshot | None, view: TrayView, tr: Translate
+    panel: DayPanel, project: Project, vm: VmSnapshot | None, view: TrayView
 ) -> MenuItem:
     """The primary row outside a running day: Start my day (or Retry after a failure)."""
     retry = panel.progress.phase is DayPhase.FAILED
-    text = tr("↻ Retry: start my day — {project} on {vm}") if retry else None
-    text = text or tr("▶ Start my day — {project} on {vm}")
+    text = (
+        QT_TRANSLATE_NOOP("day_rows", "↻ Retry: start my day — {project} on {vm}")
+        if retry
+        else QT_TRANSLATE_NOOP("day_rows", "▶ Start my day — {project} on {vm}")
+    )
     reason = None
     if not panel.ready_to_load:
-        reason = tr("loading…")
+        reason = QT_TRANSLATE_NOOP("day_rows", "loading…")
     elif view.offline:
-        reason = tr("offline")
+        reason = QT_TRANSLATE_NOOP("day_rows", "offline")
     elif vm is None:
-        reason = tr("its VM {vm} is not among yours").format(vm=printable(project.vm or ""))
+        reason = QT_TRANSLATE_NOOP("day_rows", "its VM {vm} is not among yours")(
+            vm=printable(project.vm or "")
+        )
     elif vm.id in view.busy or vm.state in (VmState.STOPPING, VmState.RESIZING):
-        reason = tr("wait until {vm} is running or stopped").format(vm=printable(vm.name))
+        reason = QT_TRANSLATE_NOOP("day_rows", "wait until {vm} is running or stopped")(
+            vm=printable(vm.name)
+        )
     return MenuItem(
-        text=text.format(project=printable(project.name), vm=_vm_label(project, vm)),
+        text=text(project=printable(project.name), vm=_vm_label(project, vm)),
         key="day:primary",
         action=Action.START_DAY,
         project=project_key(project),
@@ -179,17 +197,22 @@ def _start_row(
     )
 
 
-def _open_row(panel: DayPanel, project: Project, vm: VmSnapshot | None, tr: Translate) -> MenuItem:
+def _open_row(panel: DayPanel, project: Project, vm: VmSnapshot | None) -> MenuItem:
     """Open in the project's IDE: at once when the VM runs, else "starts devbox" (a day)."""
-    label = tr("Open in {ide}").format(ide=ide_name(project))
+    label = QT_TRANSLATE_NOOP("day_rows", "Open in {ide}")(ide=ide_name(project))
     running = vm is not None and vm.state is VmState.RUNNING
     if panel.running:
-        return MenuItem(label, key="day:open", enabled=False, reason=tr("when the day is ready"))
+        return MenuItem(
+            label,
+            key="day:open",
+            enabled=False,
+            reason=QT_TRANSLATE_NOOP("day_rows", "when the day is ready"),
+        )
     if running or ide_of(project) == "pycharm":  # PyCharm opens the local folder
         return MenuItem(
             label, key="day:open", action=Action.OPEN_PROJECT, project=project_key(project)
         )
-    starts = tr("Open in {ide} (starts {vm})").format(
+    starts = QT_TRANSLATE_NOOP("day_rows", "Open in {ide} (starts {vm})")(
         ide=ide_name(project), vm=_vm_label(project, vm)
     )
     return MenuItem(
@@ -198,21 +221,23 @@ def _open_row(panel: DayPanel, project: Project, vm: VmSnapshot | None, tr: Tran
         action=Action.START_AND_OPEN,
         project=project_key(project),
         enabled=vm is not None and panel.ready_to_load,
-        reason=tr("its VM is not among yours") if vm is None else tr("loading…"),
+        reason=QT_TRANSLATE_NOOP("day_rows", "its VM is not among yours")
+        if vm is None
+        else QT_TRANSLATE_NOOP("day_rows", "loading…"),
     )
 
 
-def _end_row(panel: DayPanel, vm: VmSnapshot | None, tr: Translate) -> MenuItem:
+def _end_row(panel: DayPanel, vm: VmSnapshot | None) -> MenuItem:
     phase = panel.progress.phase
     reason = None
     if phase is DayPhase.ENDING:
-        reason = tr("already ending")
+        reason = QT_TRANSLATE_NOOP("day_rows", "already ending")
     elif phase is DayPhase.STARTING:
-        reason = tr("cancel the start instead")
+        reason = QT_TRANSLATE_NOOP("day_rows", "cancel the start instead")
     elif vm is None or vm.state is not VmState.RUNNING:
-        reason = tr("nothing is running")
+        reason = QT_TRANSLATE_NOOP("day_rows", "nothing is running")
     return MenuItem(
-        tr("■ End my day"),
+        QT_TRANSLATE_NOOP("day_rows", "■ End my day"),
         key="day:end",
         action=Action.END_DAY,
         enabled=reason is None,
@@ -221,44 +246,54 @@ def _end_row(panel: DayPanel, vm: VmSnapshot | None, tr: Translate) -> MenuItem:
     )
 
 
-def _projects_menu(panel: DayPanel, view: TrayView, tr: Translate) -> MenuItem:
+def _projects_menu(panel: DayPanel, view: TrayView) -> MenuItem:
     """Projects ▸: one Start my day (and Open) per project, then Add project folder…"""
     children: list[MenuItem] = []
     busy = panel.running
     for project in panel.projects:
         vm = vm_of(project, view)
-        summary = tr("{project} ({vm}, {ide})").format(
+        summary = QT_TRANSLATE_NOOP("day_rows", "{project} ({vm}, {ide})")(
             project=printable(project.name), vm=_vm_label(project, vm), ide=ide_name(project)
         )
         rows = (
             MenuItem(
-                tr("Start my day"),
+                QT_TRANSLATE_NOOP("day_rows", "Start my day"),
                 key=f"project:{project_key(project)}:start",
                 action=Action.START_DAY,
                 project=project_key(project),
                 enabled=not busy and vm is not None and panel.ready_to_load,
-                reason=tr("a day is starting or ending") if busy else tr("its VM is not found"),
+                reason=QT_TRANSLATE_NOOP("day_rows", "a day is starting or ending")
+                if busy
+                else QT_TRANSLATE_NOOP("day_rows", "its VM is not found"),
             ),
             MenuItem(
-                tr("Open in {ide}").format(ide=ide_name(project)),
+                QT_TRANSLATE_NOOP("day_rows", "Open in {ide}")(ide=ide_name(project)),
                 key=f"project:{project_key(project)}:open",
                 action=Action.OPEN_PROJECT
                 if vm is not None and vm.state is VmState.RUNNING
                 else Action.START_AND_OPEN,
                 project=project_key(project),
                 enabled=not busy and vm is not None and panel.ready_to_load,
-                reason=tr("a day is starting or ending") if busy else tr("its VM is not found"),
+                reason=QT_TRANSLATE_NOOP("day_rows", "a day is starting or ending")
+                if busy
+                else QT_TRANSLATE_NOOP("day_rows", "its VM is not found"),
             ),
         )
         children.append(MenuItem(summary, key=f"project:{project_key(project)}", children=rows))
     children += [
         SEPARATOR,
-        MenuItem(tr("Add project folder…"), key="project:add", action=Action.ADD_PROJECT),
+        MenuItem(
+            QT_TRANSLATE_NOOP("day_rows", "Add project folder…"),
+            key="project:add",
+            action=Action.ADD_PROJECT,
+        ),
     ]
-    return MenuItem(tr("Projects"), key="projects", children=tuple(children))
+    return MenuItem(
+        QT_TRANSLATE_NOOP("day_rows", "Projects"), key="projects", children=tuple(children)
+    )
 
 
-def day_rows(panel: DayPanel, view: TrayView, tr: Translate = same_text) -> list[MenuItem]:
+def day_rows(panel: DayPanel, view: TrayView) -> list[MenuItem]:
     """The day's rows for the top of the menu (none before the first look at the cloud)."""
     if not view.loaded or not view.vms:
         return []
@@ -266,17 +301,23 @@ def day_rows(panel: DayPanel, view: TrayView, tr: Translate = same_text) -> list
     if project is None:
         return [
             MenuItem(
-                tr("Set up your day…"), key="day:setup", action=Action.SET_UP_DAY, mnemonic="d"
+                QT_TRANSLATE_NOOP("day_rows", "Set up your day…"),
+                key="day:setup",
+                action=Action.SET_UP_DAY,
+                mnemonic="d",
             ),
-            _projects_menu(panel, view, tr),
+            _projects_menu(panel, view),
             SEPARATOR,
         ]
     vm = vm_of(project, view)
     progress = panel.progress
-    rows = [MenuItem(_header(panel, project, vm, tr), key="day:status", enabled=False)]
+    rows = [MenuItem(_header(panel, project, vm), key="day:status", enabled=False)]
     if progress.phase is DayPhase.STARTING:
-        text = f"■ {step_text(progress, project, tr)} " + tr("(step {i} of {n}) · {t}").format(
-            i=max(progress.index, 1), n=progress.total, t=seconds_text(progress.elapsed, tr)
+        text = QT_TRANSLATE_NOOP("day_rows", "■ {doing} (step {i} of {n}) · {t}")(
+            doing=step_text(progress, project),
+            i=max(progress.index, 1),
+            n=progress.total,
+            t=seconds_text(progress.elapsed),
         )
         rows.append(
             MenuItem(
@@ -285,11 +326,11 @@ def day_rows(panel: DayPanel, view: TrayView, tr: Translate = same_text) -> list
         )
         rows.append(MenuItem(steps_line(progress), key="day:steps", enabled=False))
     elif progress.phase is DayPhase.ENDING:
-        rows.append(MenuItem(step_text(progress, project, tr), key="day:primary", enabled=False))
+        rows.append(MenuItem(step_text(progress, project), key="day:primary", enabled=False))
     elif progress.phase is DayPhase.READY:
         rows.append(
             MenuItem(
-                tr("Open in {ide}").format(ide=ide_name(project)),
+                QT_TRANSLATE_NOOP("day_rows", "Open in {ide}")(ide=ide_name(project)),
                 key="day:primary",
                 action=Action.OPEN_PROJECT,
                 project=project_key(project),
@@ -297,33 +338,34 @@ def day_rows(panel: DayPanel, view: TrayView, tr: Translate = same_text) -> list
             )
         )
     else:
-        rows.append(_start_row(panel, project, vm, view, tr))
+        rows.append(_start_row(panel, project, vm, view))
         if progress.phase is DayPhase.FAILED and progress.failure is not None:
             failure = progress.failure
-            why = tr("{step} failed: {reason}").format(
-                step=failure.step.label, reason=failure.reason
-            )
+            why = _FAILED(step=failure.step.words, reason=failure.reason)
             rows.append(MenuItem(why, key="day:failure", enabled=False))
     if progress.phase is not DayPhase.READY:
-        rows.append(_open_row(panel, project, vm, tr))
-    rows += [_end_row(panel, vm, tr), _projects_menu(panel, view, tr), SEPARATOR]
+        rows.append(_open_row(panel, project, vm))
+    rows += [_end_row(panel, vm), _projects_menu(panel, view), SEPARATOR]
     return rows
 
 
-def day_tooltip(panel: DayPanel, tr: Translate = same_text) -> Sequence[str]:
+_DOING_FOR = QT_TRANSLATE_NOOP("day_rows", "{doing} {elapsed}")
+
+
+def day_tooltip(panel: DayPanel) -> Sequence[Words]:
     """The tooltip's day line: "Starting devbox… 14 s", "Ready · devbox · $0.19/h", why not."""
     progress = panel.progress
     project = panel.selected
     vm = printable(progress.vm_name or (project.vm if project and project.vm else ""))
-    if progress.phase is DayPhase.STARTING:
-        return [f"{step_text(progress, project, tr)} {seconds_text(progress.elapsed, tr)}"]
-    if progress.phase is DayPhase.ENDING:
-        return [f"{step_text(progress, project, tr)} {seconds_text(progress.elapsed, tr)}"]
+    if progress.phase in (DayPhase.STARTING, DayPhase.ENDING):
+        return [
+            _DOING_FOR(doing=step_text(progress, project), elapsed=seconds_text(progress.elapsed))
+        ]
     if progress.phase is DayPhase.READY:
-        text = tr("Ready · {vm}").format(vm=vm)
-        return [f"{text} · {panel.hourly}" if panel.hourly else text]
+        return [_ready(panel, vm)]
     if progress.phase is DayPhase.FAILED and progress.failure is not None:
-        return [progress.failure.describe()]
+        failure = progress.failure
+        return [_FAILED(step=failure.step.words, reason=failure.reason)]
     if progress.ended is not None:
-        return [progress.ended.describe()]
+        return [progress.ended.words()]
     return []

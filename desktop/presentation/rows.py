@@ -10,10 +10,17 @@ from desktop.core.glance import TrayView
 from desktop.core.menu import MenuItem, MenuSlot
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.sync_state import SyncPhase
+from desktop.core.text import QT_TRANSLATE_NOOP
 from desktop.remote import ide
 from desktop.remote.tunnels import TunnelState
 from desktop.services.connect import ConnectService
 from desktop.services.sync import SyncService
+
+_NOT_RUNNING = QT_TRANSLATE_NOOP("rows", "the VM is not running")
+# The plural follows the total: "1 of 2 tunnels up".
+_TUNNELS_UP = QT_TRANSLATE_NOOP("rows", "{up} of %n tunnel(s) up", None, 1)
+_OPEN = QT_TRANSLATE_NOOP("rows", "Open in {ide}")
+_OPEN_PROJECT = QT_TRANSLATE_NOOP("rows", "Open in {ide} ({project})")
 
 
 class SyncMenu:
@@ -31,26 +38,39 @@ class SyncMenu:
         if status is not None:
             paused = status.phase is SyncPhase.PAUSED
             toggle = (
-                MenuItem("Resume sync", key=f"{key}:resume", run=self.service.resume)
+                MenuItem(
+                    QT_TRANSLATE_NOOP("rows", "Resume sync"),
+                    key=f"{key}:resume",
+                    run=self.service.resume,
+                )
                 if paused
-                else MenuItem("Pause sync", key=f"{key}:pause", run=self.service.pause)
+                else MenuItem(
+                    QT_TRANSLATE_NOOP("rows", "Pause sync"),
+                    key=f"{key}:pause",
+                    run=self.service.pause,
+                )
             )
             children = (
                 toggle,
-                MenuItem("Sync now", key=f"{key}:flush", run=self.service.flush),
-                MenuItem("Stop sync", key=f"{key}:stop", run=self.service.stop),
+                MenuItem(
+                    QT_TRANSLATE_NOOP("rows", "Sync now"),
+                    key=f"{key}:flush",
+                    run=self.service.flush,
+                ),
+                MenuItem(
+                    QT_TRANSLATE_NOOP("rows", "Stop sync"), key=f"{key}:stop", run=self.service.stop
+                ),
             )
-            return (
-                MenuItem(f"Sync: {status.summary()}", key=key, children=children, mnemonic="y"),
-            )
+            summary = QT_TRANSLATE_NOOP("rows", "Sync: {summary}")(summary=status.summary())
+            return (MenuItem(summary, key=key, children=children, mnemonic="y"),)
         running = vm.state is VmState.RUNNING
         return (
             MenuItem(
-                "Start sync",
+                QT_TRANSLATE_NOOP("rows", "Start sync"),
                 key=f"{key}:start",
                 mnemonic="y",
                 enabled=running,
-                reason="the VM is not running",
+                reason=_NOT_RUNNING,
                 run=lambda: self.service.start(vm, view.vms),
             ),
         )
@@ -73,11 +93,15 @@ class TunnelsMenu:
                 MenuItem(status.describe(), key=f"{key}:{status.forward.local_port}", enabled=False)
                 for status in statuses
             )
-            stop = MenuItem("Stop tunnels", key=f"{key}:stop", run=self.service.stop_tunnels)
+            stop = MenuItem(
+                QT_TRANSLATE_NOOP("rows", "Stop tunnels"),
+                key=f"{key}:stop",
+                run=self.service.stop_tunnels,
+            )
             up = sum(status.state is TunnelState.UP for status in statuses)
             return (
                 MenuItem(
-                    f"Tunnels: {up}/{len(statuses)} up",
+                    _TUNNELS_UP(len(statuses), up=up),
                     key=key,
                     children=(*lines, stop),
                     mnemonic="u",
@@ -85,12 +109,12 @@ class TunnelsMenu:
             )
         reason = None
         if vm.state is not VmState.RUNNING:
-            reason = "the VM is not running"
+            reason = _NOT_RUNNING
         elif not self.service.has_forwards():
-            reason = "no ports configured"
+            reason = QT_TRANSLATE_NOOP("rows", "no ports configured")
         return (
             MenuItem(
-                "Start tunnels",
+                QT_TRANSLATE_NOOP("rows", "Start tunnels"),
                 key=f"{key}:start",
                 mnemonic="u",
                 enabled=reason is None,
@@ -111,17 +135,16 @@ class OpenInMenu:
     def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
         """One item per IDE; remote ones need the VM running."""
         project = self.service.project_name()
-        remote_reason = None
-        if vm.state is not VmState.RUNNING:
-            remote_reason = "the VM is not running"
+        remote_reason = None if vm.state is VmState.RUNNING else _NOT_RUNNING
+        no_project = None if project else QT_TRANSLATE_NOOP("rows", "no project set")
         labels = (
-            (ide.IdeKind.VSCODE, "Open in VS Code", remote_reason, "V"),
-            (ide.IdeKind.PYCHARM, "Open in PyCharm", None if project else "no project set", "C"),
-            (ide.IdeKind.GATEWAY, "Open in JetBrains Gateway", remote_reason, "G"),
+            (ide.IdeKind.VSCODE, "VS Code", remote_reason, "V"),
+            (ide.IdeKind.PYCHARM, "PyCharm", no_project, "C"),
+            (ide.IdeKind.GATEWAY, "JetBrains Gateway", remote_reason, "G"),
         )
         return tuple(
             MenuItem(
-                text + (f" ({project})" if project else ""),
+                _OPEN_PROJECT(ide=text, project=project) if project else _OPEN(ide=text),
                 key=f"open-{kind}:{vm.id}",
                 enabled=reason is None,
                 reason=reason,

@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QFileDialog, QSystemTrayIcon
 
 from desktop.core.menu import Action, MenuItem
-from desktop.qt.day_runner import DayNotice, DayRunner, open_label, tr
+from desktop.qt.day_runner import DayNotice, DayRunner, open_label
 
 if TYPE_CHECKING:
     from desktop.qt.tray import TrayApp
@@ -64,7 +65,10 @@ class DayActions:
     def add_project_folder(self) -> None:
         """Choose a folder; it joins `[[projects]]` (written on a worker) and the menu."""
         folder = QFileDialog.getExistingDirectory(
-            None, tr("Add project folder"), "", QFileDialog.Option.ShowDirsOnly
+            None,
+            QCoreApplication.translate("DayActions", "Add project folder"),
+            "",
+            QFileDialog.Option.ShowDirsOnly,
         )
         if folder:
             self.add_project(folder)
@@ -132,7 +136,7 @@ class DayActions:
         kind = icon.Warning if notice.problem is not None else icon.Information
         message = notice.message
         if notice.open_project is not None:
-            message += "\n" + tr("Click to {action}.").format(
+            message += "\n" + QCoreApplication.translate("DayActions", "Click to {action}.").format(
                 action=open_label(notice.open_project)
             )
         self.tray.icon.showMessage(title, message, kind, MESSAGE_MS)

@@ -22,9 +22,11 @@ from desktop.core.glance import Problem, TrayView
 from desktop.core.model import VmSnapshot
 from desktop.core.project import Project
 from desktop.core.provider import CancelToken
+from desktop.core.text import Words
 from desktop.presentation.day_rows import DayPanel, ide_name, project_key, vm_of
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.desktop_notifications import ActionNotifier
+from desktop.qt.locale_text import tr
 from desktop.services.day import (
     DayCancelled,
     DayEnded,
@@ -40,11 +42,6 @@ log = logging.getLogger(__name__)
 
 TICK_MS = 1000
 Opener = Callable[[Project, VmSnapshot, Sequence[VmSnapshot]], None]
-
-
-def tr(text: str) -> str:
-    """Qt's translation of a day text (context `Day`)."""
-    return QCoreApplication.translate("Day", text)
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,7 @@ class DayRunner(QObject):
         auto_open: Callable[[], bool],
         load_projects: Callable[[], Sequence[Project]],
         remember: Callable[[Path], object],
-        price: Callable[[str], str | None] = lambda _vm_id: None,
+        price: Callable[[str], Words | None] = lambda _vm_id: None,
         notifier: ActionNotifier | None = None,
         parent: QObject | None = None,
     ) -> None:
@@ -86,7 +83,7 @@ class DayRunner(QObject):
         self._since = time.monotonic()  # when the latest event arrived (elapsed moves on)
         self._projects: tuple[Project, ...] = ()
         self._active: Project | None = None
-        self._hourly: str | None = None
+        self._hourly: Words | None = None
         self._cancel: CancelToken | None = None
         self._load_projects = load_projects
         self._remember = remember
@@ -135,7 +132,7 @@ class DayRunner(QObject):
             self._active = self.project(project_key(self._active)) or self._active
         self.changed.emit()
 
-    def set_hourly(self, text: str | None) -> None:
+    def set_hourly(self, text: Words | None) -> None:
         """`$0.19/h` for the ready header (the cost feature knows the price)."""
         self._hourly = text
         self.changed.emit()
@@ -241,8 +238,8 @@ class DayRunner(QObject):
         name = ready.vm_name
         self.notice.emit(
             DayNotice(
-                tr("{vm} is ready").format(vm=name),
-                tr("{project} on {alias}:{path}").format(
+                QCoreApplication.translate("DayRunner", "{vm} is ready").format(vm=name),
+                QCoreApplication.translate("DayRunner", "{project} on {alias}:{path}").format(
                     project=project.name, alias=ready.alias, path=ready.remote_path
                 ),
                 open_project=project,
@@ -254,7 +251,12 @@ class DayRunner(QObject):
         latest = self.service.latest()
         if isinstance(error, DayCancelled):
             self._set(replace(latest, phase=DayPhase.CANCELLED))
-            self.notice.emit(DayNotice(tr("Start cancelled"), tr("Nothing was left running.")))
+            self.notice.emit(
+                DayNotice(
+                    QCoreApplication.translate("DayRunner", "Start cancelled"),
+                    QCoreApplication.translate("DayRunner", "Nothing was left running."),
+                )
+            )
             return
         if not isinstance(error, DayFailed):
             log.error("the day of %s failed unexpectedly", project.name, exc_info=error)
@@ -265,7 +267,12 @@ class DayRunner(QObject):
 
     def _ended(self, ended: DayEnded) -> None:
         self._set(replace(self.service.latest(), phase=DayPhase.IDLE, ended=ended))
-        self.notice.emit(DayNotice(tr("{vm} stopped").format(vm=ended.vm_name), ended.describe()))
+        self.notice.emit(
+            DayNotice(
+                QCoreApplication.translate("DayRunner", "{vm} stopped").format(vm=ended.vm_name),
+                tr(ended.words()),
+            )
+        )
 
     def _end_failed(self, error: BaseException) -> None:
         self._set(self.service.latest())
@@ -281,4 +288,4 @@ class DayRunner(QObject):
 
 def open_label(project: Project) -> str:
     """The notification button's text: `Open in VS Code`."""
-    return tr("Open in {ide}").format(ide=ide_name(project))
+    return QCoreApplication.translate("DayRunner", "Open in {ide}").format(ide=ide_name(project))

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtWidgets import QMenu
 
 from desktop.core.menu import MenuItem
+from desktop.qt.locale_text import tr
 
 
 def qt_text(text: str) -> str:
@@ -15,13 +16,15 @@ def qt_text(text: str) -> str:
 
 
 def with_mnemonic(item: MenuItem) -> str:
-    """The QAction text for `item`: `&` escaped, and `&` before its mnemonic letter."""
-    text = qt_text(item.label)
+    """The QAction text for `item` in the user's language: `&` escaped, and `&` before its
+    mnemonic letter (when the translation has that letter)."""
+    text = qt_text(tr(item.label))
     if item.mnemonic:
-        at = item.text.find(item.mnemonic)
+        own = tr(item.text)
+        at = own.find(item.mnemonic)
         if at >= 0:
             # The text part is escaped the same way, so count the escapes before `at`.
-            at += item.text[:at].count("&")
+            at += own[:at].count("&")
             text = text[:at] + "&" + text[at:]
     return text
 
@@ -46,5 +49,5 @@ def render_menu(
             action.setObjectName(item.key)
             action.setEnabled(item.enabled)
             if item.reason and not item.enabled:
-                action.setToolTip(item.reason)
+                action.setToolTip(tr(item.reason))
             action.triggered.connect(lambda _checked=False, chosen=item: on_trigger(chosen))

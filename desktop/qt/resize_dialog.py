@@ -24,7 +24,7 @@ from desktop.core.glance import describe_resize
 from desktop.core.humanize import printable
 from desktop.core.model import ResizePlan, VmSize, VmSnapshot
 from desktop.qt.controller import TrayController, problem_for
-from desktop.qt.locale_text import money
+from desktop.qt.locale_text import money, tr
 
 
 def hourly(amount: float) -> str:
@@ -186,7 +186,7 @@ class ResizeDialog(QDialog):
         if current is None or current.data(0, Qt.ItemDataRole.UserRole) != size:
             return  # the person has chosen another size since; that check is on its way
         self.plan = plan
-        self.effect.setText(describe_resize(plan))
+        self.effect.setText(tr(describe_resize(plan)))
         change = price_change(plan)
         self.price.setText(self.tr("New price: {price}").format(price=change) if change else "")
         self.warning.setVisible(plan.needs_stop)

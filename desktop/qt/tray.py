@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QObject, QUrl
+from PySide6.QtCore import QCoreApplication, QObject, QUrl
 from PySide6.QtGui import QCursor, QDesktopServices
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 from shiboken6 import isValid
@@ -29,8 +29,11 @@ from desktop.core.glance import (
     tooltip,
 )
 from desktop.core.logs import log_file
+from desktop.core.text import Words
 from desktop.qt.controller import ProvidersFactory, TrayController
 from desktop.qt.icons import IconSet
+from desktop.qt.language import Language
+from desktop.qt.locale_text import tr
 
 if TYPE_CHECKING:
     # The windows are imported when first opened: start-up stays as light as a bare tray.
@@ -64,7 +67,7 @@ class TrayExtension(Protocol):
         """Start: connect to the controller's signals, start timers."""
         ...
 
-    def tooltip_lines(self, view: TrayView) -> Sequence[str]:
+    def tooltip_lines(self, view: TrayView) -> Sequence[Words]:
         """Lines added under the tooltip's own (fast: it runs on every render)."""
         ...
 
@@ -119,6 +122,9 @@ class TrayApp(QObject):
         super().__init__()
         self.services = services
         self.controller = controller
+        app = QCoreApplication.instance()
+        assert app is not None, "the tray needs a QApplication"
+        self.language = Language(app)
         self.icons = IconSet()
         self.menu = QMenu()
         self.menu.setObjectName("tray-menu")
@@ -193,22 +199,22 @@ class TrayApp(QObject):
     @property
     def title(self) -> str:
         """`devtray` or `devtray (Demo)`: every window's title starts with it."""
-        return app_title(self.controller.view)
+        return tr(app_title(self.controller.view))
 
     def render_view(self, view: TrayView) -> None:
         """Icon and tooltip for the latest view (and the day's progress)."""
         state = icon_state(view)
-        day_lines: Sequence[str] = ()
+        day_lines: Sequence[Words] = ()
         if self.day is not None:
             from desktop.presentation.day_rows import day_tooltip
-            from desktop.qt.day_runner import tr
 
-            day_lines = day_tooltip(self.day.panel, tr)
+            day_lines = day_tooltip(self.day.panel)
             if self.day.busy:  # the day runs: orange, pulsing each second
                 state = IconState.TRANSITION if self._blink else IconState.STOPPED
         self.icon.setIcon(self.icons.icon(state))
         extra = [line for ext in self.services.extensions for line in ext.tooltip_lines(view)]
-        self.icon.setToolTip("\n".join([tooltip(view), *day_lines, *extra]))
+        lines = [*tooltip(view), *day_lines, *extra]
+        self.icon.setToolTip("\n".join(tr(line) for line in lines))
 
     def menu_items(self) -> tuple[MenuItem, ...]:
         """The menu for the latest view, contributions included."""
@@ -218,9 +224,8 @@ class TrayApp(QObject):
         top: Sequence[MenuItem] = ()
         if self.day is not None:
             from desktop.presentation.day_rows import day_rows
-            from desktop.qt.day_runner import tr
 
-            top = day_rows(self.day.panel, self.controller.view, tr)
+            top = day_rows(self.day.panel, self.controller.view)
         return build_menu(self.controller.view, self.services.contributions, top=top)
 
     def rebuild_menu(self) -> None:
@@ -442,6 +447,7 @@ class TrayApp(QObject):
         if self._problem_window is not None:
             self._problem_window.close()
         self.icon.hide()
+        self.language.uninstall()
         for hook in self.services.on_quit:
             try:
                 hook()

@@ -36,6 +36,7 @@ from desktop.core.selection import choose_vm
 from desktop.core.spend_tracker import SpendTracker
 from desktop.core.stop_intent import StopSource, record_user_stop
 from desktop.core.sync_state import SyncPhase, SyncStatus
+from desktop.core.text import QT_TRANSLATE_NOOP, Money, Text
 from desktop.remote import ide
 from desktop.remote.ssh_probe import ProbeAnswer, wait_for_ssh
 from desktop.remote.sync.engine import SyncEngine
@@ -69,20 +70,31 @@ class DayStep(enum.StrEnum):
     IDE_OPEN = "ide_open"
 
     @property
-    def label(self) -> str:
-        """Short words for the step ("✓ signed in   … SSH   … tunnels")."""
+    def words(self) -> Text:
+        """Short words for the step ("✓ signed in   … SSH   … tunnels"), translatable."""
         return _LABELS[self]
+
+    @property
+    def label(self) -> str:
+        """The step's words in English."""
+        return str(_LABELS[self])
 
 
 _LABELS = {
-    DayStep.SIGNED_IN: "signed in",
-    DayStep.VM_STARTED: "VM started",
-    DayStep.SSH_CONFIG: "SSH config",
-    DayStep.SSH_READY: "SSH",
-    DayStep.TUNNELS: "tunnels",
-    DayStep.SYNC: "sync",
-    DayStep.IDE_OPEN: "open",
+    DayStep.SIGNED_IN: QT_TRANSLATE_NOOP("day", "signed in"),
+    DayStep.VM_STARTED: QT_TRANSLATE_NOOP("day", "VM started"),
+    DayStep.SSH_CONFIG: QT_TRANSLATE_NOOP("day", "SSH config"),
+    DayStep.SSH_READY: QT_TRANSLATE_NOOP("day", "SSH"),
+    DayStep.TUNNELS: QT_TRANSLATE_NOOP("day", "tunnels"),
+    DayStep.SYNC: QT_TRANSLATE_NOOP("day", "sync"),
+    DayStep.IDE_OPEN: QT_TRANSLATE_NOOP("day", "open", "day step: the IDE is opened"),
 }
+_TODAY = QT_TRANSLATE_NOOP("day", "Today: {time}, {cost}")
+_TODAY_TIME = QT_TRANSLATE_NOOP("day", "Today: {time}")
+_TODAY_COST = QT_TRANSLATE_NOOP("day", "Today: {cost}")
+_STOPPED = QT_TRANSLATE_NOOP("day", "{vm} stopped.")
+_HOURS = QT_TRANSLATE_NOOP("day", "{h} h {m} min")
+_MINUTES = QT_TRANSLATE_NOOP("day", "{m} min")
 
 
 class StepState(enum.StrEnum):
@@ -159,17 +171,25 @@ class DayEnded:
     cost: float | None = None  # today's estimated cost
     currency: str = "USD"
 
-    def describe(self) -> str:
-        """'Today: 7 h 12 min, $1.37' (or as much of it as is known)."""
-        parts = []
+    def words(self) -> Text:
+        """'Today: 7 h 12 min, $1.37' (or as much of it as is known), translatable."""
+        time = None
         if self.running_for is not None:
             minutes = int(self.running_for.total_seconds() // 60)
             hours, minutes = divmod(minutes, 60)
-            parts.append(f"{hours} h {minutes:02d} min" if hours else f"{minutes} min")
-        if self.cost is not None:
-            symbol = "$" if self.currency == "USD" else f"{self.currency} "
-            parts.append(f"{symbol}{self.cost:.2f}")
-        return "Today: " + ", ".join(parts) if parts else f"{self.vm_name} stopped."
+            time = _HOURS(h=hours, m=f"{minutes:02d}") if hours else _MINUTES(m=minutes)
+        cost = None if self.cost is None else Money(self.cost, self.currency)
+        if time is not None and cost is not None:
+            return _TODAY(time=time, cost=cost)
+        if time is not None:
+            return _TODAY_TIME(time=time)
+        if cost is not None:
+            return _TODAY_COST(cost=cost)
+        return _STOPPED(vm=self.vm_name)
+
+    def describe(self) -> str:
+        """'Today: 7 h 12 min, $1.37' in English."""
+        return str(self.words())
 
 
 @dataclass(frozen=True)
