@@ -29,7 +29,7 @@ VIEW = TrayView(vms=(VM,), loaded=True)
 
 
 def _labels(menu: OpenInMenu) -> list[str]:
-    return [item.text for item in menu.items(VM, VIEW)]
+    return [str(item.text) for item in menu.items(VM, VIEW)]
 
 
 def _touch_later(path: Path) -> None:
@@ -65,7 +65,7 @@ def test_rows_read_the_snapshot_and_a_poll_takes_changes(config_file: Path, tmp_
     assert source.poll()
     assert "Open in VS Code (api)" in _labels(menu)
     tunnels = TunnelsMenu(connect).items(VM, VIEW)
-    assert tunnels[0].reason == "no ports configured"
+    assert str(tunnels[0].reason) == "no ports configured"
     assert not source.poll()  # nothing changed since
 
 

@@ -25,7 +25,7 @@ def lab_vm(auto_stop: AutoStop | None) -> VmSnapshot:
 
 def state_row(vm: VmSnapshot) -> str:
     menu = build_menu(TrayView(vms=(vm,), loaded=True), now=NOW)
-    return next(item.text for item in menu if item.key == f"state:{vm.id}")
+    return next(str(item.text) for item in menu if item.key == f"state:{vm.id}")
 
 
 def test_the_state_row_counts_down_to_the_labs_shutdown() -> None:
