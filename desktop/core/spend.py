@@ -15,12 +15,12 @@ from desktop.core.cost import (
     PeriodCost,
     StateChange,
     cost_between,
-    format_money,
     local_day_start,
     month_start,
 )
-from desktop.core.humanize import duration
+from desktop.core.humanize import duration_text
 from desktop.core.model import VmState
+from desktop.core.text import QT_TRANSLATE_NOOP, Clock, Money, Text
 
 
 @dataclass(frozen=True)
@@ -67,36 +67,64 @@ def summarize(
     )
 
 
-def spend_line(summary: SpendSummary) -> str:
+_NO_RECORD = QT_TRANSLATE_NOOP("spend", "Cost unknown (no record yet)")
+_RUNNING = QT_TRANSLATE_NOOP("spend", "{rate}/h · today {today} ({covers})")
+_STOPPED = QT_TRANSLATE_NOOP(
+    "spend", "Stopped, still costs {daily}/day (disks, IP) · today {today} ({covers})"
+)
+# Starting, stopping, resizing: the compute is not billed yet (or any more).
+_BETWEEN = QT_TRANSLATE_NOOP(
+    "spend", "{state}, costs {daily}/day (disks, IP) · today {today} ({covers})"
+)
+_TODAY = QT_TRANSLATE_NOOP("spend", "Today {today} ({covers})")
+_BASIS = {
+    CostBasis.ESTIMATE: QT_TRANSLATE_NOOP("spend", "estimate"),
+    CostBasis.BILLED: QT_TRANSLATE_NOOP("spend", "billed"),
+}
+_STATES = {
+    VmState.STARTING: QT_TRANSLATE_NOOP("spend", "Starting"),
+    VmState.STOPPING: QT_TRANSLATE_NOOP("spend", "Stopping"),
+    VmState.RESIZING: QT_TRANSLATE_NOOP("spend", "Resizing"),
+}
+_SINCE = QT_TRANSLATE_NOOP("spend", "{basis} since {began}, when devtray began recording")
+_UNPRICED = QT_TRANSLATE_NOOP("spend", "{basis}; {hours} without a known price")
+_UNRECORDED = QT_TRANSLATE_NOOP("spend", "{basis}, some hours not recorded")
+
+
+def spend_words(summary: SpendSummary) -> Text:
     """One line for the tray: `$0.0912/h · today $1.20 (estimate)` or the stopped cost."""
     currency = summary.currency
     if summary.state is None:
-        return "Cost unknown (no record yet)"
-    today = format_money(summary.today.amount, currency)
-    label = _what_today_covers(summary)
+        return _NO_RECORD
+    today = Money(summary.today.amount, currency)
+    covers = _what_today_covers(summary)
     if summary.state is VmState.RUNNING and summary.hourly_now is not None:
-        rate = format_money(summary.hourly_now, currency, hourly=True)
-        return f"{rate}/h · today {today} ({label})"
+        rate = Money(summary.hourly_now, currency, hourly=True)
+        return _RUNNING(rate=rate, today=today, covers=covers)
     if summary.state in STOPPED_STATES and summary.stopped_daily:
-        daily = format_money(summary.stopped_daily, currency)
+        daily = Money(summary.stopped_daily, currency)
         if summary.state is VmState.STOPPED:
-            return f"Stopped, still costs {daily}/day (disks, IP) · today {today} ({label})"
-        # Starting, stopping, resizing: the compute is not billed yet (or any more).
-        state = str(summary.state).capitalize()
-        return f"{state}, costs {daily}/day (disks, IP) · today {today} ({label})"
-    return f"Today {today} ({label})"
+            return _STOPPED(daily=daily, today=today, covers=covers)
+        state = _STATES.get(summary.state, str(summary.state).capitalize())
+        return _BETWEEN(state=state, daily=daily, today=today, covers=covers)
+    return _TODAY(today=today, covers=covers)
 
 
-def _what_today_covers(summary: SpendSummary) -> str:
+def spend_line(summary: SpendSummary) -> str:
+    """`spend_words` in English (the CLI)."""
+    return str(spend_words(summary))
+
+
+def _what_today_covers(summary: SpendSummary) -> Text:
     """`estimate`, or what an incomplete figure leaves out, in words a person can check."""
-    basis = str(summary.basis)
+    basis = _BASIS[summary.basis]
     today = summary.today
     if today.complete:
         return basis
     # Unrecorded hours are those before the record's first entry (see cost_between).
     began = summary.recording_began_today
     if today.unrecorded_hours and began is not None:
-        return f"{basis} since {began:%H:%M}, when devtray began recording"
+        return _SINCE(basis=basis, began=Clock(began))
     if today.unpriced_hours:
-        return f"{basis}; {duration(today.unpriced_hours * 3600)} without a known price"
-    return f"{basis}, some hours not recorded"
+        return _UNPRICED(basis=basis, hours=duration_text(today.unpriced_hours * 3600))
+    return _UNRECORDED(basis=basis)

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtWidgets import QSystemTrayIcon
 from shiboken6 import isValid
 
@@ -46,9 +46,11 @@ from desktop.core.menu import MenuItem, MenuSlot
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.provider import Provider
 from desktop.core.server_stop import ServerHold, ServerStopHold, refused_note
-from desktop.core.spend import SpendSummary, spend_line, summarize
+from desktop.core.spend import SpendSummary, spend_words, summarize
 from desktop.core.spend_tracker import SpendTracker
+from desktop.core.text import QT_TRANSLATE_NOOP, Words
 from desktop.qt.desktop_notifications import ActionNotifier
+from desktop.qt.locale_text import tr
 
 if TYPE_CHECKING:
     from desktop.qt.spending_window import SpendingWindow
@@ -88,7 +90,14 @@ def nothing_to_flush(_vm: VmSnapshot) -> str | None:
 
 def _snooze_label(length: timedelta) -> str:
     minutes = int(length.total_seconds() // 60)
-    return f"Snooze {minutes} min" if minutes < 60 else f"Snooze {minutes // 60} h"
+    if minutes < 60:
+        return tr(QT_TRANSLATE_NOOP("cost_autostop", "Snooze %n min", None, 1)(minutes))
+    return tr(QT_TRANSLATE_NOOP("cost_autostop", "Snooze %n h", None, 1)(minutes // 60))
+
+
+_NAMED = QT_TRANSLATE_NOOP("cost_autostop", "{vm}: {text}")
+_PRICING = QT_TRANSLATE_NOOP("cost_autostop", "Cost: pricing…")
+_AUTO_STOP = QT_TRANSLATE_NOOP("cost_autostop", "Auto-stop: {countdown}")
 
 
 class CostAndAutostop(QObject):
@@ -161,17 +170,17 @@ class CostAndAutostop(QObject):
             if isValid(window):
                 window.close()
 
-    def tooltip_lines(self, view: TrayView) -> Sequence[str]:
+    def tooltip_lines(self, view: TrayView) -> Sequence[Words]:
         """`dev: $0.0952/h · today $1.20 (estimate)` and `dev: stops at 19:00 (in 42 min)`."""
         lines = []
         for vm in view.vms:
             name = printable(vm.name)
             summary = self._summaries.get(vm.id)
             if summary is not None:
-                lines.append(f"{name}: {spend_line(summary)}")
+                lines.append(_NAMED(vm=name, text=spend_words(summary)))
             countdown = self._countdown(vm)
             if countdown:
-                lines.append(f"{name}: {countdown}")
+                lines.append(_NAMED(vm=name, text=countdown))
         return lines
 
     # -- MenuContribution ---------------------------------------------------------------------
@@ -179,7 +188,7 @@ class CostAndAutostop(QObject):
     def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
         """The cost line, the countdown, and the choices when a stop is near."""
         summary = self._summaries.get(vm.id)
-        cost = spend_line(summary) if summary is not None else "Cost: pricing…"
+        cost = spend_words(summary) if summary is not None else _PRICING
         rows = [MenuItem(text=cost, key=f"cost:{vm.id}", enabled=False)]
         if summary is not None and summary.billed is not None:
             month = month_line(summary.month, summary.billed, vm.id, summary.currency)
@@ -187,7 +196,9 @@ class CostAndAutostop(QObject):
         countdown = self._countdown(vm)
         if countdown:
             rows.append(
-                MenuItem(text=f"Auto-stop: {countdown}", key=f"autostop:{vm.id}", enabled=False)
+                MenuItem(
+                    text=_AUTO_STOP(countdown=countdown), key=f"autostop:{vm.id}", enabled=False
+                )
             )
         note = self._server_notes.get(vm.id)
         if note:
@@ -196,7 +207,7 @@ class CostAndAutostop(QObject):
             rows += self._choice_items(vm)
         rows.append(
             MenuItem(
-                text="Spending…",
+                text=QT_TRANSLATE_NOOP("cost_autostop", "Spending…"),
                 key=f"spending:{vm.id}",
                 mnemonic="p",
                 run=self._on_gui(partial(self.open_spending, vm.id)),
@@ -251,9 +262,14 @@ class CostAndAutostop(QObject):
             for length in SNOOZE_CHOICES
         ]
         choices.append(
-            ("autostop-keep", "Keep running tonight", partial(self.keep_running_tonight, vm_id))
+            (
+                "autostop-keep",
+                QCoreApplication.translate("CostAndAutostop", "Keep running tonight"),
+                partial(self.keep_running_tonight, vm_id),
+            )
         )
-        choices.append(("autostop-stop", "Stop now", partial(self.stop_now, vm_id)))
+        stop_now = QCoreApplication.translate("CostAndAutostop", "Stop now")
+        choices.append(("autostop-stop", stop_now, partial(self.stop_now, vm_id)))
         return choices
 
     def _choice_items(self, vm: VmSnapshot) -> list[MenuItem]:

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 from desktop.core.billed import billed_days, month_line
 from desktop.core.cost import PeriodCost
 from desktop.core.humanize import printable
-from desktop.core.spend import SpendSummary, spend_line
-from desktop.qt.locale_text import day_text, money
+from desktop.core.spend import SpendSummary, spend_words
+from desktop.qt.locale_text import day_text, money, tr
 from desktop.qt.window_keys import ClosableWindow
 
 CHART_DAYS = 30
@@ -279,7 +279,7 @@ class SpendingWindow(ClosableWindow):
                 day=_short(max(billed))
             )
         lines = [
-            spend_line(summary),
+            tr(spend_words(summary)),
             month_line(summary.month, summary.billed, summary.vm_id, currency),
             span,
         ]
