@@ -27,11 +27,6 @@ from desktop.qt.bridge import CloudBridge
 from desktop.services.projects import DaySetup, save_day_setup
 
 
-def tr(text: str) -> str:
-    """Qt's translation of a form text (context `DaySetup`)."""
-    return QCoreApplication.translate("DaySetup", text)
-
-
 class DaySetupDialog(QDialog):
     """VM, folder, IDE, remote folder; Save checks them and writes on a worker."""
 
@@ -48,14 +43,16 @@ class DaySetupDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("day-setup")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.setWindowTitle(f"{title} — " + tr("Set up your day"))
+        self.setWindowTitle(
+            f"{title} — " + QCoreApplication.translate("DaySetupDialog", "Set up your day")
+        )
         self._bridge = bridge
         self._config_path = config_path
         self._on_saved = on_saved
         self.vm = QComboBox()
         self.vm.addItems(list(vms))
         self.folder = QLineEdit()
-        browse = QPushButton(tr("Choose…"))
+        browse = QPushButton(QCoreApplication.translate("DaySetupDialog", "Choose…"))
         browse.clicked.connect(self._browse)
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder)
@@ -66,7 +63,11 @@ class DaySetupDialog(QDialog):
         self.remote = QLineEdit()
         self.remote.setPlaceholderText("~/src/app")
         self.folder.textChanged.connect(self._suggest_remote)
-        self.write_file = QCheckBox(tr("Write .devtray.toml into the folder (your team shares it)"))
+        self.write_file = QCheckBox(
+            QCoreApplication.translate(
+                "DaySetupDialog", "Write .devtray.toml into the folder (your team shares it)"
+            )
+        )
         self.error = QLabel()
         self.error.setWordWrap(True)
         for name, widget in (
@@ -85,16 +86,18 @@ class DaySetupDialog(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
-        form.addRow(tr("VM"), self.vm)
-        form.addRow(tr("Project folder"), folder_row)
-        form.addRow(tr("IDE"), self.ide)
-        form.addRow(tr("Folder on the VM"), self.remote)
+        form.addRow(QCoreApplication.translate("DaySetupDialog", "VM"), self.vm)
+        form.addRow(QCoreApplication.translate("DaySetupDialog", "Project folder"), folder_row)
+        form.addRow(QCoreApplication.translate("DaySetupDialog", "IDE"), self.ide)
+        form.addRow(QCoreApplication.translate("DaySetupDialog", "Folder on the VM"), self.remote)
         form.addRow(self.write_file)
         form.addRow(self.error)
         form.addRow(self.buttons)
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, tr("Project folder"), self.folder.text())
+        folder = QFileDialog.getExistingDirectory(
+            self, QCoreApplication.translate("DaySetupDialog", "Project folder"), self.folder.text()
+        )
         if folder:
             self.folder.setText(folder)
 
@@ -115,7 +118,11 @@ class DaySetupDialog(QDialog):
     def save(self) -> None:
         """Check the answers here, write them on a worker, close when written."""
         setup = self.answers()
-        problems = setup.problems() if self.folder.text().strip() else [tr("Choose a folder.")]
+        problems = (
+            setup.problems()
+            if self.folder.text().strip()
+            else [QCoreApplication.translate("DaySetupDialog", "Choose a folder.")]
+        )
         if problems:
             self.error.setText(problems[0])
             return

@@ -247,16 +247,15 @@ class TrayApp(QObject):
 
     def on_cli_message(self, message: dict[str, object]) -> None:
         """A note from the CLI: start on connect started a VM, or would not start it."""
-        from PySide6.QtCore import QCoreApplication
-
         vm = str(message.get("vm", ""))[:80]
         app = str(message.get("app") or "ssh")[:40]
-        tr = QCoreApplication.translate
         if message.get("cmd") == "connect.starting":
-            title = tr("TrayApp", "Starting {vm} for {app}").format(vm=vm, app=app)
-            text = tr("TrayApp", "It will connect as soon as SSH answers.")
+            title = QCoreApplication.translate("TrayApp", "Starting {vm} for {app}").format(
+                vm=vm, app=app
+            )
+            text = QCoreApplication.translate("TrayApp", "It will connect as soon as SSH answers.")
         elif message.get("cmd") == "connect.refused":
-            title = tr("TrayApp", "{vm} was not started").format(vm=vm)
+            title = QCoreApplication.translate("TrayApp", "{vm} was not started").format(vm=vm)
             text = str(message.get("text", ""))[:400]
         else:
             return  # a request this tray does not know (from a newer CLI)
