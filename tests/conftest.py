@@ -102,6 +102,8 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    # The tray speaks its source language with the CLI's formats, whatever this machine's LANG.
+    monkeypatch.setenv("DEVTRAY_LANG", "C")
     # botocore fixes its SSO token cache folder (~/.aws/sso/cache) when first imported, which
     # may have been under another test's HOME (or the real one): point it at this HOME.
     sso_cache = str(home / ".aws" / "sso" / "cache")

@@ -18,7 +18,7 @@ from desktop.services.sync import SyncService
 
 _NOT_RUNNING = QT_TRANSLATE_NOOP("rows", "the VM is not running")
 # The plural follows the total: "1 of 2 tunnels up".
-_TUNNELS_UP = QT_TRANSLATE_NOOP("rows", "{up} of %n tunnel(s) up", None, 1)
+TUNNELS_UP = QT_TRANSLATE_NOOP("rows", "{up} of %n tunnel(s) up", None, 1)
 _OPEN = QT_TRANSLATE_NOOP("rows", "Open in {ide}")
 _OPEN_PROJECT = QT_TRANSLATE_NOOP("rows", "Open in {ide} ({project})")
 
@@ -101,7 +101,7 @@ class TunnelsMenu:
             up = sum(status.state is TunnelState.UP for status in statuses)
             return (
                 MenuItem(
-                    _TUNNELS_UP(len(statuses), up=up),
+                    TUNNELS_UP(len(statuses), up=up),
                     key=key,
                     children=(*lines, stop),
                     mnemonic="u",

@@ -7,7 +7,7 @@ from datetime import date
 
 from PySide6.QtCore import QCoreApplication, QDate, QLocale, QTime
 
-from desktop.core.text import Clock, Money, Text, Words, english_plural, render
+from desktop.core.text import ENGLISH, Clock, Money, Text, Words, english_plural, render
 
 
 def user_locale() -> QLocale:
@@ -46,6 +46,8 @@ class QtRenderer:
 
     def clock(self, value: Clock) -> str:
         """`7:00 PM`, `19:00`; `Fri 19:00` with the weekday."""
+        if QLocale().language() is QLocale.Language.C:
+            return ENGLISH.clock(value)  # no locale chosen (LANG=C): the CLI's 24-hour time
         locale = user_locale()
         text = locale.toString(
             QTime(value.at.hour, value.at.minute), QLocale.FormatType.ShortFormat

@@ -323,7 +323,7 @@ def test_the_demo_runs_the_whole_day_against_its_stand_in_vm(
         menu = labels(tray)
         vm_id = tray.controller.view.vms[0].id
         assert menu[f"sync:{vm_id}"].startswith("Sync: ")
-        assert menu[f"tunnels:{vm_id}"] == "Tunnels: 1/1 up"
+        assert menu[f"tunnels:{vm_id}"] == "1 of 1 tunnel up"
         assert not (tmp_path / "home" / ".ssh" / "config").exists()  # the user's file untouched
 
         open_menu(tray)["day:end"].trigger()
