@@ -317,3 +317,41 @@ def test_a_running_vm_is_reached_without_asking_the_cloud(setup: Setup) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "reached"
+
+
+def test_an_interactive_session_through_the_relay_answers_each_line(setup: Setup) -> None:
+    """A terminal session (small writes both ways, nothing closes in between) through the fast
+    path's relay: each command's answer arrives while the session stays open."""
+    _, ssh_config = setup()
+    master, slave = os.openpty()
+    argv = ["ssh", "-tt", "-F", str(ssh_config), "-o", "BatchMode=yes", "-o", "ControlPath=none"]
+    process = subprocess.Popen(
+        [*argv, ALIAS],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        preexec_fn=lambda: _take_terminal(slave),
+    )
+    os.close(slave)
+    try:
+        for number in range(3):
+            os.write(master, f"echo answer-$(( {number} + 40 ))\n".encode())
+            _read_until(master, f"answer-{number + 40}".encode())
+        os.write(master, b"exit\n")
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        os.close(master)
+
+
+def _read_until(fd: int, expected: bytes) -> None:
+    """Read the terminal until `expected` shows (the typed command echoes it differently)."""
+    seen = b""
+    deadline = time.monotonic() + PTY_READ_SECONDS
+    while expected not in seen:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        assert ready, f"no {expected!r} within {PTY_READ_SECONDS} s; the terminal showed {seen!r}"
+        seen += os.read(fd, 65536)
