@@ -210,16 +210,7 @@ def test_the_relay_carries_a_few_megabytes_both_ways_intact(setup: Setup, tmp_pa
 
 def _in_terminal(argv: list[str]) -> tuple[str, int]:
     """Run `argv` with a pseudo-terminal as its controlling terminal; (output, exit code)."""
-    master, slave = os.openpty()
-    process = subprocess.Popen(
-        argv,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-        preexec_fn=lambda: _take_terminal(slave),
-    )
-    os.close(slave)
+    process, master = _spawn_in_terminal(argv)
     output = b""
     deadline = time.monotonic() + PTY_READ_SECONDS
     while time.monotonic() < deadline:
@@ -235,6 +226,21 @@ def _in_terminal(argv: list[str]) -> tuple[str, int]:
         output += chunk
     os.close(master)
     return output.decode("utf-8", "replace"), process.wait(timeout=10)
+
+
+def _spawn_in_terminal(argv: list[str]) -> tuple[subprocess.Popen[bytes], int]:
+    """Start `argv` with a new pseudo-terminal as its controlling terminal; (it, the master)."""
+    master, slave = os.openpty()
+    process = subprocess.Popen(
+        argv,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        preexec_fn=lambda: _take_terminal(slave),
+    )
+    os.close(slave)
+    return process, master
 
 
 def _take_terminal(fd: int) -> None:
@@ -323,17 +329,8 @@ def test_an_interactive_session_through_the_relay_answers_each_line(setup: Setup
     """A terminal session (small writes both ways, nothing closes in between) through the fast
     path's relay: each command's answer arrives while the session stays open."""
     _, ssh_config = setup()
-    master, slave = os.openpty()
     argv = ["ssh", "-tt", "-F", str(ssh_config), "-o", "BatchMode=yes", "-o", "ControlPath=none"]
-    process = subprocess.Popen(
-        [*argv, ALIAS],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-        preexec_fn=lambda: _take_terminal(slave),
-    )
-    os.close(slave)
+    process, master = _spawn_in_terminal([*argv, ALIAS])
     try:
         for number in range(3):
             os.write(master, f"echo answer-$(( {number} + 40 ))\n".encode())
