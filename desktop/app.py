@@ -138,7 +138,7 @@ def _load_cost_and_autostop(
 
 def autostart_command() -> list[str]:
     """What start-at-login runs: the installed app, the `devtray` script, else this Python."""
-    from desktop.core.bundle import cli_command, is_frozen, launch_command
+    from desktop.system.bundle import cli_command, is_frozen, launch_command
 
     return launch_command() if is_frozen() else cli_command()
 
@@ -304,9 +304,9 @@ def _load_day_runner() -> Callable[
 
 def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
     """Build the tray's services and run it until Quit; the process ends with it."""
-    from desktop.core.autostart import Autostart
     from desktop.core.errors import DevtrayError
     from desktop.core.polling import PollSchedule
+    from desktop.system.autostart import Autostart
 
     startup_error: DevtrayError | None = None
     try:

@@ -24,8 +24,8 @@ from desktop.cli import (
 from desktop.cli.context import CommandContext, Registrar
 from desktop.cli.output import render_error
 from desktop.core.errors import DevtrayError, ExitCode
-from desktop.core.logs import setup_logging
 from desktop.services.registry import Services
+from desktop.system.logs import setup_logging
 
 log = logging.getLogger(__name__)
 

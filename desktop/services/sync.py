@@ -22,8 +22,8 @@ from desktop.remote.sync import control
 from desktop.remote.sync.choose import create_engine
 from desktop.remote.sync.engine import SyncEngine
 from desktop.remote.sync.target import SshTarget
-from desktop.remote.tools import required_tool
 from desktop.services.connect import ConnectService
+from desktop.system.tools import required_tool
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,6 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from desktop.core.bundle import cli_command
 from desktop.core.config import SshSettings
 from desktop.core.model import VmSnapshot, VmState
 from desktop.remote.ssh_config import (
@@ -32,6 +31,7 @@ from desktop.remote.ssh_config import (
     render_block,
     with_start_on_connect,
 )
+from desktop.system.bundle import cli_command
 from tests.conftest import require_tool
 from tests.integration.connect_helpers import (
     devtray,
