@@ -53,6 +53,7 @@ def vm_json(
         "zone": vm.zone,
         "state": str(vm.state),
         "size": vm.size,
+        "market": str(vm.market),
         "architecture": vm.architecture,
         "launched_at": vm.launched_at.isoformat() if vm.launched_at else None,
         "public_ip": vm.addresses.public_ip,
@@ -71,6 +72,10 @@ def vm_json(
 def cost_json(spend: SpendSummary | None) -> dict[str, Any]:
     """`hourly_cost`, `cost_today`, `cost_month`, `currency` and how they were arrived at.
 
+    `hourly_cost_read_at` is when the prices were read (a spot price moves); for a spot VM,
+    `on_demand_hourly_cost` is the same VM's on-demand $/h and `spot_saved_month` what spot
+    saved this month against it (null for on-demand VMs).
+
     `cost_today`/`cost_month` are always estimates (`cost_basis`). The cloud's bill, when there
     is one, is in its own fields and never added into those: `cost_month_billed` (the month's
     first day through `billed_through`, a UTC date) and `cost_month_estimate_since` (devtray's
@@ -83,6 +88,9 @@ def cost_json(spend: SpendSummary | None) -> dict[str, Any]:
     costs = billed.costs if billed else None
     return {
         "hourly_cost": _rounded(spend.hourly_now, 6),
+        "hourly_cost_read_at": spend.priced_at.isoformat() if spend.priced_at else None,
+        "on_demand_hourly_cost": _rounded(spend.on_demand_hourly, 6),
+        "spot_saved_month": _rounded(spend.spot_saved_month, 4),
         "cost_today": _rounded(spend.today.amount, 4),
         "cost_month": _rounded(spend.month.amount, 4),
         "currency": spend.currency,
@@ -102,6 +110,9 @@ def cost_json(spend: SpendSummary | None) -> dict[str, Any]:
 
 _COST_KEYS = (
     "hourly_cost",
+    "hourly_cost_read_at",
+    "on_demand_hourly_cost",
+    "spot_saved_month",
     "cost_today",
     "cost_month",
     "currency",

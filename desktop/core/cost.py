@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -40,6 +40,15 @@ class HourlyRates:
     running: float | None
     stopped: float | None
     currency: str = "USD"
+    # What running would cost at the on-demand price, for a spot VM (None for on-demand ones):
+    # what spot saved is measured against it.
+    on_demand_running: float | None = None
+
+    def as_on_demand(self) -> HourlyRates:
+        """These rates had the VM been on-demand (the same rates when it is)."""
+        if self.on_demand_running is None:
+            return self
+        return HourlyRates(self.on_demand_running, self.stopped, self.currency)
 
     def for_state(self, state: VmState) -> float | None:
         """The hourly rate that applies in `state`; 0 once terminated, None if unknown."""
@@ -69,6 +78,8 @@ class PriceSheet:
     public_ipv4_stopped: int = 0
     currency: str = "USD"
     provenance: str = ""  # where the prices came from and how old they are, for people
+    # For a spot VM: the on-demand price of the same type, to show what spot saves.
+    on_demand_compute_hourly: float | None = None
 
     def rates(self) -> HourlyRates:
         """Running and stopped rates from the parts; unknown parts make the total unknown."""
@@ -77,7 +88,12 @@ class PriceSheet:
         ip_stopped = self._ip_hourly(self.public_ipv4_stopped)
         stopped = _sum(storage, ip_stopped)
         running = _sum(self.compute_hourly, storage, ip_running)
-        return HourlyRates(running=running, stopped=stopped, currency=self.currency)
+        on_demand = (
+            None
+            if self.on_demand_compute_hourly is None
+            else _sum(self.on_demand_compute_hourly, storage, ip_running)
+        )
+        return HourlyRates(running, stopped, self.currency, on_demand_running=on_demand)
 
     def _storage_hourly(self) -> float | None:
         if self.disk_gb <= 0:
@@ -204,6 +220,25 @@ class SpendSummary:
     basis: CostBasis = CostBasis.ESTIMATE
     billed: BilledMonth | None = None
     billed_note: str | None = None
+    # Spot: the $/h had the VM been on-demand, and this month's cost at on-demand prices.
+    on_demand_hourly: float | None = None
+    month_on_demand: PeriodCost | None = None
+    # When the prices behind `hourly_now` were read from the cloud (spot prices move).
+    priced_at: datetime | None = None
+
+    @property
+    def spot_saved_month(self) -> float | None:
+        """What spot saved this month against on-demand, when the VM ran as spot."""
+        if self.month_on_demand is None:
+            return None
+        return self.month_on_demand.amount - self.month.amount
+
+    @property
+    def spot_saving_percent(self) -> int | None:
+        """How much less the spot $/h is than on-demand, in whole percent."""
+        if self.on_demand_hourly is None or self.hourly_now is None or self.on_demand_hourly <= 0:
+            return None
+        return round(100 * (1 - self.hourly_now / self.on_demand_hourly))
 
 
 def summarize(
@@ -214,6 +249,9 @@ def summarize(
     latest = mine[-1] if mine else None
     today_start = local_day_start(now.astimezone(tz).date(), tz)
     stopped_hourly = latest.rates.stopped if latest else None
+    ran_spot = any(c.rates.on_demand_running is not None for c in mine)
+    as_on_demand = [replace(c, rates=c.rates.as_on_demand()) for c in mine]
+    spot_now = latest is not None and latest.rates.on_demand_running is not None
     return SpendSummary(
         vm_id=vm_id,
         state=latest.state if latest else None,
@@ -222,6 +260,12 @@ def summarize(
         month=cost_between(mine, month_start(now, tz), now, now),
         stopped_daily=stopped_hourly * 24 if stopped_hourly is not None else None,
         currency=latest.rates.currency if latest else "USD",
+        on_demand_hourly=latest.rates.as_on_demand().for_state(latest.state)
+        if latest and spot_now
+        else None,
+        month_on_demand=cost_between(as_on_demand, month_start(now, tz), now, now)
+        if ran_spot
+        else None,
     )
 
 
@@ -248,16 +292,29 @@ def format_money(amount: float, currency: str = "USD", *, hourly: bool = False) 
 
 
 def spend_line(summary: SpendSummary) -> str:
-    """One line for the tray: `$0.0912/h · today $1.20 (estimate)` or the stopped cost."""
+    """One line for the tray: `$0.0912/h · today $1.20 (estimate)` or the stopped cost.
+
+    A running spot VM's line starts `Spot $0.0310/h · saves 68 %`.
+    """
     currency = summary.currency
     if summary.state is None:
         return "Cost unknown (no record yet)"
-    today = format_money(summary.today.amount, currency)
-    label = str(summary.basis) + ("" if summary.today.complete else ", partial")
     if summary.state is VmState.RUNNING and summary.hourly_now is not None:
         rate = format_money(summary.hourly_now, currency, hourly=True)
-        return f"{rate}/h · today {today} ({label})"
+        saving = summary.spot_saving_percent
+        if saving is not None:
+            return f"Spot {rate}/h · saves {saving} % · {today_text(summary)}"
+        return f"{rate}/h · {today_text(summary)}"
     if summary.state in _STOPPED_STATES and summary.stopped_daily:
         daily = format_money(summary.stopped_daily, currency)
-        return f"Stopped, still costs {daily}/day (disks, IP) · today {today} ({label})"
-    return f"Today {today} ({label})"
+        return f"Stopped, still costs {daily}/day (disks, IP) · {today_text(summary)}"
+    return f"Today {format_money(summary.today.amount, currency)} ({_basis_label(summary)})"
+
+
+def today_text(summary: SpendSummary) -> str:
+    """`today $1.20 (estimate)`, the tail of the spend line."""
+    return f"today {format_money(summary.today.amount, summary.currency)} ({_basis_label(summary)})"
+
+
+def _basis_label(summary: SpendSummary) -> str:
+    return str(summary.basis) + ("" if summary.today.complete else ", partial")

@@ -17,20 +17,32 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from desktop.core import errors
 from desktop.core.cost import PriceSheet
 from desktop.core.lifecycle import ensure_resizable
-from desktop.core.model import Addresses, ResizePlan, ResizeStep, VmSize, VmSnapshot, VmState
+from desktop.core.model import (
+    Addresses,
+    Market,
+    ResizePlan,
+    ResizeStep,
+    VmSize,
+    VmSnapshot,
+    VmState,
+)
 from desktop.core.polling import wait_for_state
 from desktop.core.provider import CancelToken, ProgressCallback
 
 TIME_SCALE_ENV = "DEVTRAY_DEMO_TIME_SCALE"
 CALL_DELAY_ENV = "DEVTRAY_DEMO_CALL_DELAY"
 FAULTS_ENV = "DEVTRAY_DEMO_FAULTS"
+# `DEVTRAY_DEMO_SPOT=1`: the demo VM runs on the spot market, so spot features can be tried.
+SPOT_ENV = "DEVTRAY_DEMO_SPOT"
+# The demo spot market sells at this share of the list price (spot typically saves 60-90 %).
+DEMO_SPOT_SHARE = 0.32
 
 DEMO_OWNER = "demo-user"
 DEMO_REGION = "demo-west-1"
@@ -169,6 +181,7 @@ class _DemoVm:
     launched_at: datetime | None = None
     settles_at: float | None = None  # monotonic time the current transition ends
     settles_to: VmState | None = None
+    market: Market = Market.ON_DEMAND
 
 
 class DemoProvider:
@@ -185,6 +198,7 @@ class DemoProvider:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        spot: Collection[str] = (),
     ) -> None:
         self.timings = timings or DemoTimings()
         self.faults = faults or DemoFaults()
@@ -197,7 +211,8 @@ class DemoProvider:
             self._size(size)
             launched = wall_clock() if state is VmState.RUNNING else None
             vm_id = f"demo-{index:04d}"
-            self._vms[vm_id] = _DemoVm(vm_id, name, size, state, launched_at=launched)
+            market = Market.SPOT if name in spot else Market.ON_DEMAND
+            self._vms[vm_id] = _DemoVm(vm_id, name, size, state, launched, market=market)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> DemoProvider:
@@ -206,6 +221,7 @@ class DemoProvider:
         return cls(
             timings=DemoTimings.from_environment(environ),
             faults=DemoFaults.parse(environ.get(FAULTS_ENV, "")),
+            spot=("demo-devbox",) if environ.get(SPOT_ENV) == "1" else (),
         )
 
     # -- the simulated cloud ------------------------------------------------------------------
@@ -247,6 +263,7 @@ class DemoProvider:
             zone=f"{DEMO_REGION}a",
             architecture="x86_64",
             observed_at=self._wall_clock(),
+            market=vm.market,
         )
 
     def _begin(self, vm: _DemoVm, now: VmState, then: VmState, seconds: float) -> None:
@@ -328,8 +345,11 @@ class DemoProvider:
     def price_sheet(self, vm: VmSnapshot) -> PriceSheet:
         """Demo prices: the size's list price, a 30 GB disk and one public IPv4 address."""
         self._call("price", f"price {vm.id}")
+        listed = self._size(vm.size).hourly_price
+        spot = vm.spot and listed is not None
         return PriceSheet(
-            compute_hourly=self._size(vm.size).hourly_price,
+            compute_hourly=listed * DEMO_SPOT_SHARE if spot and listed is not None else listed,
+            on_demand_compute_hourly=listed if spot else None,
             disk_gb=30,
             disk_gb_month=0.08,
             public_ipv4_hourly=0.005,

@@ -15,7 +15,15 @@ from desktop.core.billed import BilledAnswer, BilledUnavailable
 from desktop.core.config import AwsConfig, Config, PollingConfig
 from desktop.core.cost import PriceSheet
 from desktop.core.lifecycle import Transition, ensure_resizable, needs_transition
-from desktop.core.model import Addresses, ResizePlan, ResizeStep, VmSize, VmSnapshot, VmState
+from desktop.core.model import (
+    Addresses,
+    Market,
+    ResizePlan,
+    ResizeStep,
+    VmSize,
+    VmSnapshot,
+    VmState,
+)
 from desktop.core.polling import wait_for_state
 from desktop.core.provider import CancelToken, ProgressCallback
 from desktop.providers.aws.billing import CE_REGION, SOURCE, CostExplorerBills
@@ -173,7 +181,7 @@ class Ec2Provider:
             platform="windows" if "windows" in platform.lower() else "linux",
             observed_at=self._clock(),
             state_since=_state_since(instance),
-            spot=instance.get("InstanceLifecycle") == "spot",
+            market=Market.SPOT if instance.get("InstanceLifecycle") == "spot" else Market.ON_DEMAND,
         )
 
     def console_output(self, vm_id: str) -> str | None:
@@ -211,6 +219,7 @@ class Ec2Provider:
         running_ips = max(elastic, 1 if vm.addresses.public_ip else 0)
         compute, provenance = self._compute_price(vm)
         return PriceSheet(
+            on_demand_compute_hourly=self._on_demand_price(vm) if vm.spot else None,
             compute_hourly=compute,
             disk_gb=disk_gb,
             disk_gb_month=gb_month,
@@ -220,11 +229,17 @@ class Ec2Provider:
             provenance=provenance,
         )
 
+    def _on_demand_price(self, vm: VmSnapshot) -> float | None:
+        if self.price_book is not None:
+            quote = self.price_book.hourly(self.region, vm.size, vm.platform)
+            return quote.value if quote else None
+        return self.prices(self.region, vm.size, vm.platform) if self.prices else None
+
     def _compute_price(self, vm: VmSnapshot) -> tuple[float | None, str]:
         now = self._clock()
         if vm.spot and vm.zone:
             price = spot_price(self.ec2, self.calls, vm.zone, vm.size, now)
-            return price, f"spot price in {vm.zone} now"
+            return price, f"spot price in {vm.zone}, read {now:%H:%M} UTC"
         if self.price_book is not None:
             quote = self.price_book.hourly(self.region, vm.size, vm.platform)
             if quote is None:
