@@ -16,6 +16,7 @@ from desktop.core.humanize import printable as printable
 from desktop.core.humanize import uptime as uptime
 from desktop.core.model import VmSnapshot
 from desktop.core.shutdown import describe_auto_stop
+from desktop.core.spot import SpotNotice, countdown
 from desktop.remote.ssh_config import alias_for
 
 
@@ -67,6 +68,26 @@ def vm_json(
         "ssh_alias": ssh_alias or alias_for(vm.name, vm.id),
         **cost_json(spend),
     }
+
+
+def notice_json(notice: SpotNotice | None) -> dict[str, Any]:
+    """`interruption_at` (when AWS takes a spot VM back, per its two-minute notice) and
+    `spot_notice` (`interruption`, `rebalance` or null)."""
+    when = notice.interruption_at if notice else None
+    return {
+        "interruption_at": when.isoformat() if when else None,
+        "spot_notice": str(notice.kind) if notice else None,
+    }
+
+
+def notice_text(notice: SpotNotice | None, now: datetime) -> str:
+    """`taken back at 14:32 UTC (in 1 min 50 s)`, `rebalance recommended`, or `-`."""
+    if notice is None:
+        return "-"
+    when = notice.interruption_at
+    if when is None:
+        return "rebalance recommended"
+    return f"taken back at {when.astimezone():%H:%M} (in {countdown(when, now)})"
 
 
 def cost_json(spend: SpendSummary | None) -> dict[str, Any]:
