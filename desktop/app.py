@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from desktop.core.provider import CancelToken, Provider
     from desktop.core.services import Services
     from desktop.qt.cost_autostop import CostAndAutostop, FlushBeforeStop, LaptopActivity
+    from desktop.qt.spot_watch import SpotWatch
     from desktop.qt.tray import TrayAddOns
 
 TRAY_FLAGS = frozenset({"--demo", "--quit-after-startup"})
@@ -131,6 +132,17 @@ def _load_cost_and_autostop(
     return build
 
 
+def _spot_watch(flush: FlushBeforeStop) -> SpotWatch:
+    """Spot notices in the tray: read over SSH from the VM's watcher; sync flushed on one."""
+    from datetime import UTC, datetime
+
+    from desktop.core.localtime import local_zone
+    from desktop.qt.spot_watch import SpotWatch
+    from desktop.remote.idle_agent import spot_notice
+
+    return SpotWatch(spot_notice, flush, clock=lambda: datetime.now(UTC), tz=local_zone())
+
+
 def autostart_command() -> list[str]:
     """What start-at-login runs: the installed app, the `devtray` script, else this Python."""
     from desktop.core.bundle import is_frozen, launch_command
@@ -168,16 +180,18 @@ def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
         cost_and_autostop = cost_and_autostop_for(
             sync.flush_before_stop, LaptopActivity(sync, connect)
         )
+        spot = _spot_watch(sync.flush_before_stop)
         return TrayAddOns(
             contributions=(
                 cost_and_autostop,
+                spot,
                 SyncMenu(sync),
                 TunnelsMenu(connect),
                 OpenInMenu(connect),
             ),
             on_quit=(sync.stop, connect.close),
             on_view=(connect.on_view,),
-            extensions=(cost_and_autostop,),
+            extensions=(cost_and_autostop, spot),
         )
 
     return build

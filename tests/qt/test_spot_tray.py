@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
 from desktop.core.autostop_store import AutostopStore
 from desktop.core.config import AutostopConfig
-from desktop.core.model import VmState
+from desktop.core.model import VmSnapshot, VmState
 from desktop.core.spend_record import SpendRecord
 from desktop.core.spend_tracker import SpendTracker
 from desktop.providers.demo import DemoProvider
 from desktop.qt.cost_autostop import CostAndAutostop
+from desktop.qt.spot_watch import SpotWatch
+from tests.imds_standin import ImdsStandIn
+from tests.integration.test_idle_agent import Vm, vm  # noqa: F401 - the `vm` fixture
+from tests.integration.test_spot_notices import start_watcher
 from tests.qt.conftest import FAST
 from tests.qt.test_cost_autostop import TZ, VM, FakeClock
 from tests.qt.test_tray import open_menu, wait_for_state
@@ -40,3 +45,63 @@ def test_cost_line_of_a_spot_vm(qtbot: QtBot, make_tray, tmp_path: Path) -> None
     expected = "Spot $0.0615/h · saves 65 % · price read 10:00 · today $0.00 (estimate, partial)"
     qtbot.waitUntil(lambda: open_menu(harness.tray)[f"cost:{VM}"].text() == expected, timeout=5000)
     assert f"demo-devbox: {expected}" in harness.tray.icon.toolTip()
+
+
+class RecordingFlush:
+    """Boundary fake for the sync service's flush (no sync runs here): when it was asked."""
+
+    def __init__(self) -> None:
+        self.at: list[datetime] = []
+
+    def __call__(self, _vm: VmSnapshot) -> str | None:
+        self.at.append(datetime.now(UTC))
+        return None
+
+
+def test_an_interruption_notice_reaches_the_tray_and_flushes_sync(
+    qtbot: QtBot,
+    make_tray,
+    vm: Vm,  # noqa: F811
+    imds: ImdsStandIn,
+) -> None:
+    # The VM side is real: the agent installed over the real sshd, its watcher run by sshd
+    # as the VM user, polling the stand-in IMDSv2; the tray reads the notice over SSH.
+    vm.agent.install(idle_minutes=30, ssh_port=vm.sshd.port)
+    (vm.prefix / "etc/devtray-agent/imds-url-for-tests").write_text(imds.url)
+    watcher = start_watcher(vm)
+    flush = RecordingFlush()
+    watch = SpotWatch(
+        lambda _vm: vm.agent.notice(), flush, clock=lambda: datetime.now(UTC), tz=TZ, poll_ms=200
+    )
+    demo = DemoProvider(
+        (("demo-devbox", "demo.large", VmState.RUNNING),), timings=FAST, spot=("demo-devbox",)
+    )
+    try:
+        harness = make_tray(demo, contributions=(watch,), extensions=(watch,))
+        wait_for_state(qtbot, harness, VmState.RUNNING)
+        deadline = (datetime.now(UTC) + timedelta(minutes=2)).replace(microsecond=0)
+        with qtbot.waitSignal(watch.notified, timeout=10_000) as shown:
+            imds.interrupt(deadline)
+        title, message = shown.args
+        at = deadline.astimezone(TZ).strftime("%H:%M")
+        assert title == "Spot interruption"
+        assert re.fullmatch(rf"AWS takes demo-devbox back at {at} \(in 1 min \d+ s\)", message)
+        qtbot.waitUntil(lambda: bool(flush.at), timeout=5000)
+        assert flush.at[0] < deadline
+        row = open_menu(harness.tray)[f"spot:{VM}"].text()
+        assert row.startswith(f"AWS takes it back at {at} (in 1 min ")
+
+        # AWS stops it (a persistent request that stops): the row says it waits for capacity.
+        with qtbot.waitSignal(watch.changed, timeout=10_000):
+            harness.demo.stop_vm(VM)
+        wait_for_state(qtbot, harness, VmState.STOPPED)
+        qtbot.waitUntil(
+            lambda: (
+                open_menu(harness.tray)[f"spot:{VM}"].text()
+                == "Waiting for spot capacity — AWS restarts demo-devbox when it can"
+            ),
+            timeout=5000,
+        )
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=10)

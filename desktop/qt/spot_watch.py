@@ -1,0 +1,203 @@
+"""Spot VMs in the tray: AWS's interruption notice reaches the person, and the work is saved.
+
+Every few seconds, for each running spot VM, a worker reads the notice the VM's watcher
+recorded (one short SSH command over the connection devtray already shares). A new
+interruption notice shows a notification "AWS takes devbox back at 14:32 (in 1 min 50 s)",
+flushes sync at once (results in the pull folders come back with it) and puts the deadline in
+the menu; a rebalance recommendation is said once. Once AWS has stopped the VM, its row says
+that AWS restarts it when capacity returns (a persistent spot request that stops).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QSystemTrayIcon
+
+from desktop.core.glance import TrayView
+from desktop.core.humanize import printable
+from desktop.core.menu import MenuItem, MenuSlot
+from desktop.core.model import VmSnapshot, VmState
+from desktop.core.spot import NoticeKind, SpotNotice, countdown
+
+if TYPE_CHECKING:
+    from desktop.qt.tray import TrayApp
+
+log = logging.getLogger(__name__)
+
+# Reads a running spot VM's notice (None: none, or the VM could not be asked); on a worker.
+NoticeProbe = Callable[[VmSnapshot], SpotNotice | None]
+# Flushes the VM's sync before AWS takes it: None when done, else why it could not.
+Flush = Callable[[VmSnapshot], str | None]
+
+# The watcher on the VM polls every 5 s: asking as often keeps notice-to-laptop under 10 s.
+POLL_MS = 5_000
+MESSAGE_MS = 30_000
+_STOPPED = frozenset({VmState.STOPPING, VmState.STOPPED})
+
+
+class SpotWatch(QObject):
+    """Interruption and rebalance notices of every spot VM the tray shows."""
+
+    changed = Signal()  # a notice came or went: menus re-render
+    notified = Signal(str, str)  # title, message: a notification was shown
+    flushed = Signal(str, str)  # vm id, "" when the flush finished, else why it could not
+
+    slot = MenuSlot.COST
+
+    def __init__(
+        self,
+        probe: NoticeProbe,
+        flush: Flush,
+        *,
+        clock: Callable[[], datetime],
+        tz: tzinfo,
+        poll_ms: int = POLL_MS,
+    ) -> None:
+        super().__init__()
+        self._probe = probe
+        self._flush = flush
+        self._clock = clock
+        self._tz = tz
+        self._notices: dict[str, SpotNotice] = {}
+        self._interrupted: set[str] = set()  # AWS stopped these after a notice
+        self._asking: set[str] = set()  # a probe is on its way: no second one meanwhile
+        self._tray: TrayApp | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(poll_ms)
+        self._timer.timeout.connect(self.tick)
+
+    # -- TrayExtension ------------------------------------------------------------------------
+
+    def attach(self, tray: TrayApp) -> None:
+        """Start polling the tray's spot VMs."""
+        self._tray = tray
+        tray.controller.view_changed.connect(self._view_changed)
+        self.changed.connect(lambda: tray.render_view(tray.controller.view))
+        self._timer.start()
+
+    def detach(self) -> None:
+        """Stop polling (the tray is quitting)."""
+        self._timer.stop()
+
+    def tooltip_lines(self, view: TrayView) -> Sequence[str]:
+        """The deadline of each VM AWS is about to take back."""
+        return [
+            f"{printable(vm.name)}: {row.text}" for vm in view.vms for row in self.items(vm, view)
+        ]
+
+    # -- MenuContribution ---------------------------------------------------------------------
+
+    def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
+        """The deadline while a notice stands; the wait for capacity after the interruption."""
+        del view
+        notice = self._notices.get(vm.id)
+        if vm.id in self._interrupted and vm.state in _STOPPED:
+            text = self.tr("Waiting for spot capacity — AWS restarts {name} when it can")
+            return [MenuItem(text=text.format(name=printable(vm.name)), key=f"spot:{vm.id}")]
+        if notice is None or vm.state is not VmState.RUNNING:
+            return []
+        when = notice.interruption_at
+        if when is None:
+            text = self.tr("AWS recommends moving off this spot VM (capacity is getting short)")
+        else:
+            text = self.tr("AWS takes it back at {time} (in {left})").format(
+                time=self._local(when), left=countdown(when, self._clock())
+            )
+        return [MenuItem(text=text, key=f"spot:{vm.id}", enabled=False)]
+
+    # -- polling ------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Ask every running spot VM for its notice, on workers."""
+        if self._tray is None:
+            return
+        for vm in self._tray.controller.view.vms:
+            if vm.spot and vm.state is VmState.RUNNING and vm.id not in self._asking:
+                self._ask(vm)
+
+    def _ask(self, vm: VmSnapshot) -> None:
+        assert self._tray is not None
+        self._asking.add(vm.id)
+
+        def done(notice: SpotNotice | None) -> None:
+            self._asking.discard(vm.id)
+            self._noticed(vm, notice)
+
+        def failed(error: BaseException) -> None:
+            self._asking.discard(vm.id)
+            log.info("could not read %s's spot notice: %s", vm.id, error)
+
+        self._tray.controller.bridge.submit(lambda: self._probe(vm), done, failed)
+
+    def _view_changed(self, view: TrayView) -> None:
+        for vm in view.vms:
+            notice = self._notices.get(vm.id)
+            if vm.state in _STOPPED and notice is not None and notice.interruption_at:
+                self._interrupted.add(vm.id)
+                del self._notices[vm.id]
+                self.changed.emit()
+            elif vm.state is VmState.RUNNING and vm.id in self._interrupted:
+                self._interrupted.discard(vm.id)  # back: the day resumes (sync, tunnels)
+                self.changed.emit()
+
+    def _noticed(self, vm: VmSnapshot, notice: SpotNotice | None) -> None:
+        old = self._notices.get(vm.id)
+        if notice == old:
+            return
+        if notice is None:
+            self._notices.pop(vm.id, None)
+        else:
+            self._notices[vm.id] = notice
+            self._announce(vm, notice, old)
+        self.changed.emit()
+
+    def _announce(self, vm: VmSnapshot, notice: SpotNotice, old: SpotNotice | None) -> None:
+        name = printable(vm.name)
+        when = notice.interruption_at
+        if when is None:
+            if old is None:
+                self._notify(
+                    self.tr("Spot capacity is getting short"),
+                    self.tr("AWS may take {name} back soon; sync is kept up to date.").format(
+                        name=name
+                    ),
+                )
+            return
+        if old is not None and old.kind is NoticeKind.INTERRUPTION and old.at == notice.at:
+            return
+        self._notify(
+            self.tr("Spot interruption"),
+            self.tr("AWS takes {name} back at {time} (in {left})").format(
+                name=name, time=self._local(when), left=countdown(when, self._clock())
+            ),
+        )
+        self._flush_now(vm)
+
+    def _flush_now(self, vm: VmSnapshot) -> None:
+        assert self._tray is not None
+
+        def done(problem: str | None) -> None:
+            self.flushed.emit(vm.id, problem or "")
+
+        def failed(error: BaseException) -> None:
+            self.flushed.emit(vm.id, str(error))
+
+        self._tray.controller.bridge.submit(lambda: self._flush(vm), done, failed)
+
+    def _local(self, when: datetime) -> str:
+        return when.astimezone(self._tz).strftime("%H:%M")
+
+    def _notify(self, title: str, message: str) -> None:
+        if self._tray is not None:
+            self._tray.icon.showMessage(
+                f"{self._tray.title}: {title}",
+                message,
+                QSystemTrayIcon.MessageIcon.Warning,
+                MESSAGE_MS,
+            )
+        self.notified.emit(title, message)
