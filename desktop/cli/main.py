@@ -14,6 +14,7 @@ from desktop.cli import (
     connect_commands,
     cost_commands,
     doctor_command,
+    market_command,
     signin_command,
     sync_commands,
     up_command,
@@ -39,6 +40,7 @@ COMMAND_MODULES: tuple[Registrar, ...] = (
     sync_commands.register,
     up_command.register,
     update_command.register,
+    market_command.register,
 )
 
 

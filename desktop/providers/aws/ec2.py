@@ -28,6 +28,13 @@ from desktop.core.polling import wait_for_state
 from desktop.core.provider import CancelToken, ProgressCallback
 from desktop.providers.aws.billing import CE_REGION, SOURCE, CostExplorerBills
 from desktop.providers.aws.calls import AwsCalls, RetryPolicy
+from desktop.providers.aws.market_switch import (
+    Confirm,
+    MarketSwitch,
+    SshAnswers,
+    SwitchProgress,
+    SwitchResult,
+)
 from desktop.providers.aws.pricing import PRICING_REGION, AwsPrices, spot_price
 from desktop.providers.aws.session import (
     make_client,
@@ -295,7 +302,16 @@ class Ec2Provider:
         vm = self.refresh(vm_id)
         if not needs_transition(vm, Transition.START):
             return vm
-        self.calls.call(f"start {vm.name}", self.ec2.start_instances, InstanceIds=[vm_id])
+        try:
+            self.calls.call(f"start {vm.name}", self.ec2.start_instances, InstanceIds=[vm_id])
+        except errors.InsufficientCapacity as exc:
+            if not vm.spot:
+                raise
+            # No dead end: the same disk can run on-demand (`devtray market`).
+            raise errors.InsufficientCapacity(
+                f"{exc.message} (no spot capacity for {vm.size} in {vm.zone} now)",
+                hint=f"Start as on-demand, keeping the disk: devtray market on-demand {vm.id}",
+            ) from exc
         return self.refresh(vm_id)
 
     def stop_vm(self, vm_id: str) -> VmSnapshot:
@@ -305,6 +321,33 @@ class Ec2Provider:
             return vm
         self.calls.call(f"stop {vm.name}", self.ec2.stop_instances, InstanceIds=[vm_id])
         return self.refresh(vm_id)
+
+    # -- market -------------------------------------------------------------------------------
+
+    def switch_market(
+        self,
+        vm_id: str,
+        target: Market,
+        *,
+        progress: SwitchProgress,
+        answers: SshAnswers,
+        confirm: Confirm,
+        cancel: CancelToken,
+    ) -> SwitchResult:
+        """Move one of my VMs to the other market, keeping its disk (see `market_switch`)."""
+        switch = MarketSwitch(
+            self.ec2,
+            self.calls,
+            owner_tag=self.aws.owner_tag,
+            instance=self._instance,
+            snapshot=self._snapshot,
+            poll_seconds=self.polling.fast_seconds,
+        )
+        result = switch.run(
+            vm_id, target, progress=progress, answers=answers, confirm=confirm, cancel=cancel
+        )
+        self._my_vm_ids = None  # the listing changed
+        return result
 
     # -- sizes and resize ---------------------------------------------------------------------
 
