@@ -11,6 +11,7 @@ import json
 import secrets
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -91,6 +92,13 @@ def _handler(state: ImdsStandIn) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def imds() -> Iterator[ImdsStandIn]:
     """A running stand-in IMDSv2 on a free loopback port."""
+    with serve_imds() as state:
+        yield state
+
+
+@contextmanager
+def serve_imds() -> Iterator[ImdsStandIn]:
+    """Run a stand-in IMDSv2 on a free loopback port (tests and benchmarks)."""
     state = ImdsStandIn()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
