@@ -110,6 +110,14 @@ class SpendingWindow(QWidget):
             month_line(summary.month, summary.billed, summary.vm_id, money),
             span,
         ]
+        saved = summary.spot_saved_month
+        if saved is not None and summary.month_on_demand is not None:
+            lines.append(
+                self.tr("Spot saved {saved} this month ({on_demand} at on-demand prices)").format(
+                    saved=format_money(saved, money),
+                    on_demand=format_money(summary.month_on_demand.amount, money),
+                )
+            )
         self.summary.setText("\n".join(lines))
         self.chart.set_days(merged, billed)
         footer = [ESTIMATES_NOTE]

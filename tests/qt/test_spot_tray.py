@@ -46,6 +46,20 @@ def test_cost_line_of_a_spot_vm(qtbot: QtBot, make_tray, tmp_path: Path) -> None
     qtbot.waitUntil(lambda: open_menu(harness.tray)[f"cost:{VM}"].text() == expected, timeout=5000)
     assert f"demo-devbox: {expected}" in harness.tray.icon.toolTip()
 
+    # Two hours on: $0.1231 at spot prices, $0.3494 had it been on-demand.
+    clock.now += timedelta(hours=2)
+    harness.controller.refresh_now()
+    qtbot.waitUntil(
+        lambda: "today $0.12" in open_menu(harness.tray)[f"cost:{VM}"].text(), timeout=5000
+    )
+    open_menu(harness.tray)[f"spending:{VM}"].trigger()
+    qtbot.waitUntil(lambda: VM in watch.windows, timeout=5000)
+    window = watch.windows[VM]
+    qtbot.waitUntil(
+        lambda: "Spot saved $0.23 this month ($0.35 at on-demand prices)" in window.summary.text(),
+        timeout=5000,
+    )
+
 
 class RecordingFlush:
     """Boundary fake for the sync service's flush (no sync runs here): when it was asked."""
