@@ -70,7 +70,13 @@ class MotoRecording:
 
 
 @pytest.fixture
-def recording(moto: MotoEndpoint) -> Iterator[MotoRecording]:
+def recording(
+    moto: MotoEndpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MotoRecording]:
+    from moto.moto_api import recorder as moto_recorder
+
+    # The server runs in this process: its recording goes to this test's folder, not the cwd.
+    monkeypatch.setattr(moto_recorder, "_location", str(tmp_path / "moto_recording"))
     recorder = MotoRecording(moto.url)
     try:
         yield recorder
