@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
-import time
-from typing import Protocol, runtime_checkable
 
 from desktop.cli.context import CommandContext
 from desktop.cli.output import printable
 from desktop.core import errors
 from desktop.core.model import Market, VmSnapshot
 from desktop.core.provider import CancelToken, ConsoleOutputSource
-from desktop.providers.aws.market_switch import (
-    Confirm,
-    SshAnswers,
-    SwitchProgress,
-    SwitchResult,
-    SwitchStep,
-)
+from desktop.core.spot import MarketSwitcher, SwitchStep
 from desktop.remote.known_hosts import KeyStatus, check_host_key, trust_new_key
 from desktop.remote.ssh_config import (
     SshConfigWriter,
@@ -27,29 +18,8 @@ from desktop.remote.ssh_config import (
     ssm_from_tools,
     unique_aliases,
 )
+from desktop.remote.ssh_probe import ssh_answers
 from desktop.remote.tools import required_tool
-
-# How many times the new instance's SSH is tried, `[polling] fast_seconds` apart (2 s by
-# default: 5 minutes for the boot and cloud-init after EC2 says it runs).
-SSH_PROBES = 150
-
-
-@runtime_checkable
-class MarketSwitcher(Protocol):
-    """A provider that can move a VM between markets (AWS)."""
-
-    def switch_market(
-        self,
-        vm_id: str,
-        target: Market,
-        *,
-        progress: SwitchProgress,
-        answers: SshAnswers,
-        confirm: Confirm,
-        cancel: CancelToken,
-    ) -> SwitchResult:
-        """See `Ec2Provider.switch_market`."""
-        ...
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -82,7 +52,8 @@ def market_command(ctx: CommandContext) -> int:
         ctx.err.flush()
 
     def answers(new: VmSnapshot) -> bool:
-        return _ssh_answers(ctx, vm, new)
+        others = [v for _, v in ctx.all_vms() if v.id != vm.id]
+        return ssh_answers(new, others, ctx.services.config)
 
     def confirm(old: VmSnapshot, new: VmSnapshot) -> bool:
         if ctx.args.yes:
@@ -100,37 +71,15 @@ def market_command(ctx: CommandContext) -> int:
         confirm=confirm,
         cancel=CancelToken(),
     )
-    _follow_new_instance(ctx, result.new)
+    if result.new.id != vm.id:
+        _follow_new_instance(ctx, result.new)
     ctx.out.write(f"{name} is now {target}: {result.new.id}.\n")
-    if not result.old_terminated:
+    if not result.old_terminated and result.new.id != vm.id:
         ctx.out.write(
             f"The old instance {vm.id} is stopped and kept (its disk still bills); "
             f"remove it with: aws ec2 terminate-instances --instance-ids {vm.id}\n"
         )
     return 0
-
-
-def _ssh_answers(ctx: CommandContext, old: VmSnapshot, new: VmSnapshot) -> bool:
-    """True once the new instance's SSH server greets us (where the SSH block will point)."""
-    others = [vm for _, vm in ctx.all_vms() if vm.id != old.id]
-    writer = SshConfigWriter(ssm=ssm_from_tools(ctx.services.config))
-    entry = writer.plan([*others, new], ctx.services.config).entry_for(new.id)
-    if entry is None or entry.hostname is None:
-        return False
-    port = int(dict(entry.options).get("Port", "22"))
-    for _probe in range(SSH_PROBES):
-        if _greets(entry.hostname, port):
-            return True
-        time.sleep(ctx.services.config.polling.fast_seconds)
-    return False
-
-
-def _greets(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=5) as sock:
-            return sock.recv(8).startswith(b"SSH-")
-    except OSError:
-        return False
 
 
 def _follow_new_instance(ctx: CommandContext, new: VmSnapshot) -> None:

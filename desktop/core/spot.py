@@ -1,4 +1,4 @@
-"""Spot notices: AWS's two-minute interruption warning and its rebalance recommendation.
+"""Spot VMs: AWS's interruption and rebalance notices, and the steps of a market switch.
 
 The idle agent's watcher on the VM reads them from the instance metadata; the laptop turns
 them into these snapshots and decides what to say and do (flush sync, pull results first).
@@ -7,9 +7,13 @@ them into these snapshots and decides what to say and do (flush sync, pull resul
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
+
+from desktop.core.model import Market, VmSnapshot
+from desktop.core.provider import CancelToken
 
 
 class NoticeKind(enum.StrEnum):
@@ -68,3 +72,52 @@ def countdown(deadline: datetime, now: datetime) -> str:
     seconds = max(0, int((deadline - now).total_seconds()))
     minutes, rest = divmod(seconds, 60)
     return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+class SwitchStep(enum.StrEnum):
+    """The steps a switch reports as it goes."""
+
+    STOPPING = "stopping the VM"
+    IMAGING = "making an image of its disk"
+    LAUNCHING = "launching the new instance"
+    WAITING = "waiting until SSH answers"
+    RETAGGING = "making the new instance your VM"
+    TERMINATING = "terminating the old instance"
+    KEEPING = "keeping the old instance (stopped)"
+    CLEANING = "removing the image"
+    ROLLING_BACK = "starting the old VM again"
+    DONE = "done"
+
+
+SwitchProgress = Callable[[SwitchStep, str], None]
+# Given the new instance (running): True once SSH answers on it, bounded by the caller.
+SshAnswers = Callable[[VmSnapshot], bool]
+# Given (old, new): True when the person agrees to terminate the old instance.
+Confirm = Callable[[VmSnapshot, VmSnapshot], bool]
+
+
+@dataclass(frozen=True)
+class SwitchResult:
+    """What the switch left behind."""
+
+    old: VmSnapshot
+    new: VmSnapshot
+    old_terminated: bool
+
+
+@runtime_checkable
+class MarketSwitcher(Protocol):
+    """A provider that can move a VM between markets (AWS)."""
+
+    def switch_market(
+        self,
+        vm_id: str,
+        target: Market,
+        *,
+        progress: SwitchProgress,
+        answers: SshAnswers,
+        confirm: Confirm,
+        cancel: CancelToken,
+    ) -> SwitchResult:
+        """See `Ec2Provider.switch_market`."""
+        ...

@@ -35,6 +35,7 @@ from desktop.core.model import (
 )
 from desktop.core.polling import wait_for_state
 from desktop.core.provider import CancelToken, ProgressCallback
+from desktop.core.spot import Confirm, SshAnswers, SwitchProgress, SwitchResult, SwitchStep
 
 TIME_SCALE_ENV = "DEVTRAY_DEMO_TIME_SCALE"
 CALL_DELAY_ENV = "DEVTRAY_DEMO_CALL_DELAY"
@@ -56,7 +57,9 @@ DEMO_SIZES: tuple[VmSize, ...] = (
     VmSize("demo.2xlarge", vcpus=16, memory_gib=64, architecture="x86_64", hourly_price=0.6656),
 )
 
-OPERATIONS = frozenset({"identity", "list", "refresh", "start", "stop", "sizes", "plan", "resize"})
+OPERATIONS = frozenset(
+    {"identity", "list", "refresh", "start", "stop", "sizes", "plan", "resize", "market"}
+)
 
 
 class DemoBug(RuntimeError):
@@ -341,6 +344,37 @@ class DemoProvider:
         with self._lock:
             self._record(vm_id)
         return list(DEMO_SIZES)
+
+    def switch_market(
+        self,
+        vm_id: str,
+        target: Market,
+        *,
+        progress: SwitchProgress,
+        answers: SshAnswers,
+        confirm: Confirm,
+        cancel: CancelToken,
+    ) -> SwitchResult:
+        """The demo's market switch: the same steps as on AWS, the VM keeping its id (no SSH
+        is asked: demo VMs cannot be dialled)."""
+        del answers  # nothing to dial in the demo
+        self._call("market", f"move {vm_id} to {target}")
+        with self._lock:
+            old = self._snapshot(self._record(vm_id))
+        if old.market is target:
+            raise errors.InvalidState(f"{old.name} is already {target}.")
+        for step in (SwitchStep.STOPPING, SwitchStep.IMAGING, SwitchStep.LAUNCHING):
+            if cancel.cancelled:
+                raise errors.Cancelled("Switch cancelled.")
+            progress(step, old.name)
+            self._sleep(self.timings.call)
+        with self._lock:
+            record = self._record(vm_id)
+            record.market = target
+            new = self._snapshot(record)
+        terminated = confirm(old, new)
+        progress(SwitchStep.DONE, new.id)
+        return SwitchResult(old=old, new=new, old_terminated=terminated)
 
     def price_sheet(self, vm: VmSnapshot) -> PriceSheet:
         """Demo prices: the size's list price, a 30 GB disk and one public IPv4 address."""

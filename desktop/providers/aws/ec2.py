@@ -26,15 +26,10 @@ from desktop.core.model import (
 )
 from desktop.core.polling import wait_for_state
 from desktop.core.provider import CancelToken, ProgressCallback
+from desktop.core.spot import Confirm, SshAnswers, SwitchProgress, SwitchResult
 from desktop.providers.aws.billing import CE_REGION, SOURCE, CostExplorerBills
 from desktop.providers.aws.calls import AwsCalls, RetryPolicy
-from desktop.providers.aws.market_switch import (
-    Confirm,
-    MarketSwitch,
-    SshAnswers,
-    SwitchProgress,
-    SwitchResult,
-)
+from desktop.providers.aws.market_switch import MarketSwitch
 from desktop.providers.aws.pricing import PRICING_REGION, AwsPrices, spot_price
 from desktop.providers.aws.session import (
     make_client,

@@ -12,15 +12,20 @@ honoured between steps, through the same rollback.
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from desktop.core import errors
 from desktop.core.model import Market, VmSnapshot, VmState
 from desktop.core.provider import CancelToken
+from desktop.core.spot import (
+    Confirm,
+    SshAnswers,
+    SwitchProgress,
+    SwitchResult,
+    SwitchStep,
+)
 from desktop.providers.aws.calls import AwsCalls
 
 # Marks the instance a switch launched until it becomes "my VM" (and on the old one after).
@@ -28,37 +33,6 @@ REPLACES_TAG = "devtray:replaces"
 REPLACED_BY_TAG = "devtray:replaced-by"
 _IMAGE_WAIT_SECONDS = 3600.0
 _STATE_WAIT_SECONDS = 900.0  # a large root volume's first snapshot can take a long time
-
-
-class SwitchStep(enum.StrEnum):
-    """The steps a switch reports as it goes."""
-
-    STOPPING = "stopping the VM"
-    IMAGING = "making an image of its disk"
-    LAUNCHING = "launching the new instance"
-    WAITING = "waiting until SSH answers"
-    RETAGGING = "making the new instance your VM"
-    TERMINATING = "terminating the old instance"
-    KEEPING = "keeping the old instance (stopped)"
-    CLEANING = "removing the image"
-    ROLLING_BACK = "starting the old VM again"
-    DONE = "done"
-
-
-SwitchProgress = Callable[[SwitchStep, str], None]
-# Given the new instance (running): True once SSH answers on it, bounded by the caller.
-SshAnswers = Callable[[VmSnapshot], bool]
-# Given (old, new): True when the person agrees to terminate the old instance.
-Confirm = Callable[[VmSnapshot, VmSnapshot], bool]
-
-
-@dataclass(frozen=True)
-class SwitchResult:
-    """What the switch left behind."""
-
-    old: VmSnapshot
-    new: VmSnapshot
-    old_terminated: bool
 
 
 class MarketSwitch:
