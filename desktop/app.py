@@ -133,14 +133,22 @@ def _load_cost_and_autostop(
 
 
 def _spot_watch(flush: FlushBeforeStop) -> SpotWatch:
-    """Spot notices in the tray: read over SSH from the VM's watcher; sync flushed on one."""
+    """Spot notices in the tray: read over SSH from the VM's watcher; sync flushed on one.
+    The market switch waits for the new instance's SSH where the SSH block will point."""
     from datetime import UTC, datetime
 
     from desktop.core.localtime import local_zone
     from desktop.qt.spot_watch import SpotWatch
     from desktop.remote.idle_agent import spot_notice
+    from desktop.remote.ssh_probe import ssh_answers
 
-    return SpotWatch(spot_notice, flush, clock=lambda: datetime.now(UTC), tz=local_zone())
+    return SpotWatch(
+        spot_notice,
+        flush,
+        clock=lambda: datetime.now(UTC),
+        tz=local_zone(),
+        answers=lambda new: ssh_answers(new, [], load_config()),
+    )
 
 
 def autostart_command() -> list[str]:

@@ -6,6 +6,10 @@ interruption notice shows a notification "AWS takes devbox back at 14:32 (in 1 m
 flushes sync at once (results in the pull folders come back with it) and puts the deadline in
 the menu; a rebalance recommendation is said once. Once AWS has stopped the VM, its row says
 that AWS restarts it when capacity returns (a persistent spot request that stops).
+
+For a VM whose cloud can switch markets (AWS, the demo), the menu offers "Switch to on-demand"
+or "Switch to spot", keeping the disk: asked once (the old instance goes only after the new
+one answers), carried out on a worker, with a message when it starts and when it is done.
 """
 
 from __future__ import annotations
@@ -16,13 +20,22 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QSystemTrayIcon
+from PySide6.QtWidgets import QMessageBox, QSystemTrayIcon
 
 from desktop.core.glance import TrayView
 from desktop.core.humanize import printable
 from desktop.core.menu import MenuItem, MenuSlot
-from desktop.core.model import VmSnapshot, VmState
-from desktop.core.spot import NoticeKind, SpotNotice, countdown
+from desktop.core.model import Market, VmSnapshot, VmState
+from desktop.core.provider import CancelToken
+from desktop.core.spot import (
+    MarketSwitcher,
+    NoticeKind,
+    SpotNotice,
+    SshAnswers,
+    SwitchResult,
+    countdown,
+)
+from desktop.qt.controller import problem_for
 
 if TYPE_CHECKING:
     from desktop.qt.tray import TrayApp
@@ -33,6 +46,8 @@ log = logging.getLogger(__name__)
 NoticeProbe = Callable[[VmSnapshot], SpotNotice | None]
 # Flushes the VM's sync before AWS takes it: None when done, else why it could not.
 Flush = Callable[[VmSnapshot], str | None]
+# Asks the person (title, question): True for yes. A modal dialog: they started the action.
+Ask = Callable[[str, str], bool]
 
 # The watcher on the VM polls every 5 s: asking as often keeps notice-to-laptop under 10 s.
 POLL_MS = 5_000
@@ -56,11 +71,15 @@ class SpotWatch(QObject):
         *,
         clock: Callable[[], datetime],
         tz: tzinfo,
+        answers: SshAnswers = lambda _new: False,
+        ask: Ask | None = None,
         poll_ms: int = POLL_MS,
     ) -> None:
         super().__init__()
         self._probe = probe
         self._flush = flush
+        self._answers = answers
+        self._ask_person = ask or _ask_with_dialog
         self._clock = clock
         self._tz = tz
         self._notices: dict[str, SpotNotice] = {}
@@ -87,14 +106,41 @@ class SpotWatch(QObject):
     def tooltip_lines(self, view: TrayView) -> Sequence[str]:
         """The deadline of each VM AWS is about to take back."""
         return [
-            f"{printable(vm.name)}: {row.text}" for vm in view.vms for row in self.items(vm, view)
+            f"{printable(vm.name)}: {row.text}" for vm in view.vms for row in self._notice_rows(vm)
         ]
 
     # -- MenuContribution ---------------------------------------------------------------------
 
     def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
-        """The deadline while a notice stands; the wait for capacity after the interruption."""
-        del view
+        """The deadline while a notice stands, the wait for capacity after the interruption,
+        and the market switch where the cloud offers one."""
+        rows = list(self._notice_rows(vm))
+        switch = self._switch_row(vm, view)
+        return [*rows, switch] if switch else rows
+
+    def _switch_row(self, vm: VmSnapshot, view: TrayView) -> MenuItem | None:
+        if self._tray is None or vm.id in view.busy:
+            return None
+        provider = self._tray.controller.provider_for(vm.id)
+        if not isinstance(provider, MarketSwitcher):
+            return None
+        target = Market.ON_DEMAND if vm.spot else Market.SPOT
+        text = (
+            self.tr("Switch to on-demand (keeps the disk)…")
+            if vm.spot
+            else self.tr("Switch to spot (keeps the disk)…")
+        )
+        tray = self._tray
+        return MenuItem(
+            text=text,
+            key=f"market:{vm.id}",
+            enabled=vm.state in (VmState.RUNNING, VmState.STOPPED),
+            run=lambda: tray.controller.bridge.call_on_gui(
+                lambda: self.switch_market(provider, vm, target)
+            ),
+        )
+
+    def _notice_rows(self, vm: VmSnapshot) -> Sequence[MenuItem]:
         notice = self._notices.get(vm.id)
         if vm.id in self._interrupted and vm.state in _STOPPED:
             text = self.tr("Waiting for spot capacity — AWS restarts {name} when it can")
@@ -109,6 +155,47 @@ class SpotWatch(QObject):
                 time=self._local(when), left=countdown(when, self._clock())
             )
         return [MenuItem(text=text, key=f"spot:{vm.id}", enabled=False)]
+
+    # -- market switch ------------------------------------------------------------------------
+
+    def switch_market(self, provider: MarketSwitcher, vm: VmSnapshot, target: Market) -> None:
+        """Ask, then move the VM to `target` on a worker (see the module docstring)."""
+        assert self._tray is not None
+        name = printable(vm.name)
+        question = self.tr(
+            "Move {name} to {market}, keeping its disk? It is stopped, imaged and launched "
+            "again; the old instance is terminated once the new one answers over SSH."
+        ).format(name=name, market=str(target))
+        if not self._ask_person(self.tr("Switch market"), question):
+            return
+        controller = self._tray.controller
+        self._notify(
+            self.tr("Switch market"),
+            self.tr("Moving {name} to {market}…").format(name=name, market=str(target)),
+        )
+
+        def work() -> SwitchResult:
+            return provider.switch_market(
+                vm.id,
+                target,
+                progress=lambda step, _detail: log.info("switch %s: %s", vm.id, step),
+                answers=self._answers,
+                confirm=lambda _old, _new: True,  # agreed above, before anything started
+                cancel=CancelToken(),
+            )
+
+        def done(result: SwitchResult) -> None:
+            self._notify(
+                self.tr("Switch market"),
+                self.tr("{name} is now {market}.").format(name=name, market=str(target)),
+            )
+            controller.refresh_now()
+
+        def failed(error: BaseException) -> None:
+            controller.problem_raised.emit(problem_for(error))
+            controller.refresh_now()
+
+        controller.bridge.submit(work, done, failed)
 
     # -- polling ------------------------------------------------------------------------------
 
@@ -201,3 +288,9 @@ class SpotWatch(QObject):
                 MESSAGE_MS,
             )
         self.notified.emit(title, message)
+
+
+def _ask_with_dialog(title: str, question: str) -> bool:
+    """A Yes/No dialog (the person clicked the action that asks)."""
+    answer = QMessageBox.question(None, title, question)
+    return answer == QMessageBox.StandardButton.Yes

@@ -119,3 +119,42 @@ def test_an_interruption_notice_reaches_the_tray_and_flushes_sync(
     finally:
         watcher.terminate()
         watcher.wait(timeout=10)
+
+
+class FakePerson:
+    """Boundary fake for the person answering the confirmation dialog."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def __call__(self, _title: str, question: str) -> bool:
+        self.asked.append(question)
+        return True
+
+
+def test_switch_to_on_demand_from_the_menu(qtbot: QtBot, make_tray) -> None:
+    person = FakePerson()
+    watch = SpotWatch(
+        lambda _vm: None,
+        RecordingFlush(),
+        clock=lambda: datetime.now(UTC),
+        tz=TZ,
+        ask=person,
+        poll_ms=3_600_000,
+    )
+    demo = DemoProvider(
+        (("demo-devbox", "demo.large", VmState.RUNNING),), timings=FAST, spot=("demo-devbox",)
+    )
+    harness = make_tray(demo, contributions=(watch,), extensions=(watch,))
+    wait_for_state(qtbot, harness, VmState.RUNNING)
+    row = open_menu(harness.tray)[f"market:{VM}"]
+    assert row.text() == "Switch to on-demand (keeps the disk)…"
+    with qtbot.waitSignal(
+        watch.notified,
+        timeout=10_000,
+        check_params_cb=lambda _title, message: message == "demo-devbox is now on-demand.",
+    ):
+        row.trigger()
+    assert person.asked and "the old instance is terminated once the new one" in person.asked[0]
+    qtbot.waitUntil(lambda: not harness.controller.view.vms[0].spot, timeout=5000)
+    assert open_menu(harness.tray)[f"market:{VM}"].text() == "Switch to spot (keeps the disk)…"
