@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from desktop.cli.connect_commands import _sigterm_as_interrupt
 from desktop.cli.context import CommandContext
 from desktop.cli.output import printable
 from desktop.core import errors
@@ -63,14 +64,16 @@ def market_command(ctx: CommandContext) -> int:
         reply = input(f"{new.id} answers. Terminate the old instance {old.id}? [y/N] ")
         return reply.strip().lower() in ("y", "yes")
 
-    result = provider.switch_market(
-        vm.id,
-        target,
-        progress=progress,
-        answers=answers,
-        confirm=confirm,
-        cancel=CancelToken(),
-    )
+    # SIGTERM as Ctrl-C: either ends the switch between steps, through its rollback.
+    with _sigterm_as_interrupt():
+        result = provider.switch_market(
+            vm.id,
+            target,
+            progress=progress,
+            answers=answers,
+            confirm=confirm,
+            cancel=CancelToken(),
+        )
     if result.new.id != vm.id:
         _follow_new_instance(ctx, result.new)
     ctx.out.write(f"{name} is now {target}: {result.new.id}.\n")

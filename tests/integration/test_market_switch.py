@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
+import subprocess
+import sys
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -15,7 +19,7 @@ import pytest
 
 from desktop.core import errors
 from desktop.core.model import Market, VmState
-from tests.integration.connect_helpers import cli
+from tests.integration.connect_helpers import REPO, cli
 from tests.integration.test_aws_provider import InjectedError, make_provider
 from tests.integration.test_spot_cli import run_spot_instance
 from tests.moto_server import MotoEndpoint, ec2_client, run_instance
@@ -214,3 +218,42 @@ def test_a_spot_start_refused_for_capacity_offers_the_switch(moto: MotoEndpoint)
     )
     vm = provider.refresh(vm_id)
     assert vm.market is Market.SPOT and vm.state is VmState.STOPPED
+
+
+def test_sigterm_while_waiting_for_ssh_rolls_back(
+    recording: MotoRecording, sshd: SshServer, config_file: Path
+) -> None:
+    configure(config_file, sshd, port=free_port())  # the new instance never answers ...
+    text = config_file.read_text().replace("fast_seconds = 0.01", "fast_seconds = 0.2")
+    config_file.write_text(text)  # ... and devtray would wait 30 s for it
+    old = run_instance("devbox")
+    recording.start()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "desktop", "market", "spot", "devbox", "--yes"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        assert process.stderr is not None
+        seen = []
+        for line in process.stderr:  # bounded: the child ends within its own 30 s wait
+            seen.append(line)
+            if line.startswith("- waiting until SSH answers"):
+                process.send_signal(signal.SIGTERM)
+                break
+        rest = process.communicate(timeout=60)[1]
+    finally:
+        process.kill()
+    assert process.returncode == 1, "".join(seen) + rest
+    assert "- starting the old VM again" in rest and "interrupted" in rest
+    assert [a for a, _ in recording.actions()][-4:] == [
+        "TerminateInstances",
+        "StartInstances",
+        "DeregisterImage",
+        "DeleteSnapshot",
+    ]
+    assert instance(old)["State"]["Name"] == "running"  # type: ignore[index]
+    assert tags(old)["Owner"] == "moto"
