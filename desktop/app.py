@@ -139,11 +139,11 @@ def _spot_watch(flush: FlushBeforeStop) -> SpotWatch:
 
     from desktop.core.localtime import local_zone
     from desktop.qt.spot_watch import SpotWatch
-    from desktop.remote.idle_agent import spot_notice
+    from desktop.remote.idle_agent import notice_of
     from desktop.remote.ssh_probe import ssh_answers
 
     return SpotWatch(
-        spot_notice,
+        notice_of,
         flush,
         clock=lambda: datetime.now(UTC),
         tz=local_zone(),

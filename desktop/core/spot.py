@@ -121,3 +121,13 @@ class MarketSwitcher(Protocol):
     ) -> SwitchResult:
         """See `Ec2Provider.switch_market`."""
         ...
+
+
+@runtime_checkable
+class SpotNoticeSource(Protocol):
+    """A provider that knows its VMs' spot notices itself (the demo); AWS's come from the
+    VM's watcher over SSH instead."""
+
+    def spot_notice(self, vm_id: str) -> SpotNotice | None:
+        """The VM's current notice, if any."""
+        ...

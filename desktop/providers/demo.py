@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from desktop.core import errors
 from desktop.core.cost import PriceSheet
@@ -35,7 +35,15 @@ from desktop.core.model import (
 )
 from desktop.core.polling import wait_for_state
 from desktop.core.provider import CancelToken, ProgressCallback
-from desktop.core.spot import Confirm, SshAnswers, SwitchProgress, SwitchResult, SwitchStep
+from desktop.core.spot import (
+    Confirm,
+    NoticeKind,
+    SpotNotice,
+    SshAnswers,
+    SwitchProgress,
+    SwitchResult,
+    SwitchStep,
+)
 
 TIME_SCALE_ENV = "DEVTRAY_DEMO_TIME_SCALE"
 CALL_DELAY_ENV = "DEVTRAY_DEMO_CALL_DELAY"
@@ -95,6 +103,10 @@ class DemoTimings:
     stop: float = 10.0
     resize: float = 6.0
     call: float = 0.15
+    # A spot demo VM gets AWS's interruption notice after running this long, once per session,
+    # and is stopped `spot_deadline` later (then restarted, as a persistent request is).
+    spot_notice: float = 60.0
+    spot_deadline: float = 120.0
 
     def scaled(self, factor: float) -> DemoTimings:
         """Every duration multiplied by `factor`."""
@@ -103,6 +115,8 @@ class DemoTimings:
             stop=self.stop * factor,
             resize=self.resize * factor,
             call=self.call * factor,
+            spot_notice=self.spot_notice * factor,
+            spot_deadline=self.spot_deadline * factor,
         )
 
     @classmethod
@@ -185,6 +199,8 @@ class _DemoVm:
     settles_at: float | None = None  # monotonic time the current transition ends
     settles_to: VmState | None = None
     market: Market = Market.ON_DEMAND
+    running_since: float | None = None  # monotonic
+    interrupted: bool = False  # the demo's one spot interruption has happened
 
 
 class DemoProvider:
@@ -215,7 +231,10 @@ class DemoProvider:
             launched = wall_clock() if state is VmState.RUNNING else None
             vm_id = f"demo-{index:04d}"
             market = Market.SPOT if name in spot else Market.ON_DEMAND
-            self._vms[vm_id] = _DemoVm(vm_id, name, size, state, launched, market=market)
+            since = clock() if state is VmState.RUNNING else None
+            self._vms[vm_id] = _DemoVm(
+                vm_id, name, size, state, launched, market=market, running_since=since
+            )
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> DemoProvider:
@@ -243,6 +262,12 @@ class DemoProvider:
                 vm.settles_at = vm.settles_to = None
                 if vm.state is VmState.RUNNING:
                     vm.launched_at = self._wall_clock()
+                    vm.running_since = self._clock()
+        left = self._until_interruption(vm)
+        if left is not None and left <= 0:
+            # AWS takes the spot VM back, and restarts it once capacity returns.
+            vm.interrupted = True
+            self._begin(vm, VmState.STOPPED, VmState.RUNNING, self.timings.start)
         return vm
 
     def _record(self, vm_id: str) -> _DemoVm:
@@ -268,6 +293,27 @@ class DemoProvider:
             observed_at=self._wall_clock(),
             market=vm.market,
         )
+
+    def _until_interruption(self, vm: _DemoVm) -> float | None:
+        """Seconds until the demo takes a running spot VM back (None: it will not)."""
+        if vm.market is not Market.SPOT or vm.interrupted or vm.running_since is None:
+            return None
+        if vm.state is not VmState.RUNNING or vm.settles_to is not None:
+            return None
+        ran = self._clock() - vm.running_since
+        return self.timings.spot_notice + self.timings.spot_deadline - ran
+
+    def spot_notice(self, vm_id: str) -> SpotNotice | None:
+        """The demo's interruption notice, from `timings.spot_notice` of running on."""
+        with self._lock:
+            vm = self._record(vm_id)
+            left = self._until_interruption(vm)
+        if left is None or left > self.timings.spot_deadline:
+            return None
+        now = self._wall_clock()
+        deadline = now + timedelta(seconds=left)
+        noticed = deadline - timedelta(seconds=self.timings.spot_deadline)
+        return SpotNotice(NoticeKind.INTERRUPTION, deadline, noticed, "stop")
 
     def _begin(self, vm: _DemoVm, now: VmState, then: VmState, seconds: float) -> None:
         vm.state = now

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -26,7 +26,7 @@ from desktop.core.glance import TrayView
 from desktop.core.humanize import printable
 from desktop.core.menu import MenuItem, MenuSlot
 from desktop.core.model import Market, VmSnapshot, VmState
-from desktop.core.provider import CancelToken
+from desktop.core.provider import CancelToken, Provider
 from desktop.core.spot import (
     MarketSwitcher,
     NoticeKind,
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Reads a running spot VM's notice (None: none, or the VM could not be asked); on a worker.
-NoticeProbe = Callable[[VmSnapshot], SpotNotice | None]
+NoticeProbe = Callable[[Provider | None, VmSnapshot], SpotNotice | None]
 # Flushes the VM's sync before AWS takes it: None when done, else why it could not.
 Flush = Callable[[VmSnapshot], str | None]
 # Asks the person (title, question): True for yes. A modal dialog: they started the action.
@@ -52,6 +52,9 @@ Ask = Callable[[str, str], bool]
 # The watcher on the VM polls every 5 s: asking as often keeps notice-to-laptop under 10 s.
 POLL_MS = 5_000
 MESSAGE_MS = 30_000
+# An interruption notice is kept this long past its deadline while the VM still shows running
+# (the watcher goes down with the VM; the cloud's view of the stop may lag).
+STALE_AFTER = timedelta(minutes=5)
 _STOPPED = frozenset({VmState.STOPPING, VmState.STOPPED})
 
 
@@ -219,7 +222,8 @@ class SpotWatch(QObject):
             self._asking.discard(vm.id)
             log.info("could not read %s's spot notice: %s", vm.id, error)
 
-        self._tray.controller.bridge.submit(lambda: self._probe(vm), done, failed)
+        provider = self._tray.controller.provider_for(vm.id)
+        self._tray.controller.bridge.submit(lambda: self._probe(provider, vm), done, failed)
 
     def _view_changed(self, view: TrayView) -> None:
         for vm in view.vms:
@@ -236,12 +240,19 @@ class SpotWatch(QObject):
         old = self._notices.get(vm.id)
         if notice == old:
             return
+        if notice is None and self._standing(old):
+            return  # the VM is going down (its watcher with it): the view will show the stop
         if notice is None:
             self._notices.pop(vm.id, None)
         else:
             self._notices[vm.id] = notice
             self._announce(vm, notice, old)
         self.changed.emit()
+
+    def _standing(self, notice: SpotNotice | None) -> bool:
+        """True for an interruption notice whose deadline has not long passed."""
+        when = notice.interruption_at if notice else None
+        return when is not None and self._clock() < when + STALE_AFTER
 
     def _announce(self, vm: VmSnapshot, notice: SpotNotice, old: SpotNotice | None) -> None:
         name = printable(vm.name)

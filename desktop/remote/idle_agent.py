@@ -24,7 +24,7 @@ from desktop.core import errors
 from desktop.core.autostop import ActivitySample, InOsShutdown, ShutdownEffect, is_active
 from desktop.core.config import AutostopConfig
 from desktop.core.model import VmSnapshot, VmState
-from desktop.core.spot import SpotNotice, notice_from_agent
+from desktop.core.spot import SpotNotice, SpotNoticeSource, notice_from_agent
 from desktop.remote import idle_agent_script
 from desktop.remote.ssh_config import (
     alias_for,
@@ -137,6 +137,13 @@ def spot_notice(vm: VmSnapshot, layout: AgentLayout | None = None) -> SpotNotice
         return IdleAgent(ssh_to(vm), layout or notice_layout(), timeout=NOTICE_TIMEOUT).notice()
     except errors.DevtrayError:
         return None
+
+
+def notice_of(provider: object, vm: VmSnapshot) -> SpotNotice | None:
+    """The notice as the tray polls it: from the demo cloud itself, else from the VM."""
+    if isinstance(provider, SpotNoticeSource):
+        return provider.spot_notice(vm.id)
+    return spot_notice(vm)
 
 
 def record_snooze(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,12 +17,16 @@ from desktop.core.spend_tracker import SpendTracker
 from desktop.providers.demo import DemoProvider
 from desktop.qt.cost_autostop import CostAndAutostop
 from desktop.qt.spot_watch import SpotWatch
+from desktop.remote.idle_agent import notice_of
 from tests.imds_standin import ImdsStandIn
 from tests.integration.test_idle_agent import Vm, vm  # noqa: F401 - the `vm` fixture
 from tests.integration.test_spot_notices import start_watcher
-from tests.qt.conftest import FAST
+from tests.qt.conftest import FAST, Harness
 from tests.qt.test_cost_autostop import TZ, VM, FakeClock
 from tests.qt.test_tray import open_menu, wait_for_state
+
+# Fast demo timings without the demo's own spot interruption (these tests bring theirs).
+CALM = replace(FAST, spot_notice=3600.0)
 
 
 def test_cost_line_of_a_spot_vm(qtbot: QtBot, make_tray, tmp_path: Path) -> None:
@@ -36,7 +41,7 @@ def test_cost_line_of_a_spot_vm(qtbot: QtBot, make_tray, tmp_path: Path) -> None
         tick_ms=3_600_000,
     )
     demo = DemoProvider(
-        (("demo-devbox", "demo.large", VmState.RUNNING),), timings=FAST, spot=("demo-devbox",)
+        (("demo-devbox", "demo.large", VmState.RUNNING),), timings=CALM, spot=("demo-devbox",)
     )
     harness = make_tray(demo, contributions=(watch,), extensions=(watch,))
     wait_for_state(qtbot, harness, VmState.RUNNING)
@@ -85,10 +90,14 @@ def test_an_interruption_notice_reaches_the_tray_and_flushes_sync(
     watcher = start_watcher(vm)
     flush = RecordingFlush()
     watch = SpotWatch(
-        lambda _vm: vm.agent.notice(), flush, clock=lambda: datetime.now(UTC), tz=TZ, poll_ms=200
+        lambda _provider, _vm: vm.agent.notice(),
+        flush,
+        clock=lambda: datetime.now(UTC),
+        tz=TZ,
+        poll_ms=200,
     )
     demo = DemoProvider(
-        (("demo-devbox", "demo.large", VmState.RUNNING),), timings=FAST, spot=("demo-devbox",)
+        (("demo-devbox", "demo.large", VmState.RUNNING),), timings=CALM, spot=("demo-devbox",)
     )
     try:
         harness = make_tray(demo, contributions=(watch,), extensions=(watch,))
@@ -135,7 +144,7 @@ class FakePerson:
 def test_switch_to_on_demand_from_the_menu(qtbot: QtBot, make_tray) -> None:
     person = FakePerson()
     watch = SpotWatch(
-        lambda _vm: None,
+        lambda _provider, _vm: None,
         RecordingFlush(),
         clock=lambda: datetime.now(UTC),
         tz=TZ,
@@ -143,7 +152,7 @@ def test_switch_to_on_demand_from_the_menu(qtbot: QtBot, make_tray) -> None:
         poll_ms=3_600_000,
     )
     demo = DemoProvider(
-        (("demo-devbox", "demo.large", VmState.RUNNING),), timings=FAST, spot=("demo-devbox",)
+        (("demo-devbox", "demo.large", VmState.RUNNING),), timings=CALM, spot=("demo-devbox",)
     )
     harness = make_tray(demo, contributions=(watch,), extensions=(watch,))
     wait_for_state(qtbot, harness, VmState.RUNNING)
@@ -158,3 +167,35 @@ def test_switch_to_on_demand_from_the_menu(qtbot: QtBot, make_tray) -> None:
     assert person.asked and "the old instance is terminated once the new one" in person.asked[0]
     qtbot.waitUntil(lambda: not harness.controller.view.vms[0].spot, timeout=5000)
     assert open_menu(harness.tray)[f"market:{VM}"].text() == "Switch to spot (keeps the disk)…"
+
+
+def row_text(harness: Harness, key: str) -> str | None:
+    """The menu row's text, or None when the menu has no such row (now)."""
+    action = open_menu(harness.tray).get(key)
+    return action.text() if action is not None else None
+
+
+def test_the_demo_plays_an_interruption_and_the_restart(qtbot: QtBot, make_tray) -> None:
+    # The demo's spot VM gets AWS's notice after 0.5 s of running and is taken back 3 s later,
+    # then restarted as a persistent request is: the whole story, with the app's probe.
+    timings = replace(FAST, spot_notice=0.5, spot_deadline=3.0, start=3.0)
+    demo = DemoProvider(
+        (("demo-devbox", "demo.large", VmState.RUNNING),), timings=timings, spot=("demo-devbox",)
+    )
+    flush = RecordingFlush()
+    watch = SpotWatch(notice_of, flush, clock=lambda: datetime.now(UTC), tz=TZ, poll_ms=100)
+    harness = make_tray(demo, contributions=(watch,), extensions=(watch,))
+    with qtbot.waitSignal(watch.notified, timeout=10_000) as shown:
+        wait_for_state(qtbot, harness, VmState.RUNNING)
+    assert shown.args[0] == "Spot interruption"
+    assert re.fullmatch(r"AWS takes demo-devbox back at \d\d:\d\d \(in \d s\)", shown.args[1])
+    qtbot.waitUntil(lambda: bool(flush.at), timeout=5000)
+    qtbot.waitUntil(
+        lambda: (
+            row_text(harness, f"spot:{VM}")
+            == "Waiting for spot capacity — AWS restarts demo-devbox when it can"
+        ),
+        timeout=10_000,
+    )
+    qtbot.waitUntil(lambda: row_text(harness, f"spot:{VM}") is None, timeout=10_000)
+    assert harness.controller.view.vms[0].state is VmState.RUNNING
