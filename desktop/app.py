@@ -140,7 +140,7 @@ def _spot_watch(flush: FlushBeforeStop) -> SpotWatch:
     from desktop.core.localtime import local_zone
     from desktop.qt.spot_watch import SpotWatch
     from desktop.remote.idle_agent import notice_of
-    from desktop.remote.ssh_probe import ssh_answers
+    from desktop.remote.ssh_greeting import ssh_answers
 
     return SpotWatch(
         notice_of,

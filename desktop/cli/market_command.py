@@ -19,7 +19,7 @@ from desktop.remote.ssh_config import (
     ssm_from_tools,
     unique_aliases,
 )
-from desktop.remote.ssh_probe import ssh_answers
+from desktop.remote.ssh_greeting import ssh_answers
 from desktop.remote.tools import required_tool
 
 
