@@ -75,9 +75,14 @@ def latency(notices: int, poll: float) -> None:
                 agent.install(idle_minutes=60)
                 (prefix / "etc/devtray-agent/imds-url-for-tests").write_text(imds.url)
                 script = prefix / "usr/local/lib/devtray-agent/agent.py"
-                watch = f"python3 {script} watch --prefix {prefix} --interval {poll}"
+                watch = f"exec python3 {script} watch --prefix {prefix} --interval {poll}"
                 watch += f" --max-seconds {notices * (4 * poll + 5) + 30}"
-                watcher = subprocess.Popen([*ssh, watch], stdin=subprocess.DEVNULL)
+                # -tt: ending ssh hangs up the terminal, which ends the watcher too.
+                watcher = subprocess.Popen(
+                    [*ssh[:-1], "-tt", ssh[-1], watch],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                )
                 times = [_round(agent, imds, poll) for _ in range(notices)]
         finally:
             if watcher is not None:

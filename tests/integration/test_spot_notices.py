@@ -28,9 +28,14 @@ WATCH_SECONDS = 40  # the watcher's bound in these tests; they end it sooner
 def start_watcher(machine: Vm, interval: float = 0.2) -> subprocess.Popen[bytes]:
     """The installed watcher, started over ssh as the VM user (systemd's job on a real VM)."""
     script = machine.prefix / "usr/local/lib/devtray-agent/agent.py"
-    command = f"python3 {script} watch --prefix {machine.prefix} --interval {interval} "
+    command = f"exec python3 {script} watch --prefix {machine.prefix} --interval {interval} "
     command += f"--max-seconds {WATCH_SECONDS}"
-    return subprocess.Popen([*_ssh(machine.sshd), "127.0.0.1", command], stdin=subprocess.DEVNULL)
+    # A terminal (-tt): when the test ends ssh, the hang-up ends the watcher on the "VM" too.
+    return subprocess.Popen(
+        [*_ssh(machine.sshd), "-tt", "127.0.0.1", command],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture
