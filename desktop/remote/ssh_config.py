@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from desktop.core import names
+from desktop.core.bundle import cli_command
 from desktop.core.config import Config, SshSettings
 from desktop.core.errors import BadConfig
 from desktop.core.files import atomic_write
@@ -51,12 +53,11 @@ _UNIX_SOCKET_MAX = 100  # sun_path is 104 bytes on macOS, 108 on Linux; keep a m
 
 _HOST_OR_MATCH = re.compile(rb"^[ \t]*(host|match|include)([ \t]|=)", re.IGNORECASE)
 _COMMENT = re.compile(rb"^[ \t]*#")
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_DNS_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*\.?$")
-_USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+_DNS_NAME = names.DNS_NAME  # the shapes the config reader refuses at load time, too
+_USER = names.LOGIN_NAME
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+){1,4}$")
-_PROFILE = re.compile(r"^[A-Za-z0-9_.+=@-]{1,64}$")
+_REGION = names.AWS_REGION
+_PROFILE = names.AWS_PROFILE
 
 
 class ManagedBlockError(BadConfig):
@@ -302,9 +303,7 @@ def host_entry(
 def _ssm_command(vm: VmSnapshot, ssm: SsmProxy) -> str:
     if not _REGION.fullmatch(vm.region):
         raise BadConfig(f"The region {vm.region!r} of {vm.id} is not valid")
-    cli = quoted_path(ssm.aws_cli, "The AWS CLI path")
-    if any(ch in cli for ch in "$`\\") and sys.platform != "win32":
-        raise BadConfig(f"The AWS CLI path {ssm.aws_cli} has shell characters", hint="Move it.")
+    cli = shell_word(str(ssm.aws_cli), "The AWS CLI path")
     words = [
         cli,
         "ssm",
@@ -344,6 +343,7 @@ def entries_for(
     """One entry per VM that has (or had) an address, in the VMs' order."""
     aliases = unique_aliases(vms)
     previous = previous or {}
+    devtray = cli_command() if config.connect.start_on_connect else None
     entries = []
     for vm in vms:
         alias = aliases[vm.id]
@@ -355,9 +355,46 @@ def entries_for(
             ssm=ssm,
             previous_hostname=previous.get(alias),
         )
+        if entry is not None and devtray is not None:
+            entry = with_start_on_connect(entry, devtray)
         if entry is not None:
             entries.append(entry)
     return entries
+
+
+# -- start on connect ----------------------------------------------------------------------------
+
+_ALIAS_WORD = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+
+
+def with_start_on_connect(entry: HostEntry, devtray: Sequence[str]) -> HostEntry:
+    """`entry` with a ProxyCommand running `devtray connect-proxy` (start a stopped VM, then
+    connect), chained before the entry's own proxy command (SSM) when it has one.
+
+    ssh runs a ProxyCommand through the shell: every word of `devtray` is double-quoted (paths
+    with spaces), `%` escaped, and refused when it holds what the shell expands inside quotes.
+    """
+    if not _ALIAS_WORD.fullmatch(entry.alias):
+        raise BadConfig(f"The SSH alias {entry.alias!r} is not a safe command word")
+    words = [shell_word(word, "The devtray command") for word in devtray]
+    command = " ".join([*words, "connect-proxy", entry.alias, "%h", "%p"])
+    options = list(entry.options)
+    keys = [key for key, _ in options]
+    if "ProxyCommand" in keys:
+        at = keys.index("ProxyCommand")
+        options[at] = ("ProxyCommand", f"{command} -- {options[at][1]}")
+    else:
+        options.insert(keys.index("Port") + 1, ("ProxyCommand", command))
+    return replace(entry, options=tuple(options))
+
+
+def shell_word(word: str, what: str) -> str:
+    """One word of a ProxyCommand (which ssh runs through the shell): double-quoted, `%`
+    escaped, refused when it holds what the shell still expands inside double quotes."""
+    quoted = quoted_path(word, what)
+    if any(ch in quoted for ch in "$`\\") and sys.platform != "win32":
+        raise BadConfig(f"{what} {word!r} has shell characters", hint="Move it.")
+    return quoted
 
 
 # -- the block inside the file -------------------------------------------------------------------

@@ -17,7 +17,7 @@ import psutil
 
 from desktop.app import build_services
 from desktop.cli.main import main
-from desktop.core.config import Config, SshSettings
+from desktop.core.config import Config, ConnectConfig, SshSettings
 from desktop.core.model import Addresses, VmSnapshot, VmState
 from desktop.remote.ssh_config import SshConfigWriter, default_paths
 from tests.moto_server import run_instance
@@ -88,7 +88,8 @@ def alias_config(home: Path, sshd: SshServer, name: str = "devbox") -> SshConfig
         host="127.0.0.1", port=sshd.port, user=sshd.user, identity_file=str(sshd.client_key)
     )
     writer = SshConfigWriter(home / ".ssh" / "config", default_paths(home))
-    writer.refresh([vm], Config(ssh=settings))
+    # No cloud behind this VM: no start-on-connect ProxyCommand (it would look the VM up).
+    writer.refresh([vm], Config(ssh=settings, connect=ConnectConfig(start_on_connect=False)))
     return writer
 
 

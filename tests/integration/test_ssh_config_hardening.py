@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.config import Config
+from desktop.core.config import Config, ConnectConfig
 from desktop.core.model import Addresses, VmSnapshot, VmState
 from desktop.remote.known_hosts import HostKeyError, check_host_key
 from desktop.remote.ssh_config import BEGIN_MARKER, SshConfigWriter, SsmProxy, default_paths
@@ -129,7 +129,8 @@ def test_an_ssm_proxy_error_reaches_the_user(isolated_home: Path, tmp_path: Path
     writer = SshConfigWriter(
         isolated_home / ".ssh" / "config", default_paths(isolated_home), ssm=SsmProxy(aws)
     )
-    change = writer.refresh([vm], Config())
+    # No cloud behind this VM: no start-on-connect step before the SSM proxy.
+    change = writer.refresh([vm], Config(connect=ConnectConfig(start_on_connect=False)))
     assert "ProxyCommand" in dict(change.entries[0].options)
     result = subprocess.run(
         ["ssh", "-F", str(writer.path), "-o", "BatchMode=yes", ALIAS, "true"],

@@ -47,7 +47,10 @@ def test_cost_line_of_a_spot_vm(qtbot: QtBot, make_tray, tmp_path: Path) -> None
     wait_for_state(qtbot, harness, VmState.RUNNING)
     # Spot demo.large: 32 % of $0.1664, + 30 GB at $0.08/GB-month + one IPv4 at $0.005/h,
     # against $0.1747/h on-demand: 65 % less.
-    expected = "Spot $0.0615/h · saves 65 % · price read 10:00 · today $0.00 (estimate, partial)"
+    expected = (
+        "Spot $0.0615/h · saves 65 % · price read 10:00 · "
+        "today $0.00 (estimate since 10:00, when devtray began recording)"
+    )
     qtbot.waitUntil(lambda: open_menu(harness.tray)[f"cost:{VM}"].text() == expected, timeout=5000)
     assert f"demo-devbox: {expected}" in harness.tray.icon.toolTip()
 

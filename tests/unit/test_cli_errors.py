@@ -13,7 +13,7 @@ from desktop.core.config import Config
 from desktop.core.errors import AuthExpired
 from desktop.core.logs import log_file, redact
 from desktop.core.model import VmSnapshot
-from desktop.core.services import Services
+from desktop.services.registry import Services
 
 
 class BrokenProvider:

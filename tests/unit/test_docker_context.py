@@ -18,7 +18,8 @@ from desktop.core.glance import TrayView
 from desktop.core.model import Addresses, VmSnapshot, VmState
 from desktop.remote.docker_context import ContextChange, ensure_context
 from desktop.remote.supervisor import Supervisor
-from desktop.remote.tray_connect import ConnectService
+from desktop.services.config import ConfigSource
+from desktop.services.connect import ConnectService
 
 FAKE_DOCKER = """\
 import json, sys
@@ -92,7 +93,7 @@ def test_the_tray_creates_a_context_once_per_alias(
     docker = _fake_docker(bin_dir)
     docker.rename(bin_dir / "docker")
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
-    service = ConnectService(lambda: Config(), Supervisor(tmp_path / "children"))
+    service = ConnectService(ConfigSource(Config()), Supervisor(tmp_path / "children"))
     vm = VmSnapshot(
         "aws",
         "i-0123456789abcdef0",

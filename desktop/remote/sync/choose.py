@@ -47,13 +47,23 @@ def engine_kind(project: Project, find: Finder = find_tool) -> str:
 
 
 def create_engine(
-    project: Project, target: SshTarget, supervisor: Supervisor, find: Finder = find_tool
+    project: Project,
+    target: SshTarget,
+    supervisor: Supervisor,
+    find: Finder = find_tool,
+    *,
+    adopt: bool = False,
 ) -> SyncEngine:
-    """The engine `engine_kind` picks, ready to start."""
+    """The engine `engine_kind` picks, ready to start. With `adopt`, a VM folder holding
+    files devtray did not put there is taken over (they go to its trash) instead of refused."""
     if engine_kind(project, find) == "builtin":
         rsync = find(tool_named("rsync"))
-        return BuiltinEngine(project, target, supervisor=supervisor, rsync_path=str(rsync))
+        return BuiltinEngine(
+            project, target, supervisor=supervisor, rsync_path=str(rsync), adopt=adopt
+        )
     mutagen = find(tool_named("mutagen"))
     assert mutagen is not None  # engine_kind checked
     data_dir = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "mutagen"
-    return MutagenEngine(project, target, mutagen=mutagen, data_dir=data_dir, supervisor=supervisor)
+    return MutagenEngine(
+        project, target, mutagen=mutagen, data_dir=data_dir, supervisor=supervisor, adopt=adopt
+    )
