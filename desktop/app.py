@@ -234,7 +234,7 @@ def load_tray_add_ons(
         sync, connect = day.sync, day.connect
         woke.append(sync.on_wake)
         cost_and_autostop = cost_and_autostop_for(day.before_stop, LaptopActivity(sync, connect))
-        spot = spot_watch_for(sync.flush_before_stop, source.current)
+        spot = spot_watch_for(sync.bring_results_home, source.current)
 
         def follow_vms(view: TrayView) -> None:
             if view.demo or not view.loaded:

@@ -3,9 +3,10 @@
 Every few seconds, for each running spot VM, a worker reads the notice the VM's watcher
 recorded (one short SSH command over the connection devtray already shares). A new
 interruption notice shows a notification "AWS takes devbox back at 14:32 (in 1 min 50 s)",
-flushes sync at once (results in the pull folders come back with it) and puts the deadline in
-the menu; a rebalance recommendation is said once. Once AWS has stopped the VM, its row says
-that AWS restarts it when capacity returns (a persistent spot request that stops).
+brings the pull folders' results home first and then flushes sync (the sync service's
+`bring_results_home`), and puts the deadline in the menu; a rebalance recommendation is said
+once. Once AWS has stopped the VM, its row says that AWS restarts it when capacity returns (a
+persistent spot request that stops).
 
 For a VM whose cloud can switch markets (AWS, the demo), the menu offers "Switch to on-demand"
 or "Switch to spot", keeping the disk: asked once (the old instance goes only after the new
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 
 # Reads a running spot VM's notice (None: none, or the VM could not be asked); on a worker.
 NoticeProbe = Callable[[Provider | None, VmSnapshot], SpotNotice | None]
-# Flushes the VM's sync before AWS takes it: None when done, else why it could not.
+# Before AWS takes the VM: its pull folders home, then sync flushed; None when done, else why not.
 Flush = Callable[[VmSnapshot], str | None]
 # Asks the person (title, question): True for yes. A modal dialog: they started the action.
 Ask = Callable[[str, str], bool]
