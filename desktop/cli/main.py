@@ -15,6 +15,7 @@ from desktop.cli import (
     connect_proxy,
     cost_commands,
     doctor_command,
+    market_command,
     signin_command,
     sync_commands,
     up_command,
@@ -41,6 +42,7 @@ COMMAND_MODULES: tuple[Registrar, ...] = (
     up_command.register,
     connect_proxy.register,
     update_command.register,
+    market_command.register,
 )
 
 
