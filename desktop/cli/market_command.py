@@ -20,7 +20,7 @@ from desktop.remote.ssh_config import (
     unique_aliases,
 )
 from desktop.remote.ssh_greeting import ssh_answers
-from desktop.remote.tools import required_tool
+from desktop.system.tools import required_tool
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
