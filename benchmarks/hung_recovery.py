@@ -5,7 +5,7 @@ the tray and `devtray tunnels` run it, in front of a service that answers `pong`
 stops (or kills) the tunnel's ssh and measures the time until a request through the forward is
 answered again. The target for both: at most 2 s.
 
-Run: `.venv/bin/python benchmarks/hung_recovery.py [--rounds 10]`
+Run: `.venv/bin/python benchmarks/hung_recovery.py [--rounds 10] [--start-on-connect]`
 """
 
 from __future__ import annotations
@@ -60,6 +60,11 @@ def main() -> int:
     """Measure and print medians and the worst round."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10, help="rounds per signal")
+    parser.add_argument(
+        "--start-on-connect",
+        action="store_true",
+        help="the block with devtray's ProxyCommand (each reconnect runs `connect-proxy`)",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="devtray-hung-recovery-"))
     sshd = make_sshd(work / "sshd")
@@ -67,7 +72,10 @@ def main() -> int:
     results: dict[str, list[float]] = {label: [] for label, _ in SIGNALS}
     try:
         with pong_server() as pong, Supervisor(work / "children") as supervisor:
-            ssh_config = alias_config(work / "home", sshd).path
+            home = work / "home"
+            ssh_config = alias_config(home, sshd, start_on_connect=args.start_on_connect).path
+            proxied = "connect-proxy" in ssh_config.read_text()
+            assert proxied == args.start_on_connect, "the block does not match --start-on-connect"
             ssh = Path(shutil.which("ssh") or "ssh")
             tunnels = Tunnels(supervisor, ssh, "devbox.devtray", ssh_config=ssh_config)
             local = free_port()
@@ -81,6 +89,7 @@ def main() -> int:
     finally:
         sshd.stop()
         shutil.rmtree(work, ignore_errors=True)
+    print(f"start on connect (ProxyCommand): {'on' if args.start_on_connect else 'off'}")
     print(f"{'tunnel ssh':18} {'median s':>9} {'worst s':>9}  rounds")
     for label, times in results.items():
         print(f"{label:18} {statistics.median(times):>9.2f} {max(times):>9.2f}  {len(times)}")

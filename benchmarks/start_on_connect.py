@@ -7,7 +7,9 @@ with `ControlPath=none`, so each connection pays what a first (unshared) one pay
 1. new connection to a running VM (`ssh -s ALIAS sftp`): proxy vs none;
 2. throughput: `scp` of a 64 MiB file up to the VM through the relay vs direct;
 3. from stopped to connected: `ssh ALIAS true` against a stopped VM (moto starts instantly, so
-   this is devtray's own work: lookup, start call, polling, SSH wait).
+   this is devtray's own work: the fast path's attempt, lookup, start call, polling, SSH wait).
+   This block reaches the sshd through `tests/integration/vm_network.py`, which closes
+   connections while moto says the VM is stopped (else the fast path would find it answering).
 
 Run: `.venv/bin/python benchmarks/start_on_connect.py [--rounds N]`
 """
@@ -26,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.integration.vm_network import vm_network
 from tests.moto_server import ec2_client, run_instance
 from tests.sshd import SshServer, make_sshd
 
@@ -64,12 +67,14 @@ def _environment(root: Path, moto_url: str) -> None:
     )
 
 
-def _write_block(root: Path, sshd: SshServer, start_on_connect: bool, name: str) -> Path:
+def _write_block(
+    root: Path, sshd: SshServer, start_on_connect: bool, name: str, port: int | None = None
+) -> Path:
     config = root / "config" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(
         f'[aws]\nregion = "eu-west-1"\n\n[vm."bench"]\nhost = "127.0.0.1"\n'
-        f'port = {sshd.port}\nuser = "{sshd.user}"\nidentity_file = "{sshd.client_key}"\n\n'
+        f'port = {port or sshd.port}\nuser = "{sshd.user}"\nidentity_file = "{sshd.client_key}"\n\n'
         f"[connect]\nstart_on_connect = {'true' if start_on_connect else 'false'}\n"
     )
     subprocess.run([sys.executable, "-m", "desktop", "ssh-config"], check=True, timeout=60)
@@ -104,8 +109,15 @@ def main() -> int:
 
 def _measure(root: Path, sshd: SshServer, rounds: int) -> int:
     vm_id = run_instance("bench")
+    with vm_network(vm_id, sshd.port) as network:
+        return _measure_vm(root, sshd, rounds, vm_id, network)
+
+
+def _measure_vm(root: Path, sshd: SshServer, rounds: int, vm_id: str, network: int) -> int:
     direct = _write_block(root, sshd, False, "without-proxy")
-    proxied = _write_block(root, sshd, True, "with-proxy")  # last: the proxy reads this config
+    proxied = _write_block(root, sshd, True, "with-proxy")
+    # Last: the proxy's slow path reads this config (the VM's address is the network's port).
+    starting = _write_block(root, sshd, True, "stopped-vm", port=network)
     assert "connect-proxy" in proxied.read_text() and "connect-proxy" not in direct.read_text()
     payload = root / "payload.bin"
     payload.write_bytes(os.urandom(PAYLOAD_MIB * 1024 * 1024))
@@ -127,7 +139,7 @@ def _measure(root: Path, sshd: SshServer, rounds: int) -> int:
         times["scp_d"].append(_timed([*copy(direct), str(payload), f"{ALIAS}:{target}"]))
         times["scp_p"].append(_timed([*copy(proxied), str(payload), f"{ALIAS}:{target}"]))
         ec2_client().stop_instances(InstanceIds=[vm_id])  # not by the user: starts on connect
-        start_times.append(_timed([*SSH, "-F", str(proxied), ALIAS, "true"]))
+        start_times.append(_timed([*SSH, "-F", str(starting), ALIAS, "true"]))
     med = {key: statistics.median(values) for key, values in times.items()}
     start = statistics.median(start_times)
     mib = PAYLOAD_MIB

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from desktop.qt.controller import TrayController
     from desktop.qt.cost_autostop import CostAndAutostop, FlushBeforeStop, LaptopActivity
     from desktop.qt.day_runner import DayRunner
+    from desktop.qt.spot_watch import SpotWatch
     from desktop.qt.tray import TrayAddOns
     from desktop.services.config import ConfigSource
     from desktop.services.day import DayService
@@ -137,9 +138,32 @@ def _load_cost_and_autostop(
     return build
 
 
+def _load_spot_watch() -> Callable[[FlushBeforeStop, Callable[[], Config]], SpotWatch]:
+    """On a worker: imports what the spot notices need; returns what builds them (on the GUI
+    thread). Notices are read over SSH from the VM's watcher, sync is flushed on one, and the
+    market switch waits for the new instance's SSH where the SSH block will point."""
+    from datetime import UTC, datetime
+
+    from desktop.core.localtime import local_zone
+    from desktop.qt.spot_watch import SpotWatch
+    from desktop.remote.idle_agent import notice_of
+    from desktop.remote.ssh_greeting import ssh_answers
+
+    def build(flush: FlushBeforeStop, config: Callable[[], Config]) -> SpotWatch:
+        return SpotWatch(
+            notice_of,
+            flush,
+            clock=lambda: datetime.now(UTC),
+            tz=local_zone(),
+            answers=lambda new: ssh_answers(new, [], config()),
+        )
+
+    return build
+
+
 def autostart_command() -> list[str]:
     """What start-at-login runs: the installed app, the `devtray` script, else this Python."""
-    from desktop.core.bundle import cli_command, is_frozen, launch_command
+    from desktop.system.bundle import cli_command, is_frozen, launch_command
 
     return launch_command() if is_frozen() else cli_command()
 
@@ -188,6 +212,7 @@ def load_tray_add_ons(
         config = world.config()
     cost_and_autostop_for = _load_cost_and_autostop(config)
     day_runner_for = _load_day_runner()
+    spot_watch_for = _load_spot_watch()
 
     def build() -> TrayAddOns:
         woke: list[Callable[[float], None]] = []
@@ -210,6 +235,7 @@ def load_tray_add_ons(
         sync, connect = day.sync, day.connect
         woke.append(sync.on_wake)
         cost_and_autostop = cost_and_autostop_for(day.before_stop, LaptopActivity(sync, connect))
+        spot = spot_watch_for(sync.bring_results_home, source.current)
 
         def follow_vms(view: TrayView) -> None:
             if view.demo or not view.loaded:
@@ -220,6 +246,7 @@ def load_tray_add_ons(
         return TrayAddOns(
             contributions=(
                 cost_and_autostop,
+                spot,
                 SyncMenu(sync),
                 TunnelsMenu(connect),
                 OpenInMenu(connect),
@@ -231,7 +258,7 @@ def load_tray_add_ons(
                 *((world.close,) if world is not None else ()),
             ),
             on_view=(connect.on_view, follow_vms),
-            extensions=(cost_and_autostop,),
+            extensions=(cost_and_autostop, spot),
             serve_day=lambda request, send: handover.serve(request, day, send),
             before_stop=day.before_stop,
             day=lambda controller: day_runner_for(day, source, controller, tray_providers),
@@ -308,9 +335,9 @@ def _load_day_runner() -> Callable[
 
 def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
     """Build the tray's services and run it until Quit; the process ends with it."""
-    from desktop.core.autostart import Autostart
     from desktop.core.errors import DevtrayError
     from desktop.core.polling import PollSchedule
+    from desktop.system.autostart import Autostart
 
     startup_error: DevtrayError | None = None
     try:

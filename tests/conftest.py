@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["tests.moto_server", "tests.sshd", "tests.arm_emulator"]
+pytest_plugins = ["tests.moto_server", "tests.sshd", "tests.arm_emulator", "tests.imds_standin"]
 
 REQUIRE_ALL = os.environ.get("DEVTRAY_REQUIRE_ALL") == "1"
 

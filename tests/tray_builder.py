@@ -8,12 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from desktop.app import DemoWorldOnce, configured_providers, demo_providers, load_tray_add_ons
-from desktop.core.autostart import Autostart
 from desktop.core.config import load_config
 from desktop.core.polling import PollSchedule
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import TrayController
 from desktop.qt.tray import TrayAddOns, TrayApp, TrayServices
+from desktop.system.autostart import Autostart
 from tests.integration.connect_helpers import moto_vm, write_config
 from tests.moto_server import ec2_client
 from tests.sshd import SshServer

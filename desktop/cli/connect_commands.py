@@ -32,8 +32,8 @@ from desktop.remote.ssh_config import (
     unique_aliases,
 )
 from desktop.remote.supervisor import Supervisor, default_log_dir
-from desktop.remote.tools import required_tool
 from desktop.remote.tunnels import Tunnels, TunnelState
+from desktop.system.tools import required_tool
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -5,6 +5,13 @@ ssh runs it as the ProxyCommand of devtray's hosts (not listed in `--help`: peop
 stopped it on purpose a few minutes ago — tells the tray, waits for SSH and then carries the
 connection (or hands over to the SSM proxy command that follows `--`).
 
+It runs only when the fast path of `desktop/__main__.py` found no SSH server answering at
+HOST:PORT (a running VM costs ssh a few tens of milliseconds, no cloud call). SSM entries have
+no address to try, and they keep the cloud lookup first: a "was running at T" cache goes stale
+without devtray knowing (the cloud's schedules stop VMs), and running the SSM command on the off
+chance cannot be retried once it has read ssh's first bytes. The AWS CLI that SSM runs costs as
+much again, so the lookup is not what makes an SSM connection slow.
+
 Its stdout belongs to ssh: everything meant for a person goes to stderr, to the terminal when
 ssh hid stderr (ControlPersist sends a ProxyCommand's stderr to /dev/null), and to the tray.
 """

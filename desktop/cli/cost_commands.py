@@ -110,6 +110,14 @@ def cost_command(ctx: CommandContext) -> int:
     money = summary.currency
     lines = [f"{printable(vm.name)} ({vm.id}), {vm.size}, {vm.state}", spend_line(summary)]
     lines.append(month_line(summary.month, summary.billed, vm.id, money))
+    saved = summary.spot_saved_month
+    if saved is not None and summary.month_on_demand is not None:
+        on_demand = format_money(summary.month_on_demand.amount, money)
+        lines.append(
+            f"Spot saved {format_money(saved, money)} this month ({on_demand} at on-demand prices)."
+        )
+    if summary.priced_at is not None and vm.spot:
+        lines.append(f"Spot price read at {summary.priced_at.astimezone(tracker.tz):%H:%M}.")
     if summary.month.unrecorded_hours:
         since = changes[0].at.astimezone(tracker.tz) if changes else None
         lines.append(

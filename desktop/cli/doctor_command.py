@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from desktop.cli.context import CommandContext
 from desktop.cli.output import printable
 from desktop.core.errors import DevtrayError, ExitCode
-from desktop.remote.tools import TOOLS, find_tool
+from desktop.system.tools import TOOLS, find_tool
 
 OPTIONAL_TOOLS = frozenset({"mutagen"})
 

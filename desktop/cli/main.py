@@ -15,6 +15,7 @@ from desktop.cli import (
     connect_proxy,
     cost_commands,
     doctor_command,
+    market_command,
     signin_command,
     sync_commands,
     up_command,
@@ -24,8 +25,8 @@ from desktop.cli import (
 from desktop.cli.context import CommandContext, Registrar
 from desktop.cli.output import render_error
 from desktop.core.errors import DevtrayError, ExitCode
-from desktop.core.logs import setup_logging
 from desktop.services.registry import Services
+from desktop.system.logs import setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ COMMAND_MODULES: tuple[Registrar, ...] = (
     up_command.register,
     connect_proxy.register,
     update_command.register,
+    market_command.register,
 )
 
 

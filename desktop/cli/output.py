@@ -16,6 +16,7 @@ from desktop.core.humanize import uptime as uptime
 from desktop.core.model import VmSnapshot
 from desktop.core.shutdown import describe_auto_stop
 from desktop.core.spend import SpendSummary
+from desktop.core.spot import SpotNotice, countdown
 from desktop.remote.ssh_config import alias_for
 
 
@@ -53,6 +54,7 @@ def vm_json(
         "zone": vm.zone,
         "state": str(vm.state),
         "size": vm.size,
+        "market": str(vm.market),
         "architecture": vm.architecture,
         "launched_at": vm.launched_at.isoformat() if vm.launched_at else None,
         "public_ip": vm.addresses.public_ip,
@@ -68,8 +70,32 @@ def vm_json(
     }
 
 
+def notice_json(notice: SpotNotice | None) -> dict[str, Any]:
+    """`interruption_at` (when AWS takes a spot VM back, per its two-minute notice) and
+    `spot_notice` (`interruption`, `rebalance` or null)."""
+    when = notice.interruption_at if notice else None
+    return {
+        "interruption_at": when.isoformat() if when else None,
+        "spot_notice": str(notice.kind) if notice else None,
+    }
+
+
+def notice_text(notice: SpotNotice | None, now: datetime) -> str:
+    """`taken back at 14:32 UTC (in 1 min 50 s)`, `rebalance recommended`, or `-`."""
+    if notice is None:
+        return "-"
+    when = notice.interruption_at
+    if when is None:
+        return "rebalance recommended"
+    return f"taken back at {when.astimezone():%H:%M} (in {countdown(when, now)})"
+
+
 def cost_json(spend: SpendSummary | None) -> dict[str, Any]:
     """`hourly_cost`, `cost_today`, `cost_month`, `currency` and how they were arrived at.
+
+    `hourly_cost_read_at` is when the prices were read (a spot price moves); for a spot VM,
+    `on_demand_hourly_cost` is the same VM's on-demand $/h and `spot_saved_month` what spot
+    saved this month against it (null for on-demand VMs).
 
     `cost_today`/`cost_month` are always estimates (`cost_basis`). The cloud's bill, when there
     is one, is in its own fields and never added into those: `cost_month_billed` (the month's
@@ -83,6 +109,9 @@ def cost_json(spend: SpendSummary | None) -> dict[str, Any]:
     costs = billed.costs if billed else None
     return {
         "hourly_cost": _rounded(spend.hourly_now, 6),
+        "hourly_cost_read_at": spend.priced_at.isoformat() if spend.priced_at else None,
+        "on_demand_hourly_cost": _rounded(spend.on_demand_hourly, 6),
+        "spot_saved_month": _rounded(spend.spot_saved_month, 4),
         "cost_today": _rounded(spend.today.amount, 4),
         "cost_month": _rounded(spend.month.amount, 4),
         "currency": spend.currency,
@@ -102,6 +131,9 @@ def cost_json(spend: SpendSummary | None) -> dict[str, Any]:
 
 _COST_KEYS = (
     "hourly_cost",
+    "hourly_cost_read_at",
+    "on_demand_hourly_cost",
+    "spot_saved_month",
     "cost_today",
     "cost_month",
     "currency",

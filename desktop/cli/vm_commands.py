@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 
 from desktop.cli.context import CommandContext
 from desktop.cli.output import (
@@ -11,6 +12,8 @@ from desktop.cli.output import (
     auto_stop,
     dump_json,
     duration,
+    notice_json,
+    notice_text,
     printable,
     table,
     uptime,
@@ -21,6 +24,7 @@ from desktop.core.model import ResizeStep, VmSnapshot, VmState
 from desktop.core.polling import wait_for_state
 from desktop.core.provider import CancelToken, Provider, VmPool
 from desktop.core.stop_intent import StopSource, record_user_stop
+from desktop.remote.idle_agent import spot_notice
 from desktop.remote.ssh_config import unique_aliases
 
 
@@ -54,10 +58,21 @@ def show_status(ctx: CommandContext) -> int:
     """Print my VMs as a table or a JSON array."""
     pairs = ctx.all_vms()
     vms = [vm for _, vm in pairs]
+    # Asked only of running spot VMs: one short SSH look each at what the watcher saw.
+    notices = {vm.id: spot_notice(vm) for vm in vms if vm.spot}
     if ctx.args.json:
         aliases = unique_aliases(vms)
         spend = ctx.services.spend
-        dump_json([vm_json(vm, aliases[vm.id], spend.observe(p, vm)) for p, vm in pairs], ctx.out)
+        dump_json(
+            [
+                {
+                    **vm_json(vm, aliases[vm.id], spend.observe(p, vm)),
+                    **notice_json(notices.get(vm.id)),
+                }
+                for p, vm in pairs
+            ],
+            ctx.out,
+        )
         return 0
     if not vms:
         ctx.out.write("No VMs of yours were found. `devtray doctor` shows where devtray looked.\n")
@@ -82,6 +97,12 @@ def show_status(ctx: CommandContext) -> int:
         # Only clouds that stop VMs on a schedule of their own (Azure labs) fill this column.
         headers.append("AUTO-STOP")
         rows = [[*row, auto_stop(vm)] for row, vm in zip(rows, vms, strict=True)]
+    if any(notices.values()):
+        headers.append("SPOT NOTICE")
+        now = datetime.now(UTC)
+        rows = [
+            [*row, notice_text(notices.get(vm.id), now)] for row, vm in zip(rows, vms, strict=True)
+        ]
     ctx.out.write(table(rows, headers) + "\n")
     return 0
 

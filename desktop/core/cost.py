@@ -37,6 +37,15 @@ class HourlyRates:
     running: float | None
     stopped: float | None
     currency: str = "USD"
+    # What running would cost at the on-demand price, for a spot VM (None for on-demand ones):
+    # what spot saved is measured against it.
+    on_demand_running: float | None = None
+
+    def as_on_demand(self) -> HourlyRates:
+        """These rates had the VM been on-demand (the same rates when it is)."""
+        if self.on_demand_running is None:
+            return self
+        return HourlyRates(self.on_demand_running, self.stopped, self.currency)
 
     def for_state(self, state: VmState) -> float | None:
         """The hourly rate that applies in `state`; 0 once terminated, None if unknown."""
@@ -66,6 +75,8 @@ class PriceSheet:
     public_ipv4_stopped: int = 0
     currency: str = "USD"
     provenance: str = ""  # where the prices came from and how old they are, for people
+    # For a spot VM: the on-demand price of the same type, to show what spot saves.
+    on_demand_compute_hourly: float | None = None
 
     def rates(self) -> HourlyRates:
         """Running and stopped rates from the parts; unknown parts make the total unknown."""
@@ -74,7 +85,12 @@ class PriceSheet:
         ip_stopped = self._ip_hourly(self.public_ipv4_stopped)
         stopped = _sum(storage, ip_stopped)
         running = _sum(self.compute_hourly, storage, ip_running)
-        return HourlyRates(running=running, stopped=stopped, currency=self.currency)
+        on_demand = (
+            None
+            if self.on_demand_compute_hourly is None
+            else _sum(self.on_demand_compute_hourly, storage, ip_running)
+        )
+        return HourlyRates(running, stopped, self.currency, on_demand_running=on_demand)
 
     def _storage_hourly(self) -> float | None:
         if self.disk_gb <= 0:

@@ -29,6 +29,14 @@ class VmState(enum.StrEnum):
 _TRANSITIONS = frozenset({VmState.STARTING, VmState.STOPPING, VmState.RESIZING})
 
 
+class Market(enum.StrEnum):
+    """How the cloud sells the VM's compute: at the list price, or from the spot market."""
+
+    ON_DEMAND = "on-demand"
+    # Discounted and interruptible: the cloud may take the VM back at two minutes' notice.
+    SPOT = "spot"
+
+
 def _frozen_mapping(value: Mapping[str, str] | None = None) -> Mapping[str, str]:
     return MappingProxyType(dict(value or {}))
 
@@ -83,12 +91,17 @@ class VmSnapshot:
     auto_stop: AutoStop | None = None
     # When the VM entered `state`, if the cloud says (EC2: launch time, stop reason's time).
     state_since: datetime | None = None
-    # True for a spot (or other interruptible, discounted) VM: priced from the spot market.
-    spot: bool = False
+    # Spot (interruptible, discounted, priced from the spot market) or on-demand.
+    market: Market = Market.ON_DEMAND
 
     def __post_init__(self) -> None:
         # Freeze the tag mapping too, so a snapshot can be shared between threads safely.
         object.__setattr__(self, "tags", _frozen_mapping(self.tags))
+
+    @property
+    def spot(self) -> bool:
+        """True for a spot VM."""
+        return self.market is Market.SPOT
 
     def matches(self, name_or_id: str) -> bool:
         """True if the user's word for a VM names this one (id, or Name, case-insensitively)."""

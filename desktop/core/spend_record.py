@@ -132,6 +132,11 @@ def _to_json(change: StateChange) -> dict[str, Any]:
         "running": change.rates.running,
         "stopped": change.rates.stopped,
         "currency": change.rates.currency,
+        **(
+            {"on_demand_running": change.rates.on_demand_running}
+            if change.rates.on_demand_running is not None
+            else {}
+        ),
     }
 
 
@@ -152,6 +157,7 @@ def _parse(line: bytes) -> StateChange | None:
                 running=_rate(data.get("running")),
                 stopped=_rate(data.get("stopped")),
                 currency=str(data.get("currency") or "USD"),
+                on_demand_running=_rate(data.get("on_demand_running")),
             ),
         )
     except (ValueError, KeyError, TypeError):

@@ -73,6 +73,8 @@ class SpendTracker:
         now = self._clock()
         self.record.observe(vm, self.rates_for(provider, vm), now)
         summary = summarize(self.record.changes(vm.id), vm.id, now, self.tz)
+        priced = self._rates.get(vm.id)
+        summary = replace(summary, priced_at=priced.at if priced else None)
         return self.with_billed(summary, provider, vm, now)
 
     def with_billed(

@@ -19,20 +19,41 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from desktop.core import errors
 from desktop.core.cost import PriceSheet
 from desktop.core.lifecycle import ensure_resizable
-from desktop.core.model import Addresses, ResizePlan, ResizeStep, VmSize, VmSnapshot, VmState
+from desktop.core.model import (
+    Addresses,
+    Market,
+    ResizePlan,
+    ResizeStep,
+    VmSize,
+    VmSnapshot,
+    VmState,
+)
 from desktop.core.polling import wait_for_state
 from desktop.core.provider import CancelToken, ProgressCallback
+from desktop.core.spot import (
+    Confirm,
+    NoticeKind,
+    SpotNotice,
+    SshAnswers,
+    SwitchProgress,
+    SwitchResult,
+    SwitchStep,
+)
 
 TIME_SCALE_ENV = "DEVTRAY_DEMO_TIME_SCALE"
 CALL_DELAY_ENV = "DEVTRAY_DEMO_CALL_DELAY"
 FAULTS_ENV = "DEVTRAY_DEMO_FAULTS"
+# `DEVTRAY_DEMO_SPOT=1`: the demo VM runs on the spot market, so spot features can be tried.
+SPOT_ENV = "DEVTRAY_DEMO_SPOT"
+# The demo spot market sells at this share of the list price (spot typically saves 60-90 %).
+DEMO_SPOT_SHARE = 0.32
 
 DEMO_OWNER = "demo-user"
 DEMO_REGION = "demo-west-1"
@@ -46,7 +67,9 @@ DEMO_SIZES: tuple[VmSize, ...] = (
     VmSize("demo.2xlarge", vcpus=16, memory_gib=64, architecture="x86_64", hourly_price=0.6656),
 )
 
-OPERATIONS = frozenset({"identity", "list", "refresh", "start", "stop", "sizes", "plan", "resize"})
+OPERATIONS = frozenset(
+    {"identity", "list", "refresh", "start", "stop", "sizes", "plan", "resize", "market"}
+)
 
 
 class DemoBug(RuntimeError):
@@ -82,6 +105,10 @@ class DemoTimings:
     stop: float = 10.0
     resize: float = 6.0
     call: float = 0.15
+    # A spot demo VM gets AWS's interruption notice after running this long, once per session,
+    # and is stopped `spot_deadline` later (then restarted, as a persistent request is).
+    spot_notice: float = 60.0
+    spot_deadline: float = 120.0
 
     def scaled(self, factor: float) -> DemoTimings:
         """Every duration multiplied by `factor`."""
@@ -90,6 +117,8 @@ class DemoTimings:
             stop=self.stop * factor,
             resize=self.resize * factor,
             call=self.call * factor,
+            spot_notice=self.spot_notice * factor,
+            spot_deadline=self.spot_deadline * factor,
         )
 
     @classmethod
@@ -171,6 +200,9 @@ class _DemoVm:
     launched_at: datetime | None = None
     settles_at: float | None = None  # monotonic time the current transition ends
     settles_to: VmState | None = None
+    market: Market = Market.ON_DEMAND
+    running_since: float | None = None  # monotonic
+    interrupted: bool = False  # the demo's one spot interruption has happened
 
 
 class DemoProvider:
@@ -187,6 +219,7 @@ class DemoProvider:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        spot: Collection[str] = (),
         on_settled: Callable[[str, VmState], None] | None = None,
     ) -> None:
         self.timings = timings or DemoTimings()
@@ -202,7 +235,11 @@ class DemoProvider:
             self._size(size)
             launched = wall_clock() if state is VmState.RUNNING else None
             vm_id = f"demo-{index:04d}"
-            self._vms[vm_id] = _DemoVm(vm_id, name, size, state, launched_at=launched)
+            market = Market.SPOT if name in spot else Market.ON_DEMAND
+            since = clock() if state is VmState.RUNNING else None
+            self._vms[vm_id] = _DemoVm(
+                vm_id, name, size, state, launched, market=market, running_since=since
+            )
 
     @classmethod
     def from_environment(
@@ -215,6 +252,7 @@ class DemoProvider:
         return cls(
             timings=DemoTimings.from_environment(environ),
             faults=DemoFaults.parse(environ.get(FAULTS_ENV, "")),
+            spot=("demo-devbox",) if environ.get(SPOT_ENV) == "1" else (),
             on_settled=on_settled,
         )
 
@@ -240,9 +278,19 @@ class DemoProvider:
                 vm.settles_at = vm.settles_to = None
                 if vm.state is VmState.RUNNING:
                     vm.launched_at = self._wall_clock()
-                if self._on_settled is not None:
-                    self._on_settled(vm.id, vm.state)
+                    vm.running_since = self._clock()
+                self._tell_settled(vm)
+        left = self._until_interruption(vm)
+        if left is not None and left <= 0:
+            # AWS takes the spot VM back, and restarts it once capacity returns.
+            vm.interrupted = True
+            self._begin(vm, VmState.STOPPED, VmState.RUNNING, self.timings.start)
+            self._tell_settled(vm)
         return vm
+
+    def _tell_settled(self, vm: _DemoVm) -> None:
+        if self._on_settled is not None:
+            self._on_settled(vm.id, vm.state)
 
     def _record(self, vm_id: str) -> _DemoVm:
         vm = self._vms.get(vm_id)
@@ -265,7 +313,29 @@ class DemoProvider:
             zone=f"{DEMO_REGION}a",
             architecture="x86_64",
             observed_at=self._wall_clock(),
+            market=vm.market,
         )
+
+    def _until_interruption(self, vm: _DemoVm) -> float | None:
+        """Seconds until the demo takes a running spot VM back (None: it will not)."""
+        if vm.market is not Market.SPOT or vm.interrupted or vm.running_since is None:
+            return None
+        if vm.state is not VmState.RUNNING or vm.settles_to is not None:
+            return None
+        ran = self._clock() - vm.running_since
+        return self.timings.spot_notice + self.timings.spot_deadline - ran
+
+    def spot_notice(self, vm_id: str) -> SpotNotice | None:
+        """The demo's interruption notice, from `timings.spot_notice` of running on."""
+        with self._lock:
+            vm = self._record(vm_id)
+            left = self._until_interruption(vm)
+        if left is None or left > self.timings.spot_deadline:
+            return None
+        now = self._wall_clock()
+        deadline = now + timedelta(seconds=left)
+        noticed = deadline - timedelta(seconds=self.timings.spot_deadline)
+        return SpotNotice(NoticeKind.INTERRUPTION, deadline, noticed, "stop")
 
     def _begin(self, vm: _DemoVm, now: VmState, then: VmState, seconds: float) -> None:
         vm.state = now
@@ -343,11 +413,45 @@ class DemoProvider:
             self._record(vm_id)
         return list(DEMO_SIZES)
 
+    def switch_market(
+        self,
+        vm_id: str,
+        target: Market,
+        *,
+        progress: SwitchProgress,
+        answers: SshAnswers,
+        confirm: Confirm,
+        cancel: CancelToken,
+    ) -> SwitchResult:
+        """The demo's market switch: the same steps as on AWS, the VM keeping its id (no SSH
+        is asked: demo VMs cannot be dialled)."""
+        del answers  # nothing to dial in the demo
+        self._call("market", f"move {vm_id} to {target}")
+        with self._lock:
+            old = self._snapshot(self._record(vm_id))
+        if old.market is target:
+            raise errors.InvalidState(f"{old.name} is already {target}.")
+        for step in (SwitchStep.STOPPING, SwitchStep.IMAGING, SwitchStep.LAUNCHING):
+            if cancel.cancelled:
+                raise errors.Cancelled("Switch cancelled.")
+            progress(step, old.name)
+            self._sleep(self.timings.call)
+        with self._lock:
+            record = self._record(vm_id)
+            record.market = target
+            new = self._snapshot(record)
+        terminated = confirm(old, new)
+        progress(SwitchStep.DONE, new.id)
+        return SwitchResult(old=old, new=new, old_terminated=terminated)
+
     def price_sheet(self, vm: VmSnapshot) -> PriceSheet:
         """Demo prices: the size's list price, a 30 GB disk and one public IPv4 address."""
         self._call("price", f"price {vm.name}")
+        listed = self._size(vm.size).hourly_price
+        spot = vm.spot and listed is not None
         return PriceSheet(
-            compute_hourly=self._size(vm.size).hourly_price,
+            compute_hourly=listed * DEMO_SPOT_SHARE if spot and listed is not None else listed,
+            on_demand_compute_hourly=listed if spot else None,
             disk_gb=30,
             disk_gb_month=0.08,
             public_ipv4_hourly=0.005,

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 
-from desktop.core.bundle import resources_dir
+from desktop.system.bundle import resources_dir
 
 log = logging.getLogger(__name__)
 

@@ -15,13 +15,13 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop.core.errors import DevtrayError, ExitCode
-from desktop.core.logs import setup_logging
 from desktop.core.polling import PollSchedule
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import TrayController, problem_for
 from desktop.qt.single_instance import SingleInstance, SocketReply
 from desktop.qt.tray import TrayAddOns, TrayApp, TrayServices
 from desktop.services.handover import DayAnswer, DayRequest, ResultKind, answer_line
+from desktop.system.logs import setup_logging
 
 log = logging.getLogger(__name__)
 

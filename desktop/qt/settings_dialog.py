@@ -1,7 +1,7 @@
 """Settings…: every setting a user changes from the tray, grouped Cloud, Projects, Auto-stop,
 Connection and General in one form (Qt's form layout aligns every field on one column).
 
-A save writes only what the user changed (see `core.tray_settings`). A config file devtray
+A save writes only what the user changed (see `presentation.tray_settings`). A config file devtray
 cannot read opens the dialog with defaults and the error on top, so it can be fixed here or in
 the file (the tray keeps running with a broken file for that).
 """
@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.autostart import Autostart
 from desktop.core.config import AZURE_CLOUDS, WEEKDAYS, Config, load_config
 from desktop.core.errors import DevtrayError
-from desktop.core.tray_settings import Cloud, TraySettings, save_settings
+from desktop.presentation.tray_settings import Cloud, TraySettings, save_settings
 from desktop.qt.locale_text import user_locale
+from desktop.system.autostart import Autostart
 
 
 def _seconds_box(name: str, value: float, maximum: float) -> QDoubleSpinBox:

@@ -21,8 +21,8 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop.core.config import config_dir
 from desktop.core.errors import DevtrayError
-from desktop.core.instance_lock import InstanceLock, try_lock
 from desktop.services import handover
+from desktop.system.instance_lock import InstanceLock, try_lock
 
 if TYPE_CHECKING:
     from PySide6.QtNetwork import QLocalServer, QLocalSocket

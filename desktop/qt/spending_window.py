@@ -289,6 +289,14 @@ class SpendingWindow(ClosableWindow):
                     amount=money(summary.stopped_daily, currency)
                 )
             )
+        saved = summary.spot_saved_month
+        if saved is not None and summary.month_on_demand is not None:
+            lines.append(
+                self.tr("Spot saved {saved} this month ({on_demand} at on-demand prices)").format(
+                    saved=money(saved, currency),
+                    on_demand=money(summary.month_on_demand.amount, currency),
+                )
+            )
         self.summary.setText("\n".join(lines))
         self.chart.set_days(merged, billed, currency)
         self.legend.setText(self.legend_text(merged, billed))

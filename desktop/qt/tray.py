@@ -28,22 +28,22 @@ from desktop.core.glance import (
     icon_state,
     tooltip,
 )
-from desktop.core.logs import log_file
 from desktop.core.text import Words
 from desktop.qt.controller import ProvidersFactory, TrayController
 from desktop.qt.icons import IconSet
 from desktop.qt.language import Language
 from desktop.qt.locale_text import tr
+from desktop.system.logs import log_file
 
 if TYPE_CHECKING:
     # The windows are imported when first opened: start-up stays as light as a bare tray.
-    from desktop.core.autostart import Autostart
     from desktop.core.menu import Action, MenuContribution, MenuItem
     from desktop.core.model import VmSnapshot
     from desktop.qt.day_runner import DayNotice, DayRunner
     from desktop.qt.problem_window import ProblemWindow
     from desktop.qt.signin_window import AwsSignIn, SignIn
     from desktop.services.handover import DayRequest, Send
+    from desktop.system.autostart import Autostart
 
     ServeDay = Callable[[DayRequest, Send], None]
 

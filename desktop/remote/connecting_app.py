@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from desktop.remote.tools import run_captured
+from desktop.system.tools import run_captured
 
 _PS_TIMEOUT = 2.0
 _MAX_HOPS = 4

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from desktop.remote.ssh_config import ALIAS_SUFFIX
-from desktop.remote.tools import find_tool, tool_named
+from desktop.system.tools import find_tool, tool_named
 
 DOCKER_TIMEOUT = 20.0
 DESCRIPTION = "devtray VM over SSH"  # marks the contexts devtray made (and may remove)

@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode
 from desktop.core.errors import DevtrayError
 from desktop.core.project import Project
 from desktop.remote.ssh_config import HostEntry, config_option, ssh_config_path, ssh_reason
-from desktop.remote.tools import Tool, find_tool, tool_named
+from desktop.system.tools import Tool, find_tool, tool_named
 
 
 class IdeKind(enum.StrEnum):

@@ -10,9 +10,10 @@ remote shell; nothing cloud-supplied goes into it.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -23,6 +24,7 @@ from desktop.core import errors
 from desktop.core.autostop import ActivitySample, InOsShutdown, ShutdownEffect, is_active
 from desktop.core.config import AutostopConfig
 from desktop.core.model import VmSnapshot, VmState
+from desktop.core.spot import SpotNotice, SpotNoticeSource, notice_from_agent
 from desktop.remote import idle_agent_script
 from desktop.remote.ssh_config import (
     alias_for,
@@ -37,6 +39,9 @@ BOOTSTRAP = (
     "exec(compile(S,'devtray-idle-agent','exec'),{'__name__':'__main__','AGENT_SOURCE':S})"
 )
 SSH_TIMEOUT = 60.0
+# A notice is read every few seconds: a slow answer is dropped, the next poll asks again.
+NOTICE_TIMEOUT = 8.0
+TEST_PREFIX_ENV = "DEVTRAY_TEST_AGENT_PREFIX"
 BUNDLED_VERSION = idle_agent_script.AGENT_VERSION
 
 
@@ -114,6 +119,31 @@ def vm_was_active(vm: VmSnapshot, settings: AutostopConfig, since: timedelta) ->
         return None
     sample = IdleAgent(ssh_to(vm), timeout=20).probe()
     return is_active(sample, settings, since)
+
+
+def notice_layout(environ: Mapping[str, str] | None = None) -> AgentLayout:
+    """Where the watcher keeps its notice: under / on a VM; tests that play the VM on this
+    machine name their temporary prefix in DEVTRAY_TEST_AGENT_PREFIX."""
+    prefix = (os.environ if environ is None else environ).get(TEST_PREFIX_ENV)
+    return AgentLayout(prefix=prefix, sudo=False) if prefix else AgentLayout()
+
+
+def spot_notice(vm: VmSnapshot, layout: AgentLayout | None = None) -> SpotNotice | None:
+    """The VM's spot notice, read over SSH; None for a VM that is not a running spot VM of a
+    real cloud (nothing to ask) and when the VM cannot be reached (the next poll retries)."""
+    if vm.provider == "demo" or not vm.spot or vm.state is not VmState.RUNNING:
+        return None
+    try:
+        return IdleAgent(ssh_to(vm), layout or notice_layout(), timeout=NOTICE_TIMEOUT).notice()
+    except errors.DevtrayError:
+        return None
+
+
+def notice_of(provider: object, vm: VmSnapshot) -> SpotNotice | None:
+    """The notice as the tray polls it: from the demo cloud itself, else from the VM."""
+    if isinstance(provider, SpotNoticeSource):
+        return provider.spot_notice(vm.id)
+    return spot_notice(vm)
 
 
 def record_snooze(
@@ -211,6 +241,10 @@ class IdleAgent:
             ssh_input_idle=timedelta(seconds=idle) if isinstance(idle, int | float) else None,
             cpu_percent=float(cpu) if isinstance(cpu, int | float) else None,
         )
+
+    def notice(self) -> SpotNotice | None:
+        """The spot notice the VM's watcher saw on this boot, if any."""
+        return notice_from_agent(self._run(["notice"], root=False).get("notice"))
 
     def _run(self, args: list[str], *, root: bool) -> dict[str, Any]:
         remote = [self.layout.python, "-c", BOOTSTRAP, "--prefix", self.layout.prefix, *args]

@@ -5,24 +5,39 @@ without stopping the VM.
 
 This file is shipped to the VM by devtray over SSH (`devtray agent install`); it uses only the
 Python standard library and must run on the python3 of common server images (3.8+), so it
-avoids newer syntax. Sub-commands: install, status, remove, snooze, run.
+avoids newer syntax. Sub-commands: install, status, remove, snooze, run, probe, and for spot
+VMs watch (a long-running service polling the instance metadata for interruption and
+rebalance notices) and notice (what the watcher last saw, read by the laptop).
 """
 
 from __future__ import annotations
 
 import argparse
+import calendar
 import json
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
-AGENT_VERSION = 1
+AGENT_VERSION = 2
 UNIT = "devtray-idle-agent"
+WATCHER_UNIT = "devtray-spot-watcher"
+# The instance metadata service (IMDSv2): only ever dialled on the VM itself (prefix /).
+IMDS_URL = "http://169.254.169.254"
+IMDS_TOKEN_TTL = "21600"  # noqa: S105 - seconds, not a secret
+# A test's stand-in IMDS: honoured only when it is on the loopback address.
+_TEST_IMDS = re.compile(r"^http://127\.0\.0\.1:[0-9]{1,5}$")
+NOTICE_POLL_SECONDS = 5.0
+SPOT_ACTION = "/latest/meta-data/spot/instance-action"
+REBALANCE = "/latest/meta-data/events/recommendations/rebalance"
 # Set by devtray's bootstrap when this source arrives on stdin (see idle_agent.py).
 AGENT_SOURCE: str | None = globals().get("AGENT_SOURCE")
 
@@ -46,6 +61,18 @@ AccuracySec=15s
 WantedBy=timers.target
 """
 
+WATCHER_TEMPLATE = """[Unit]
+Description=devtray spot watcher: note AWS interruption and rebalance notices for the laptop
+
+[Service]
+ExecStart={python} {script} watch --prefix {prefix}
+Restart=always
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+"""
+
 
 class Layout:
     """Where the agent's files live under `prefix` (/ on a VM, a temporary dir in tests)."""
@@ -58,6 +85,10 @@ class Layout:
         self.state = root / "var/lib/devtray-agent/state.json"
         self.service = root / f"etc/systemd/system/{UNIT}.service"
         self.timer = root / f"etc/systemd/system/{UNIT}.timer"
+        self.watcher = root / f"etc/systemd/system/{WATCHER_UNIT}.service"
+        self.notice = root / "var/lib/devtray-agent/spot-notice.json"
+        # Written by tests only (under their temporary prefix): their stand-in IMDS's URL.
+        self.test_imds = root / "etc/devtray-agent/imds-url-for-tests"
 
 
 def _write(path: Path, text: str, mode: int = 0o644) -> None:
@@ -117,8 +148,13 @@ def install(args: argparse.Namespace) -> dict[str, Any]:
         SERVICE_TEMPLATE.format(python=python, script=layout.script, prefix=layout.prefix),
     )
     _write(layout.timer, TIMER_TEMPLATE)
+    _write(
+        layout.watcher,
+        WATCHER_TEMPLATE.format(python=python, script=layout.script, prefix=layout.prefix),
+    )
     _systemctl(config, "daemon-reload")
     _systemctl(config, "enable", "--now", f"{UNIT}.timer")
+    _systemctl(config, "enable", "--now", f"{WATCHER_UNIT}.service")
     return status(args)
 
 
@@ -147,8 +183,18 @@ def remove(args: argparse.Namespace) -> dict[str, Any]:
     config = _read_json(layout.config)
     if config:
         _systemctl(config, "disable", "--now", f"{UNIT}.timer")
+        _systemctl(config, "disable", "--now", f"{WATCHER_UNIT}.service")
     snooze_file = Path(config["snooze_file"]) if "snooze_file" in config else None
-    files = (layout.timer, layout.service, layout.config, layout.state, layout.script, snooze_file)
+    files = (
+        layout.timer,
+        layout.service,
+        layout.watcher,
+        layout.config,
+        layout.state,
+        layout.notice,
+        layout.script,
+        snooze_file,
+    )
     for path in files:
         if path is not None and path.exists():
             path.unlink()
@@ -298,6 +344,108 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {"decision": decision, "idle_seconds": idle_for}
 
 
+# -- spot notices ----------------------------------------------------------------------------
+
+
+def imds_base(layout: Layout) -> str | None:
+    """The metadata service to poll: the real one on a VM (prefix /), a test's loopback
+    stand-in when the test wrote its URL, else none (never the real one off a VM)."""
+    try:
+        url = layout.test_imds.read_text().strip()
+    except OSError:
+        url = ""
+    if _TEST_IMDS.match(url):
+        return url
+    return IMDS_URL if layout.prefix == "/" else None
+
+
+def _imds(base: str, path: str, method: str, headers: dict[str, str]) -> str | None:
+    """One IMDS request; None for 404 (no such notice)."""
+    # `base` is the fixed link-local address or a checked loopback URL: http only.
+    request = urllib.request.Request(base + path, method=method, headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=2) as reply:  # noqa: S310
+            return str(reply.read().decode("utf-8", "replace"))
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return None
+        raise
+
+
+def _epoch(text: object) -> float | None:
+    """`2026-12-04T14:32:00Z` (IMDS's time format) as epoch seconds."""
+    try:
+        return float(calendar.timegm(time.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ")))
+    except ValueError:
+        return None
+
+
+def read_notices(base: str, token: str) -> dict[str, Any] | None:
+    """The current notice: an interruption (with its deadline) wins over a rebalance."""
+    headers = {"X-aws-ec2-metadata-token": token}
+    action = _imds(base, SPOT_ACTION, "GET", headers)
+    if action is not None:
+        data = json.loads(action)
+        return {"kind": "interruption", "action": data.get("action"), "at": _epoch(data["time"])}
+    rebalance = _imds(base, REBALANCE, "GET", headers)
+    if rebalance is not None:
+        return {
+            "kind": "rebalance",
+            "action": None,
+            "at": _epoch(json.loads(rebalance).get("noticeTime")),
+        }
+    return None
+
+
+def watch(args: argparse.Namespace) -> dict[str, Any]:
+    """Poll IMDSv2 every few seconds and keep the current notice in the notice file."""
+    layout = Layout(args.prefix)
+    base = imds_base(layout)
+    if base is None:
+        return {"watching": False, "reason": "no instance metadata service off a VM"}
+    ends = time.monotonic() + args.max_seconds if args.max_seconds else None
+    token: str | None = None
+    token_until = 0.0
+    saved = _read_json(layout.notice)
+    last: dict[str, Any] | None = saved.get("notice") if saved.get("boot_id") == boot_id() else None
+    polls = 0
+    while ends is None or time.monotonic() < ends:
+        polls += 1
+        notice = last  # kept when the metadata service hiccups
+        try:
+            if token is None or time.monotonic() > token_until:
+                ttl = {"X-aws-ec2-metadata-token-ttl-seconds": IMDS_TOKEN_TTL}
+                token = _imds(base, "/latest/api/token", "PUT", ttl)
+                token_until = time.monotonic() + float(IMDS_TOKEN_TTL) / 2
+            notice = read_notices(base, token or "")
+        except urllib.error.HTTPError as exc:
+            if exc.code == 401:
+                token = None  # expired or refused: ask for a new one next time
+        except (OSError, ValueError, KeyError):
+            pass
+        if _changed(last, notice):
+            if notice is not None:
+                notice["noticed_at"] = time.time()
+            last = notice
+            _write(layout.notice, json.dumps({"boot_id": boot_id(), "notice": notice}))
+        time.sleep(args.interval)
+    return {"watching": False, "polls": polls}
+
+
+def _changed(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
+    """A new notice, a different one, or one that ended (`noticed_at` is ours, not AWS's)."""
+    if old is None or new is None:
+        return old is not new
+    return (old["kind"], old["at"]) != (new["kind"], new["at"])
+
+
+def notice(args: argparse.Namespace) -> dict[str, Any]:
+    """What the watcher saw on this boot (a notice from before a restart is over)."""
+    data = _read_json(Layout(args.prefix).notice)
+    current = data.get("notice") if data.get("boot_id") == boot_id() else None
+    return {"notice": current}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="devtray-idle-agent")
     parser.add_argument("--prefix", default="/")
@@ -318,12 +466,19 @@ def main(argv: list[str] | None = None) -> int:
     look.add_argument("--pts-dir")
     check = commands.add_parser("run")
     check.add_argument("--now", type=float, help="the time to act as if it were (tests)")
-    for sub in (add, hold, look, check, commands.choices["status"], commands.choices["remove"]):
+    watcher = commands.add_parser("watch")
+    watcher.add_argument("--interval", type=float, default=NOTICE_POLL_SECONDS)
+    watcher.add_argument("--max-seconds", type=float, help="stop after this long (tests)")
+    told = commands.add_parser("notice")
+    subs = (add, hold, look, check, watcher, told)
+    for sub in (*subs, commands.choices["status"], commands.choices["remove"]):
         sub.add_argument("--prefix", default=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     handlers = {"install": install, "status": status, "remove": remove, "snooze": snooze}
     handlers["run"] = run
     handlers["probe"] = probe
+    handlers["watch"] = watch
+    handlers["notice"] = notice
     print(json.dumps(handlers[args.command](args)))
     return 0
 

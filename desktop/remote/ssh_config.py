@@ -29,12 +29,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from desktop.core import names
-from desktop.core.bundle import cli_command
 from desktop.core.config import Config, SshSettings
 from desktop.core.errors import BadConfig
 from desktop.core.files import atomic_write
 from desktop.core.model import VmSnapshot
-from desktop.remote.tools import find_tool, run_captured, tool_named
+from desktop.system.bundle import cli_command
+from desktop.system.tools import find_tool, run_captured, tool_named
 
 BEGIN_MARKER = "# ------------ BEGIN DEVTRAY (managed by devtray; edits here are lost) ------------"
 END_MARKER = "# ------------ END DEVTRAY ------------"

@@ -35,7 +35,7 @@ from types import MappingProxyType
 
 import psutil
 
-from desktop.core.logs import log_dir
+from desktop.system.logs import log_dir
 
 log = logging.getLogger(__name__)
 

@@ -29,9 +29,9 @@ from desktop.remote.ssh_config import (
     unique_aliases,
 )
 from desktop.remote.supervisor import Supervisor
-from desktop.remote.tools import required_tool
 from desktop.remote.tunnels import Tunnels, TunnelStatus, TunnelTraffic
 from desktop.services.config import ConfigSource
+from desktop.system.tools import required_tool
 
 log = logging.getLogger(__name__)
 

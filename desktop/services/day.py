@@ -40,11 +40,11 @@ from desktop.core.text import QT_TRANSLATE_NOOP, Money, Text
 from desktop.remote import ide
 from desktop.remote.ssh_probe import ProbeAnswer, wait_for_ssh
 from desktop.remote.sync.engine import SyncEngine
-from desktop.remote.tools import required_tool
 from desktop.services.config import ConfigSource
 from desktop.services.connect import ConnectService
 from desktop.services.day_store import DayRecord, DayStore
 from desktop.services.sync import SyncService
+from desktop.system.tools import required_tool
 
 log = logging.getLogger(__name__)
 

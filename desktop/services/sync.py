@@ -22,8 +22,8 @@ from desktop.remote.sync import control
 from desktop.remote.sync.choose import create_engine
 from desktop.remote.sync.engine import SyncEngine
 from desktop.remote.sync.target import SshTarget
-from desktop.remote.tools import required_tool
 from desktop.services.connect import ConnectService
+from desktop.system.tools import required_tool
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +111,22 @@ class SyncService:
 
         The service's own sync to `vm` is flushed, or else another devtray's sync of
         `project_root` (default: the configured project) through its control socket."""
+        return self._flush_for(vm, project_root, pull_first=False)
+
+    def bring_results_home(self, vm: VmSnapshot, project_root: Path | None = None) -> str | None:
+        """Before the cloud takes `vm` back (a spot interruption): its pull folders come home
+        first, then the flush; None when done, else why not. Sync keeps running meanwhile."""
+        return self._flush_for(vm, project_root, pull_first=True)
+
+    def _flush_for(
+        self, vm: VmSnapshot, project_root: Path | None, *, pull_first: bool
+    ) -> str | None:
         with self._lock:
             engine = self._engine if self._vm_id == vm.id else None
         try:
             if engine is not None:
-                status: SyncStatus | None = engine.flush(FLUSH_WAIT)
+                flush = engine.bring_results_home if pull_first else engine.flush
+                status: SyncStatus | None = flush(FLUSH_WAIT)
             else:
                 if project_root is None:
                     project = self.connect.project()

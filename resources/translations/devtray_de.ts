@@ -440,6 +440,10 @@ Korrigieren Sie es unten oder in der Datei.</translation>
         <translation>Gestoppt kostet sie weiterhin {amount}/Tag (Festplatten, IP-Adresse).</translation>
     </message>
     <message>
+        <source>Spot saved {saved} this month ({on_demand} at on-demand prices)</source>
+        <translation>Spot hat diesen Monat {saved} gespart ({on_demand} zu On-Demand-Preisen)</translation>
+    </message>
+    <message>
         <source>Billed figures: {source}, {scope}.</source>
         <translation>Abgerechnete Beträge: {source}, {scope}.</translation>
     </message>
@@ -462,6 +466,61 @@ Korrigieren Sie es unten oder in der Datei.</translation>
     <message>
         <source>Hover a bar for its amount.</source>
         <translation>Zeigen Sie auf einen Balken, um seinen Betrag zu sehen.</translation>
+    </message>
+</context>
+<context>
+    <name>SpotWatch</name>
+    <message>
+        <source>Switch to on-demand (keeps the disk)…</source>
+        <translation>Zu On-Demand wechseln (behält die Festplatte)…</translation>
+    </message>
+    <message>
+        <source>Switch to spot (keeps the disk)…</source>
+        <translation>Zu Spot wechseln (behält die Festplatte)…</translation>
+    </message>
+    <message>
+        <source>Waiting for spot capacity — AWS restarts {name} when it can</source>
+        <translation>Warten auf Spot-Kapazität — AWS startet {name} neu, sobald es geht</translation>
+    </message>
+    <message>
+        <source>AWS recommends moving off this spot VM (capacity is getting short)</source>
+        <translation>AWS empfiehlt, diese Spot-VM zu verlassen (die Kapazität wird knapp)</translation>
+    </message>
+    <message>
+        <source>AWS takes it back at {time} (in {left})</source>
+        <translation>AWS nimmt sie um {time} zurück (in {left})</translation>
+    </message>
+    <message>
+        <source>Move {name} to {market}, keeping its disk? It is stopped, imaged and launched again; the old instance is terminated once the new one answers over SSH.</source>
+        <translation>{name} zu {market} verschieben und die Festplatte behalten? Sie wird gestoppt, als Image gesichert und neu gestartet; die alte Instanz wird beendet, sobald die neue über SSH antwortet.</translation>
+    </message>
+    <message>
+        <source>Switch market</source>
+        <translation>Markt wechseln</translation>
+    </message>
+    <message>
+        <source>Moving {name} to {market}…</source>
+        <translation>{name} wird zu {market} verschoben…</translation>
+    </message>
+    <message>
+        <source>{name} is now {market}.</source>
+        <translation>{name} ist jetzt {market}.</translation>
+    </message>
+    <message>
+        <source>Spot capacity is getting short</source>
+        <translation>Die Spot-Kapazität wird knapp</translation>
+    </message>
+    <message>
+        <source>AWS may take {name} back soon; sync is kept up to date.</source>
+        <translation>AWS nimmt {name} vielleicht bald zurück; die Synchronisierung bleibt aktuell.</translation>
+    </message>
+    <message>
+        <source>Spot interruption</source>
+        <translation>Spot-Unterbrechung</translation>
+    </message>
+    <message>
+        <source>AWS takes {name} back at {time} (in {left})</source>
+        <translation>AWS nimmt {name} um {time} zurück (in {left})</translation>
     </message>
 </context>
 <context>
@@ -513,6 +572,14 @@ Korrigieren Sie es unten oder in der Datei.</translation>
     <message>
         <source>Auto-stop: {countdown}</source>
         <translation>Automatischer Stopp: {countdown}</translation>
+    </message>
+    <message>
+        <source>Spot {rate}/h · saves {percent} % · {today}</source>
+        <translation>Spot {rate}/h · spart {percent} % · {today}</translation>
+    </message>
+    <message>
+        <source>Spot {rate}/h · saves {percent} % · price read {read} · {today}</source>
+        <translation>Spot {rate}/h · spart {percent} % · Preis gelesen {read} · {today}</translation>
     </message>
     <message>
         <source>Spending…</source>
@@ -1119,20 +1186,28 @@ Korrigieren Sie es unten oder in der Datei.</translation>
         <translation>Kosten unbekannt (noch keine Aufzeichnung)</translation>
     </message>
     <message>
-        <source>{rate}/h · today {today} ({covers})</source>
-        <translation>{rate}/h · heute {today} ({covers})</translation>
+        <source>{rate}/h · {today}</source>
+        <translation>{rate}/h · {today}</translation>
     </message>
     <message>
-        <source>Stopped, still costs {daily}/day (disks, IP) · today {today} ({covers})</source>
-        <translation>Gestoppt, kostet weiterhin {daily}/Tag (Festplatten, IP) · heute {today} ({covers})</translation>
+        <source>Spot {rate}/h · saves {percent} % · {today}</source>
+        <translation>Spot {rate}/h · spart {percent} % · {today}</translation>
     </message>
     <message>
-        <source>{state}, costs {daily}/day (disks, IP) · today {today} ({covers})</source>
-        <translation>{state}, kostet {daily}/Tag (Festplatten, IP) · heute {today} ({covers})</translation>
+        <source>Stopped, still costs {daily}/day (disks, IP) · {today}</source>
+        <translation>Gestoppt, kostet weiterhin {daily}/Tag (Festplatten, IP) · {today}</translation>
+    </message>
+    <message>
+        <source>{state}, costs {daily}/day (disks, IP) · {today}</source>
+        <translation>{state}, kostet {daily}/Tag (Festplatten, IP) · {today}</translation>
     </message>
     <message>
         <source>Today {today} ({covers})</source>
         <translation>Heute {today} ({covers})</translation>
+    </message>
+    <message>
+        <source>today {today} ({covers})</source>
+        <translation>heute {today} ({covers})</translation>
     </message>
     <message>
         <source>estimate</source>

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from desktop.core.config import config_path
-from desktop.core.logs import log_file
+from desktop.system.logs import log_file
 from tests.conftest import require_tool
 from tests.xsession import SCREENSHOTS, X_SESSION_TOOLS, Desktop, Window, eventually, x_session
 

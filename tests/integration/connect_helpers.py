@@ -73,8 +73,13 @@ def moto_vm(name: str = "devbox") -> str:
     return run_instance(name)
 
 
-def alias_config(home: Path, sshd: SshServer, name: str = "devbox") -> SshConfigWriter:
-    """Write `home`/.ssh/config with `<name>.devtray` reaching the test sshd (no cloud)."""
+def alias_config(
+    home: Path, sshd: SshServer, name: str = "devbox", *, start_on_connect: bool = False
+) -> SshConfigWriter:
+    """Write `home`/.ssh/config with `<name>.devtray` reaching the test sshd (no cloud).
+
+    `start_on_connect`: with devtray's ProxyCommand, which relays at once while the sshd
+    answers (it would look the VM up, in a cloud there is none of, only if it did not)."""
     vm = VmSnapshot(
         "aws",
         "i-0123456789abcdef0",
@@ -88,8 +93,8 @@ def alias_config(home: Path, sshd: SshServer, name: str = "devbox") -> SshConfig
         host="127.0.0.1", port=sshd.port, user=sshd.user, identity_file=str(sshd.client_key)
     )
     writer = SshConfigWriter(home / ".ssh" / "config", default_paths(home))
-    # No cloud behind this VM: no start-on-connect ProxyCommand (it would look the VM up).
-    writer.refresh([vm], Config(ssh=settings, connect=ConnectConfig(start_on_connect=False)))
+    connect = ConnectConfig(start_on_connect=start_on_connect)
+    writer.refresh([vm], Config(ssh=settings, connect=connect))
     return writer
 
 

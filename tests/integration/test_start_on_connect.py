@@ -7,19 +7,19 @@ quoting is what ssh's shell really sees.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import select
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import paramiko
 import pytest
 
-from desktop.core.bundle import cli_command
 from desktop.core.config import SshSettings
 from desktop.core.model import VmSnapshot, VmState
 from desktop.remote.ssh_config import (
@@ -31,16 +31,17 @@ from desktop.remote.ssh_config import (
     render_block,
     with_start_on_connect,
 )
+from desktop.system.bundle import cli_command
 from tests.conftest import require_tool
 from tests.integration.connect_helpers import (
     devtray,
     moto_vm,
     shared_connections_closed,
     ssh_via_alias,
-    write_config,
 )
+from tests.integration.vm_network import vm_network, write_config_via
 from tests.moto_server import MotoEndpoint, ec2_client
-from tests.sshd import SshServer
+from tests.sshd import SshServer, free_port
 
 ALIAS = "devbox.devtray"
 REFUSAL = "devbox was stopped on purpose"
@@ -85,20 +86,24 @@ def setup(
     config_file: Path,
     isolated_home: Path,
     devtray_on_path: Path,
-) -> Setup:
-    """`setup(extra_config="")`: the moto VM "devbox" behind the loopback sshd and devtray's
-    block written by `devtray ssh-config`; returns (VM id, the SSH config file)."""
+) -> Iterator[Setup]:
+    """`setup(extra_config="")`: the moto VM "devbox" behind the loopback sshd (reachable only
+    while moto says it runs) and devtray's block written by `devtray ssh-config`; returns
+    (VM id, the SSH config file)."""
+    networks = contextlib.ExitStack()
 
     def build(extra: str = "") -> tuple[str, Path]:
         vm_id = moto_vm("devbox")
-        write_config(config_file, sshd)
+        port = networks.enter_context(vm_network(vm_id, sshd.port))
+        write_config_via(config_file, sshd, port)
         if extra:
             config_file.write_text(config_file.read_text() + extra)
         code, _, err = devtray("ssh-config")
         assert code == 0, err
         return vm_id, isolated_home / ".ssh" / "config"
 
-    return build
+    with networks:
+        yield build
 
 
 def test_ssh_starts_a_vm_the_cloud_stopped(setup: Setup, devtray_on_path: Path) -> None:
@@ -205,16 +210,7 @@ def test_the_relay_carries_a_few_megabytes_both_ways_intact(setup: Setup, tmp_pa
 
 def _in_terminal(argv: list[str]) -> tuple[str, int]:
     """Run `argv` with a pseudo-terminal as its controlling terminal; (output, exit code)."""
-    master, slave = os.openpty()
-    process = subprocess.Popen(
-        argv,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-        preexec_fn=lambda: _take_terminal(slave),
-    )
-    os.close(slave)
+    process, master = _spawn_in_terminal(argv)
     output = b""
     deadline = time.monotonic() + PTY_READ_SECONDS
     while time.monotonic() < deadline:
@@ -230,6 +226,21 @@ def _in_terminal(argv: list[str]) -> tuple[str, int]:
         output += chunk
     os.close(master)
     return output.decode("utf-8", "replace"), process.wait(timeout=10)
+
+
+def _spawn_in_terminal(argv: list[str]) -> tuple[subprocess.Popen[bytes], int]:
+    """Start `argv` with a new pseudo-terminal as its controlling terminal; (it, the master)."""
+    master, slave = os.openpty()
+    process = subprocess.Popen(
+        argv,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        preexec_fn=lambda: _take_terminal(slave),
+    )
+    os.close(slave)
+    return process, master
 
 
 def _take_terminal(fd: int) -> None:
@@ -281,8 +292,10 @@ def test_a_vm_reached_through_ssm_is_started_before_the_ssm_proxy_runs(
 
 def test_an_alias_with_no_vm_behind_it_fails_with_a_hint(setup: Setup) -> None:
     setup()
+    _proxy = [sys.executable, "-m", "desktop", "connect-proxy"]
     result = subprocess.run(
-        [sys.executable, "-m", "desktop", "connect-proxy", "gone.devtray", "127.0.0.1", "22"],
+        # Nothing answers there (the fast path falls through to the lookup).
+        [*_proxy, "gone.devtray", "127.0.0.1", str(free_port())],
         capture_output=True,
         text=True,
         timeout=60,
@@ -292,3 +305,50 @@ def test_an_alias_with_no_vm_behind_it_fails_with_a_hint(setup: Setup) -> None:
     assert "No VM of yours is behind gone.devtray" in result.stderr
     assert "devtray ssh-config" in result.stderr
     assert result.stdout == ""  # ssh's side of the pipe stays clean
+
+
+def test_a_running_vm_is_reached_without_asking_the_cloud(setup: Setup) -> None:
+    """Every new connection runs the ProxyCommand: when the VM's SSH answers, it relays at once.
+    With the cloud unreachable (a closed loopback port), ssh still gets through."""
+    _, ssh_config = setup()
+    no_cloud = dict(os.environ, AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")
+    unshared = ["-o", "BatchMode=yes", "-o", "ControlPath=none"]
+    result = subprocess.run(
+        ["ssh", "-F", str(ssh_config), *unshared, ALIAS, "echo", "reached"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+        env=no_cloud,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "reached"
+
+
+def test_an_interactive_session_through_the_relay_answers_each_line(setup: Setup) -> None:
+    """A terminal session (small writes both ways, nothing closes in between) through the fast
+    path's relay: each command's answer arrives while the session stays open."""
+    _, ssh_config = setup()
+    argv = ["ssh", "-tt", "-F", str(ssh_config), "-o", "BatchMode=yes", "-o", "ControlPath=none"]
+    process, master = _spawn_in_terminal([*argv, ALIAS])
+    try:
+        for number in range(3):
+            os.write(master, f"echo answer-$(( {number} + 40 ))\n".encode())
+            _read_until(master, f"answer-{number + 40}".encode())
+        os.write(master, b"exit\n")
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        os.close(master)
+
+
+def _read_until(fd: int, expected: bytes) -> None:
+    """Read the terminal until `expected` shows (the typed command echoes it differently)."""
+    seen = b""
+    deadline = time.monotonic() + PTY_READ_SECONDS
+    while expected not in seen:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        assert ready, f"no {expected!r} within {PTY_READ_SECONDS} s; the terminal showed {seen!r}"
+        seen += os.read(fd, 65536)

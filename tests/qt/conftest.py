@@ -12,10 +12,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from desktop.core.autostart import Autostart
 from desktop.core.config import config_path
 from desktop.core.glance import TrayView
-from desktop.core.logs import setup_logging
 from desktop.core.menu import MenuContribution
 from desktop.core.model import VmState
 from desktop.core.polling import PollSchedule
@@ -25,6 +23,8 @@ from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import TrayController
 from desktop.qt.signin_window import AwsSignIn, SignIn
 from desktop.qt.tray import TrayApp, TrayExtension, TrayServices
+from desktop.system.autostart import Autostart
+from desktop.system.logs import setup_logging
 
 # Realistic demo timings divided by 100: a start takes 0.2 s, a stop 0.1 s.
 FAST = DemoTimings().scaled(0.01)

@@ -18,8 +18,8 @@ from tests.integration.connect_helpers import (
     moto_vm,
     shared_connections_closed,
     ssh_via_alias,
-    write_config,
 )
+from tests.integration.vm_network import vm_network, write_config_via
 from tests.moto_server import MotoEndpoint, ec2_client
 from tests.qt.conftest import Harness
 from tests.qt.test_cost_autostop import TZ, FakeClock, FakeSync, build, tick_until
@@ -82,25 +82,26 @@ def test_ssh_tells_the_running_tray_that_it_starts_the_vm(
     qtbot: QtBot, moto: MotoEndpoint, sshd: SshServer, config_file: Path, isolated_home: Path
 ) -> None:
     vm_id = moto_vm("devbox")
-    write_config(config_file, sshd)
-    assert devtray("ssh-config")[0] == 0
-    ec2_client().stop_instances(InstanceIds=[vm_id])  # auto-stop, say: it starts on connect
-    ssh_config = isolated_home / ".ssh" / "config"
-    tray = SingleInstance()
-    assert tray.claim()
-    tray.listen()
-    done: list[subprocess.CompletedProcess[str]] = []
-    # ssh runs on a thread: the tray's socket is answered by this (the GUI) thread.
-    connecting = threading.Thread(
-        target=lambda: done.append(ssh_via_alias(ssh_config, "devbox.devtray", "true"))
-    )
-    try:
-        with shared_connections_closed(ssh_config, "devbox.devtray"):
-            with qtbot.waitSignal(tray.message_received, timeout=30_000) as heard:
-                connecting.start()
-            connecting.join(timeout=60)
-    finally:
-        tray.release()
+    with vm_network(vm_id, sshd.port) as port:  # a stopped VM's SSH does not answer
+        write_config_via(config_file, sshd, port)
+        assert devtray("ssh-config")[0] == 0
+        ec2_client().stop_instances(InstanceIds=[vm_id])  # auto-stop, say: starts on connect
+        ssh_config = isolated_home / ".ssh" / "config"
+        tray = SingleInstance()
+        assert tray.claim()
+        tray.listen()
+        done: list[subprocess.CompletedProcess[str]] = []
+        # ssh runs on a thread: the tray's socket is answered by this (the GUI) thread.
+        connecting = threading.Thread(
+            target=lambda: done.append(ssh_via_alias(ssh_config, "devbox.devtray", "true"))
+        )
+        try:
+            with shared_connections_closed(ssh_config, "devbox.devtray"):
+                with qtbot.waitSignal(tray.message_received, timeout=30_000) as heard:
+                    connecting.start()
+                connecting.join(timeout=60)
+        finally:
+            tray.release()
     assert done and done[0].returncode == 0, done and done[0].stderr
     note = heard.args[0]
     assert (note["cmd"], note["vm"]) == ("connect.starting", "devbox")

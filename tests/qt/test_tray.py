@@ -12,7 +12,6 @@ from pytestqt.qtbot import QtBot
 
 from desktop.core.config import config_path, load_config
 from desktop.core.glance import ProblemKind, TrayView
-from desktop.core.logs import log_file
 from desktop.core.menu import MenuItem, MenuSlot
 from desktop.core.model import VmSnapshot, VmState
 from desktop.qt.problem_window import ProblemWindow
@@ -20,6 +19,7 @@ from desktop.qt.resize_dialog import ResizeDialog
 from desktop.qt.settings_dialog import SettingsDialog
 from desktop.qt.signin_window import SignInWindow
 from desktop.qt.tray import TrayApp
+from desktop.system.logs import log_file
 from tests.qt.conftest import Harness, make_demo
 
 VM = "demo-0001"

@@ -20,11 +20,12 @@ from desktop.app import DemoWorldOnce
 from desktop.qt.day_runner import DayNotice, DayRunner
 from desktop.qt.tray import TrayApp
 from desktop.services.day import DayPhase, DayStep, StepState
+from desktop.services.day_store import DayStore
 from tests.integration.connect_helpers import moto_vm, write_config
-from tests.integration.day.helpers import vm_state
+from tests.integration.day.helpers import stop_in_moto, vm_state
 from tests.integration.sync.test_up import _children_of_this_run
 from tests.integration.test_open_ide import _fake_ide, _recorded
-from tests.moto_server import MotoEndpoint
+from tests.moto_server import MotoEndpoint, ec2_client
 from tests.qt.conftest import FAST_POLLING
 from tests.qt.test_notification_actions import (  # noqa: F401  (fixtures)
     StartServer,
@@ -279,6 +280,31 @@ def test_a_running_day_comes_back_after_a_tray_restart(
         assert labels(again)["day:status"].startswith("Ready · devbox")
     finally:
         again.shutdown()
+
+
+def test_a_day_whose_vm_the_cloud_takes_back_resumes_when_it_runs_again(
+    qtbot: QtBot, day_tray: Callable[..., DayTray]
+) -> None:
+    # A spot interruption as the tray meets it: AWS stops the VM (the persistent request's
+    # `stop` behaviour), later starts it again; nobody clicks anything in between.
+    rig = day_tray(open_ide=False)
+    rig.click("day:primary")
+    qtbot.waitUntil(lambda: rig.day.panel.progress.phase is DayPhase.READY, timeout=60000)
+    tray = rig.tray
+
+    stop_in_moto(rig.vm_id)
+    # Too late to flush: the day's sync ends (the VM is gone), the day itself stays on record.
+    qtbot.waitUntil(lambda: f"sync:{rig.vm_id}:start" in open_menu(tray), timeout=30000)
+    assert labels(tray)[f"state:{rig.vm_id}"].startswith("State: stopped")
+    record = DayStore().load()
+    assert record is not None and record.vm_id == rig.vm_id
+
+    ec2_client().start_instances(InstanceIds=[rig.vm_id])
+    # Back by itself: sync runs again and carries what was written meanwhile.
+    qtbot.waitUntil(lambda: f"sync:{rig.vm_id}:stop" in open_menu(tray), timeout=30000)
+    (rig.project / "after_interruption.py").write_text("x = 1\n")
+    qtbot.waitUntil(lambda: tree(rig.remote) == tree(rig.project), timeout=60000)
+    assert labels(tray)["day:status"].startswith("Ready · devbox")
 
 
 def test_the_demo_runs_the_whole_day_against_its_stand_in_vm(

@@ -17,7 +17,6 @@ from pytestqt.qtbot import QtBot
 from desktop.app import configured_providers
 from desktop.core.config import AutostopConfig, PollingConfig, config_path, load_config
 from desktop.core.cost import PeriodCost
-from desktop.core.logs import log_file
 from desktop.core.model import VmState
 from desktop.core.spend import SpendSummary
 from desktop.core.spend_record import SpendRecord
@@ -35,6 +34,7 @@ from desktop.remote.supervisor import Supervisor
 from desktop.services.config import ConfigSource
 from desktop.services.connect import ConnectService
 from desktop.services.sync import SyncService
+from desktop.system.logs import log_file
 from tests.conftest import require_tool
 from tests.integration.connect_helpers import moto_vm, write_config
 from tests.moto_server import MotoEndpoint

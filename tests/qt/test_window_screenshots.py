@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from desktop.core.autostart import Autostart
 from desktop.core.config import config_path
 from desktop.core.glance import Problem, ProblemKind
 from desktop.core.model import VmState
@@ -36,6 +35,7 @@ from desktop.qt.resize_dialog import ResizeDialog
 from desktop.qt.settings_dialog import SettingsDialog
 from desktop.qt.signin_window import SignInWindow
 from desktop.qt.spending_window import SpendingWindow
+from desktop.system.autostart import Autostart
 from tests.qt.conftest import FAST_POLLING, make_demo
 from tests.qt.test_tray_windows import _spend
 from tests.xsession import SCREENSHOTS

@@ -14,7 +14,6 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from desktop.core.bundle import cli_command
 from desktop.core.config import Config, ConnectConfig, SshSettings, load_config
 from desktop.core.errors import BadConfig, Offline
 from desktop.core.model import VmSnapshot, VmState
@@ -34,6 +33,7 @@ from desktop.remote.ssh_config import (
     render_block,
     with_start_on_connect,
 )
+from desktop.system.bundle import cli_command
 from tests.conftest import require_tool
 
 STOPPED_AT = datetime(2026, 12, 4, 14, 2, tzinfo=UTC)

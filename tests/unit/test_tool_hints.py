@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.remote.tools import TOOLS, tool_named
+from desktop.system.tools import TOOLS, tool_named
 
 
 @pytest.mark.parametrize(

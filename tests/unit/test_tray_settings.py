@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.autostart import Autostart, linux_entry, macos_entry, windows_command
 from desktop.core.config import load_config
 from desktop.core.errors import BadConfig
 from desktop.core.files import backup_path
-from desktop.core.tray_settings import Cloud, TraySettings, save_settings
+from desktop.presentation.tray_settings import Cloud, TraySettings, save_settings
+from desktop.system.autostart import Autostart, linux_entry, macos_entry, windows_command
 
 ARGV = ["/home/al ice/.local/bin/devtray", "--demo"]
 

@@ -15,11 +15,21 @@ from desktop.core.billed import BilledAnswer, BilledUnavailable
 from desktop.core.config import AwsConfig, Config, PollingConfig
 from desktop.core.cost import PriceSheet
 from desktop.core.lifecycle import Transition, ensure_resizable, needs_transition
-from desktop.core.model import Addresses, ResizePlan, ResizeStep, VmSize, VmSnapshot, VmState
+from desktop.core.model import (
+    Addresses,
+    Market,
+    ResizePlan,
+    ResizeStep,
+    VmSize,
+    VmSnapshot,
+    VmState,
+)
 from desktop.core.polling import wait_for_state
 from desktop.core.provider import CancelToken, ProgressCallback
+from desktop.core.spot import Confirm, SshAnswers, SwitchProgress, SwitchResult
 from desktop.providers.aws.billing import CE_REGION, SOURCE, CostExplorerBills
 from desktop.providers.aws.calls import AwsCalls, RetryPolicy
+from desktop.providers.aws.market_switch import MarketSwitch
 from desktop.providers.aws.pricing import PRICING_REGION, AwsPrices, spot_price
 from desktop.providers.aws.session import (
     make_client,
@@ -173,7 +183,7 @@ class Ec2Provider:
             platform="windows" if "windows" in platform.lower() else "linux",
             observed_at=self._clock(),
             state_since=_state_since(instance),
-            spot=instance.get("InstanceLifecycle") == "spot",
+            market=Market.SPOT if instance.get("InstanceLifecycle") == "spot" else Market.ON_DEMAND,
         )
 
     def console_output(self, vm_id: str) -> str | None:
@@ -211,6 +221,7 @@ class Ec2Provider:
         running_ips = max(elastic, 1 if vm.addresses.public_ip else 0)
         compute, provenance = self._compute_price(vm)
         return PriceSheet(
+            on_demand_compute_hourly=self._on_demand_price(vm) if vm.spot else None,
             compute_hourly=compute,
             disk_gb=disk_gb,
             disk_gb_month=gb_month,
@@ -220,11 +231,17 @@ class Ec2Provider:
             provenance=provenance,
         )
 
+    def _on_demand_price(self, vm: VmSnapshot) -> float | None:
+        if self.price_book is not None:
+            quote = self.price_book.hourly(self.region, vm.size, vm.platform)
+            return quote.value if quote else None
+        return self.prices(self.region, vm.size, vm.platform) if self.prices else None
+
     def _compute_price(self, vm: VmSnapshot) -> tuple[float | None, str]:
         now = self._clock()
         if vm.spot and vm.zone:
             price = spot_price(self.ec2, self.calls, vm.zone, vm.size, now)
-            return price, f"spot price in {vm.zone} now"
+            return price, f"spot price in {vm.zone}, read {now:%H:%M} UTC"
         if self.price_book is not None:
             quote = self.price_book.hourly(self.region, vm.size, vm.platform)
             if quote is None:
@@ -280,7 +297,16 @@ class Ec2Provider:
         vm = self.refresh(vm_id)
         if not needs_transition(vm, Transition.START):
             return vm
-        self.calls.call(f"start {vm.name}", self.ec2.start_instances, InstanceIds=[vm_id])
+        try:
+            self.calls.call(f"start {vm.name}", self.ec2.start_instances, InstanceIds=[vm_id])
+        except errors.InsufficientCapacity as exc:
+            if not vm.spot:
+                raise
+            # No dead end: the same disk can run on-demand (`devtray market`).
+            raise errors.InsufficientCapacity(
+                f"{exc.message} (no spot capacity for {vm.size} in {vm.zone} now)",
+                hint=f"Start as on-demand, keeping the disk: devtray market on-demand {vm.id}",
+            ) from exc
         return self.refresh(vm_id)
 
     def stop_vm(self, vm_id: str) -> VmSnapshot:
@@ -290,6 +316,33 @@ class Ec2Provider:
             return vm
         self.calls.call(f"stop {vm.name}", self.ec2.stop_instances, InstanceIds=[vm_id])
         return self.refresh(vm_id)
+
+    # -- market -------------------------------------------------------------------------------
+
+    def switch_market(
+        self,
+        vm_id: str,
+        target: Market,
+        *,
+        progress: SwitchProgress,
+        answers: SshAnswers,
+        confirm: Confirm,
+        cancel: CancelToken,
+    ) -> SwitchResult:
+        """Move one of my VMs to the other market, keeping its disk (see `market_switch`)."""
+        switch = MarketSwitch(
+            self.ec2,
+            self.calls,
+            owner_tag=self.aws.owner_tag,
+            instance=self._instance,
+            snapshot=self._snapshot,
+            poll_seconds=self.polling.fast_seconds,
+        )
+        result = switch.run(
+            vm_id, target, progress=progress, answers=answers, confirm=confirm, cancel=cancel
+        )
+        self._my_vm_ids = None  # the listing changed
+        return result
 
     # -- sizes and resize ---------------------------------------------------------------------
 

@@ -204,7 +204,12 @@ def spot_price(ec2: Any, calls: AwsCalls, zone: str, instance_type: str, now: da
         StartTime=now,
         MaxResults=10,
     )
-    history = response.get("SpotPriceHistory", [])
+    # Some endpoints answer for every zone of the region: keep the VM's own.
+    history = [
+        entry
+        for entry in response.get("SpotPriceHistory", [])
+        if entry.get("AvailabilityZone", zone) == zone
+    ]
     if not history:
         raise errors.NotFound(f"No spot price is published for {instance_type} in {zone}.")
     latest = max(history, key=lambda entry: entry["Timestamp"])

@@ -109,6 +109,8 @@ class _Batch:
     whole_tree: bool
     checkout: bool
     flush_generation: int
+    # Bring the pull folders home before pushing (a spot VM is about to go away).
+    pull_first: bool = False
 
 
 class BuiltinEngine:
@@ -154,6 +156,7 @@ class BuiltinEngine:
         self._stopping = False
         self._flush_wanted = 0
         self._flushed = 0
+        self._pull_first_wanted = 0  # the latest flush generation that pulls first
         self._retry_at = 0.0
         self._backoff = tuning.retry_min
         self._next_probe = 0.0
@@ -238,6 +241,14 @@ class BuiltinEngine:
 
     def flush(self, timeout: float) -> SyncStatus:
         """Reconcile the whole tree now and wait (up to `timeout`) until it is on the VM."""
+        return self._flush(timeout, pull_first=False)
+
+    def bring_results_home(self, timeout: float) -> SyncStatus:
+        """A flush that copies the pull folders back before it pushes: when the VM is about
+        to go, its results are what only it holds."""
+        return self._flush(timeout, pull_first=True)
+
+    def _flush(self, timeout: float, *, pull_first: bool) -> SyncStatus:
         # Let the watcher hand over what is already on disk, so the run sees it as changed.
         time.sleep(self.tuning.step_ms * 3 / 1000)
         deadline = time.monotonic() + timeout
@@ -246,6 +257,8 @@ class BuiltinEngine:
                 return self._status
             self._flush_wanted += 1
             generation = self._flush_wanted
+            if pull_first:
+                self._pull_first_wanted = generation
             self._retry_at = 0.0
             self._cond.notify_all()
             while self._flushed < generation and not self._stopping and self._refused is None:
@@ -399,6 +412,7 @@ class BuiltinEngine:
             ),
             checkout=self._checkout or burst,
             flush_generation=self._flush_wanted,
+            pull_first=self._pull_first_wanted > self._flushed,
         )
         self._changes.clear()
         self._added_dirs.clear()
@@ -409,6 +423,9 @@ class BuiltinEngine:
     def _push(self, batch: _Batch) -> None:
         try:
             self._connect()
+            pulled = bool(self._pull) and batch.pull_first
+            if pulled:
+                self._pull_back()
             if batch.whole_tree:
                 self._push_whole_tree()
                 # The quick check is exact except for files written during an earlier run's
@@ -417,7 +434,7 @@ class BuiltinEngine:
             elif not self._push_changes(batch.changes):
                 self._push_whole_tree()
             now = time.monotonic()
-            if self._pull and (batch.whole_tree or now >= self._next_pull):
+            if self._pull and not pulled and (batch.whole_tree or now >= self._next_pull):
                 self._pull_back()
             if now >= self._next_prune:
                 trash.prune(self._run, self._remote, datetime.now().date(), self._keep_days())

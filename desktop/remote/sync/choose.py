@@ -20,7 +20,7 @@ from desktop.remote.sync.builtin import BuiltinEngine
 from desktop.remote.sync.engine import SyncEngine
 from desktop.remote.sync.mutagen import MutagenEngine
 from desktop.remote.sync.target import SshTarget
-from desktop.remote.tools import Tool, find_tool, tool_named
+from desktop.system.tools import Tool, find_tool, tool_named
 
 Finder = Callable[[Tool], Path | None]
 

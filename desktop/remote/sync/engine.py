@@ -57,3 +57,8 @@ class SyncEngine(SyncControl, Protocol):
     def on_wake(self, seconds: float) -> None:
         """The laptop slept for `seconds`: connections are dead; catch up now."""
         ...
+
+    def bring_results_home(self, timeout: float) -> SyncStatus:
+        """A flush (up to `timeout`) that copies the pull folders back before it pushes: for a
+        VM about to go away, whose results only it holds."""
+        ...

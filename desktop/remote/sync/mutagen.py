@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -333,6 +334,17 @@ class MutagenEngine:
         finally:
             with self._lock:
                 self._flushing -= 1
+
+    def bring_results_home(self, timeout: float) -> SyncStatus:
+        """Flush the pull sessions first (the results only the VM holds), then all of them."""
+        deadline = time.monotonic() + timeout
+        for index, _folder in enumerate(rules.pull_folders(self.project)):
+            left = max(deadline - time.monotonic(), 1.0)
+            try:
+                self._mutagen("sync", "flush", f"{self._session_prefix}-pull-{index}", timeout=left)
+            except DevtrayError as exc:
+                log.info("pull flush did not complete: %s", exc)
+        return self.flush(max(deadline - time.monotonic(), 1.0))
 
     # -- status -------------------------------------------------------------------------------
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import psutil
@@ -13,7 +15,7 @@ import pytest
 from desktop.core.sync_state import SyncPhase
 from desktop.remote.sync.builtin import BuiltinEngine
 from desktop.remote.sync.rules import TRASH_DIR
-from tests.sync_helpers import mark_owned, tree, wait_until
+from tests.sync_helpers import FAST, mark_owned, tree, wait_until
 
 Make = Callable[..., tuple[BuiltinEngine, Path, Path]]
 
@@ -137,6 +139,35 @@ def test_ignore_rules_and_pull_folders(sync_pair: Make) -> None:
     (local / "app.py").write_text("edited")
     engine.flush(timeout=30)
     assert not (remote / "results" / "stale-local.csv").exists()
+
+
+def test_bringing_results_home_pulls_before_it_pushes(sync_pair: Make) -> None:
+    # A spot VM about to be taken back: its results are what only it holds, so they come
+    # home before the laptop's edits go out (the periodic pull is an hour away here).
+    tuning = replace(FAST, pull_interval=3600.0, git_lock_wait=10.0)
+    engine, local, remote = sync_pair('pull = ["results"]\n', tuning=tuning, start=False)
+    subprocess.run(["git", "init", "-q", str(local)], check=True)
+    (local / "app.py").write_text("v1")
+    engine.start()
+    engine.flush(timeout=30)
+    (remote / "results").mkdir()
+    (remote / "results" / "run.csv").write_text("1,2,3")
+    # A checkout in progress holds the worker until the request below is made, so the edit
+    # and the request are one run (the order within that run is what is checked).
+    lock = local / ".git" / "index.lock"
+    lock.write_text("")
+    (local / "app.py").write_text("v2")
+    release = threading.Timer(1.0, lock.unlink)
+    release.start()
+    try:
+        status = engine.bring_results_home(timeout=30)
+    finally:
+        release.join()
+    assert status.phase is SyncPhase.WATCHING, status
+    assert (remote / "app.py").read_text() == "v2"
+    pulled = (local / "results" / "run.csv").stat().st_ctime_ns
+    pushed = (remote / "app.py").stat().st_ctime_ns
+    assert pulled < pushed, "the push ran before the results came home"
 
 
 def test_a_file_overwritten_by_a_push_is_in_the_trash(sync_pair: Make) -> None:

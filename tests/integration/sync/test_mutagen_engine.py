@@ -199,3 +199,22 @@ def test_the_mutagen_engine_checks_the_folder_before_any_session(
         supervisor.stop_all()
     calls = (tmp_path / "calls.jsonl").read_text()
     assert '"create"' not in calls and '"run"' not in calls  # no daemon, no session
+
+
+def test_bringing_results_home_flushes_the_pull_session_before_the_rest(
+    tmp_path: Path, fake_mutagen: Path, sshd: SshServer
+) -> None:
+    supervisor = Supervisor(tmp_path / "children")
+    engine = _engine(tmp_path, fake_mutagen, supervisor, sshd)
+    try:
+        engine.start()
+        assert engine.bring_results_home(timeout=10).phase is SyncPhase.WATCHING
+    finally:
+        engine.stop()
+        supervisor.stop_all()
+    calls = _calls(tmp_path)
+    pull = next(c[3:] for c in calls if c[1:3] == ["sync", "create"] and "one-way-safe" in c)
+    pull_name = pull[pull.index("--name") + 1]
+    flushes = [call[3:] for call in calls if call[1:3] == ["sync", "flush"]]
+    # The results only the VM holds first, then every session (the push among them).
+    assert [flush[:2] for flush in flushes] == [[pull_name], ["--label-selector", engine.label]]

@@ -12,7 +12,6 @@ from dataclasses import dataclass, fields
 from datetime import time
 from pathlib import Path
 
-from desktop.core.autostart import Autostart
 from desktop.core.config import (
     WEEKDAYS,
     AutostopConfig,
@@ -23,6 +22,7 @@ from desktop.core.config import (
     update_config,
 )
 from desktop.core.errors import BadConfig
+from desktop.system.autostart import Autostart
 
 
 class Cloud(enum.StrEnum):
