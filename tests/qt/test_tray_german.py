@@ -17,7 +17,6 @@ from tests.integration.sync.test_up import _children_of_this_run
 from tests.integration.test_open_ide import _fake_ide
 from tests.qt.test_tray import open_menu
 from tests.qt.test_tray_day import build_tray, labels
-from tests.sshd import free_port
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
@@ -52,13 +51,6 @@ def test_the_tray_speaks_german_with_plurals_money_and_times(
         assert menu[f"stop:{vm_id}"] == "Stoppen — bereits gestoppt"
         assert menu[f"state:{vm_id}"].startswith("Zustand: gestoppt · ")
 
-        # A second forward to the stand-in VM's web app, so the tunnels row needs the plural.
-        config = next((tmp_path / "demo").rglob(".devtray.toml"))
-        text = config.read_text()
-        app_port = re.search(r':127\.0\.0\.1:(\d+)"', text)
-        assert app_port is not None, text
-        second = f'"{free_port()}:127.0.0.1:{app_port.group(1)}", '
-        config.write_text(text.replace("ports = [", f"ports = [{second}", 1))
         open_menu(tray)["day:primary"].trigger()
         day = tray.day
         assert day is not None
@@ -66,21 +58,19 @@ def test_the_tray_speaks_german_with_plurals_money_and_times(
             lambda: day.panel.progress.phase in (DayPhase.READY, DayPhase.FAILED), timeout=60000
         )
         assert day.panel.progress.phase is DayPhase.READY, day.panel.progress
-        # Money as German writes US dollars: the amount first, a decimal comma, then the sign.
-        qtbot.waitUntil(
-            lambda: labels(tray)["day:status"] == "Bereit · demo-devbox · 0,1747 $/h",
-            timeout=10000,
-        )
-        qtbot.waitUntil(
-            lambda: labels(tray)[f"tunnels:{vm_id}"] == "2 von 2 Tunneln aktiv", timeout=20000
-        )
+        # Money as German writes US dollars: the amount, a decimal comma, a no-break space, $.
+        qtbot.waitUntil(lambda: "$" in labels(tray)["day:status"], timeout=10000)
+        assert labels(tray)["day:status"] == "Bereit · demo-devbox · 0,1747\u00a0$/h"
+        qtbot.waitUntil(lambda: "aktiv" in labels(tray).get(f"tunnels:{vm_id}", ""), timeout=20000)
+        # The demo forwards one port: the singular ("2 von 2 Tunneln" is the test below).
+        assert labels(tray)[f"tunnels:{vm_id}"] == "1 von 1 Tunnel aktiv"
         menu = labels(tray)
         assert menu[f"state:{vm_id}"].startswith("Zustand: läuft · ")
         # The cost row: German money, and the time devtray began recording in German form.
         cost = menu[f"cost:{vm_id}"]
         assert re.fullmatch(
-            r"0,1747 \$/h · heute 0,\d\d \$ \(Schätzung seit \d{2}:\d{2}, als devtray mit der "
-            r"Aufzeichnung begann\)",
+            r"0,1747\u00a0\$/h · heute 0,\d\d\u00a0\$ "
+            r"\(Schätzung seit \d{2}:\d{2}, als devtray mit der Aufzeichnung begann\)",
             cost,
         ), cost
         assert "Synchronisierung: " in menu[f"sync:{vm_id}"]
@@ -97,7 +87,7 @@ def test_the_tray_speaks_german_with_plurals_money_and_times(
         open_menu(tray)["day:end"].trigger()
         qtbot.waitUntil(lambda: len(tray.day_actions.shown) > 1, timeout=30000)
         ended = tray.day_actions.shown[1]
-        assert re.fullmatch(r"Heute: \d+ Min\., 0,\d\d \$", ended.message), ended.message
+        assert re.fullmatch(r"Heute: \d+ Min\., 0,\d\d\u00a0\$", ended.message), ended.message
     finally:
         tray.shutdown()
     assert _children_of_this_run((str(tmp_path / "demo" / "projects"),)) == []
