@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from desktop.core.text import QT_TRANSLATE_NOOP, Text
+
 
 class SyncPhase(enum.StrEnum):
     """The engine's state."""
@@ -50,26 +52,36 @@ class SyncStatus:
         """True when the VM may lack a change made on the laptop (auto-stop must flush first)."""
         return self.pending > 0 or self.phase in _UNSETTLED
 
+    def summary_words(self, now: datetime | None = None) -> Text:
+        """One line for a person: `watching, synced 4s ago`, `syncing 12 files`, ...
+        (translatable)."""
+        text = self._phase_words(now)
+        if self.pending and self.phase is not SyncPhase.SYNCING:
+            text = _AND(text=text, more=_WAITING(self.pending))
+        return text
+
     def summary(self, now: datetime | None = None) -> str:
-        """One line for a person: `watching, synced 4s ago`, `syncing 12 files`, ..."""
-        waiting = f", {_files(self.pending)} waiting" if self.pending else ""
+        """`summary_words` in English."""
+        return str(self.summary_words(now))
+
+    def _phase_words(self, now: datetime | None) -> Text:
         if self.phase is SyncPhase.SYNCING:
             if self.checkout_files:
-                return f"syncing {_files(self.checkout_files)} changed by checkout"
-            return f"syncing {_files(self.syncing_files or self.pending)}"
+                return _SYNCING_CHECKOUT(self.checkout_files)
+            return _SYNCING(self.syncing_files or self.pending)
         if self.phase in (SyncPhase.OFFLINE, SyncPhase.ERROR):
-            return f"{self.phase}: {self.reason or 'unknown reason'}{waiting}"
+            reason = self.reason or str(_UNKNOWN_REASON)
+            return _BROKEN(phase=_PHASES[self.phase], reason=reason)
+        text = _PHASES[self.phase]
         if self.phase is SyncPhase.WATCHING:
-            text = "watching"
             if self.last_synced_at is not None:
                 ago = ((now or datetime.now(UTC)) - self.last_synced_at).total_seconds()
-                text += f", synced {_ago(ago)}"
+                text = _AND(text=text, more=_SYNCED(ago=_ago(ago)))
             if self.checkout_files:
-                text += f" ({_files(self.checkout_files)} changed by checkout)"
+                text = _CHECKOUT(self.checkout_files, text=text)
             if self.conflicts:
-                text += f", {len(self.conflicts)} conflicts"
-            return text + waiting
-        return f"{self.phase}{waiting}"
+                text = _AND(text=text, more=_CONFLICTS(len(self.conflicts)))
+        return text
 
     def to_json(self) -> dict[str, Any]:
         """A JSON object (`devtray sync status --json`, the control channel)."""
@@ -103,17 +115,36 @@ class SyncStatus:
         )
 
 
-def _files(count: int) -> str:
-    return f"{count:,} file" + ("" if count == 1 else "s")
+_PHASES = {
+    SyncPhase.STARTING: QT_TRANSLATE_NOOP("sync", "starting", "sync phase"),
+    SyncPhase.WATCHING: QT_TRANSLATE_NOOP("sync", "watching", "sync phase"),
+    SyncPhase.SYNCING: QT_TRANSLATE_NOOP("sync", "syncing", "sync phase"),
+    SyncPhase.PAUSED: QT_TRANSLATE_NOOP("sync", "paused", "sync phase"),
+    SyncPhase.OFFLINE: QT_TRANSLATE_NOOP("sync", "offline", "sync phase"),
+    SyncPhase.ERROR: QT_TRANSLATE_NOOP("sync", "error", "sync phase"),
+    SyncPhase.STOPPED: QT_TRANSLATE_NOOP("sync", "stopped", "sync phase"),
+}
+_AND = QT_TRANSLATE_NOOP("sync", "{text}, {more}")
+_WAITING = QT_TRANSLATE_NOOP("sync", "%Ln file(s) waiting", None, 1)
+_SYNCING = QT_TRANSLATE_NOOP("sync", "syncing %Ln file(s)", None, 1)
+_SYNCING_CHECKOUT = QT_TRANSLATE_NOOP("sync", "syncing %Ln file(s) changed by checkout", None, 1)
+_CHECKOUT = QT_TRANSLATE_NOOP("sync", "{text} (%Ln file(s) changed by checkout)", None, 1)
+_CONFLICTS = QT_TRANSLATE_NOOP("sync", "%Ln conflict(s)", None, 1)
+_BROKEN = QT_TRANSLATE_NOOP("sync", "{phase}: {reason}")
+_UNKNOWN_REASON = QT_TRANSLATE_NOOP("sync", "unknown reason")
+_SYNCED = QT_TRANSLATE_NOOP("sync", "synced {ago}")
+_SECONDS_AGO = QT_TRANSLATE_NOOP("sync", "{n}s ago")
+_MINUTES_AGO = QT_TRANSLATE_NOOP("sync", "{n}m ago")
+_HOURS_AGO = QT_TRANSLATE_NOOP("sync", "{n}h ago")
 
 
-def _ago(seconds: float) -> str:
+def _ago(seconds: float) -> Text:
     seconds = max(0, int(seconds))
     if seconds < 60:
-        return f"{seconds}s ago"
+        return _SECONDS_AGO(n=seconds)
     if seconds < 3600:
-        return f"{seconds // 60}m ago"
-    return f"{seconds // 3600}h ago"
+        return _MINUTES_AGO(n=seconds // 60)
+    return _HOURS_AGO(n=seconds // 3600)
 
 
 class SyncControl(Protocol):

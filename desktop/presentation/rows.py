@@ -61,7 +61,7 @@ class SyncMenu:
                     QT_TRANSLATE_NOOP("rows", "Stop sync"), key=f"{key}:stop", run=self.service.stop
                 ),
             )
-            summary = QT_TRANSLATE_NOOP("rows", "Sync: {summary}")(summary=status.summary())
+            summary = QT_TRANSLATE_NOOP("rows", "Sync: {summary}")(summary=status.summary_words())
             return (MenuItem(summary, key=key, children=children, mnemonic="y"),)
         running = vm.state is VmState.RUNNING
         return (

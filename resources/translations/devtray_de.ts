@@ -1242,4 +1242,105 @@ Korrigieren Sie es unten oder in der Datei.</translation>
         <translation>{basis}, einige Stunden nicht erfasst</translation>
     </message>
 </context>
+<context>
+    <name>sync</name>
+    <message>
+        <source>starting</source>
+        <comment>sync phase</comment>
+        <translation>startet</translation>
+    </message>
+    <message>
+        <source>watching</source>
+        <comment>sync phase</comment>
+        <translation>beobachtet</translation>
+    </message>
+    <message>
+        <source>syncing</source>
+        <comment>sync phase</comment>
+        <translation>synchronisiert</translation>
+    </message>
+    <message>
+        <source>paused</source>
+        <comment>sync phase</comment>
+        <translation>angehalten</translation>
+    </message>
+    <message>
+        <source>offline</source>
+        <comment>sync phase</comment>
+        <translation>offline</translation>
+    </message>
+    <message>
+        <source>error</source>
+        <comment>sync phase</comment>
+        <translation>Fehler</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <comment>sync phase</comment>
+        <translation>beendet</translation>
+    </message>
+    <message>
+        <source>{text}, {more}</source>
+        <translation>{text}, {more}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln file(s) waiting</source>
+        <translation>
+            <numerusform>%Ln Datei wartet</numerusform>
+            <numerusform>%Ln Dateien warten</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>syncing %Ln file(s)</source>
+        <translation>
+            <numerusform>%Ln Datei wird synchronisiert</numerusform>
+            <numerusform>%Ln Dateien werden synchronisiert</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>syncing %Ln file(s) changed by checkout</source>
+        <translation>
+            <numerusform>%Ln durch Checkout geänderte Datei wird synchronisiert</numerusform>
+            <numerusform>%Ln durch Checkout geänderte Dateien werden synchronisiert</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{text} (%Ln file(s) changed by checkout)</source>
+        <translation>
+            <numerusform>{text} (%Ln Datei durch Checkout geändert)</numerusform>
+            <numerusform>{text} (%Ln Dateien durch Checkout geändert)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln conflict(s)</source>
+        <translation>
+            <numerusform>%Ln Konflikt</numerusform>
+            <numerusform>%Ln Konflikte</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{phase}: {reason}</source>
+        <translation>{phase}: {reason}</translation>
+    </message>
+    <message>
+        <source>unknown reason</source>
+        <translation>unbekannter Grund</translation>
+    </message>
+    <message>
+        <source>synced {ago}</source>
+        <translation>synchronisiert {ago}</translation>
+    </message>
+    <message>
+        <source>{n}s ago</source>
+        <translation>vor {n} s</translation>
+    </message>
+    <message>
+        <source>{n}m ago</source>
+        <translation>vor {n} Min.</translation>
+    </message>
+    <message>
+        <source>{n}h ago</source>
+        <translation>vor {n} Std.</translation>
+    </message>
+</context>
 </TS>

@@ -80,7 +80,7 @@ def test_tray_keeps_ssh_config_runs_tunnels_and_opens_vscode(
         timeout=20000,
     )
     menu = open_menu(harness.tray)
-    assert menu[f"tunnels:{vm_id}"].text() == "T&unnels: 1/1 up"
+    assert menu[f"tunnels:{vm_id}"].text() == "1 of 1 t&unnel up"
     assert (
         menu[f"tunnels:{vm_id}:{local}"].text() == f"localhost:{local} -> localhost:{sshd.port}: up"
     )

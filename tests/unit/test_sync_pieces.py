@@ -21,7 +21,7 @@ def test_status_round_trips_through_json_and_says_what_is_unsynced() -> None:
     )
     assert SyncStatus.from_json(status.to_json()) == status
     assert not status.has_unsynced_changes
-    assert status.summary(now + timedelta(seconds=4)) == "watching, synced 4s ago, 1 conflicts"
+    assert status.summary(now + timedelta(seconds=4)) == "watching, synced 4s ago, 1 conflict"
     assert SyncStatus(engine="b", phase=SyncPhase.WATCHING, pending=2).has_unsynced_changes
     offline = SyncStatus(engine="b", phase=SyncPhase.OFFLINE, reason="no route", pending=3)
     assert offline.has_unsynced_changes
