@@ -130,7 +130,7 @@ class BuiltinEngine:
         self._next_pull = 0.0
         self._next_prune = 0.0
         self._changes_synced = 0
-        self._status = SyncStatus(engine=ENGINE_NAME, phase=SyncPhase.STOPPED)
+        self._status = SyncStatus(engine=self.name, phase=SyncPhase.STOPPED)
         # Wall-clock windows of the latest push runs, for _at_risk (worker thread only).
         self._runs: deque[tuple[int, int]] = deque(maxlen=RUN_HISTORY)
         self._granularity: int | None = None
@@ -548,7 +548,7 @@ class BuiltinEngine:
             if values["phase"] is SyncPhase.WATCHING and self._paused:
                 values["phase"] = SyncPhase.PAUSED
             self._status = SyncStatus(
-                engine=ENGINE_NAME,
+                engine=self.name,
                 pending=len(self._changes),
                 changes_synced=self._changes_synced,
                 **values,  # type: ignore[arg-type]
