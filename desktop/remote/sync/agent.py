@@ -123,9 +123,7 @@ class AgentEngine(BuiltinEngine):
     def agent_pid(self) -> int | None:
         """The agent's process id on the VM (None while there is none)."""
         channel = self._channel
-        if channel is None or not channel.alive or not channel.greeting:
-            return None
-        return int(channel.greeting.get("pid", 0)) or None
+        return channel.pid if channel is not None and channel.alive else None
 
     def _connect(self) -> None:
         super()._connect()

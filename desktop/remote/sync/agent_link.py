@@ -87,6 +87,7 @@ class AgentChannel:
         self._progress = time.monotonic()
         self.greeting: dict[str, Any] = {}
         self.version = 0
+        self.pid: int | None = None  # the agent's process id on the VM
 
     @property
     def alive(self) -> bool:
@@ -127,6 +128,7 @@ class AgentChannel:
             raise RunFailed(f"the sync agent failed to start: {hello.error}", offline=False)
         assert hello.header is not None
         self.version = int(hello.header.get("version", 0))
+        self.pid = int(hello.header.get("pid", 0)) or None
 
     def request(
         self,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psutil
+import pytest
 
 from desktop.core.sync_state import SyncPhase
 from desktop.remote.sync.builtin import BuiltinEngine
@@ -109,8 +110,11 @@ def test_ignore_rules_and_pull_folders(sync_pair: Make) -> None:
     (local / "build" / "out.o").write_text("obj")
     (local / "node_modules").mkdir()
     (local / "node_modules" / "lib.js").write_text("js")
-    # Produced on the VM: results, and its own ignored build output.
-    (remote / "results").mkdir(parents=True)
+    # Produced on the VM, in a folder devtray synced before: results, and its own ignored
+    # build output.
+    (remote / ".devtray").mkdir(parents=True)
+    (remote / ".devtray" / "owned").write_text("")
+    (remote / "results").mkdir()
     (remote / "results" / "run1.csv").write_text("1,2,3")
     (remote / "vm.log").write_text("the VM's own log")
     (local / "results").mkdir()
@@ -164,6 +168,7 @@ def _vm_daemons(remote: Path) -> list[psutil.Process]:
     return found
 
 
+@pytest.mark.parametrize("engine_name", ["builtin"])
 def test_changes_travel_through_the_vm_rsync_daemon_which_ends_with_the_engine(
     sync_pair: Make,
 ) -> None:
