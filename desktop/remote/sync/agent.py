@@ -28,7 +28,7 @@ from desktop.remote.supervisor import Supervisor
 from desktop.remote.sync import rules
 from desktop.remote.sync.agent_link import AgentChannel, Pending
 from desktop.remote.sync.agent_scope import LocalScope
-from desktop.remote.sync.builtin import BuiltinEngine, Tuning
+from desktop.remote.sync.builtin import BuiltinEngine, Tuning, _Batch
 from desktop.remote.sync.rsync import RunFailed
 from desktop.remote.sync.target import SshTarget
 
@@ -99,6 +99,7 @@ class AgentEngine(BuiltinEngine):
         # them needs no question to git.
         self._known: set[str] = set()
         self.refused: list[str] = []
+        self._refusal: DevtrayError | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -139,11 +140,22 @@ class AgentEngine(BuiltinEngine):
             channel.open()
         except DevtrayError as error:  # no python3, a folder that is not devtray's
             channel.close()
+            self._refusal = error
             raise RunFailed(str(error), offline=False) from None
         except RunFailed:
             channel.close()
             raise
+        self._refusal = None
         self._channel = channel
+
+    def _fail(self, batch: _Batch, failure: RunFailed) -> None:
+        super()._fail(batch, failure)
+        if self._refusal is not None:
+            # Waiting would not help (retries go on, in case the folder gets fixed): a
+            # flush returns now with the error, so `devtray up` says it at once.
+            with self._cond:
+                self._flushed = self._flush_wanted
+                self._cond.notify_all()
 
     def _maintain(self) -> None:
         channel = self._channel
