@@ -62,7 +62,10 @@ def create_engine(
     """The engine `engine_kind` picks, ready to start."""
     kind = engine_kind(project, find)
     if kind == "agent":
-        return AgentEngine(project, target, supervisor=supervisor)
+        rsync = find(tool_named("rsync"))
+        return AgentEngine(
+            project, target, supervisor=supervisor, rsync_path=str(rsync) if rsync else None
+        )
     if kind == "builtin":
         rsync = find(tool_named("rsync"))
         return BuiltinEngine(project, target, supervisor=supervisor, rsync_path=str(rsync))
