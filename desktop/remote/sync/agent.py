@@ -26,6 +26,7 @@ from typing import Any
 
 from desktop.core.errors import DevtrayError
 from desktop.core.project import Project
+from desktop.core.sync_state import SyncPhase, SyncStatus
 from desktop.remote.supervisor import Supervisor
 from desktop.remote.sync import rules, trash
 from desktop.remote.sync.agent_link import AgentChannel, Pending
@@ -121,6 +122,22 @@ class AgentEngine(BuiltinEngine):
         self._drop_channel()
         super().stop()
         self._local_scope.close()
+
+    def flush(self, timeout: float) -> SyncStatus:
+        """As the base, and then until no run is under way: a run the watcher started during
+        the flush (the last files of a checkout, reported late) is waited for too."""
+        if self._refusal is not None:
+            return self.status()  # a folder that is not devtray's: waiting would not help
+        deadline = time.monotonic() + timeout
+        super().flush(timeout)
+        with self._cond:
+            while (
+                (self._status.phase is SyncPhase.SYNCING or self._changes)
+                and not (self._stopping or self._paused)
+                and time.monotonic() < deadline
+            ):
+                self._cond.wait(min(deadline - time.monotonic(), 0.05))
+            return self._status
 
     def on_wake(self, seconds: float) -> None:
         """After a sleep the agent's session is dead or stale: start a fresh one, reconcile."""

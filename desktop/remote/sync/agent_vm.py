@@ -221,7 +221,11 @@ class Agent:
             f"{rel}~{now:%H%M%S}.{now.microsecond // 1000:03d}",
         )
         os.makedirs(os.path.dirname(kept), exist_ok=True)
-        os.replace(path, kept)
+        unique, count = kept, 0
+        while os.path.lexists(unique):  # two copies within a millisecond: keep both
+            count += 1
+            unique = f"{kept}-{count}"
+        os.replace(path, unique)
         return True
 
     def prune_trash(self, keep_days: int) -> None:
