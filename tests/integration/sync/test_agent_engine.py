@@ -13,6 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from desktop.core.errors import BadConfig
 from desktop.core.sync_state import SyncPhase
 from desktop.remote.sync import agent_link, agent_vm
 from desktop.remote.sync.agent import AgentEngine
@@ -84,3 +85,28 @@ def test_an_agent_of_another_version_is_replaced(
         with contextlib.suppress(ProcessLookupError):
             old.kill()
         old.wait(10)
+
+
+# The VM's login shell, run here without ssh: what `ssh HOST CMD` hands the command to.
+VM_SHELL = ["/bin/sh", "-c"]
+
+
+def test_the_bootstrap_runs_the_checked_script_in_a_posix_shell(tmp_path: Path) -> None:
+    channel = agent_link.AgentChannel(VM_SHELL, str(tmp_path / "app"), 7)
+    try:
+        channel.open()
+        assert channel.version == agent_vm.VERSION
+        assert (tmp_path / "app" / ".devtray" / "owned").exists()
+    finally:
+        channel.close()
+
+
+def test_a_vm_without_python3_is_named_as_the_problem(tmp_path: Path) -> None:
+    channel = agent_link.AgentChannel(
+        ["env", "PATH=/nonexistent", *VM_SHELL], str(tmp_path / "app"), 7
+    )
+    with pytest.raises(BadConfig, match="no python3") as raised:
+        channel.open()
+    assert raised.value.hint is not None
+    assert "Install python3 (3.8 or newer)" in raised.value.hint
+    assert not (tmp_path / "app").exists()
