@@ -17,6 +17,7 @@ import hashlib
 import logging
 import os
 import stat
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, replace
@@ -58,6 +59,15 @@ class Entry:
     target: str | None = None
 
 
+def file_mode(st_mode: int) -> int:
+    """The mode bits to give a copy on the VM. Windows reports 0o666 for every file and 0o777
+    for folders: that would make the VM's copies writable by anyone, so there they are
+    0o644 and 0o755."""
+    if sys.platform == "win32":
+        return 0o755 if stat.S_ISDIR(st_mode) else 0o644
+    return stat.S_IMODE(st_mode)
+
+
 def local_entry(path: Path) -> Entry | None:
     """What is at `path` on the laptop (None if nothing)."""
     try:
@@ -67,9 +77,9 @@ def local_entry(path: Path) -> Entry | None:
     if stat.S_ISLNK(info.st_mode):
         return Entry("l", target=os.readlink(path))
     if stat.S_ISDIR(info.st_mode):
-        return Entry("d", mode=stat.S_IMODE(info.st_mode))
+        return Entry("d", mode=file_mode(info.st_mode))
     if stat.S_ISREG(info.st_mode):
-        return Entry("f", info.st_size, info.st_mtime_ns, stat.S_IMODE(info.st_mode))
+        return Entry("f", info.st_size, info.st_mtime_ns, file_mode(info.st_mode))
     return Entry("o")
 
 
@@ -259,7 +269,7 @@ class AgentEngine(BuiltinEngine):
             header: dict[str, Any] = {
                 "op": "put",
                 "path": path,
-                "mode": stat.S_IMODE(info.st_mode),
+                "mode": file_mode(info.st_mode),
                 "mtime_ns": info.st_mtime_ns,
             }
             offset = 0
@@ -330,12 +340,13 @@ class AgentEngine(BuiltinEngine):
         if to_hash:
             sends += self._differing_content(channel, to_hash, local)
         pendings = [(p, channel.request({"op": "delete", "path": p})) for p in deletes]
-        files = [path for path in sends if local[path].kind in ("f", "l")]
+        # Regular files only: symlinks go to the agent, which refuses those pointing out.
+        files = [path for path in sends if local[path].kind == "f"]
         if len(files) >= BULK_FILES and self._bulk_rsync:
             self._collect(channel, pendings)  # deletions first, as the agent would
             pendings = []
             if self._rsync_files(files):
-                sends = [path for path in sends if local[path].kind not in ("f", "l")]
+                sends = [path for path in sends if local[path].kind != "f"]
         for path in sorted(sends):
             pendings += self._send(channel, path, local[path])
         self._collect(channel, pendings)
