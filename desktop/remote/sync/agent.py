@@ -372,7 +372,7 @@ class AgentEngine(BuiltinEngine):
                 ]
             )
         except RunFailed as failure:
-            if failure.offline:
+            if failure.offline or self._stop_event.is_set():
                 raise
             log.warning("bulk rsync failed (%s); the agent sends the files itself", failure)
             self._bulk_rsync = False

@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import posixpath
+import select
 import shutil
 import signal
 import stat
@@ -43,6 +44,7 @@ PID_FILE = STATE_DIR + "/agent.json"
 HEADER = struct.Struct(">II")
 MAX_HEADER = 16 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
+FLUSH_EVERY = 0.2
 
 Header = Dict[str, Any]  # noqa: UP006 (evaluated at run time, and the VM may run 3.8)
 
@@ -126,8 +128,8 @@ class Agent:
     # -- answers --------------------------------------------------------------------------
 
     def answer(self, header: Header, body: bytes = b"") -> None:
+        """Queue an answer (the main loop flushes when no request is waiting)."""
         self.out.write(frame(header, body))
-        self.out.flush()
 
     def handle(self, header: Header, body: bytes) -> bool:
         """Carry out one request and answer it; False once the laptop said goodbye."""
@@ -438,10 +440,18 @@ def main() -> int:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     agent = Agent(stdout)
     agent.answer({"agent": VERSION, "python": list(sys.version_info[:3])})
+    stdout.flush()
+    flushed = time.monotonic()
     while True:
         received = read_frame(stdin)
         if received is None or not agent.handle(*received):
+            stdout.flush()
             return 0
+        # Answers go out together while requests keep coming (one write, one packet, for
+        # many), and at once when the laptop has sent nothing more, or every 0.2 s.
+        if time.monotonic() - flushed > FLUSH_EVERY or not select.select([stdin], [], [], 0)[0]:
+            stdout.flush()
+            flushed = time.monotonic()
 
 
 if __name__ == "__main__":
