@@ -46,6 +46,10 @@ _NO_PRUNE = float("inf")  # the agent prunes the VM's trash itself, when it star
 DEFAULT_TUNING = Tuning(step_ms=5)
 # From this many files to send in one reconcile, rsync (where the laptop has it) sends them.
 BULK_FILES = 200
+# A file alike in size but not in mtime is compared by content hash from this size on; a
+# smaller one is sent outright (reading and hashing it on both sides, plus a round trip, costs
+# more than sending it, measured in benchmarks/sync_latency.py).
+HASH_MIN = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -400,6 +404,8 @@ class AgentEngine(BuiltinEngine):
             elif mine.kind == "f":
                 if theirs.size != mine.size:
                     sends.append(path)
+                elif mine.size < HASH_MIN and theirs.mtime_ns != mine.mtime_ns:
+                    sends.append(path)  # cheaper to send than to compare
                 elif theirs.mtime_ns != mine.mtime_ns or theirs.mode != mine.mode:
                     to_hash.append(path)
         only_remote = [path for path in remote if path not in local]
