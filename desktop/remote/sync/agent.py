@@ -44,7 +44,7 @@ _NO_PRUNE = float("inf")  # the agent prunes the VM's trash itself, when it star
 # A save costs about one round trip here, so the watcher's 20 ms settling step would be most
 # of it on a near link: hand changes over after 5 ms of quiet instead.
 DEFAULT_TUNING = Tuning(step_ms=5)
-# From this many files to send in one reconcile, rsync (where the laptop has it) sends them.
+# From this many new files in one reconcile, rsync (where the laptop has it) sends them.
 BULK_FILES = 200
 # A file alike in size but not in mtime is compared by content hash from this size on; a
 # smaller one is sent outright (reading and hashing it on both sides, plus a round trip, costs
@@ -125,7 +125,7 @@ class AgentEngine(BuiltinEngine):
         # Paths known to be in the push scope (files and their folders): a save of one of
         # them needs no question to git.
         self._known: set[str] = set()
-        self.refused: list[str] = []
+        self.refused: set[str] = set()  # paths the agent would not write (logged)
         self._refusal: DevtrayError | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -300,7 +300,7 @@ class AgentEngine(BuiltinEngine):
         for path, pending in pendings:
             if pending.refused:
                 log.warning("the VM's sync agent refused %s: %s", path, pending.error)
-                self.refused.append(path)
+                self.refused.add(path)
             elif pending.error:
                 raise RunFailed(f"{path}: {pending.error}", offline=False)
             elif pending.header and pending.header.get("changed"):
@@ -344,20 +344,22 @@ class AgentEngine(BuiltinEngine):
         if to_hash:
             sends += self._differing_content(channel, to_hash, local)
         pendings = [(p, channel.request({"op": "delete", "path": p})) for p in deletes]
-        # Regular files only: symlinks go to the agent, which refuses those pointing out.
-        files = [path for path in sends if local[path].kind == "f"]
-        if len(files) >= BULK_FILES and self._bulk_rsync:
+        # Many new files (a first sync): one rsync run creates them faster than the agent
+        # (measured); overwrites stay with the agent, which is faster at those. Regular files
+        # only: symlinks go to the agent, which refuses those pointing out.
+        new = {path for path in sends if local[path].kind == "f" and path not in remote}
+        if len(new) >= BULK_FILES and self._bulk_rsync:
             self._collect(channel, pendings)  # deletions first, as the agent would
             pendings = []
-            if self._rsync_files(files):
-                sends = [path for path in sends if local[path].kind != "f"]
+            if self._rsync_files(sorted(new)):
+                sends = [path for path in sends if path not in new]
         for path in sorted(sends):
             pendings += self._send(channel, path, local[path])
         self._collect(channel, pendings)
 
     def _rsync_files(self, files: list[str]) -> bool:
-        """Send many files with one rsync run where rsync is at hand (faster for a bulk on
-        this machine's disks, see benchmarks/README.md); False if the VM has no rsync."""
+        """Create many files with one rsync run where rsync is at hand (faster for a first
+        sync, see benchmarks/README.md); False if the VM has no rsync."""
         with tempfile.NamedTemporaryFile(
             "wb", prefix="devtray-files-", suffix=".list", delete=False
         ) as handle:
@@ -366,7 +368,7 @@ class AgentEngine(BuiltinEngine):
             self._counted_run(
                 [
                     "-rlpt",
-                    "--ignore-times",  # every listed file differs: the agent compared them
+                    "--ignore-times",  # every listed file is new or differs
                     "--whole-file",  # as the agent sends them; no checksum pass over both copies
                     "--from0",
                     f"--files-from={handle.name}",

@@ -493,7 +493,9 @@ class BuiltinEngine:
     def _granularity_ns(self) -> int:
         """2 s on file systems that store whole seconds (FAT, HFS+), a clock tick elsewhere."""
         if self._granularity is None:
-            stamps = [entry.stat().st_mtime_ns for entry in os.scandir(self.root)][:50]
+            # Not following links: a dangling one at the top would stop the worker.
+            with os.scandir(self.root) as scan:
+                stamps = [entry.stat(follow_symlinks=False).st_mtime_ns for entry in scan][:50]
             fine = any(stamp % 1_000_000_000 for stamp in stamps)
             self._granularity = FINE_GRANULARITY_NS if fine else COARSE_GRANULARITY_NS
         return self._granularity

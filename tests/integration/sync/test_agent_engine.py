@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -14,11 +15,13 @@ import psutil
 import pytest
 
 from desktop.core.errors import BadConfig
+from desktop.core.project import load_project
 from desktop.core.sync_state import SyncPhase
-from desktop.remote.sync import agent_link, agent_vm
+from desktop.remote.supervisor import Supervisor
+from desktop.remote.sync import agent, agent_link, agent_vm
 from desktop.remote.sync.agent import AgentEngine
 from tests.sshd import SshServer
-from tests.sync_helpers import target_for, tree, wait_until
+from tests.sync_helpers import FAST, target_for, tree, wait_until
 
 Make = Callable[..., tuple[AgentEngine, Path, Path]]
 AGENT_ONLY = pytest.mark.parametrize("engine_name", ["agent"])
@@ -110,3 +113,31 @@ def test_a_vm_without_python3_is_named_as_the_problem(tmp_path: Path) -> None:
     assert raised.value.hint is not None
     assert "Install python3 (3.8 or newer)" in raised.value.hint
     assert not (tmp_path / "app").exists()
+
+
+def test_a_first_sync_of_many_files_with_rsync_at_hand(sshd: SshServer, tmp_path: Path) -> None:
+    local, remote = tmp_path / "project", tmp_path / "vm" / "project"
+    for i in range(agent.BULK_FILES + 50):
+        (local / f"d{i % 7}").mkdir(parents=True, exist_ok=True)
+        (local / f"d{i % 7}" / f"f{i}.txt").write_text(f"file {i}")
+    (local / "run.sh").write_text("#!/bin/sh\n")
+    (local / "run.sh").chmod(0o755)
+    (local / "up").symlink_to("../elsewhere")  # refused by the agent, never sent by rsync
+    supervisor = Supervisor(tmp_path / "children")
+    engine = AgentEngine(
+        load_project(local),
+        target_for(sshd, remote),
+        supervisor=supervisor,
+        tuning=FAST,
+        rsync_path=shutil.which("rsync"),
+    )
+    try:
+        engine.start()
+        assert engine.flush(timeout=60).phase is SyncPhase.WATCHING
+        expected = tree(local)
+        del expected["up"]
+        assert tree(remote) == expected
+        assert engine.refused == {"up"}
+    finally:
+        engine.stop()
+        supervisor.stop_all()
