@@ -37,7 +37,6 @@ from PySide6.QtCore import QObject, QPoint, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.app import load_tray_add_ons  # noqa: E402
-from desktop.core.autostart import Autostart  # noqa: E402
 from desktop.core.config import config_path, load_config  # noqa: E402
 from desktop.core.glance import TrayView  # noqa: E402
 from desktop.core.polling import PollSchedule  # noqa: E402
@@ -46,6 +45,7 @@ from desktop.qt.bridge import CloudBridge  # noqa: E402
 from desktop.qt.controller import TrayController  # noqa: E402
 from desktop.qt.resize_dialog import ResizeDialog  # noqa: E402
 from desktop.qt.tray import TrayApp, TrayServices  # noqa: E402
+from desktop.system.autostart import Autostart  # noqa: E402
 
 PROBE_MS = 5
 STALL_TARGET_MS = 50.0

@@ -9,28 +9,33 @@ from __future__ import annotations
 
 import gc
 import os
-import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from desktop.core.config import Config, load_config
+from desktop.core.config import Config, config_path, load_config
 
 if TYPE_CHECKING:
     from desktop.core.aws_sign_in import AwsSignInRequest
+    from desktop.core.glance import TrayView
     from desktop.core.provider import CancelToken, Provider
-    from desktop.core.services import Services
+    from desktop.qt.controller import TrayController
     from desktop.qt.cost_autostop import CostAndAutostop, FlushBeforeStop, LaptopActivity
+    from desktop.qt.day_runner import DayRunner
     from desktop.qt.tray import TrayAddOns
+    from desktop.services.config import ConfigSource
+    from desktop.services.day import DayService
+    from desktop.services.demo_world import DemoWorld
+    from desktop.services.registry import Services
 
 TRAY_FLAGS = frozenset({"--demo", "--quit-after-startup"})
 
 
 def build_services() -> Services:
     """Load the config and prepare (lazily) the providers it names."""
-    from desktop.core.services import Services
+    from desktop.services.registry import Services
 
     config = load_config()
     built: list[Sequence[Provider]] = []
@@ -133,27 +138,55 @@ def _load_cost_and_autostop(
 
 def autostart_command() -> list[str]:
     """What start-at-login runs: the installed app, the `devtray` script, else this Python."""
-    from desktop.core.bundle import is_frozen, launch_command
+    from desktop.system.bundle import cli_command, is_frozen, launch_command
 
-    if is_frozen():
-        return launch_command()
-    script = shutil.which("devtray")
-    if script:
-        return [str(Path(script).resolve())]
-    return [sys.executable, "-m", "desktop"]
+    return launch_command() if is_frozen() else cli_command()
 
 
-def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
-    """Sync, tunnels, IDE and cost/auto-stop rows. Runs on a worker thread once the icon is
-    up: their modules take ~100 ms to import, so they load there while the icon and menu keep
-    answering; returns what builds the rows on the GUI thread (they are Qt objects)."""
+class DemoWorldOnce:
+    """The demo's world (cloud + stand-in VM), made on first use on a worker and shared by the
+    tray's clouds and its day."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._world: DemoWorld | None = None
+
+    def get(self) -> DemoWorld:
+        """The world, made the first time."""
+        with self._lock:
+            if self._world is None:
+                from desktop.services.demo_world import create
+
+                self._world = create()
+            return self._world
+
+    def providers(self) -> Sequence[Provider]:
+        """The demo cloud, as a providers factory."""
+        return [self.get().provider]
+
+
+def load_tray_add_ons(
+    config: Config, demo: DemoWorldOnce | None = None
+) -> Callable[[], TrayAddOns]:
+    """The day, sync, tunnels, IDE and cost/auto-stop rows. Runs on a worker thread once the
+    icon is up: their modules take ~100 ms to import, so they load there while the icon and
+    menu keep answering; returns what builds the rows on the GUI thread (they are Qt objects)."""
+    from functools import partial
+
+    from desktop.core.spend_tracker import SpendTracker
+    from desktop.presentation.rows import OpenInMenu, SyncMenu, TunnelsMenu
     from desktop.qt.tray import TrayAddOns
     from desktop.remote.supervisor import Supervisor, default_log_dir
     from desktop.remote.tray_activity import LaptopActivity
-    from desktop.remote.tray_connect import ConnectService, OpenInMenu, TunnelsMenu
-    from desktop.remote.tray_sync import SyncMenu, SyncService
+    from desktop.services import handover
+    from desktop.services.config import ConfigSource
+    from desktop.services.registry import build_day
 
+    world = demo.get() if demo is not None else None
+    if world is not None:  # the demo's day runs on its own config and SSH block
+        config = world.config()
     cost_and_autostop_for = _load_cost_and_autostop(config)
+    day_runner_for = _load_day_runner()
 
     def build() -> TrayAddOns:
         woke: list[Callable[[float], None]] = []
@@ -162,12 +195,27 @@ def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
             for callback in woke:
                 callback(seconds)
 
-        connect = ConnectService(load_config, Supervisor(default_log_dir(), on_wake=on_wake))
-        sync = SyncService(connect, load_config)
-        woke.append(sync.on_wake)
-        cost_and_autostop = cost_and_autostop_for(
-            sync.flush_before_stop, LaptopActivity(sync, connect)
+        source = ConfigSource(config)
+        source.watch()
+        # The tray's own clouds (the demo's in the demo), known once the controller is.
+        tray_providers: list[Callable[[], Sequence[Provider]]] = [configured_providers]
+        day = build_day(
+            source,
+            lambda: tray_providers[0](),
+            SpendTracker.on_this_machine(),
+            Supervisor(default_log_dir(), on_wake=on_wake),
+            writer=world.writer if world is not None else None,
         )
+        sync, connect = day.sync, day.connect
+        woke.append(sync.on_wake)
+        cost_and_autostop = cost_and_autostop_for(day.before_stop, LaptopActivity(sync, connect))
+
+        def follow_vms(view: TrayView) -> None:
+            if view.demo or not view.loaded:
+                return
+            for vm in view.vms:
+                day.on_vm(vm, view.vms)
+
         return TrayAddOns(
             contributions=(
                 cost_and_autostop,
@@ -175,9 +223,80 @@ def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
                 TunnelsMenu(connect),
                 OpenInMenu(connect),
             ),
-            on_quit=(sync.stop, connect.close),
-            on_view=(connect.on_view,),
+            on_quit=(
+                partial(day.close, forget=False),
+                connect.close,
+                source.stop_watching,
+                *((world.close,) if world is not None else ()),
+            ),
+            on_view=(connect.on_view, follow_vms),
             extensions=(cost_and_autostop,),
+            serve_day=lambda request, send: handover.serve(request, day, send),
+            before_stop=day.before_stop,
+            day=lambda controller: day_runner_for(day, source, controller, tray_providers),
+        )
+
+    return build
+
+
+def _hourly_price(controller: TrayController, vm_id: str) -> str | None:
+    """What the running VM costs an hour, `$0.19/h` (asks the cloud's price list)."""
+    from desktop.core.cost import CostSource, format_money
+    from desktop.core.model import VmState
+
+    provider, vm = controller.provider_for(vm_id), controller.view.vm(vm_id)
+    if not isinstance(provider, CostSource) or vm is None:
+        return None
+    sheet = provider.price_sheet(vm)
+    hourly = sheet.rates().for_state(VmState.RUNNING)
+    return None if hourly is None else f"{format_money(hourly, sheet.currency, hourly=True)}/h"
+
+
+def _load_day_runner() -> Callable[
+    [DayService, ConfigSource, TrayController, list[Callable[[], Sequence[Provider]]]], DayRunner
+]:
+    """On a worker: the day rows' imports and the D-Bus handshake of their notifications;
+    returns what builds the tray's day (on the GUI thread, once the controller exists)."""
+    from functools import partial
+    from pathlib import Path
+
+    from desktop.core.project import Project
+    from desktop.qt.day_runner import DayRunner
+    from desktop.qt.desktop_notifications import ActionNotifier
+    from desktop.remote.ide import IdeKind
+    from desktop.services.projects import list_projects, remember_project
+
+    notifier = ActionNotifier.open("devtray")
+
+    def build(
+        day: DayService,
+        source: ConfigSource,
+        controller: TrayController,
+        providers: list[Callable[[], Sequence[Provider]]],
+    ) -> DayRunner:
+        providers[0] = controller.providers
+        config_path = source.current().path or Path("config.toml")
+
+        def remember(folder: Path) -> object:
+            project = remember_project(config_path, folder)
+            source.poll()
+            return project
+
+        def load_projects() -> Sequence[Project]:
+            source.poll()  # "Add project folder…" and Set up your day just wrote the file
+            return list_projects(source.current()).projects
+
+        return DayRunner(
+            controller.bridge,
+            day,
+            open_project=lambda project, vm, vms: day.connect.open_in(
+                IdeKind(project.ide or "vscode"), vm, vms, project
+            ),
+            auto_open=lambda: source.current().connect.open_ide,
+            load_projects=load_projects,
+            remember=remember,
+            price=partial(_hourly_price, controller),
+            notifier=notifier,
         )
 
     return build
@@ -185,15 +304,18 @@ def load_tray_add_ons(config: Config) -> Callable[[], TrayAddOns]:
 
 def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
     """Build the tray's services and run it until Quit; the process ends with it."""
-    from desktop.core.autostart import Autostart
     from desktop.core.errors import DevtrayError
     from desktop.core.polling import PollSchedule
+    from desktop.system.autostart import Autostart
 
+    startup_error: DevtrayError | None = None
     try:
         config = load_config()
     except DevtrayError as exc:
+        # The tray still starts, shows the error and lets Settings… fix the file.
         sys.stderr.write(f"error: {exc}\n")
-        return int(exc.exit_code)
+        startup_error = exc
+        config = Config(path=config_path(), exists=config_path().exists())
     # Start-up creates thousands of objects that live as long as the tray (modules, classes,
     # Qt wrappers); the cyclic collector would scan them again and again while they load.
     # run_tray turns it back on once the icon is up.
@@ -201,20 +323,28 @@ def start_tray(*, demo: bool, quit_after_startup: bool, started: float) -> int:
     from desktop.qt.launch import run_tray
     from desktop.qt.tray import TrayServices
 
+    world = DemoWorldOnce()  # made on a worker, and only in the demo
+
     assert config.path is not None
     services = TrayServices(
         config_path=config.path,
         config_exists=config.exists,
         providers=configured_providers,
-        demo_providers=demo_providers,
+        demo_providers=world.providers if demo else demo_providers,
         autostart=Autostart(autostart_command()),
         demo=demo,
         sign_in=_aws_sign_in,
         azure_sign_in=_azure_sign_in,
-        add_ons=lambda: load_tray_add_ons(config),
+        add_ons=lambda: load_tray_add_ons(config, world if demo else None),
     )
     schedule = PollSchedule(fast=config.polling.fast_seconds, slow=config.polling.slow_seconds)
-    code = run_tray(services, schedule, quit_after_startup=quit_after_startup, started=started)
+    code = run_tray(
+        services,
+        schedule,
+        quit_after_startup=quit_after_startup,
+        started=started,
+        startup_error=startup_error,
+    )
     exit_without_teardown(code)
 
 

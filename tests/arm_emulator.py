@@ -328,6 +328,8 @@ class ArmEmulator:
         # The public Retail Prices API (prices.azure.com), served on the same host.
         self.retail_prices: list[dict[str, Any]] = []
         self.retail_page_size = 2
+        # (status, HTML page) to answer instead: a failing API or a proxy's page.
+        self.retail_prices_page: tuple[int, str] | None = None
         self._operations: dict[str, Operation] = {}
         self._ids = itertools.count(1)
         self.lock = threading.RLock()
@@ -436,6 +438,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _page(self, status: int, html: str) -> None:
+        data = html.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _error(
         self, status: int, code: str, message: str, headers: dict[str, str] | None = None
     ) -> None:
@@ -449,6 +459,9 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         with emulator.lock:
             emulator.requests.append((method, path))
+            if path == RETAIL_PRICES_PATH and method == "GET" and emulator.retail_prices_page:
+                self._page(*emulator.retail_prices_page)
+                return
             if path == RETAIL_PRICES_PATH and method == "GET":
                 self._retail_prices(parse_qs(url.query))
                 return

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from desktop.remote.sync.builtin import Tuning
+from desktop.remote.sync.ownership import MARKER, marker_text
 from desktop.remote.sync.rules import VM_STATE_DIR
 from desktop.remote.sync.target import SshTarget
 from tests.sshd import SshServer
@@ -21,6 +22,12 @@ FAST = Tuning(retry_min=0.2, retry_max=1.0, probe_interval=0.5, pull_interval=1.
 def target_for(sshd: SshServer, remote: Path) -> SshTarget:
     """The sshd fixture as a sync target writing into `remote` (same machine, loopback)."""
     return SshTarget(host="127.0.0.1", remote_dir=str(remote), ssh_argv=("ssh", *sshd.ssh_args()))
+
+
+def mark_owned(remote: Path) -> None:
+    """Make `remote` a folder devtray synced to before (it holds the owned marker)."""
+    (remote / MARKER).parent.mkdir(parents=True, exist_ok=True)
+    (remote / MARKER).write_text(marker_text(remote.name) + "\n")
 
 
 def tree(root: Path, skip: tuple[str, ...] = (".git", VM_STATE_DIR)) -> dict[str, str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 
@@ -24,15 +24,16 @@ from desktop.remote.docker_context import ContextChange, ensure_contexts
 from desktop.remote.known_hosts import KeyStatus, check_host_key, trust_new_key
 from desktop.remote.ssh_config import (
     ConfigChange,
+    SshConfigNotWritable,
     SshConfigWriter,
-    check_aliases,
     default_paths,
+    previous_hostnames,
     ssm_from_tools,
     unique_aliases,
 )
 from desktop.remote.supervisor import Supervisor, default_log_dir
-from desktop.remote.tools import required_tool
 from desktop.remote.tunnels import Tunnels, TunnelState
+from desktop.system.tools import required_tool
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -85,16 +86,17 @@ def ssh_config_command(ctx: CommandContext) -> int:
             ctx.out.write(f"{printable(vm.name)}: no address yet (start it, then run again)\n")
         else:
             ctx.out.write(f"{entry.alias}  ->  {entry.hostname}  (ssh {entry.alias})\n")
-    for warning in check_aliases(change):
+    for warning in change.warnings:
         ctx.err.write(f"warning: {warning}\n")
-    _docker_contexts(ctx, change)
+    _docker_contexts(ctx, change, unique_aliases(vms).values())
     return 0
 
 
-def _docker_contexts(ctx: CommandContext, change: ConfigChange) -> None:
-    for alias, result, detail in ensure_contexts(entry.alias for entry in change.entries):
+def _docker_contexts(ctx: CommandContext, change: ConfigChange, aliases: Iterable[str]) -> None:
+    wanted = (entry.alias for entry in change.entries)
+    for alias, result, detail in ensure_contexts(wanted, all_aliases=aliases):
         if result is ContextChange.FAILED:
-            ctx.err.write(f"warning: docker context {alias} not set: {detail}\n")
+            ctx.err.write(f"warning: docker context {alias}: {detail}\n")
         elif result is not ContextChange.UNCHANGED:
             ctx.err.write(f"docker context {alias} {result}: {detail}\n")
 
@@ -116,16 +118,34 @@ def connect(ctx: CommandContext, vm_name: str | None) -> Connection:
     vms = [vm for _, vm in pairs]
     vm = choose_vm(vms, vm_name)
     provider = next(p for p, candidate in pairs if candidate is vm)
-    change = SshConfigWriter(ssm=ssm_from_tools(ctx.services.config)).refresh(
-        vms, ctx.services.config
-    )
+    writer = SshConfigWriter(ssm=ssm_from_tools(ctx.services.config))
     alias = unique_aliases(vms)[vm.id]
+    try:
+        change = writer.refresh(vms, ctx.services.config)
+    except SshConfigNotWritable as exc:
+        change = _existing_block(ctx, writer.plan(vms, ctx.services.config), alias, exc)
+    for warning in change.warnings:
+        ctx.err.write(f"warning: {warning}\n")
     if alias not in {entry.alias for entry in change.entries}:
         raise errors.InvalidState(
             f"{printable(vm.name)} has no address yet.",
             hint="Start it first: devtray start --wait",
         )
     return Connection(vm, alias, change, required_tool("ssh"), provider)
+
+
+def _existing_block(
+    ctx: CommandContext,
+    planned: ConfigChange,
+    alias: str,
+    problem: SshConfigNotWritable,
+) -> ConfigChange:
+    """The block as it is when it cannot be rewritten: usable if it already has the
+    alias (the command goes on, saying why the block was not refreshed), else the problem."""
+    if alias not in previous_hostnames(planned.before, planned.path):
+        raise problem
+    ctx.err.write(f"warning: {problem.message} Going on with the block already there.\n")
+    return replace(planned, after=planned.before)
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from typing import TextIO
 from desktop.core.model import VmSnapshot
 from desktop.core.provider import Provider
 from desktop.core.selection import choose_vm
-from desktop.core.services import Services
+from desktop.services.registry import Services
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from desktop.cli.context import CommandContext
 from desktop.cli.output import cost_json, dump_json, printable, table
@@ -18,16 +18,17 @@ from desktop.core.autostop import (
 )
 from desktop.core.autostop_controller import AutostopController
 from desktop.core.autostop_store import AutostopStore
-from desktop.core.billed import billed_days, month_line
+from desktop.core.billed import BilledCosts, billed_days, month_line
 from desktop.core.config import WEEKDAYS
-from desktop.core.cost import daily_costs, format_money, spend_line
+from desktop.core.cost import daily_costs, format_money
 from desktop.core.localtime import local_zone
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.provider import Provider
 from desktop.core.server_stop import ServerHold, ServerStopHold
 from desktop.core.shutdown import describe_auto_stop
+from desktop.core.spend import spend_line
 from desktop.remote.idle_agent import AgentLayout, IdleAgent, record_snooze, shutdown_warning
-from desktop.remote.ssh_config import unique_aliases
+from desktop.remote.ssh_config import ssh_command, ssh_config_path, unique_aliases
 
 _DURATION = re.compile(r"^(\d+)\s*(m|min|h)$")
 
@@ -36,7 +37,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     """Add the cost, autostop and agent commands."""
     cost = commands.add_parser("cost", help="what a VM costs: $/h now, today, this month")
     cost.add_argument("vm", nargs="?", help="VM name or id (optional with one VM)")
-    cost.add_argument("--days", type=int, default=0, help="also list the last N days (max 60)")
+    cost.add_argument(
+        "--days",
+        type=_day_count,
+        default=0,
+        help="also list the last N days (those devtray has a record or a bill for)",
+    )
     cost.add_argument("--json", action="store_true", help="print JSON")
     cost.set_defaults(handler=cost_command)
 
@@ -72,17 +78,23 @@ def cost_command(ctx: CommandContext) -> int:
     provider, vm = ctx.pick_vm(ctx.args.vm)
     tracker = ctx.services.spend
     summary = tracker.observe(provider, vm)
-    days = max(0, min(int(ctx.args.days), 60))
     changes = tracker.record.changes(vm.id)
-    estimates = daily_costs(changes, vm.id, datetime.now(UTC), tracker.tz, days) if days else []
     costs = summary.billed.costs if summary.billed else None
+    now = datetime.now(UTC)
+    known_since = _known_since(
+        changes[0].at.astimezone(tracker.tz).date() if changes else None, costs
+    )
+    days = _days_known(ctx.args.days, now.astimezone(tracker.tz).date(), known_since)
+    estimates = daily_costs(changes, vm.id, now, tracker.tz, days) if days else []
     daily, billed = billed_days(estimates, costs, vm.id)
+    cut_short = days < ctx.args.days
     if ctx.args.json:
         dump_json(
             {
                 "id": vm.id,
                 "name": vm.name,
                 **cost_json(summary),
+                "days_known_since": known_since.isoformat() if known_since else None,
                 "days": [
                     {
                         "date": d.isoformat(),
@@ -125,7 +137,41 @@ def cost_command(ctx: CommandContext) -> int:
             for d, c in daily
         ]
         ctx.out.write(table(rows, ["DAY", "COST", "BASIS"]) + "\n")
+    if cut_short:
+        ctx.out.write(
+            f"devtray's record of {printable(vm.name)} begins {known_since:%a %d %b %Y}"
+            if known_since
+            else f"devtray has no record of {printable(vm.name)} yet"
+        )
+        ctx.out.write(f"; listing {days} of the {ctx.args.days} days asked for.\n")
     return 0
+
+
+def _day_count(text: str) -> int:
+    """`--days N`: a whole number, 0 or more."""
+    try:
+        days = int(text)
+    except ValueError:
+        days = -1
+    if days < 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of days (0 or more), not {text!r}"
+        )
+    return days
+
+
+def _known_since(recorded: date | None, costs: BilledCosts | None) -> date | None:
+    """The first day devtray knows anything about: its own record's or the bill's first day."""
+    billed = min((day.day for day in costs.days), default=None) if costs else None
+    known = [day for day in (recorded, billed) if day is not None]
+    return min(known) if known else None
+
+
+def _days_known(asked: int, today: date, since: date | None) -> int:
+    """How many of the last `asked` days to list: none before devtray knew of the VM."""
+    if since is None:
+        return 0
+    return max(0, min(asked, (today - since).days + 1))
 
 
 def parse_duration(text: str) -> timedelta:
@@ -232,7 +278,7 @@ def _ssh_for(ctx: CommandContext, vm: VmSnapshot) -> list[str]:
     alias = unique_aliases([v for _, v in ctx.all_vms()]).get(vm.id)
     if alias is None:
         raise errors.NotFound(f"{vm.name} is no longer among your VMs.")
-    return ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", alias]
+    return ssh_command(alias, ssh_config_path())
 
 
 def _vm_recorder(

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from desktop.cli.context import CommandContext
 from desktop.cli.output import printable
-from desktop.core.errors import DevtrayError
-from desktop.remote.tools import TOOLS, find_tool
+from desktop.core.errors import DevtrayError, ExitCode
+from desktop.system.tools import TOOLS, find_tool
 
 OPTIONAL_TOOLS = frozenset({"mutagen"})
 
@@ -21,6 +21,13 @@ class Check:
     subject: str
     detail: str
     optional: bool = False
+    exit_code: ExitCode = ExitCode.FAILED  # when this required check fails
+
+    @classmethod
+    def failed(cls, subject: str, error: DevtrayError) -> Check:
+        """A failed check that says what the error says, with the error's exit code."""
+        detail = f"{error.message} {error.hint or ''}".strip()
+        return cls(False, subject, detail, exit_code=error.exit_code)
 
     def render(self) -> str:
         label = "OK" if self.ok else ("--" if self.optional else "FAIL")
@@ -34,7 +41,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run_doctor(ctx: CommandContext) -> int:
-    """Print one line per check; exit 1 if a required check failed."""
+    """Print one line per check; the exit code is the first failed required check's: 2 for the
+    config, 3 for a sign-in, 1 for anything else (a VM not found, a tool missing)."""
     checks = _config_checks(ctx)
     if checks[-1].ok:
         checks += _cloud_checks(ctx)
@@ -42,14 +50,14 @@ def run_doctor(ctx: CommandContext) -> int:
     for check in checks:
         ctx.out.write(check.render() + "\n")
     failed = [c for c in checks if not c.ok and not c.optional]
-    return 1 if failed else 0
+    return int(failed[0].exit_code) if failed else 0
 
 
 def _config_checks(ctx: CommandContext) -> list[Check]:
     try:
         config = ctx.services.config
     except DevtrayError as exc:
-        return [Check(False, "config", f"{exc.message} {exc.hint or ''}".strip())]
+        return [Check.failed("config", exc)]
     where = str(config.path) if config.exists else f"{config.path} (absent: using defaults)"
     return [Check(True, "config", where)]
 
@@ -58,7 +66,7 @@ def _cloud_checks(ctx: CommandContext) -> list[Check]:
     try:
         providers = ctx.providers()
     except DevtrayError as exc:
-        return [Check(False, "cloud", f"{exc.message} {exc.hint or ''}".strip())]
+        return [Check.failed("cloud", exc)]
     checks = []
     for provider in providers:
         try:
@@ -66,9 +74,7 @@ def _cloud_checks(ctx: CommandContext) -> list[Check]:
             checks.append(Check(True, f"{provider.name} sign-in", f"owner {printable(who)}"))
             vms = provider.list_my_vms()
         except DevtrayError as exc:
-            checks.append(
-                Check(False, f"{provider.name}", f"{exc.message} {exc.hint or ''}".strip())
-            )
+            checks.append(Check.failed(provider.name, exc))
             continue
         region = getattr(provider, "region", "")
         names = ", ".join(printable(vm.name) for vm in vms)

@@ -12,6 +12,7 @@ from desktop import __version__
 from desktop.cli import (
     azure_commands,
     connect_commands,
+    connect_proxy,
     cost_commands,
     doctor_command,
     signin_command,
@@ -23,8 +24,8 @@ from desktop.cli import (
 from desktop.cli.context import CommandContext, Registrar
 from desktop.cli.output import render_error
 from desktop.core.errors import DevtrayError, ExitCode
-from desktop.core.logs import setup_logging
-from desktop.core.services import Services
+from desktop.services.registry import Services
+from desktop.system.logs import setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ COMMAND_MODULES: tuple[Registrar, ...] = (
     cost_commands.register,
     sync_commands.register,
     up_command.register,
+    connect_proxy.register,
     update_command.register,
 )
 
@@ -49,16 +51,44 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(ExitCode.USAGE)
 
 
+DESCRIPTION = """\
+devtray: your personal cloud dev VM, from the system tray and the command line.
+
+Run `devtray` with no command to start the tray icon: your VM's state and cost, start,
+stop and resize, file sync, tunnels, Open in VS Code or PyCharm, the end-of-day auto-stop.
+Run `devtray --demo` to try the tray against a simulated cloud (no account, nothing billed).
+The commands below do the same from a terminal or a script."""
+
+EPILOG = "Each command explains itself: devtray COMMAND --help"
+
+
+def _describe_commands(parser: argparse.ArgumentParser) -> None:
+    # A command's --help opens with the line `devtray --help` lists it with, unless it has its
+    # own description.
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        helps = {choice.dest: choice.help for choice in action._choices_actions}
+        for name, command in action.choices.items():
+            text = helps.get(name)
+            if command.description is None and text:
+                command.description = text[0].upper() + text[1:] + "."
+            _describe_commands(command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full `devtray` argument parser."""
     parser: argparse.ArgumentParser = _Parser(
         prog="devtray",
-        description="Your cloud dev VM from the command line: status, start, stop, resize.",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"devtray {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for register in COMMAND_MODULES:
         register(commands)
+    _describe_commands(parser)
     return parser
 
 

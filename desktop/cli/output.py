@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from desktop.core.cost import SpendSummary
 from desktop.core.errors import DevtrayError
 
 # Re-exported: the CLI modules import these from here.
@@ -16,6 +15,7 @@ from desktop.core.humanize import printable as printable
 from desktop.core.humanize import uptime as uptime
 from desktop.core.model import VmSnapshot
 from desktop.core.shutdown import describe_auto_stop
+from desktop.core.spend import SpendSummary
 from desktop.remote.ssh_config import alias_for
 
 

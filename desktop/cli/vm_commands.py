@@ -20,6 +20,7 @@ from desktop.core import errors
 from desktop.core.model import ResizeStep, VmSnapshot, VmState
 from desktop.core.polling import wait_for_state
 from desktop.core.provider import CancelToken, Provider, VmPool
+from desktop.core.stop_intent import StopSource, record_user_stop
 from desktop.remote.ssh_config import unique_aliases
 
 
@@ -93,8 +94,16 @@ def start_command(ctx: CommandContext) -> int:
 
 
 def stop_command(ctx: CommandContext) -> int:
-    """Stop a VM, optionally waiting until it is stopped."""
+    """Stop a VM, optionally waiting until it is stopped. A day's sync to it (the tray's, or
+    a `devtray up`'s) is flushed first; a stop that would lose changes is refused."""
     provider, vm = ctx.pick_vm(ctx.args.vm)
+    reason = ctx.services.day.before_stop(vm)
+    if reason is not None:
+        raise errors.InvalidState(
+            f"Not stopping {printable(vm.name)}: sync could not finish ({reason}).",
+            hint="Resume sync (`devtray sync resume`) or wait for it, then stop again.",
+        )
+    record_user_stop(vm.id, StopSource.CLI_STOP)
     snapshot = provider.stop_vm(vm.id)
     return _finish(ctx, provider, snapshot, VmState.STOPPED, "stopped")
 

@@ -186,8 +186,19 @@ class Policy:
         )
         return any(until is not None and now < until for until in holds)
 
-    def step(self, state: PolicyState, now: datetime, *, running: bool, active: bool) -> Decision:
-        """Advance the policy to `now` given the VM's state and whether anyone was active."""
+    def step(
+        self,
+        state: PolicyState,
+        now: datetime,
+        *,
+        running: bool,
+        active: bool,
+        running_since: datetime | None = None,
+    ) -> Decision:
+        """Advance the policy to `now` given the VM's state and whether anyone was active.
+
+        `running_since` is when the cloud says the VM started; without it (or when it is in
+        the future: a skewed clock) the VM counts as started at the first running tick."""
         slept = state.last_tick is not None and now - state.last_tick > SLEEP_GAP
         elapsed = (
             timedelta(0) if state.last_tick is None or slept else max(now - state.last_tick, _0)
@@ -208,7 +219,10 @@ class Policy:
         if requested is not None and now - requested < STOP_RETRY:
             return Decision(Action.NONE, state)  # the stop is on its way
         if state.running_since is None:
-            state = replace(state, running_since=now, idle=_0)
+            # The cloud's start time, not the first tick: a tray started at 18:50 must not
+            # take a VM that ran all day for one started "for an evening's work".
+            started = running_since if running_since is not None and running_since <= now else now
+            state = replace(state, running_since=started, idle=_0)
         state = replace(state, idle=_0 if active else state.idle + elapsed)
         if self.suspended(state, now):
             return Decision(Action.NONE, replace(state, pending=None))

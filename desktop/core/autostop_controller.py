@@ -54,8 +54,16 @@ class AutostopController:
         self._hold_server_stop = hold_server_stop
         self.state = PolicyState()
 
-    def tick(self, now: datetime, *, running: bool, active: bool) -> Decision:
-        """Advance the policy; a STOP is carried out here (after a successful flush)."""
+    def tick(
+        self,
+        now: datetime,
+        *,
+        running: bool,
+        active: bool,
+        running_since: datetime | None = None,
+    ) -> Decision:
+        """Advance the policy; a STOP is carried out here (after a successful flush).
+        `running_since`: when the cloud says the VM started."""
         choices = self.store.load(self.vm_id).active(now)
         self.state = replace(
             self.state,
@@ -64,7 +72,9 @@ class AutostopController:
         )
         if choices == AutostopChoices():
             self._hold_server(None, now)
-        decision = self.policy.step(self.state, now, running=running, active=active)
+        decision = self.policy.step(
+            self.state, now, running=running, active=active, running_since=running_since
+        )
         if decision.action is Action.STOP:
             decision = self._flush_and_stop(decision, now)
         self.state = decision.state

@@ -18,6 +18,7 @@ from typing import Any
 import platformdirs
 
 from desktop.core.errors import BadConfig
+from desktop.core.names import AWS_PROFILE, AWS_REGION, DNS_NAME, LOGIN_NAME
 
 SCHEMA_VERSION = 1
 CONFIG_DIR_ENV = "DEVTRAY_CONFIG_DIR"
@@ -105,6 +106,7 @@ class PollingConfig:
     slow_seconds: float = 30.0
 
 
+MINUTES_IN_A_DAY = 24 * 60
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -133,6 +135,20 @@ class ConnectConfig:
     """`[connect]`: the project folder (with its `.devtray.toml`) the tray opens and forwards."""
 
     project: str | None = None
+    # `ssh ALIAS` starts a stopped VM, unless the user stopped it within the grace minutes.
+    start_on_connect: bool = True
+    start_on_connect_grace: float = 15.0
+    open_ide: bool = True  # Start my day opens the project's IDE when the day is ready
+
+
+@dataclass(frozen=True)
+class ProjectEntry:
+    """One of my projects (`[[projects]]`): a local folder, the VM it runs on, its IDE."""
+
+    folder: str
+    vm: str | None = None
+    ide: str | None = None  # vscode | pycharm | gateway (None: the folder's .devtray.toml says)
+    remote_path: str | None = None  # where it lives on the VM (None: .devtray.toml says)
 
 
 @dataclass(frozen=True)
@@ -166,18 +182,18 @@ class Config:
     autostop: AutostopConfig = field(default_factory=AutostopConfig)
     connect: ConnectConfig = field(default_factory=ConnectConfig)
     updates: UpdatesConfig = field(default_factory=UpdatesConfig)
+    projects: tuple[ProjectEntry, ...] = ()
     exists: bool = False
 
     @property
     def providers(self) -> tuple[str, ...]:
-        """The providers in use: those configured, or AWS's default chain with no file."""
+        """The clouds in use: AWS (with its default chain when `[aws]` is absent) unless the
+        file configures only another cloud, and Azure when `[azure]` is there."""
         names = []
-        if self.aws is not None:
+        if self.aws is not None or self.azure is None:
             names.append("aws")
         if self.azure is not None:
             names.append("azure")
-        if not names and not self.exists:
-            names.append("aws")
         return tuple(names)
 
     def ssh_for(self, vm_name: str, vm_id: str) -> SshSettings:
@@ -186,8 +202,29 @@ class Config:
         return override.over(self.ssh)
 
 
+# Text keys: no control characters (they would break an SSH config line or a log line) and a
+# bounded length; lists are bounded too. Numbers must be finite and within their key's range.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_TEXT = 1024
+MAX_ITEMS = 256
+_TAG_KEY = re.compile(r"[\w .:/=+@-]{1,128}")
+_TAG_VALUE = re.compile(r"[\w .:/=+@-]{1,256}")
+_SIZE = re.compile(r"[a-z0-9.*?-]{1,64}")
+_AZURE_NAME = re.compile(r"[-\w.()]{1,90}")
+_TENANT = re.compile(r"[A-Za-z0-9.-]{1,253}")
+
+
+def _shown(value: object) -> str:
+    """`value` for an error message: its repr, cut short (a value may be megabytes long)."""
+    return _cut(repr(value))
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 class _Section:
-    """Reads one table, checking each key's type and rejecting unknown keys."""
+    """Reads one table, checking each key's type and range and rejecting unknown keys."""
 
     def __init__(self, path: Path, name: str, table: object) -> None:
         if not isinstance(table, dict):
@@ -207,71 +244,118 @@ class _Section:
         value = self.table[key]
         # bool is an int in Python; a port of `true` is still wrong.
         if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
-            raise BadConfig(
-                f"{self.path}: {self.name}.{key} must be {what}, not {value!r}",
-                hint=f"Fix {self.name}.{key} in {self.path}.",
-            )
+            raise self.wrong(key, f"must be {what}, not {_shown(value)}")
         return value
 
-    def text(self, key: str) -> str | None:
+    def wrong(self, key: str, problem: str) -> BadConfig:
+        """The error for a value of `key` that is not allowed."""
+        return self.fail(key, problem, f"Fix {self.name}.{key} in {self.path}.")
+
+    def text(
+        self, key: str, pattern: re.Pattern[str] | None = None, what: str = "a string"
+    ) -> str | None:
+        """A string: not empty, no control characters, bounded; `pattern` must match it whole."""
         value: str | None = self._get(key, str, "a string")
-        if value is not None and not value.strip():
-            raise BadConfig(
-                f"{self.path}: {self.name}.{key} is empty",
-                hint=f"Remove {self.name}.{key} or give it a value.",
-            )
+        return None if value is None else self._checked(key, value, pattern, what)
+
+    def _checked(self, label: str, value: str, pattern: re.Pattern[str] | None, what: str) -> str:
+        if not value.strip():
+            raise self.fail(label, "is empty", f"Remove {self.name}.{label} or give it a value.")
+        if _CONTROL.search(value) or len(value) > MAX_TEXT:
+            raise self.wrong(label, f"must be one line of at most {MAX_TEXT} characters")
+        if pattern is not None and not pattern.fullmatch(value):
+            raise self.wrong(label, f"must be {what}, not {_shown(value)}")
+        return value
+
+    def path_text(self, key: str) -> str | None:
+        """A local path; `~user` must name a user of this machine."""
+        value = self.text(key)
+        if value is not None and value.startswith("~") and os.path.expanduser(value) == value:
+            raise self.wrong(key, f"starts with an unknown user's home: {_shown(value)}")
+        return value
+
+    def url(self, key: str) -> str | None:
+        """An https:// URL with a host."""
+        from urllib.parse import urlsplit
+
+        value = self.text(key)
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+            valid = parts.scheme == "https" and bool(parts.hostname) and parts.port != 0
+        except ValueError:  # "https://[::1" and other malformed hosts or ports
+            valid = False
+        if not valid:
+            raise self.wrong(key, f"must be an https:// URL, not {_shown(value)}")
         return value
 
     def port(self, key: str) -> int | None:
+        """A TCP port number."""
         value: int | None = self._get(key, int, "a port number (1-65535)")
         if value is not None and not 1 <= value <= 65535:
-            raise BadConfig(
-                f"{self.path}: {self.name}.{key} must be a port number (1-65535), not {value}",
-                hint=f"Fix {self.name}.{key} in {self.path}.",
-            )
+            raise self.wrong(key, f"must be a port number (1-65535), not {_shown(value)}")
         return value
 
-    def seconds(self, key: str, default: float) -> float:
-        return self.amount(key, default, "seconds")
-
     def flag(self, key: str, default: bool) -> bool:
-        value: bool | None = self._get(key, bool, "true or false")
+        """true or false."""
+        value = self.maybe_flag(key)
         return default if value is None else value
 
-    def amount(self, key: str, default: float, unit: str) -> float:
+    def maybe_flag(self, key: str) -> bool | None:
+        """true, false, or unset."""
+        value: bool | None = self._get(key, bool, "true or false")
+        return value
+
+    def amount(
+        self, key: str, default: float, unit: str, most: float, least: float | None = None
+    ) -> float:
+        """A number of `unit`: more than 0 (or at least `least`), at most `most`, finite."""
         value = self._get(key, (int, float), f"a number of {unit}")
         if value is None:
             return default
-        if value <= 0:
-            raise BadConfig(
-                f"{self.path}: {self.name}.{key} must be more than 0 {unit}, not {value}",
-                hint=f"Fix {self.name}.{key} in {self.path}.",
-            )
+        # These comparisons are false for nan; ints of any size compare exactly.
+        low_ok = value >= least if least is not None else value > 0
+        if not (low_ok and value <= most):
+            low = f"at least {least:g}" if least is not None else "more than 0"
+            raise self.wrong(key, f"must be {low} and at most {most:g} {unit}, not {_shown(value)}")
         return float(value)
 
-    def texts(self, key: str) -> tuple[str, ...]:
+    def texts(
+        self, key: str, pattern: re.Pattern[str] | None = None, what: str = "a string"
+    ) -> tuple[str, ...]:
+        """A list of strings, each checked as `text` checks one."""
         value = self._get(key, list, "a list of strings")
         if value is None:
             return ()
-        if not all(isinstance(item, str) for item in value):
-            raise BadConfig(
-                f"{self.path}: {self.name}.{key} must be a list of strings",
-                hint=f'Write it like {key} = ["a", "b"].',
+        if len(value) > MAX_ITEMS or not all(isinstance(item, str) for item in value):
+            raise self.fail(
+                key,
+                f"must be a list of strings (at most {MAX_ITEMS})",
+                f'Write it like {key} = ["a", "b"].',
             )
-        return tuple(value)
+        return tuple(
+            self._checked(f"{key}[{number}]", item, pattern, what)
+            for number, item in enumerate(value)
+        )
 
     def tables(self, key: str) -> list[object]:
+        """An array of tables."""
         value: list[object] | None = self._get(key, list, "an array of tables")
+        if value is not None and len(value) > MAX_ITEMS:
+            raise self.wrong(key, f"must have at most {MAX_ITEMS} tables")
         return value or []
 
     def fail(self, key: str, problem: str, hint: str) -> BadConfig:
+        """An error naming the file and `section.key`."""
         return BadConfig(f"{self.path}: {self.name}.{key} {problem}", hint=hint)
 
     def finish(self) -> None:
+        """Refuse any key that no reader asked for."""
         unknown = sorted(set(self.table) - self.seen)
         if unknown:
             raise BadConfig(
-                f"{self.path}: unknown key {self.name}.{unknown[0]}",
+                f"{self.path}: unknown key {self.name}.{_cut(unknown[0])}",
                 hint=f"Allowed keys in [{self.name}]: {', '.join(sorted(self.seen))}.",
             )
 
@@ -282,11 +366,11 @@ def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
 
 def _read_aws(section: _Section) -> AwsConfig:
     aws = AwsConfig(
-        profile=section.text("profile"),
-        region=section.text("region"),
-        owner=section.text("owner"),
-        owner_tag=section.text("owner_tag") or "Owner",
-        sizes=section.texts("sizes"),
+        profile=section.text("profile", AWS_PROFILE, "an AWS profile name"),
+        region=section.text("region", AWS_REGION, 'an AWS region like "eu-west-1"'),
+        owner=section.text("owner", _TAG_VALUE, "a tag value"),
+        owner_tag=section.text("owner_tag", _TAG_KEY, "a tag key") or "Owner",
+        sizes=section.texts("sizes", _SIZE, 'an instance type like "t3.large" (or "t3.*")'),
         cost_explorer=section.flag("cost_explorer", True),
     )
     section.finish()
@@ -294,22 +378,22 @@ def _read_aws(section: _Section) -> AwsConfig:
 
 
 def _read_azure(section: _Section) -> AzureConfig:
-    subscription = section.text("subscription")
-    resource_group = section.text("resource_group")
+    subscription = section.text("subscription", _GUID, "a subscription id (a GUID)")
+    resource_group = section.text("resource_group", _AZURE_NAME, "a resource group name")
     cloud = section.text("cloud")
-    arm_endpoint = section.text("arm_endpoint")
-    authority = section.text("authority")
+    arm_endpoint = section.url("arm_endpoint")
+    authority = section.url("authority")
     labs: list[AzureLab] = []
-    top_lab = section.text("lab")
+    top_lab = section.text("lab", _AZURE_NAME, "a lab name")
     if top_lab is not None:
         labs.append(_azure_lab(section, top_lab, subscription, resource_group))
     for index, body in enumerate(section.tables("labs")):
         entry = _Section(section.path, f"azure.labs[{index}]", body)
         lab = _azure_lab(
             entry,
-            entry.text("lab"),
-            entry.text("subscription") or subscription,
-            entry.text("resource_group") or resource_group,
+            entry.text("lab", _AZURE_NAME, "a lab name"),
+            entry.text("subscription", _GUID, "a subscription id (a GUID)") or subscription,
+            entry.text("resource_group", _AZURE_NAME, "a resource group name") or resource_group,
         )
         entry.finish()
         labs.append(lab)
@@ -318,8 +402,8 @@ def _read_azure(section: _Section) -> AzureConfig:
         cloud=cloud or "AzureCloud",
         arm_endpoint=arm_endpoint.rstrip("/") if arm_endpoint else None,
         authority=authority.rstrip("/") if authority else None,
-        tenant=section.text("tenant"),
-        prices_url=section.text("prices_url"),
+        tenant=section.text("tenant", _TENANT, "a tenant id or domain"),
+        prices_url=section.url("prices_url"),
     )
     section.finish()
     _check_azure(section, azure, cloud_given=cloud is not None)
@@ -380,14 +464,6 @@ def _check_azure(section: _Section, azure: AzureConfig, *, cloud_given: bool) ->
             "cannot be combined with arm_endpoint",
             "Remove cloud, or remove arm_endpoint and authority.",
         )
-    urls = (
-        ("arm_endpoint", azure.arm_endpoint),
-        ("authority", azure.authority),
-        ("prices_url", azure.prices_url),
-    )
-    for key, url in urls:
-        if url is not None and not url.startswith("https://"):
-            raise section.fail(key, f"must be an https:// URL, not {url!r}", f"Fix {key}.")
     names = [lab.name.casefold() for lab in azure.labs]
     for lab in azure.labs:
         if names.count(lab.name.casefold()) > 1:
@@ -398,12 +474,27 @@ def _check_azure(section: _Section, azure: AzureConfig, *, cloud_given: bool) ->
             )
 
 
+def _host(section: _Section, key: str) -> str | None:
+    """An IP address or a DNS name (it goes into an SSH config line)."""
+    import ipaddress
+
+    value = section.text(key)
+    if value is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(value.strip("[]")))
+    except ValueError:
+        if DNS_NAME.fullmatch(value):
+            return value
+    raise section.wrong(key, f"must be an IP address or a host name, not {_shown(value)}")
+
+
 def _read_ssh(section: _Section) -> SshSettings:
     ssh = SshSettings(
-        host=section.text("host"),
+        host=_host(section, "host"),
         port=section.port("port"),
-        user=section.text("user"),
-        identity_file=section.text("identity_file"),
+        user=section.text("user", LOGIN_NAME, "a login name (letters, digits, '_', '.', '-')"),
+        identity_file=section.path_text("identity_file"),
     )
     section.finish()
     return ssh
@@ -412,15 +503,22 @@ def _read_ssh(section: _Section) -> SshSettings:
 def _read_polling(section: _Section) -> PollingConfig:
     defaults = PollingConfig()
     polling = PollingConfig(
-        fast_seconds=section.seconds("fast_seconds", defaults.fast_seconds),
-        slow_seconds=section.seconds("slow_seconds", defaults.slow_seconds),
+        fast_seconds=section.amount("fast_seconds", defaults.fast_seconds, "seconds", 60),
+        slow_seconds=section.amount("slow_seconds", defaults.slow_seconds, "seconds", 3600),
     )
     section.finish()
     return polling
 
 
 def _read_tunnels(section: _Section) -> TunnelsConfig:
+    # Imported here: forwards.py reads Config itself.
+    from desktop.core.forwards import parse_forwards
+
     tunnels = TunnelsConfig(ports=section.texts("ports"))
+    parse_forwards(
+        (spec, f"{section.path}: tunnels.ports[{number}]")
+        for number, spec in enumerate(tunnels.ports)
+    )
     section.finish()
     return tunnels
 
@@ -447,15 +545,14 @@ def _read_autostop(section: _Section) -> AutostopConfig:
         else:
             times.append(_clock_time(section, day, override))
     minutes = {
-        key: section.amount(key, getattr(defaults, key), "minutes")
-        for key in (
-            "idle_minutes",
-            "after_hours_idle_minutes",
-            "warn_minutes",
-            "agent_idle_minutes",
-        )
+        key: section.amount(key, getattr(defaults, key), "minutes", MINUTES_IN_A_DAY)
+        for key in ("idle_minutes", "after_hours_idle_minutes", "warn_minutes")
     }
-    cpu = section.amount("cpu_busy_percent", defaults.cpu_busy_percent, "percent")
+    # The idle agent on the VM counts whole minutes, 1 to a day (remote/idle_agent.py).
+    minutes["agent_idle_minutes"] = section.amount(
+        "agent_idle_minutes", defaults.agent_idle_minutes, "minutes", MINUTES_IN_A_DAY, least=1
+    )
+    cpu = section.amount("cpu_busy_percent", defaults.cpu_busy_percent, "percent", 100)
     section.finish()
     return AutostopConfig(enabled=enabled, stop_times=tuple(times), cpu_busy_percent=cpu, **minutes)
 
@@ -471,7 +568,14 @@ def _clock_time(section: _Section, key: str, text: str) -> time:
 
 
 def _read_connect(section: _Section) -> ConnectConfig:
-    connect = ConnectConfig(project=section.text("project"))
+    connect = ConnectConfig(
+        project=section.path_text("project"),
+        open_ide=section.flag("open_ide", True),
+        start_on_connect=section.flag("start_on_connect", True),
+        start_on_connect_grace=section.amount(
+            "start_on_connect_grace", 15.0, "minutes", MINUTES_IN_A_DAY, least=0
+        ),
+    )
     section.finish()
     return connect
 
@@ -498,11 +602,70 @@ def _read_updates(section: _Section) -> UpdatesConfig:
         feed_url=feed_url,
         public_key=public_key,
         # Three states: unset means "on, except in the demo" (see UpdatesConfig).
-        check=section._get("check", bool, "true or false"),
-        interval_hours=section.seconds("interval_hours", UpdatesConfig.interval_hours),
+        check=section.maybe_flag("check"),
+        interval_hours=section.amount("interval_hours", UpdatesConfig.interval_hours, "hours", 720),
     )
     section.finish()
     return updates
+
+
+_PROJECT_IDES = ("vscode", "pycharm", "gateway")
+
+
+def _read_projects(path: Path, tables: object) -> tuple[ProjectEntry, ...]:
+    """`[[projects]]`: folder (required), vm, ide, remote_path (optional); one per folder."""
+    if not isinstance(tables, list):
+        raise BadConfig(
+            f"{path}: projects must be an array of tables",
+            hint='Write each project as [[projects]] with folder = "~/src/app".',
+        )
+    entries: list[ProjectEntry] = []
+    for number, table in enumerate(tables, start=1):
+        section = _Section(path, f"projects[{number}]", table)
+        folder = section.text("folder")
+        if folder is None:
+            raise section.fail("folder", "is missing", 'Add folder = "~/src/app".')
+        ide = section.text("ide")
+        if ide is not None and ide not in _PROJECT_IDES:
+            raise section.fail("ide", f"must be one of {', '.join(_PROJECT_IDES)}", "Fix it.")
+        entry = ProjectEntry(
+            folder=folder, vm=section.text("vm"), ide=ide, remote_path=section.text("remote_path")
+        )
+        section.finish()
+        if any(Path(e.folder).expanduser() == Path(folder).expanduser() for e in entries):
+            raise section.fail("folder", f"{folder!r} is listed twice", "Remove one of them.")
+        entries.append(entry)
+    return tuple(entries)
+
+
+def add_project(path: Path, entry: ProjectEntry) -> None:
+    """Append `entry` to `[[projects]]` (a folder already listed is left as it is), keeping
+    every other byte of the user's file; validated before it replaces the file."""
+    import tomlkit
+
+    from desktop.core.files import atomic_write
+
+    original = path.read_text(encoding="utf-8") if path.exists() else ""
+    current = parse_config(original, path).projects if original else ()
+    wanted = Path(entry.folder).expanduser()
+    if any(Path(e.folder).expanduser() == wanted for e in current):
+        return
+    document = tomlkit.parse(original)
+    if "schema" not in document:
+        document.add("schema", SCHEMA_VERSION)
+    projects = document.get("projects")
+    if projects is None:
+        projects = tomlkit.aot()
+        document.append("projects", projects)
+    table = tomlkit.table()
+    for key in ("folder", "vm", "ide", "remote_path"):
+        value = getattr(entry, key)
+        if value is not None:
+            table[key] = value
+    projects.append(table)
+    text = tomlkit.dumps(document)
+    parse_config(text, path)
+    atomic_write(path, text.encode("utf-8"), mode=0o600)
 
 
 def _read_vms(path: Path, table: object) -> Mapping[str, SshSettings]:
@@ -523,6 +686,7 @@ _SECTIONS: Mapping[str, Callable[[Path, object], object]] = {
     "tunnels": lambda path, table: _read_tunnels(_Section(path, "tunnels", table)),
     "autostop": lambda path, table: _read_autostop(_Section(path, "autostop", table)),
     "connect": lambda path, table: _read_connect(_Section(path, "connect", table)),
+    "projects": _read_projects,
 }
 
 # Sections whose Config field has another name ([vm.NAME] tables live in Config.vms).
@@ -540,18 +704,24 @@ def parse_config(text: str, path: Path) -> Config:
             f"{path}: not valid TOML ({exc})",
             hint="Fix the syntax, or move the file away to start from defaults.",
         ) from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays or tables
+        raise BadConfig(
+            f"{path}: arrays or tables are nested too deeply",
+            hint="No devtray key takes nested arrays; fix the file.",
+        ) from None
     schema = data.pop("schema", SCHEMA_VERSION)
     if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
-        raise BadConfig(f"{path}: schema must be a whole number, not {schema!r}")
+        raise BadConfig(f"{path}: schema must be a whole number, not {_shown(schema)}")
     if schema > SCHEMA_VERSION:
         raise BadConfig(
-            f"{path}: schema {schema} is newer than this devtray understands ({SCHEMA_VERSION})",
+            f"{path}: schema {_shown(schema)} is newer than this devtray understands "
+            f"({SCHEMA_VERSION})",
             hint="Update devtray, or restore the file's backup.",
         )
     unknown = sorted(set(data) - set(_SECTIONS))
     if unknown:
         raise BadConfig(
-            f"{path}: unknown section or key {unknown[0]!r}",
+            f"{path}: unknown section or key {_cut(unknown[0])!r}",
             hint=f"Allowed at the top level: schema, {', '.join(sorted(_SECTIONS))}.",
         )
     values = {

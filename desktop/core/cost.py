@@ -11,19 +11,16 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from desktop.core.model import VmSnapshot, VmState
-
-if TYPE_CHECKING:
-    from desktop.core.billed import BilledMonth
 
 # The cloud providers' convention for turning monthly prices (disk GB-month) into hourly ones.
 HOURS_PER_MONTH = 730.0
 
 _RUNNING_STATES = frozenset({VmState.RUNNING})
 # EC2 does not bill compute while pending or stopping; a resize happens while stopped.
-_STOPPED_STATES = frozenset({VmState.STOPPED, VmState.STARTING, VmState.STOPPING, VmState.RESIZING})
+STOPPED_STATES = frozenset({VmState.STOPPED, VmState.STARTING, VmState.STOPPING, VmState.RESIZING})
 
 
 class CostBasis(enum.StrEnum):
@@ -45,7 +42,7 @@ class HourlyRates:
         """The hourly rate that applies in `state`; 0 once terminated, None if unknown."""
         if state in _RUNNING_STATES:
             return self.running
-        if state in _STOPPED_STATES:
+        if state in STOPPED_STATES:
             return self.stopped
         if state is VmState.TERMINATED:
             return 0.0
@@ -169,6 +166,19 @@ def cost_between(
     return PeriodCost(amount, unpriced_hours=unpriced, unrecorded_hours=unrecorded)
 
 
+def running_between(changes: Sequence[StateChange], start: datetime, end: datetime) -> timedelta:
+    """How long the VM ran from `start` to `end`, from its changes (each state holds until
+    the next change; time before the first change is not counted)."""
+    ordered = sorted(changes, key=lambda change: change.at)
+    total = timedelta()
+    for index, change in enumerate(ordered):
+        following = ordered[index + 1].at if index + 1 < len(ordered) else end
+        seg_start, seg_end = max(change.at, start), min(following, end)
+        if change.state is VmState.RUNNING and seg_end > seg_start:
+            total += seg_end - seg_start
+    return total
+
+
 def _hours(start: datetime, end: datetime) -> float:
     # Both are UTC here: subtracting two datetimes sharing a zoneinfo would ignore DST.
     return (end - start).total_seconds() / 3600.0
@@ -183,46 +193,6 @@ def month_start(now: datetime, tz: tzinfo) -> datetime:
     """Local midnight of the first day of `now`'s month in `tz`."""
     local = now.astimezone(tz)
     return local_day_start(local.date().replace(day=1), tz)
-
-
-@dataclass(frozen=True)
-class SpendSummary:
-    """What the tray and `status --json` show about one VM's spend.
-
-    `today` and `month` are always estimates from devtray's record (`basis`); `billed` is the
-    cloud's own bill for the month, kept apart (see `core.billed`), and `billed_note` says why
-    there is none when the cloud could not give one.
-    """
-
-    vm_id: str
-    state: VmState | None
-    hourly_now: float | None
-    today: PeriodCost
-    month: PeriodCost
-    stopped_daily: float | None
-    currency: str = "USD"
-    basis: CostBasis = CostBasis.ESTIMATE
-    billed: BilledMonth | None = None
-    billed_note: str | None = None
-
-
-def summarize(
-    changes: Sequence[StateChange], vm_id: str, now: datetime, tz: tzinfo
-) -> SpendSummary:
-    """$/h now, today's and this month's cost for one VM (estimates from its record)."""
-    mine = sorted((c for c in changes if c.vm_id == vm_id), key=lambda c: c.at)
-    latest = mine[-1] if mine else None
-    today_start = local_day_start(now.astimezone(tz).date(), tz)
-    stopped_hourly = latest.rates.stopped if latest else None
-    return SpendSummary(
-        vm_id=vm_id,
-        state=latest.state if latest else None,
-        hourly_now=latest.rates.for_state(latest.state) if latest else None,
-        today=cost_between(mine, today_start, now, now),
-        month=cost_between(mine, month_start(now, tz), now, now),
-        stopped_daily=stopped_hourly * 24 if stopped_hourly is not None else None,
-        currency=latest.rates.currency if latest else "USD",
-    )
 
 
 def daily_costs(
@@ -245,19 +215,3 @@ def format_money(amount: float, currency: str = "USD", *, hourly: bool = False) 
     digits = 4 if hourly and abs(amount) < 1 else 2
     number = f"{amount:,.{digits}f}"
     return f"${number}" if currency == "USD" else f"{number} {currency}"
-
-
-def spend_line(summary: SpendSummary) -> str:
-    """One line for the tray: `$0.0912/h · today $1.20 (estimate)` or the stopped cost."""
-    currency = summary.currency
-    if summary.state is None:
-        return "Cost unknown (no record yet)"
-    today = format_money(summary.today.amount, currency)
-    label = str(summary.basis) + ("" if summary.today.complete else ", partial")
-    if summary.state is VmState.RUNNING and summary.hourly_now is not None:
-        rate = format_money(summary.hourly_now, currency, hourly=True)
-        return f"{rate}/h · today {today} ({label})"
-    if summary.state in _STOPPED_STATES and summary.stopped_daily:
-        daily = format_money(summary.stopped_daily, currency)
-        return f"Stopped, still costs {daily}/day (disks, IP) · today {today} ({label})"
-    return f"Today {today} ({label})"

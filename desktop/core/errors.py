@@ -76,6 +76,21 @@ class Offline(DevtrayError):
     title = "Offline"
 
 
+class ServiceUnavailable(Offline):
+    """The cloud service answered an HTTP error without a message of its own (an HTML page)."""
+
+    title = "Cloud service unavailable"
+
+    def __init__(self, message: str, status: int, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+
+    @property
+    def reason(self) -> str:
+        """`HTTP 500`: what to show instead of the page the service sent."""
+        return f"HTTP {self.status}"
+
+
 class BadConfig(DevtrayError):
     """The configuration (file, environment or command line) is wrong."""
 

@@ -37,7 +37,8 @@ class Forward:
 
 
 def _port(text: str, spec: str, source: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    # isdigit() alone also takes "²" and other digits int() refuses.
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
         raise BadConfig(
             f"{source}: {text!r} in ports entry {spec!r} is not a port number (1-65535)",
             hint='Write ports like "8000", "8080:8000" or "5432:db.internal:5432".',

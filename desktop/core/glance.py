@@ -189,7 +189,4 @@ def describe_resize(plan: ResizePlan) -> str:
         text = f"Stops the VM and changes it to {target} ({about})."
     else:
         text = f"Changes the stopped VM to {target} ({about}); it stays stopped."
-    difference = plan.price_difference
-    if difference is not None:
-        text += f"\nPrice: {'+' if difference >= 0 else '-'}${abs(difference):.4f}/h."
     return text

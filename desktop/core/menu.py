@@ -46,6 +46,13 @@ class Action(enum.StrEnum):
     STOP = "stop"
     RESIZE = "resize"
     CLAIM = "claim"
+    START_DAY = "start-day"  # the day of `MenuItem.project` (sign-in -> VM -> ... -> IDE)
+    CANCEL_DAY = "cancel-day"  # cancel the running bring-up (what was done is undone)
+    END_DAY = "end-day"  # flush, tunnels and sync off, VM stopped
+    OPEN_PROJECT = "open-project"  # the project in its IDE, against the running VM
+    START_AND_OPEN = "start-and-open"  # the VM is stopped: start the day, then open
+    ADD_PROJECT = "add-project"  # a folder chooser; the folder joins [[projects]]
+    SET_UP_DAY = "set-up-day"  # the first-run form: VM, folder, IDE, remote folder
     SHOW_PROBLEM = "show-problem"
     SIGN_IN = "sign-in"
     SETTINGS = "settings"
@@ -76,6 +83,7 @@ class MenuItem:
     children: tuple[MenuItem, ...] = ()
     separator: bool = False
     mnemonic: str = ""  # a letter of `text` that opens the row from the keyboard (S for Start)
+    project: str | None = None  # the project folder a day row is about
 
     @property
     def label(self) -> str:
@@ -272,10 +280,13 @@ def build_menu(
     view: TrayView,
     contributions: Sequence[MenuContribution] = (),
     now: datetime | None = None,
+    top: Sequence[MenuItem] = (),
 ) -> tuple[MenuItem, ...]:
-    """The whole menu: title, my VM (a submenu each when there are several), then the app rows."""
+    """The whole menu: title, the day's rows (`top`), my VM (a submenu each when there are
+    several), then the app rows."""
     items: list[MenuItem] = [MenuItem(text=app_title(view), key="title", enabled=False)]
     items += _status_rows(view)
+    items += top
     if len(view.vms) == 1:
         items += vm_section(view.vms[0], view, contributions, now)
     else:

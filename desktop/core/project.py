@@ -67,6 +67,28 @@ class Project:
         return self.remote_path or f"~/{self.name}"
 
 
+REMOTE_PATH_HINT = 'Use a folder of its own on the VM, e.g. remote_path = "~/src/app".'
+
+
+def remote_path_problem(value: str) -> str | None:
+    """Why `value` cannot be a project folder on any VM (None when it can).
+
+    Sync mirrors the project into that folder, deleting what the project lacks: the home, `/`
+    and paths that climb out with `..` would take the VM user's files with them.
+    """
+    text = value.strip()
+    if not text or any(c in text for c in "\n\r\0"):
+        return "must name a folder"
+    if text.startswith("~") and text != "~" and not text.startswith("~/"):
+        return "may start with ~/ but not ~user"
+    parts = [part for part in text.split("/") if part]
+    if any(part in ("..", ".") for part in parts):
+        return "must not contain . or .. segments"
+    if not parts or parts == ["~"]:
+        return "is the VM user's home or /: sync would delete everything else in it"
+    return None
+
+
 def _line_of(text: str, key: str) -> int | None:
     pattern = re.compile(rf"^\s*(?:\"{re.escape(key)}\"|{re.escape(key)})\s*=", re.MULTILINE)
     match = pattern.search(text)
@@ -99,6 +121,14 @@ class _Reader:
             raise self.fail(key, "must be a list of non-empty strings", f'e.g. {key} = ["a", "b"]')
         return tuple(value)
 
+    def patterns(self, data: dict[str, Any], key: str) -> tuple[str, ...]:
+        """Patterns are data, one name each: never blank, never more than one line."""
+        value = self.texts(data, key)
+        for pattern in value:
+            if not pattern.strip() or any(c in pattern for c in "\n\r\0"):
+                raise self.fail(key, f"pattern {pattern!r} must be one line with a name in it")
+        return value
+
     def unknown(self, data: dict[str, Any], allowed: tuple[str, ...], prefix: str = "") -> None:
         for key in data:
             if key not in allowed:
@@ -113,6 +143,8 @@ def parse_project(root: Path, text: str, path: Path) -> Project:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BadConfig(f"{path}: not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib recurses once per level of nesting
+        raise BadConfig(f"{path}: arrays or tables are nested too deeply") from None
     reader = _Reader(path, text)
     reader.unknown(data, _TOP_KEYS)
     sync_data = data.get("sync", {})
@@ -120,19 +152,27 @@ def parse_project(root: Path, text: str, path: Path) -> Project:
         raise reader.fail("sync", "must be a table: [sync]")
     reader.unknown(sync_data, _SYNC_KEYS, "sync.")
     trash_days = sync_data.get("trash_days", SyncSettings.trash_days)
-    if not isinstance(trash_days, int) or isinstance(trash_days, bool) or trash_days < 1:
-        raise reader.fail("sync.trash_days", "must be a whole number of days, at least 1")
+    if (
+        not isinstance(trash_days, int)
+        or isinstance(trash_days, bool)
+        or not 0 < trash_days <= 3650
+    ):
+        raise reader.fail("sync.trash_days", "must be a whole number of days (1-3650)")
+    remote_path = reader.text_value(data, "remote_path")
+    problem = remote_path_problem(remote_path) if remote_path is not None else None
+    if problem:
+        raise reader.fail("remote_path", f"{remote_path!r} {problem}", REMOTE_PATH_HINT)
     sync_git = data.get("sync_git", False)
     if not isinstance(sync_git, bool):
         raise reader.fail("sync_git", "must be true or false")
     return Project(
         root=root,
         vm=reader.text_value(data, "vm"),
-        remote_path=reader.text_value(data, "remote_path"),
+        remote_path=remote_path,
         ports=reader.texts(data, "ports"),
         ide=reader.text_value(data, "ide", IDES),
         pull=reader.texts(data, "pull"),
-        ignore=reader.texts(data, "ignore"),
+        ignore=reader.patterns(data, "ignore"),
         sync_git=sync_git,
         sync=SyncSettings(
             engine=reader.text_value(sync_data, "engine", SYNC_ENGINES) or "auto",

@@ -24,6 +24,7 @@ def choose_vm(vms: Sequence[VmSnapshot], name_or_id: str | None) -> VmSnapshot:
     if len(matching) == 1:
         return matching[0]
     if not matching:
-        raise NotFound(f"No VM of yours is called {name_or_id!r}. Your VMs: {choices}")
+        # A name that matches nothing is a usage error, like an unknown choice on the command line.
+        raise UsageError(f"No VM of yours is called {name_or_id!r}. Your VMs: {choices}")
     ids = ", ".join(vm.id for vm in matching)
     raise UsageError(f"{name_or_id!r} names {len(matching)} VMs; use an id: {ids}")

@@ -15,11 +15,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from desktop.core.billed import BilledSource, BilledUnavailable, billed_month
-from desktop.core.cost import CostSource, HourlyRates, SpendSummary, summarize
+from desktop.core.cost import CostSource, HourlyRates
 from desktop.core.errors import DevtrayError
 from desktop.core.localtime import local_zone
 from desktop.core.model import VmSnapshot
 from desktop.core.provider import Provider
+from desktop.core.spend import SpendSummary, summarize
 from desktop.core.spend_record import SpendRecord
 
 log = logging.getLogger(__name__)

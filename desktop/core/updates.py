@@ -112,7 +112,11 @@ def platform_key(system: str | None = None, machine: str | None = None) -> str:
 
 def check_feed_url(url: str, where: str) -> str:
     """`url` if it is an https URL (http only to this machine, for tests); else BadConfig."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parses the port: "https://h:x" raises here, not later
+    except ValueError:  # "https://[::1" and other malformed hosts or ports
+        parts = urlsplit("")
     if parts.scheme == "https" and parts.hostname:
         return url
     if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):

@@ -1,7 +1,9 @@
 """The demo cloud: a developer's simulated VMs with realistic timings, prices and faults.
 
 `devtray --demo` runs the whole app against it, so every menu action can be tried without an
-account. Timings follow a real cloud (start ~20 s through `starting`, stop ~10 s, a resize stops,
+account; a VM that comes up or goes down is reported to `on_settled`, which the demo's day uses
+to start and stop its stand-in machine on this computer (see `desktop/services/demo_world.py`).
+Timings follow a real cloud (start ~20 s through `starting`, stop ~10 s, a resize stops,
 changes the size and starts again) and can be scaled down for tests and benchmarks:
 
 - `DEVTRAY_DEMO_TIME_SCALE`: multiplies every duration (`0.01` makes a start take 0.2 s);
@@ -185,8 +187,11 @@ class DemoProvider:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_settled: Callable[[str, VmState], None] | None = None,
     ) -> None:
         self.timings = timings or DemoTimings()
+        # Told when a VM has come up or gone down: the stand-in machine follows it.
+        self._on_settled = on_settled
         self.faults = faults or DemoFaults()
         self._clock = clock
         self._sleep = sleep
@@ -200,12 +205,17 @@ class DemoProvider:
             self._vms[vm_id] = _DemoVm(vm_id, name, size, state, launched_at=launched)
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> DemoProvider:
+    def from_environment(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        on_settled: Callable[[str, VmState], None] | None = None,
+    ) -> DemoProvider:
         """The demo cloud as `devtray --demo` runs it, tuned by the DEVTRAY_DEMO_* variables."""
         environ = os.environ if environ is None else environ
         return cls(
             timings=DemoTimings.from_environment(environ),
             faults=DemoFaults.parse(environ.get(FAULTS_ENV, "")),
+            on_settled=on_settled,
         )
 
     # -- the simulated cloud ------------------------------------------------------------------
@@ -216,6 +226,12 @@ class DemoProvider:
             self._sleep(self.timings.call)
         self.faults.check(operation, what)
 
+    def _name_of(self, vm_id: str) -> str:
+        # Messages name the VM as the person knows it, not by its id.
+        with self._lock:
+            vm = self._vms.get(vm_id)
+        return vm.name if vm is not None else vm_id
+
     def _settled(self, vm: _DemoVm) -> _DemoVm:
         if vm.settles_to is not None and vm.settles_at is not None:
             settled = self._clock() >= vm.settles_at
@@ -224,6 +240,8 @@ class DemoProvider:
                 vm.settles_at = vm.settles_to = None
                 if vm.state is VmState.RUNNING:
                     vm.launched_at = self._wall_clock()
+                if self._on_settled is not None:
+                    self._on_settled(vm.id, vm.state)
         return vm
 
     def _record(self, vm_id: str) -> _DemoVm:
@@ -279,7 +297,7 @@ class DemoProvider:
 
     def refresh(self, vm_id: str) -> VmSnapshot:
         """A fresh snapshot of one demo VM."""
-        self._call("refresh", f"look up {vm_id}")
+        self._call("refresh", f"look up {self._name_of(vm_id)}")
         with self._lock:
             return self._snapshot(self._record(vm_id))
 
@@ -306,7 +324,7 @@ class DemoProvider:
         # Asking again while on the way (or already there) is fine, as on the real clouds.
         operation, participle = verb
         seconds = self.timings.start if target is VmState.RUNNING else self.timings.stop
-        self._call(operation, f"{operation} {vm_id}")
+        self._call(operation, f"{operation} {self._name_of(vm_id)}")
         with self._lock:
             vm = self._record(vm_id)
             if vm.state is source:
@@ -320,14 +338,14 @@ class DemoProvider:
 
     def list_sizes(self, vm_id: str) -> list[VmSize]:
         """The demo catalogue, smallest first."""
-        self._call("sizes", f"list the sizes for {vm_id}")
+        self._call("sizes", f"list the sizes for {self._name_of(vm_id)}")
         with self._lock:
             self._record(vm_id)
         return list(DEMO_SIZES)
 
     def price_sheet(self, vm: VmSnapshot) -> PriceSheet:
         """Demo prices: the size's list price, a 30 GB disk and one public IPv4 address."""
-        self._call("price", f"price {vm.id}")
+        self._call("price", f"price {vm.name}")
         return PriceSheet(
             compute_hourly=self._size(vm.size).hourly_price,
             disk_gb=30,
@@ -339,7 +357,7 @@ class DemoProvider:
 
     def plan_resize(self, vm_id: str, size: str) -> ResizePlan:
         """Check a resize: the VM must be running or stopped and the size another demo size."""
-        self._call("plan", f"check a resize of {vm_id}")
+        self._call("plan", f"check a resize of {self._name_of(vm_id)}")
         with self._lock:
             vm = self._snapshot(self._record(vm_id))
         ensure_resizable(vm, size)

@@ -77,6 +77,7 @@ class QuoteCache:
         self._clock = clock
         self.max_age = max_age
         self._api_broken: str | None = None
+        self._unsaid = False  # a failure not yet reported in the log
 
     def quote(
         self, key: str, fetch: Callable[[], float | None], table_value: float | None = None
@@ -91,10 +92,19 @@ class QuoteCache:
             self._write(key, fetched, now)
             return Quote(fetched, PriceSource.API, now, self.origin)
         if cached is not None:
-            return self._quote(cached, PriceSource.CACHE)
-        if table_value is not None:
-            return Quote(float(table_value), PriceSource.TABLE, None, self.origin)
-        return None
+            quote: Quote | None = self._quote(cached, PriceSource.CACHE)
+            instead = f"using prices saved on {cached.at_utc():%d %b %Y}"
+        elif table_value is not None:
+            quote = Quote(float(table_value), PriceSource.TABLE, None, self.origin)
+            instead = "using the built-in prices"
+        else:
+            quote, instead = None, "no price known"
+        if self._unsaid:
+            # Once a session, in one line: never the service's own page or a traceback.
+            self._unsaid = False
+            origin = self.origin.removeprefix("the ")
+            log.warning("%s unavailable (%s); %s", origin, self._api_broken, instead)
+        return quote
 
     def _quote(self, entry: _CacheEntry, source: PriceSource) -> Quote:
         return Quote(entry.value, source, entry.at_utc(), self.origin)
@@ -104,13 +114,16 @@ class QuoteCache:
             return None
         try:
             return fetch()
+        except errors.ServiceUnavailable as exc:
+            self._api_broken = exc.reason
         except errors.DevtrayError as exc:
             # Offline, throttled or not allowed: remember for this session, use what we have.
-            self._api_broken = exc.message
-            log.warning("%s unavailable (%s); using cached or built-in prices", self.origin, exc)
+            self._api_broken = exc.message.rstrip(".")
         except Exception:
             self._api_broken = "unexpected answer"
-            log.warning("%s answered unexpectedly", self.origin, exc_info=True)
+            # The details go to the log file (INFO), not to a terminal running the CLI.
+            log.info("%s answered unexpectedly", self.origin, exc_info=True)
+        self._unsaid = True
         return None
 
     def _read(self) -> dict[str, _CacheEntry]:

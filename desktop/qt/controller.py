@@ -31,10 +31,14 @@ Listed = list[tuple[Provider, VmSnapshot]]  # each VM with the provider that has
 
 
 def problem_for(error: BaseException) -> Problem:
-    """The problem to show for an exception; unexpected ones are logged with their traceback."""
+    """The problem to show for an exception, logged: a typed error by its words (its traceback
+    at debug level), an unexpected one with its traceback, which only it shows the user."""
+    if isinstance(error, errors.DevtrayError):
+        log.warning("%s: %s", error.title, error)
+        log.debug("where %s was raised", type(error).__name__, exc_info=error)
+        return Problem.from_error(error)
     details = "".join(traceback.format_exception(error))
-    if not isinstance(error, errors.DevtrayError):
-        log.error("unexpected error in a cloud call\n%s", details)
+    log.error("unexpected error\n%s", details)
     return Problem.from_error(error, details)
 
 
@@ -67,6 +71,9 @@ class TrayController(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.refresh_now)
+        # Set by the day service once the feature rows load: flush sync, end sync and tunnels
+        # (None, or why the VM must keep running).
+        self.before_stop: Callable[[VmSnapshot], str | None] | None = None
 
     # -- the view -----------------------------------------------------------------------------
 
@@ -95,6 +102,10 @@ class TrayController(QObject):
         self._owners.clear()
         self._set_view(TrayView(demo=demo))
         self.refresh_now()
+
+    def providers(self) -> Sequence[Provider]:
+        """The clouds the tray looks at (the demo's in the demo); call it on a worker."""
+        return self._all_providers()
 
     def _all_providers(self) -> Sequence[Provider]:
         # Runs on a worker: building a provider imports its cloud SDK.
@@ -171,8 +182,20 @@ class TrayController(QObject):
         self._operate(vm_id, Operation.STARTING, lambda p: p.start_vm(vm_id))
 
     def stop_vm(self, vm_id: str) -> None:
-        """Stop the VM."""
-        self._operate(vm_id, Operation.STOPPING, lambda p: p.stop_vm(vm_id))
+        """Stop the VM, after its sync is flushed (a stop that would lose changes is refused)."""
+        before, vm = self.before_stop, self._view.vm(vm_id)
+
+        def stop(provider: Provider) -> VmSnapshot:
+            if before is not None and vm is not None:
+                reason = before(vm)
+                if reason is not None:
+                    raise errors.InvalidState(
+                        f"Not stopping {vm.name}: {reason}",
+                        hint="Your VM keeps running; stop it again once sync has caught up.",
+                    )
+            return provider.stop_vm(vm_id)
+
+        self._operate(vm_id, Operation.STOPPING, stop)
 
     def resize_vm(self, plan: ResizePlan) -> None:
         """Carry out a checked resize; progress snapshots update the view as they come."""

@@ -38,7 +38,7 @@ from desktop.core.autostop_controller import AutostopController
 from desktop.core.autostop_store import AutostopChoices, AutostopStore
 from desktop.core.billed import month_line
 from desktop.core.config import AutostopConfig
-from desktop.core.cost import PeriodCost, SpendSummary, daily_costs, spend_line, summarize
+from desktop.core.cost import PeriodCost, daily_costs
 from desktop.core.errors import DevtrayError
 from desktop.core.glance import TrayView
 from desktop.core.humanize import printable
@@ -46,6 +46,7 @@ from desktop.core.menu import MenuItem, MenuSlot
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.provider import Provider
 from desktop.core.server_stop import ServerHold, ServerStopHold, refused_note
+from desktop.core.spend import SpendSummary, spend_line, summarize
 from desktop.core.spend_tracker import SpendTracker
 from desktop.qt.desktop_notifications import ActionNotifier
 
@@ -197,6 +198,7 @@ class CostAndAutostop(QObject):
             MenuItem(
                 text="Spending…",
                 key=f"spending:{vm.id}",
+                mnemonic="p",
                 run=self._on_gui(partial(self.open_spending, vm.id)),
             )
         )
@@ -355,8 +357,14 @@ class CostAndAutostop(QObject):
         if ctl is None:
             return
         current = self._tray.controller.view.vm(vm.id) if self._tray else None
-        running = (current or vm).state is VmState.RUNNING
-        decision = ctl.tick(self._clock(), running=running, active=bool(active))
+        latest = current or vm
+        running = latest.state is VmState.RUNNING
+        decision = ctl.tick(
+            self._clock(),
+            running=running,
+            active=bool(active),
+            running_since=latest.state_since or latest.launched_at,
+        )
         self._act(vm.id, decision)
         self.decided.emit(vm.id, str(decision.action))
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
-from desktop.core.bundle import resource_path
 from desktop.core.glance import IconState
+from desktop.system.bundle import resource_path
 
 
 def icon_path(state: IconState) -> Path:

@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from desktop.core.logs import setup_logging
+from desktop.core.errors import DevtrayError, ExitCode
 from desktop.core.polling import PollSchedule
 from desktop.qt.bridge import CloudBridge
-from desktop.qt.controller import TrayController
-from desktop.qt.single_instance import SingleInstance
+from desktop.qt.controller import TrayController, problem_for
+from desktop.qt.single_instance import SingleInstance, SocketReply
 from desktop.qt.tray import TrayAddOns, TrayApp, TrayServices
+from desktop.services.handover import DayAnswer, DayRequest, ResultKind, answer_line
+from desktop.system.logs import setup_logging
 
 log = logging.getLogger(__name__)
+
+# How long a day request waits for the tray's feature rows to load (normally well under 1 s).
+_SERVE_WAIT_S = 30.0
+_SERVE_RETRY_MS = 100
 
 
 def _log_unexpected(
@@ -40,6 +47,52 @@ def log_unexpected_errors() -> None:
     threading.excepthook = _log_thread_error
 
 
+def serve_day(tray: TrayApp, request: DayRequest, reply: SocketReply, waited: float = 0.0) -> None:
+    """`devtray up` / `down` from a terminal: the tray's day service runs it on a thread of its
+    own (a bring-up takes minutes; the cloud worker stays free), the terminal hears progress.
+    A request that comes while the day's modules still load waits for them."""
+    serve = tray.services.serve_day
+    if serve is None:
+        if waited < _SERVE_WAIT_S:
+            QTimer.singleShot(
+                _SERVE_RETRY_MS,
+                lambda: serve_day(tray, request, reply, waited + _SERVE_RETRY_MS / 1000),
+            )
+            return
+        reply.send(answer_line(DayAnswer(ResultKind.FAILED, "devtray is still starting.")))
+        reply.close()
+        return
+
+    def run() -> None:
+        try:
+            serve(request, reply.send)
+        finally:
+            reply.close()
+
+    threading.Thread(target=run, name="day-request", daemon=True).start()
+
+
+def missing_display(
+    platform: str = sys.platform, environ: Mapping[str, str] | None = None
+) -> str | None:
+    """Why a Linux tray cannot open a window here (no X or Wayland display), or None.
+
+    Said before Qt tries: without a display, Qt's xcb plugin fails and blames libxcb-cursor0.
+    """
+    environ = os.environ if environ is None else environ
+    qpa = environ.get("QT_QPA_PLATFORM", "")
+    if not platform.startswith("linux") or qpa.split(":")[0] not in ("", "xcb", "wayland"):
+        return None  # macOS, Windows, or a platform without a display (offscreen)
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "error: devtray's tray needs a graphical desktop, and there is none here "
+        "(neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
+        "  Start it from your desktop session (or at login: Settings… > Start devtray when I "
+        "log in); over SSH, use the command line: devtray --help\n"
+    )
+
+
 def run_tray(
     services: TrayServices,
     schedule: PollSchedule,
@@ -47,14 +100,21 @@ def run_tray(
     argv: Sequence[str] = (),
     quit_after_startup: bool = False,
     started: float | None = None,
+    startup_error: DevtrayError | None = None,
 ) -> int:
     """Run the tray until Quit; returns the exit code.
 
     With `quit_after_startup`, exit 0 as soon as the icon is up and print the start-up time
     (from `started`, a `time.perf_counter()` value): the benchmark's measurement point. The
     first look at the cloud happens right after that point, on a worker, in normal runs.
+    A `startup_error` (a config file devtray cannot read) is shown in a window once the icon
+    is up; the tray keeps running so Settings… can fix it.
     """
     started = time.perf_counter() if started is None else started
+    no_display = missing_display()
+    if no_display is not None:
+        sys.stderr.write(no_display)
+        return int(ExitCode.USAGE)
     log_unexpected_errors()
     app = QApplication.instance() or QApplication(["devtray", *argv])
     assert isinstance(app, QApplication)
@@ -79,7 +139,13 @@ def run_tray(
     )
     tray = TrayApp(services, controller)
     instance.show_requested.connect(tray.show_menu)
+    instance.message_received.connect(tray.on_cli_message)
+    instance.day_requested.connect(lambda request, reply: serve_day(tray, request, reply))
     tray.show()
+    if startup_error is not None:
+        setup_logging()  # early, so the error is in the log "Open log" opens
+        tray.report_problem(problem_for(startup_error))
+        tray.show_problem()
 
     def finish_start_up(then: Callable[[], None]) -> None:
         # What the icon does not need waits until it is up: the log file, the socket a

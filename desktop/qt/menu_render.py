@@ -37,7 +37,7 @@ def render_menu(
         if item.separator:
             menu.addSeparator()
         elif item.is_submenu:
-            submenu = menu.addMenu(qt_text(item.label))
+            submenu = menu.addMenu(with_mnemonic(item))
             submenu.setObjectName(item.key)
             submenu.menuAction().setObjectName(item.key)
             render_menu(submenu, item.children, on_trigger)

@@ -32,6 +32,7 @@ from desktop.core.humanize import printable
 from desktop.core.provider import CancelToken
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import problem_for
+from desktop.qt.window_keys import ClosableWindow
 
 # show_code(verification_url, user_code): called on the worker when the code is known.
 ShowCode = Callable[[str, str], None]
@@ -51,7 +52,7 @@ def _line(name: str, value: str | None, placeholder: str) -> QLineEdit:
     return line
 
 
-class SignInWindow(QWidget):
+class SignInWindow(ClosableWindow):
     """Non-modal: the device-code sign-in runs on a worker while the window stays responsive."""
 
     def __init__(
@@ -96,6 +97,12 @@ class SignInWindow(QWidget):
             "sign-in-start-url", None, "https://my-company.awsapps.com/start (new profile only)"
         )
         self.sso_region = _line("sign-in-sso-region", None, "its region, e.g. eu-west-1")
+        for field, name in (
+            (self.profile, self.tr("AWS profile")),
+            (self.start_url, self.tr("AWS start URL")),
+            (self.sso_region, self.tr("AWS start URL's region")),
+        ):
+            field.setAccessibleName(name)
         self.aws_button = QPushButton("Sign in to AWS")
         self.aws_button.setObjectName("sign-in-aws")
         self.aws_button.clicked.connect(self.sign_in_aws)
@@ -125,6 +132,7 @@ class SignInWindow(QWidget):
             (config.azure or _NO_AZURE).tenant,
             "tenant id or domain (empty: your home tenant)",
         )
+        self.tenant.setAccessibleName(self.tr("Azure tenant"))
         self.azure_button = QPushButton("Sign in to Azure")
         self.azure_button.setObjectName("sign-in-azure")
         self.azure_button.clicked.connect(self.sign_in_azure)

@@ -19,24 +19,37 @@ from PySide6.QtGui import QCursor, QDesktopServices
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 from shiboken6 import isValid
 
-from desktop.core.glance import Problem, ProblemKind, TrayView, app_title, icon_state, tooltip
-from desktop.core.logs import log_file
+from desktop.core.glance import (
+    IconState,
+    Problem,
+    ProblemKind,
+    TrayView,
+    app_title,
+    icon_state,
+    tooltip,
+)
 from desktop.qt.controller import ProvidersFactory, TrayController
 from desktop.qt.icons import IconSet
+from desktop.system.logs import log_file
 
 if TYPE_CHECKING:
     # The windows are imported when first opened: start-up stays as light as a bare tray.
-    from desktop.core.autostart import Autostart
     from desktop.core.menu import Action, MenuContribution, MenuItem
+    from desktop.core.model import VmSnapshot
+    from desktop.qt.day_runner import DayNotice, DayRunner
     from desktop.qt.problem_window import ProblemWindow
     from desktop.qt.signin_window import AwsSignIn, SignIn
+    from desktop.services.handover import DayRequest, Send
+    from desktop.system.autostart import Autostart
+
+    ServeDay = Callable[[DayRequest, Send], None]
 
 log = logging.getLogger(__name__)
 
 
-def open_with_desktop(path: Path) -> None:
-    """Open a file with the platform's default application."""
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+def open_with_desktop(path: Path) -> bool:
+    """Open a file (or folder) with the platform's default application; False if none did."""
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
 def open_in_browser(url: str) -> None:
@@ -69,6 +82,10 @@ class TrayAddOns:
     extensions: Sequence[TrayExtension] = ()
     on_quit: Sequence[Callable[[], None]] = ()
     on_view: Sequence[Callable[[TrayView], None]] = ()
+    serve_day: ServeDay | None = None
+    before_stop: Callable[[VmSnapshot], str | None] | None = None  # flush first (the day)
+    # Builds the day (Start my day, End my day, projects) once the controller exists.
+    day: Callable[[TrayController], DayRunner] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +104,8 @@ class TrayServices:
     extensions: Sequence[TrayExtension] = ()
     on_quit: Sequence[Callable[[], None]] = ()  # e.g. stop the sync/tunnel supervisors
     on_view: Sequence[Callable[[TrayView], None]] = ()  # e.g. refresh the SSH config block
-    open_file: Callable[[Path], None] = field(default=open_with_desktop)
+    serve_day: ServeDay | None = None  # `devtray up` / `down` handed to the tray (a worker runs it)
+    open_file: Callable[[Path], bool] = field(default=open_with_desktop)
     open_url: Callable[[str], None] = field(default=open_in_browser)
     # Called on a worker once the icon is up (imports); what it returns builds the rows on the
     # GUI thread.
@@ -108,7 +126,11 @@ class TrayApp(QObject):
         self.icon = QSystemTrayIcon(self)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
-        self.icon.messageClicked.connect(self.show_problem)
+        self.icon.messageClicked.connect(self._message_clicked)
+        self.day: DayRunner | None = None
+        self._last_notice: DayNotice | None = None
+        self._blink = False  # the day's icon animation: transition / running, each second
+        self._day_moment: object = None  # the day's (phase, step) last seen
         self.windows: dict[str, QWidget] = {}
         self._problem_window: ProblemWindow | None = None
         self._last_problem: Problem | None = None
@@ -125,8 +147,35 @@ class TrayApp(QObject):
             extensions=(*current.extensions, *add_ons.extensions),
             on_quit=(*current.on_quit, *add_ons.on_quit),
             on_view=(*current.on_view, *add_ons.on_view),
+            serve_day=add_ons.serve_day or current.serve_day,
         )
+        if add_ons.before_stop is not None:
+            self.controller.before_stop = add_ons.before_stop
         self._wire(add_ons.on_view, add_ons.extensions)
+        if add_ons.day is not None:
+            self._attach_day(add_ons.day(self.controller))
+
+    def _attach_day(self, day: DayRunner) -> None:
+        from desktop.qt.day_actions import DayActions
+
+        self.day = day
+        self.day_actions = DayActions(self, day)
+        day.changed.connect(self._day_changed)
+        day.notice.connect(self.day_actions.show_notice)
+        day.reload_projects()
+
+    def _day_changed(self) -> None:
+        assert self.day is not None
+        progress = self.day.panel.progress
+        moment = (progress.phase, progress.current)
+        if moment != self._day_moment:
+            # The day started or stopped the VM: look at the cloud now, not at the next poll.
+            self._day_moment = moment
+            self.controller.refresh_now()
+        self._blink = not self._blink
+        self.render_view(self.controller.view)
+        if self.menu.isVisible():
+            self.rebuild_menu()
 
     def _wire(
         self,
@@ -147,17 +196,32 @@ class TrayApp(QObject):
         return app_title(self.controller.view)
 
     def render_view(self, view: TrayView) -> None:
-        """Icon and tooltip for the latest view."""
-        self.icon.setIcon(self.icons.icon(icon_state(view)))
+        """Icon and tooltip for the latest view (and the day's progress)."""
+        state = icon_state(view)
+        day_lines: Sequence[str] = ()
+        if self.day is not None:
+            from desktop.presentation.day_rows import day_tooltip
+            from desktop.qt.day_runner import tr
+
+            day_lines = day_tooltip(self.day.panel, tr)
+            if self.day.busy:  # the day runs: orange, pulsing each second
+                state = IconState.TRANSITION if self._blink else IconState.STOPPED
+        self.icon.setIcon(self.icons.icon(state))
         extra = [line for ext in self.services.extensions for line in ext.tooltip_lines(view)]
-        self.icon.setToolTip("\n".join([tooltip(view), *extra]))
+        self.icon.setToolTip("\n".join([tooltip(view), *day_lines, *extra]))
 
     def menu_items(self) -> tuple[MenuItem, ...]:
         """The menu for the latest view, contributions included."""
         # The menu's modules load when it first opens, after start-up (the icon needs none).
         from desktop.core.menu import build_menu
 
-        return build_menu(self.controller.view, self.services.contributions)
+        top: Sequence[MenuItem] = ()
+        if self.day is not None:
+            from desktop.presentation.day_rows import day_rows
+            from desktop.qt.day_runner import tr
+
+            top = day_rows(self.day.panel, self.controller.view, tr)
+        return build_menu(self.controller.view, self.services.contributions, top=top)
 
     def rebuild_menu(self) -> None:
         """Refill the menu from the latest view (runs as the menu opens)."""
@@ -176,6 +240,23 @@ class TrayApp(QObject):
         self.menu.popup(position)
         self.menu.activateWindow()
 
+    def on_cli_message(self, message: dict[str, object]) -> None:
+        """A note from the CLI: start on connect started a VM, or would not start it."""
+        from PySide6.QtCore import QCoreApplication
+
+        vm = str(message.get("vm", ""))[:80]
+        app = str(message.get("app") or "ssh")[:40]
+        tr = QCoreApplication.translate
+        if message.get("cmd") == "connect.starting":
+            title = tr("TrayApp", "Starting {vm} for {app}").format(vm=vm, app=app)
+            text = tr("TrayApp", "It will connect as soon as SSH answers.")
+        elif message.get("cmd") == "connect.refused":
+            title = tr("TrayApp", "{vm} was not started").format(vm=vm)
+            text = str(message.get("text", ""))[:400]
+        else:
+            return  # a request this tray does not know (from a newer CLI)
+        self.icon.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 10_000)
+
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         # macOS opens the menu itself on a click; elsewhere a left click opens it too.
         if reason is QSystemTrayIcon.ActivationReason.Trigger and sys.platform != "darwin":
@@ -189,6 +270,8 @@ class TrayApp(QObject):
 
         if item.run is not None:
             self.controller.run_contributed(item.run)
+            return
+        if self.day is not None and self.day_actions.handle(item):
             return
         handlers: dict[Action, Callable[[], None]] = {
             Action.SHOW_PROBLEM: self.show_problem,
@@ -206,10 +289,17 @@ class TrayApp(QObject):
 
     def _vm_action(self, action: Action, vm_id: str) -> None:
         from desktop.core.menu import Action
+        from desktop.core.stop_intent import StopSource, record_user_stop
 
         if action is Action.START:
             self.controller.start_vm(vm_id)
         elif action is Action.STOP:
+            # Recorded first, so start on connect leaves the VM alone (off the GUI thread).
+            self.controller.bridge.submit(
+                lambda: record_user_stop(vm_id, StopSource.TRAY),
+                lambda _: None,
+                lambda error: log.warning("stop of %s not recorded: %s", vm_id, error),
+            )
             self.controller.stop_vm(vm_id)
         else:
             self.open_resize(vm_id)
@@ -246,6 +336,7 @@ class TrayApp(QObject):
                 self.services.autostart,
                 self.title,
                 on_saved=self._settings_saved,
+                open_file=self.services.open_file,
             ),
         )
 
@@ -277,17 +368,24 @@ class TrayApp(QObject):
         )
 
     def open_log(self) -> None:
-        """Open devtray's log file."""
+        """Open devtray's log file; without a viewer its folder, else the log in a window."""
         path = log_file()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(exist_ok=True)
-        self.services.open_file(path)
+        if self.services.open_file(path) or self.services.open_file(path.parent):
+            return
+        from desktop.qt.log_window import LogWindow
+
+        window = self._open_window("log", lambda: LogWindow(self.title, path))
+        if isinstance(window, LogWindow):
+            window.reload()
 
     # -- problems -----------------------------------------------------------------------------
 
     def report_problem(self, problem: Problem) -> None:
         """A notification; expired credentials open sign-in (the welcome window on first run)."""
         self._last_problem = problem
+        self._last_notice = None
         self.icon.showMessage(
             f"{self.title}: {problem.title}",
             problem.message,
@@ -297,6 +395,21 @@ class TrayApp(QObject):
         if problem.kind is ProblemKind.SIGN_IN:
             first_run = not self.services.config_exists and not self.controller.view.demo
             self.open_sign_in(first_run=first_run)
+
+    def remember_problem(self, problem: Problem) -> None:
+        """A problem the day reported: "details…" and a click on its message show it."""
+        self._last_problem = problem
+
+    def expect_click(self, notice: DayNotice) -> None:
+        """The next click on a tray message is about `notice` (Open, or its details)."""
+        self._last_notice = notice
+
+    def _message_clicked(self) -> None:
+        notice, self._last_notice = self._last_notice, None
+        if notice is not None and self.day is not None and notice.open_project is not None:
+            self.day.open(notice.open_project, self.controller.view)
+        elif notice is None or notice.problem is not None:
+            self.show_problem()
 
     def show_problem(self) -> None:
         """The details window for the latest problem."""
@@ -319,6 +432,9 @@ class TrayApp(QObject):
         """Stop cloud work, close windows, run the quit hooks (they stop child processes)."""
         for extension in self.services.extensions:
             extension.detach()
+        if self.day is not None:
+            self.day.shutdown()
+            self.day_actions.close()
         self.controller.shutdown()
         for window in self.windows.values():
             if isValid(window):

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +21,8 @@ from urllib.parse import quote, urlencode
 
 from desktop.core.errors import DevtrayError
 from desktop.core.project import Project
-from desktop.remote.ssh_config import HostEntry, config_option
-from desktop.remote.tools import Tool, find_tool, tool_named
+from desktop.remote.ssh_config import HostEntry, config_option, ssh_config_path, ssh_reason
+from desktop.system.tools import Tool, find_tool, tool_named
 
 
 class IdeKind(enum.StrEnum):
@@ -40,15 +41,21 @@ class IdeMissing(DevtrayError):
 
 @dataclass(frozen=True)
 class Launch:
-    """How to open it: a command line (argv, never a shell string) and what it does, in words."""
+    """How to open it: a command line (argv, never a shell string) and what it does, in words.
+
+    `if_unopened` is set when argv hands a link to the desktop: what to install if nothing
+    on this computer opens it.
+    """
 
     argv: tuple[str, ...]
     description: str
+    if_unopened: str | None = None
 
 
 ToolFinder = Callable[[Tool], Path | None]
 
 VSCODE_VARIANTS = ("code", "cursor", "code-insiders")
+OPENER_WAIT = 5.0  # seconds a link opener gets to say it found no application
 
 
 def remote_folder_uri(alias: str, remote_path: str) -> str:
@@ -83,6 +90,35 @@ def url_opener(find: Callable[[str], str | None] = shutil.which) -> tuple[str, .
     return (found,)
 
 
+def linux_url_handler(scheme: str, find: Callable[[str], str | None] = shutil.which) -> bool:
+    """Whether the Linux desktop has an application for `scheme://` links (True when it cannot
+    say: then the opener's exit status tells)."""
+    query = find("xdg-mime")
+    if query is None:
+        return True
+    try:
+        result = subprocess.run(
+            [query, "query", "default", f"x-scheme-handler/{scheme}"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return True
+    return result.returncode != 0 or bool(result.stdout.strip())
+
+
+def vscode_missing() -> IdeMissing:
+    """VS Code is not installed (no command, nothing opens its links): how to get it."""
+    return IdeMissing(
+        "VS Code was not found: there is no `code` command (nor Cursor or VS Code Insiders), "
+        "and nothing on this computer opens vscode:// links.",
+        hint=tool_named("code").install_hint,
+    )
+
+
 def plan_vscode(alias: str, remote_path: str, finder: ToolFinder = find_tool) -> Launch:
     """VS Code (or Cursor/Insiders) on the remote folder; the URL when no command is found."""
     uri = remote_folder_uri(alias, remote_path)
@@ -91,10 +127,13 @@ def plan_vscode(alias: str, remote_path: str, finder: ToolFinder = find_tool) ->
         if executable is not None:
             return Launch((str(executable), "--folder-uri", uri), f"{name} {uri}")
     url = vscode_url(alias, remote_path)
+    if sys.platform.startswith("linux") and not linux_url_handler("vscode"):
+        raise vscode_missing()
+    hint = tool_named("code").install_hint
     opener = url_opener()
     if opener is None:
-        return Launch(("start", url), url)
-    return Launch((*opener, url), url)
+        return Launch(("start", url), url, hint)
+    return Launch((*opener, url), url, hint)
 
 
 def plan_pycharm(project_root: Path, finder: ToolFinder = find_tool) -> Launch:
@@ -114,30 +153,45 @@ def plan_gateway(
     executable = finder(tool_named("gateway"))
     if executable is not None:
         return Launch((str(executable), link), f"JetBrains Gateway {link}")
+    hint = tool_named("gateway").install_hint
     opener = url_opener()
     if opener is None:
-        return Launch(("start", link), link)
-    return Launch((*opener, link), link)
+        return Launch(("start", link), link, hint)
+    return Launch((*opener, link), link, hint)
 
 
-def launch(plan: Launch) -> subprocess.Popen[bytes] | None:
-    """Start the IDE detached from devtray (it outlives us; it is not supervised)."""
+def launch(plan: Launch, opener_wait: float = OPENER_WAIT) -> subprocess.Popen[bytes] | None:
+    """Start the IDE detached from devtray (it outlives us; it is not supervised, but reaped:
+    no zombie is left). A link opener that fails within `opener_wait` seconds raises IdeMissing
+    with what to install."""
     if plan.argv[0] == "start" and sys.platform == "win32":
         # The desktop's URL handler; the URL is ours (alias and path are checked/quoted).
         os.startfile(plan.argv[1])  # type: ignore[attr-defined,unused-ignore]  # noqa: S606
         return None
-    return subprocess.Popen(
+    child = subprocess.Popen(
         list(plan.argv),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    if plan.if_unopened is not None:
+        try:
+            status = child.wait(timeout=opener_wait)
+        except subprocess.TimeoutExpired:
+            status = 0  # still opening (some openers wait for the app): it found one
+        if status != 0:
+            raise IdeMissing(
+                f"Nothing on this computer opened {plan.description} "
+                f"({Path(plan.argv[0]).name} exited with status {status}).",
+                hint=plan.if_unopened,
+            )
+    if child.poll() is None:
+        threading.Thread(target=child.wait, name="devtray-reap-ide", daemon=True).start()
+    return child
 
 
-def absolute_remote_path(
-    remote_path: str, ssh: Path, alias: str, ssh_config: Path | None = None
-) -> str:
+def absolute_remote_path(remote_path: str, ssh: Path, alias: str, ssh_config: Path) -> str:
     """`remote_path` with a leading `~` replaced by the VM user's home (asked over ssh once)."""
     if not remote_path.startswith("~"):
         return remote_path
@@ -154,7 +208,7 @@ def absolute_remote_path(
         result = None
     home = result.stdout.strip().splitlines()[-1] if result and result.stdout.strip() else ""
     if not result or result.returncode != 0 or not home.startswith("/"):
-        detail = result.stderr.strip().splitlines()[-1] if result and result.stderr.strip() else ""
+        detail = ssh_reason(result.stderr) if result else ""
         raise DevtrayError(
             f"Could not find the home folder on {alias} to open {remote_path}"
             + (f" ({detail})" if detail else ""),
@@ -177,7 +231,9 @@ def plan_open(
         raise DevtrayError(
             "The VM has no address yet.", hint="Start it first: devtray start --wait"
         )
-    remote = absolute_remote_path(project.remote_dir(), ssh, entry.alias, ssh_config)
+    remote = absolute_remote_path(
+        project.remote_dir(), ssh, entry.alias, ssh_config or ssh_config_path()
+    )
     if kind is IdeKind.VSCODE:
         return plan_vscode(entry.alias, remote)
     options = dict(entry.options)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from desktop.core import errors
@@ -23,7 +24,13 @@ from desktop.core.autostop import ActivitySample, InOsShutdown, ShutdownEffect, 
 from desktop.core.config import AutostopConfig
 from desktop.core.model import VmSnapshot, VmState
 from desktop.remote import idle_agent_script
-from desktop.remote.ssh_config import alias_for
+from desktop.remote.ssh_config import (
+    alias_for,
+    alias_in_block,
+    ssh_command,
+    ssh_config_path,
+    ssh_reason,
+)
 
 BOOTSTRAP = (
     "import sys;S=sys.stdin.read();"
@@ -91,9 +98,11 @@ class AgentStatus:
         return "\n".join(lines)
 
 
-def ssh_to(vm: VmSnapshot) -> list[str]:
-    """`ssh` reaching the VM through its alias in devtray's block of ~/.ssh/config."""
-    return ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", alias_for(vm.name, vm.id)]
+def ssh_to(vm: VmSnapshot, ssh_config: Path | None = None) -> list[str]:
+    """`ssh -F FILE` reaching the VM through its alias in devtray's block of FILE
+    (default ~/.ssh/config)."""
+    path = ssh_config or ssh_config_path()
+    return ssh_command(alias_in_block(path, vm.id) or alias_for(vm.name, vm.id), path)
 
 
 def vm_was_active(vm: VmSnapshot, settings: AutostopConfig, since: timedelta) -> bool | None:
@@ -229,7 +238,7 @@ def _parse(result: subprocess.CompletedProcess[str], command: str) -> dict[str, 
     last_line = stderr.splitlines()[-1] if stderr else ""
     if result.returncode == 255:
         raise errors.Offline(
-            f"Could not reach the VM over SSH: {last_line or 'no answer'}",
+            f"Could not reach the VM over SSH: {ssh_reason(stderr) or 'no answer'}",
             hint="Start the VM and check `ssh` works, then try again.",
         )
     if result.returncode != 0 and ("a password is required" in stderr or "sudo:" in stderr):

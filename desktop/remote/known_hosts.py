@@ -23,7 +23,7 @@ from pathlib import Path
 
 from desktop.core.errors import DevtrayError
 from desktop.core.files import atomic_write
-from desktop.remote.ssh_config import config_option
+from desktop.remote.ssh_config import config_option, ssh_reason
 
 SCAN_TIMEOUT = 30.0
 _FINGERPRINTS = re.compile(
@@ -99,9 +99,7 @@ def pinned_keys(known_hosts: Path, alias: str) -> list[HostKey]:
     return keys
 
 
-def offered_key(
-    ssh: Path, alias: str, ssh_config: Path | None = None, timeout: float = SCAN_TIMEOUT
-) -> HostKey:
+def offered_key(ssh: Path, alias: str, ssh_config: Path, timeout: float = SCAN_TIMEOUT) -> HostKey:
     """The key the VM offers now, fetched through the alias (so SSM proxies work too).
 
     ssh writes the key to an empty throwaway known-hosts file right after the key exchange;
@@ -143,7 +141,7 @@ def offered_key(
         keys = pinned_keys(scratch_file, alias)
     if not keys:
         raise HostKeyError(
-            f"Could not get the host key of {alias}: {stderr.splitlines()[-1] if stderr else ''}",
+            f"Could not get the host key of {alias}: {ssh_reason(stderr)}",
             hint="Check that the VM is running and `devtray ssh-config` has been run.",
         )
     return keys[0]
@@ -209,7 +207,7 @@ def check_host_key(
     alias: str,
     known_hosts: Path,
     *,
-    ssh_config: Path | None = None,
+    ssh_config: Path,
     console_output: str | None = None,
 ) -> HostKeyCheck:
     """Compare the key the VM offers with the pin (and with the console's fingerprints)."""

@@ -13,23 +13,28 @@ cloud can add a line, an option or a `%` token.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import hashlib
 import ipaddress
 import os
 import re
 import shutil
-import subprocess
+import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from desktop.core import names
 from desktop.core.config import Config, SshSettings
 from desktop.core.errors import BadConfig
 from desktop.core.files import atomic_write
 from desktop.core.model import VmSnapshot
-from desktop.remote.tools import find_tool, tool_named
+from desktop.system.bundle import cli_command
+from desktop.system.tools import find_tool, run_captured, tool_named
 
 BEGIN_MARKER = "# ------------ BEGIN DEVTRAY (managed by devtray; edits here are lost) ------------"
 END_MARKER = "# ------------ END DEVTRAY ------------"
@@ -37,19 +42,22 @@ _BEGIN_PREFIX = b"# ------------ BEGIN DEVTRAY"
 _END_PREFIX = b"# ------------ END DEVTRAY"
 ALIAS_SUFFIX = ".devtray"
 ALIAS_MAX = 48
+_ID_TAG_MAX = 24  # longer ids (Azure's resource paths) are replaced by a digest
+_DIGEST_CHARS = 10
+_MAX_LEVEL = 4
+_VM_COMMENT = "# vm "
 SERVER_ALIVE_INTERVAL = 15
 SERVER_ALIVE_COUNT_MAX = 4
 CONTROL_PERSIST = "10m"
 _UNIX_SOCKET_MAX = 100  # sun_path is 104 bytes on macOS, 108 on Linux; keep a margin
 
-_HOST_OR_MATCH = re.compile(rb"^[ \t]*(host|match)([ \t]|=)", re.IGNORECASE)
+_HOST_OR_MATCH = re.compile(rb"^[ \t]*(host|match|include)([ \t]|=)", re.IGNORECASE)
 _COMMENT = re.compile(rb"^[ \t]*#")
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_DNS_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*\.?$")
-_USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+_DNS_NAME = names.DNS_NAME  # the shapes the config reader refuses at load time, too
+_USER = names.LOGIN_NAME
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+){1,4}$")
-_PROFILE = re.compile(r"^[A-Za-z0-9_.+=@-]{1,64}$")
+_REGION = names.AWS_REGION
+_PROFILE = names.AWS_PROFILE
 
 
 class ManagedBlockError(BadConfig):
@@ -58,29 +66,79 @@ class ManagedBlockError(BadConfig):
     title = "SSH config not changed"
 
 
+class SshConfigNotWritable(BadConfig):
+    """The SSH config (or the link or folder it lives in) cannot or must not be written."""
+
+    title = "SSH config not changed"
+
+
 # -- values --------------------------------------------------------------------------------------
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def alias_for(name: str, vm_id: str) -> str:
     """`<name>.devtray` from an untrusted VM name: lower-case letters, digits and `-` only."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:ALIAS_MAX].strip("-")
+    slug = _slug(name)[:ALIAS_MAX].strip("-")
     if not slug:
-        slug = re.sub(r"[^a-z0-9]+", "-", vm_id.lower()).strip("-")[:ALIAS_MAX] or "vm"
+        slug = _slug(vm_id)[:ALIAS_MAX] or "vm"
     return slug + ALIAS_SUFFIX
 
 
+def _with_tag(name: str, tag: str) -> str:
+    """`<name>-<tag>.devtray`, the name cut so that the tag always survives in full."""
+    room = max(0, ALIAS_MAX - len(tag) - 1)
+    stem = _slug(name)[:room].strip("-")
+    return (f"{stem}-{tag}" if stem else tag) + ALIAS_SUFFIX
+
+
+def _id_tag(vm_id: str) -> str:
+    """The VM id as an alias part: itself when short (EC2's `i-...`), else a digest of it."""
+    slug = _slug(vm_id)
+    if slug and len(slug) <= _ID_TAG_MAX:
+        return slug
+    return hashlib.sha256(vm_id.encode("utf-8")).hexdigest()[:_DIGEST_CHARS]
+
+
 def unique_aliases(vms: Sequence[VmSnapshot]) -> dict[str, str]:
-    """Alias per VM id; VMs whose names give the same alias get their id added."""
-    first = {vm.id: alias_for(vm.name, vm.id) for vm in vms}
-    counts: dict[str, int] = {}
-    for alias in first.values():
-        counts[alias] = counts.get(alias, 0) + 1
-    return {
-        vm_id: alias
-        if counts[alias] == 1
-        else alias_for(f"{alias.removesuffix(ALIAS_SUFFIX)}-{vm_id}", vm_id)
-        for vm_id, alias in first.items()
-    }
+    """Alias per VM id, a different one for every VM and the same on every run.
+
+    A VM keeps its plain `<name>.devtray` while no other VM would get the same alias; names
+    that clash (equal names, long names equal in their first 48 characters, or a name equal to
+    another VM's tagged alias) get the VM id added, the name shortened so the id stays whole;
+    in the unlikely case that still clashes, a digest of the id. The result depends only on
+    the set of VMs, not on the order the cloud lists them in.
+    """
+    ids = sorted({vm.id for vm in vms})
+    names = {vm.id: vm.name for vm in vms}
+    levels = dict.fromkeys(ids, 0)
+
+    def alias(vm_id: str) -> str:
+        name, level = names[vm_id], levels[vm_id]
+        if level == 0:
+            return alias_for(name, vm_id)
+        if level == 1:
+            return _with_tag(name, _id_tag(vm_id))
+        digest = hashlib.sha256(vm_id.encode("utf-8")).hexdigest()
+        return _with_tag(name, digest[: _DIGEST_CHARS * level])
+
+    # Each round moves the least specific VMs of every clash one level up (a plain name that
+    # equals another VM's tagged alias moves, the tagged one stays); ids differ, so it ends.
+    for _ in range(len(ids) * _MAX_LEVEL):
+        holders: dict[str, list[str]] = {}
+        for vm_id in ids:
+            holders.setdefault(alias(vm_id), []).append(vm_id)
+        clashes = [group for group in holders.values() if len(group) > 1]
+        if not clashes:
+            break
+        for group in clashes:
+            lowest = min(levels[vm_id] for vm_id in group)
+            for vm_id in group:
+                if levels[vm_id] == lowest and lowest < _MAX_LEVEL:
+                    levels[vm_id] += 1
+    return {vm_id: alias(vm_id) for vm_id in ids}
 
 
 def checked_host(value: str, what: str) -> str:
@@ -142,8 +200,13 @@ class HostEntry:
         return dict(self.options).get("HostName")
 
     def lines(self) -> list[str]:
-        """The entry as config lines."""
-        return [f"Host {self.alias}", *(f"  {key} {value}" for key, value in self.options)]
+        """The entry as config lines; a comment names the VM (by a safe form of its id), so
+        a command that knows only the VM finds its alias (`alias_in_block`)."""
+        return [
+            f"Host {self.alias}",
+            f"{_VM_COMMENT}{_id_tag(self.vm_id)}",
+            *(f"  {key} {value}" for key, value in self.options),
+        ]
 
 
 @dataclass(frozen=True)
@@ -228,20 +291,19 @@ def host_entry(
     ]
     if paths.control_dir is not None:
         control = quoted_path(paths.control_dir / "devtray-", "The control folder")
-        options += [
-            ("ControlMaster", "auto"),
-            ("ControlPath", control[:-1] + '%C"'),
-            ("ControlPersist", CONTROL_PERSIST),
-        ]
+        options += [("ControlMaster", "auto"), ("ControlPath", control[:-1] + '%C"')]
+        if not proxy:
+            # With ControlPersist ssh sends a ProxyCommand's stderr to /dev/null: an expired
+            # SSM sign-in would show only as "Connection closed". SSM hosts share a
+            # connection while one session is open, and the proxy's words reach the user.
+            options.append(("ControlPersist", CONTROL_PERSIST))
     return HostEntry(alias=alias, vm_id=vm.id, options=tuple(options))
 
 
 def _ssm_command(vm: VmSnapshot, ssm: SsmProxy) -> str:
     if not _REGION.fullmatch(vm.region):
         raise BadConfig(f"The region {vm.region!r} of {vm.id} is not valid")
-    cli = quoted_path(ssm.aws_cli, "The AWS CLI path")
-    if any(ch in cli for ch in "$`\\") and sys.platform != "win32":
-        raise BadConfig(f"The AWS CLI path {ssm.aws_cli} has shell characters", hint="Move it.")
+    cli = shell_word(str(ssm.aws_cli), "The AWS CLI path")
     words = [
         cli,
         "ssm",
@@ -281,6 +343,7 @@ def entries_for(
     """One entry per VM that has (or had) an address, in the VMs' order."""
     aliases = unique_aliases(vms)
     previous = previous or {}
+    devtray = cli_command() if config.connect.start_on_connect else None
     entries = []
     for vm in vms:
         alias = aliases[vm.id]
@@ -292,9 +355,46 @@ def entries_for(
             ssm=ssm,
             previous_hostname=previous.get(alias),
         )
+        if entry is not None and devtray is not None:
+            entry = with_start_on_connect(entry, devtray)
         if entry is not None:
             entries.append(entry)
     return entries
+
+
+# -- start on connect ----------------------------------------------------------------------------
+
+_ALIAS_WORD = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+
+
+def with_start_on_connect(entry: HostEntry, devtray: Sequence[str]) -> HostEntry:
+    """`entry` with a ProxyCommand running `devtray connect-proxy` (start a stopped VM, then
+    connect), chained before the entry's own proxy command (SSM) when it has one.
+
+    ssh runs a ProxyCommand through the shell: every word of `devtray` is double-quoted (paths
+    with spaces), `%` escaped, and refused when it holds what the shell expands inside quotes.
+    """
+    if not _ALIAS_WORD.fullmatch(entry.alias):
+        raise BadConfig(f"The SSH alias {entry.alias!r} is not a safe command word")
+    words = [shell_word(word, "The devtray command") for word in devtray]
+    command = " ".join([*words, "connect-proxy", entry.alias, "%h", "%p"])
+    options = list(entry.options)
+    keys = [key for key, _ in options]
+    if "ProxyCommand" in keys:
+        at = keys.index("ProxyCommand")
+        options[at] = ("ProxyCommand", f"{command} -- {options[at][1]}")
+    else:
+        options.insert(keys.index("Port") + 1, ("ProxyCommand", command))
+    return replace(entry, options=tuple(options))
+
+
+def shell_word(word: str, what: str) -> str:
+    """One word of a ProxyCommand (which ssh runs through the shell): double-quoted, `%`
+    escaped, refused when it holds what the shell still expands inside double quotes."""
+    quoted = quoted_path(word, what)
+    if any(ch in quoted for ch in "$`\\") and sys.platform != "win32":
+        raise BadConfig(f"{what} {word!r} has shell characters", hint="Move it.")
+    return quoted
 
 
 # -- the block inside the file -------------------------------------------------------------------
@@ -363,7 +463,8 @@ def _newline_of(lines: Sequence[bytes]) -> bytes:
 
 
 def _insertion_index(lines: Sequence[bytes]) -> int:
-    """Just above the first Host/Match line (and the comment lines directly above it)."""
+    """Just above the first Host/Match/Include line (and the comment lines directly above it):
+    an included `Host *` read before the block would win over its values."""
     for index, line in enumerate(lines):
         if _HOST_OR_MATCH.match(line):
             while index > 0 and _COMMENT.match(lines[index - 1]):
@@ -406,6 +507,27 @@ def remove_block(original: bytes, path: Path) -> bytes:
     return b"".join(lines[:begin]) + b"".join(lines[end + 1 :])
 
 
+def alias_in_block(path: Path, vm_id: str) -> str | None:
+    """The alias the block in `path` gives the VM `vm_id` (None: no such entry, or the file
+    cannot be read)."""
+    try:
+        lines = _split_lines(_read(path))
+        found = _marker_lines(lines, path)
+    except BadConfig:
+        return None
+    if found is None:
+        return None
+    wanted = _VM_COMMENT + _id_tag(vm_id)
+    alias = None
+    for raw in lines[found[0] : found[1]]:
+        words = raw.decode("utf-8", "replace").split()
+        if len(words) == 2 and words[0] == "Host":
+            alias = words[1]
+        elif " ".join(words) == wanted and alias:
+            return alias
+    return None
+
+
 def previous_hostnames(original: bytes, path: Path) -> dict[str, str]:
     """alias → HostName in the current managed block (kept for VMs that have no address now)."""
     lines = _split_lines(original)
@@ -431,21 +553,34 @@ def ssh_config_path(home: Path | None = None) -> Path:
     return (home or Path.home()) / ".ssh" / "config"
 
 
-def config_option(path: Path | None) -> tuple[str, ...]:
-    """`-F path` for an ssh command line, unless `path` is the file ssh reads anyway.
+def config_option(path: Path) -> tuple[str, str]:
+    """`-F path` for an ssh command line: always the file whose block devtray wrote.
 
-    OpenSSH finds `~/.ssh/config` through the password database, not $HOME; with `-F` it would
-    also skip the system-wide file, so `-F` is given only when the file is another one.
+    OpenSSH finds `~/.ssh/config` through the password database, not $HOME, so without `-F`
+    a devtray run with another HOME (tests, sudo, a service) resolves its aliases elsewhere,
+    and an unknown alias goes to the system resolver.
     """
-    if path is None:
-        return ()
-    if sys.platform != "win32":
-        import pwd
-
-        home = Path(pwd.getpwuid(os.getuid()).pw_dir)
-        if path == home / ".ssh" / "config":
-            return ()
     return ("-F", str(path))
+
+
+_SSH_ECHO = re.compile(
+    r"^(kex_exchange_identification:|ssh_exchange_identification:|Connection closed by"
+    r"|Warning: Permanently added)"
+)
+
+
+def ssh_reason(stderr: str) -> str:
+    """Why an ssh run failed, from its stderr: the last line, unless that is only ssh's echo
+    of a ProxyCommand that gave up ("Connection closed"), when the proxy's own words (an
+    expired SSM sign-in, say) come before it."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    own = [line for line in lines if not _SSH_ECHO.match(line)]
+    return (own or lines or [""])[-1]
+
+
+def ssh_command(alias: str, path: Path, ssh: Path | str = "ssh") -> list[str]:
+    """`ssh -F PATH` for one non-interactive command on `alias` (the command goes after)."""
+    return [str(ssh), *config_option(path), "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", alias]
 
 
 @dataclass(frozen=True)
@@ -456,6 +591,7 @@ class ConfigChange:
     before: bytes
     after: bytes
     entries: tuple[HostEntry, ...]
+    warnings: tuple[str, ...] = ()  # set by `SshConfigWriter.refresh` after the write
 
     @property
     def changed(self) -> bool:
@@ -477,7 +613,16 @@ class ConfigChange:
 
 def _target(path: Path) -> Path:
     """The real file behind `path`, so a dotfiles symlink stays a symlink."""
-    return path.resolve() if path.is_symlink() else path
+    if not path.is_symlink():
+        return path
+    try:
+        return path.resolve(strict=False)
+    except (RuntimeError, OSError):  # a loop: RuntimeError before Python 3.13, OSError after
+        raise SshConfigNotWritable(
+            f"{path} is a symlink loop: neither ssh nor devtray can read it.",
+            hint=f"Point the link at a real file, or remove it (rm {path}) and run "
+            "`devtray ssh-config` again.",
+        ) from None
 
 
 def _read(path: Path) -> bytes:
@@ -487,6 +632,63 @@ def _read(path: Path) -> bytes:
         return b""
     except OSError as exc:
         raise BadConfig(f"{path} cannot be read ({exc.strerror})") from None
+
+
+def _not_writable(path: Path, target: Path, why: str) -> SshConfigNotWritable:
+    where = path if target == path else f"{path} (a link to {target})"
+    return SshConfigNotWritable(
+        f"devtray cannot write its block into {where}: {why}. Nothing was changed.",
+        hint="Make it writable (chmod u+w on the file and its folder), or, if a tool such "
+        "as home-manager or Nix writes that file, add the block printed by "
+        "`devtray ssh-config --dry-run` to that tool's source of it.",
+    )
+
+
+def _writable_target(path: Path) -> Path:
+    """The file to replace, or SshConfigNotWritable saying why it must not or cannot be.
+
+    A read-only file (0444) is the user's way of saying "leave it": it is refused even when
+    the folder would let a rename replace it (and even for root).
+    """
+    target = _target(path)
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise _not_writable(path, target, exc.strerror or str(exc)) from None
+    if not mode & stat.S_IWUSR:
+        raise _not_writable(path, target, f"it is read-only (mode {stat.S_IMODE(mode):04o})")
+    return target
+
+
+@contextmanager
+def _write_lock(target: Path) -> Iterator[None]:
+    """One devtray writer of `target` at a time (the tray and a CLI run), so the temp files
+    a killed writer left can be told apart from those of a writer still at work."""
+    if sys.platform == "win32":
+        yield
+        return
+    import fcntl
+
+    lock = target.with_name(f".{target.name}.devtray-lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _remove_leftover_temps(target: Path) -> None:
+    """Remove the temp files of a write that was killed before its rename (under the lock,
+    no other writer has one)."""
+    if sys.platform == "win32":
+        return
+    for leftover in target.parent.glob(f".{target.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if leftover.is_file() and not leftover.is_symlink():
+                leftover.unlink()
 
 
 @dataclass(frozen=True)
@@ -511,64 +713,122 @@ class SshConfigWriter:
 
     def refresh(self, vms: Sequence[VmSnapshot], config: Config) -> ConfigChange:
         """Plan and write; writes only when the block's content differs, so calling it often
-        is cheap and leaves no backup churn."""
+        is cheap and leaves no backup churn. The change returned carries `warnings`: what
+        `ssh -G` resolves differently from the block, naming the line that wins."""
         change = self.plan(vms, config)
         write_ssh_config(change)
-        return change
+        return replace(change, warnings=tuple(check_aliases(change)))
 
 
 def write_ssh_config(change: ConfigChange) -> bool:
-    """Write a planned change atomically (backup kept, 0600, ~/.ssh 0700); False if unchanged."""
+    """Write a planned change atomically (backup kept, 0600, ~/.ssh 0700); False if unchanged.
+
+    SshConfigNotWritable (exit 2, naming the file and the way out) when the file, the link
+    behind it or its folder cannot or must not be written; nothing is changed then.
+    """
     if not change.changed:
         return False
-    ssh_dir = change.path.parent
-    if not ssh_dir.exists():
-        ssh_dir.mkdir(mode=0o700, parents=True)
-    target = _target(change.path)
-    if _read(change.path) != change.before:
-        raise BadConfig(
-            f"{change.path} changed while devtray was preparing its update; nothing was written.",
-            hint="Run the command again.",
-        )
-    atomic_write(target, change.after, mode=0o600)
+    target = _writable_target(change.path)
+    try:
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with _write_lock(target):
+            _remove_leftover_temps(target)
+            if _read(change.path) != change.before:
+                raise BadConfig(
+                    f"{change.path} changed while devtray was preparing its update; "
+                    "nothing was written.",
+                    hint="Run the command again.",
+                )
+            atomic_write(target, change.after, mode=0o600)
+    except OSError as exc:
+        raise _not_writable(change.path, target, exc.strerror or str(exc)) from None
     return True
 
 
-def effective_options(alias: str, path: Path, timeout: float = 10.0) -> dict[str, str] | None:
+@dataclass(frozen=True)
+class Resolved:
+    """What `ssh -G -v` made of an alias: its options, and which sections it applied."""
+
+    options: dict[str, str]
+    files: tuple[Path, ...]  # every config file ssh read, in order
+    sections: tuple[tuple[Path, int, str], ...]  # (file, line, pattern) of each Host applied
+
+
+_READING = re.compile(r"^debug1: Reading configuration data (.+)$")
+_APPLYING = re.compile(r"^debug1: (.+) line (\d+): Applying options for (.+)$")
+
+
+def resolve_alias(alias: str, path: Path, timeout: float = 10.0) -> Resolved | None:
     """What `ssh -G` makes of `alias` with this config file (None without an ssh client)."""
     ssh = shutil.which("ssh")
     if ssh is None:
         return None
-    result = subprocess.run(
-        [ssh, "-G", "-F", str(path), alias],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-    if result.returncode != 0:
-        return None
+    result = run_captured([ssh, "-G", "-v", "-F", str(path), alias], timeout)
+    if result is None or result.returncode != 0:
+        return None  # no verdict: the check is advice, the block is written
     options: dict[str, str] = {}
     for line in result.stdout.splitlines():
         key, _, value = line.partition(" ")
         options.setdefault(key, value)
-    return options
+    files: list[Path] = []
+    sections: list[tuple[Path, int, str]] = []
+    for line in result.stderr.splitlines():
+        if reading := _READING.match(line):
+            files.append(Path(reading[1]))
+        elif applying := _APPLYING.match(line):
+            sections.append((Path(applying[1]), int(applying[2]), applying[3]))
+    return Resolved(options, tuple(files), tuple(sections))
+
+
+def _setting_lines(file: Path, after: int, key: str) -> list[tuple[int, str]]:
+    """(line number, text) of the lines setting `key` after line `after` (0: from the top)
+    up to the next Host/Match/Include line."""
+    try:
+        lines = file.read_bytes().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return []
+    found = []
+    for number, text in enumerate(lines[after:], start=after + 1):
+        if _HOST_OR_MATCH.match(text.encode()):
+            break
+        words = text.strip().replace("=", " ", 1).split(None, 1)
+        if words and words[0].lower() == key:
+            found.append((number, text.strip()))
+    return found
+
+
+def overriding_line(resolved: Resolved, alias: str, key: str) -> str | None:
+    """`FILE line N: TEXT` of the line that sets `key` for `alias` before devtray's entry
+    does (OpenSSH keeps the first value it reads), None if it cannot be found."""
+    for file in resolved.files:  # lines above a file's first Host/Match apply to every host
+        for number, text in _setting_lines(file, 0, key):
+            return f"{file} line {number}: {text}"
+    for file, line, pattern in resolved.sections:
+        if pattern == alias:
+            break  # devtray's own entry: what comes after it cannot win
+        for number, text in _setting_lines(file, line, key):
+            return f"{file} line {number}: {text}"
+    return None
 
 
 def check_aliases(change: ConfigChange) -> list[str]:
     """Warnings for aliases that `ssh -G` resolves differently from the block (a user line
-    before the block that wins, say); the IDEs would see the same thing."""
+    or an included `Host *` that wins), each naming the line that wins."""
     warnings = []
     for entry in change.entries:
-        seen = effective_options(entry.alias, change.path)
-        if seen is None:
+        resolved = resolve_alias(entry.alias, change.path)
+        if resolved is None:
             continue
         ours = {key.lower(): value for key, value in entry.options}
         for key in ("hostname", "port", "user"):
-            if key in ours and seen.get(key) != ours[key]:
+            seen = resolved.options.get(key)
+            if key in ours and seen != ours[key]:
+                culprit = overriding_line(resolved, entry.alias, key) or (
+                    f"a line read before the devtray block in {change.path}"
+                )
                 warnings.append(
-                    f"ssh uses {key} {seen.get(key)!r} for {entry.alias}, not {ours[key]!r}: "
-                    f"a line above the devtray block in {change.path} overrides it."
+                    f"ssh uses {key} {seen!r} for {entry.alias}, not {ours[key]!r}: "
+                    f"{culprit} overrides it (move that line below the devtray block, "
+                    f"or narrow its Host pattern)."
                 )
     return warnings

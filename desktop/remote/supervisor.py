@@ -4,7 +4,9 @@ For each child it owns: its own process group (so a stop reaches its children to
 a per-process log, a readiness probe, terminate -> wait -> kill on stop, restart with back-off
 when it dies unless the user stopped it, a pid file so an orphan left by a crash is cleaned up
 at the next start, and wake-from-sleep detection (a jump of the wall clock) that restarts
-children promptly, because their connections died while the machine slept.
+children promptly, because their connections died while the machine slept, and a child that
+is stopped (SIGSTOP: alive but answering nothing) is detected within a quarter second and
+restarted like one that died.
 
 Usage::
 
@@ -33,7 +35,7 @@ from types import MappingProxyType
 
 import psutil
 
-from desktop.core.logs import log_dir
+from desktop.system.logs import log_dir
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,10 @@ WATCHDOG_TICK = 2.0
 LOG_ROTATE_BYTES = 1_000_000
 _POLL = 0.05
 _WATCH_EXIT = 0.25
+_ORPHAN_EXIT = 2.0
 _KILL = getattr(signal, "SIGKILL", signal.SIGTERM)  # Windows has no SIGKILL: kill() is used
+_SIGCONT: int | None = getattr(signal, "SIGCONT", None)
+HUNG_REASON = "was stopped (hung) and no longer answered; restarted"
 
 
 class ProcessState(enum.StrEnum):
@@ -127,6 +132,16 @@ def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
         return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, sig)
+
+
+def _is_stopped(pid: int) -> bool:
+    """True when `pid` is stopped (SIGSTOP, SIGTSTP, a debugger): alive, but it answers no
+    connection, so a tunnel or shared connection it serves only looks up."""
+    try:
+        status = psutil.Process(pid).status()
+    except psutil.Error:
+        return False
+    return status in (psutil.STATUS_STOPPED, psutil.STATUS_TRACING_STOP)
 
 
 def _group_exists(pgid: int) -> bool:
@@ -291,6 +306,7 @@ class Supervised:
             state=ProcessState.STARTING, pid=process.pid, restarts=restarts, failures=failures
         )
         got_ready = self._await_ready(process)
+        hung = False
         if got_ready:
             self._set(state=ProcessState.READY, reason=None, failures=0)
             while not self._kick.is_set():
@@ -298,12 +314,20 @@ class Supervised:
                     process.wait(_WATCH_EXIT)  # wakes the moment the child exits
                     break
                 except subprocess.TimeoutExpired:
-                    continue
+                    if _is_stopped(process.pid):
+                        hung = True
+                        break
+        hung = hung or (process.poll() is None and _is_stopped(process.pid))
         self._terminate()
         if self._stop.is_set():
             return None
         code = process.returncode
         tail = _log_tail(self.log_path, offset)
+        if hung:
+            reason = HUNG_REASON
+            log.warning("%s was stopped (hung); restarting it", self.spec.name)
+            self._set(reason=reason)
+            return None if got_ready else reason
         if got_ready:
             reason = f"exited with code {code}" + (f": {tail}" if tail else "")
             self._set(reason=reason)
@@ -341,6 +365,8 @@ class Supervised:
         probe = self.spec.ready
         deadline = time.monotonic() + self.spec.ready_timeout
         while process.poll() is None and not self._kick.is_set():
+            if _is_stopped(process.pid):
+                return False
             if probe is None:
                 return True
             try:
@@ -361,6 +387,8 @@ class Supervised:
             return
         if process.poll() is None:
             _signal_group(process, signal.SIGTERM)
+            if _SIGCONT is not None:  # a stopped (hung) member handles SIGTERM only once woken
+                _signal_group(process, _SIGCONT)
             try:
                 process.wait(self.spec.stop_timeout)
             except subprocess.TimeoutExpired:
@@ -386,6 +414,20 @@ def _is_running(pid: int, started_at: float) -> bool:
     return _started_at(pid) != 0.0 and abs(_started_at(pid) - started_at) < 0.01
 
 
+def _wait_gone(processes: list[psutil.Process], timeout: float) -> None:
+    """Wait until each process has exited (a zombie counts: it holds no socket), without
+    reaping anyone else's child."""
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        while time.monotonic() < deadline:
+            try:
+                if process.status() == psutil.STATUS_ZOMBIE:
+                    break
+            except psutil.Error:
+                break
+            time.sleep(0.01)
+
+
 def _write_pid_file(path: Path, pid: int) -> None:
     # The owner (this devtray) is recorded too: only a dead owner's children are orphans.
     owner = os.getpid()
@@ -407,9 +449,11 @@ def reap_orphans(log_dir: Path) -> list[int]:
                 continue
             if _is_running(int(pid), float(created)):
                 process = psutil.Process(int(pid))
-                for member in [*process.children(recursive=True), process]:
+                members = [*process.children(recursive=True), process]
+                for member in members:
                     with contextlib.suppress(psutil.Error):
                         member.kill()
+                _wait_gone(members, _ORPHAN_EXIT)  # before the caller binds their ports
                 killed.append(int(pid))
         except (OSError, ValueError, psutil.Error):
             pass

@@ -185,8 +185,16 @@ def port_holder(port: int) -> str | None:
 
 
 def check_port_free(forward: Forward) -> None:
-    """Raise PortInUse naming the holder when the forward's local port cannot be bound."""
+    """Raise PortInUse naming the holder when the forward's local port cannot be bound.
+
+    The check binds the way ssh's own listener does (`SO_REUSEADDR` on POSIX): a socket left
+    in TIME_WAIT by traffic through the previous tunnel is not a port in use, and ssh will
+    bind it. (On Windows the option would let two listeners share the port; there TIME_WAIT
+    never blocks a bind anyway.)
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if sys.platform != "win32":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((forward.bind_address, forward.local_port))
         except OSError as exc:
@@ -201,9 +209,7 @@ def check_port_free(forward: Forward) -> None:
             ) from None
 
 
-def tunnel_argv(
-    ssh: Path, alias: str, forward: Forward, ssh_config: Path | None
-) -> tuple[str, ...]:
+def tunnel_argv(ssh: Path, alias: str, forward: Forward, ssh_config: Path) -> tuple[str, ...]:
     """The `ssh -N` command line of one tunnel (argv, never a shell string)."""
     return (
         str(ssh),
@@ -235,7 +241,7 @@ class Tunnels:
         ssh: Path,
         alias: str,
         *,
-        ssh_config: Path | None = None,
+        ssh_config: Path,
         backoff: Backoff = TUNNEL_BACKOFF,
         meter: TrafficMeter | None = None,
     ) -> None:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.logs import log_file
+from desktop.core.config import config_path
+from desktop.system.logs import log_file
 from tests.conftest import require_tool
 from tests.xsession import SCREENSHOTS, X_SESSION_TOOLS, Desktop, Window, eventually, x_session
 
@@ -45,6 +46,29 @@ def session_members(session: int) -> list[int]:
     return members
 
 
+def logged(text: str) -> bool:
+    """True once the tray's log holds `text`."""
+    log = log_file()
+    return log.exists() and text in log.read_text()
+
+
+def tray_icon(desktop: Desktop) -> Window | None:
+    """devtray's icon docked in the tray host (None until it is)."""
+    small = [w for w in desktop.windows("--classname", "devtray") if w.width <= 64]
+    return small[0] if small else None
+
+
+def open_tray_menu(desktop: Desktop) -> Window:
+    """Click the icon; the menu's window once it shows."""
+    desktop.click(*eventually(lambda: tray_icon(desktop), "the tray icon").center)
+    return eventually(
+        lambda: next(
+            (w for w in desktop.windows("--classname", "devtray") if w.height > 200), None
+        ),
+        "the menu",
+    )
+
+
 def test_start_and_resize_from_the_tray_in_the_demo(desktop: Desktop) -> None:
     app = subprocess.Popen(
         [sys.executable, "-m", "desktop", "--demo"],
@@ -58,24 +82,9 @@ def test_start_and_resize_from_the_tray_in_the_demo(desktop: Desktop) -> None:
         stderr=subprocess.PIPE,
     )
     try:
-        log = log_file()
-
-        def logged(text: str) -> bool:
-            return log.exists() and text in log.read_text()
-
-        def icon() -> Window | None:
-            small = [w for w in desktop.windows("--classname", "devtray") if w.width <= 64]
-            return small[0] if small else None
 
         def open_menu() -> Window:
-            desktop.click(*eventually(icon, "the tray icon").center)
-            return eventually(
-                lambda: next(
-                    (w for w in desktop.windows("--classname", "devtray") if w.height > 200),
-                    None,
-                ),
-                "the menu",
-            )
+            return open_tray_menu(desktop)
 
         eventually(lambda: logged("demo-devbox (demo-0001) is stopped"), "the demo VM")
         menu = open_menu()
@@ -109,3 +118,38 @@ def test_start_and_resize_from_the_tray_in_the_demo(desktop: Desktop) -> None:
             app.wait(timeout=10)
     for name in ("menu-stopped.png", "menu-running.png", "resize-dialog.png"):
         assert (SCREENSHOTS / name).exists()
+
+
+def test_a_broken_config_shows_its_error_and_the_tray_keeps_running(desktop: Desktop) -> None:
+    config = config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[polling]\nfast_seconds = "soon"\n', encoding="utf-8")
+    app = subprocess.Popen(
+        [sys.executable, "-m", "desktop", "--demo"],
+        env={**desktop.env, "QT_QPA_PLATFORM": "xcb"},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        window = eventually(
+            lambda: next(iter(desktop.windows("--name", "devtray.*Configuration error")), None),
+            "the error window",
+        )
+        time.sleep(0.5)
+        desktop.screenshot("launch-bad-config.png", window)
+        assert app.poll() is None  # still running: Settings… can fix the file
+        assert "polling.fast_seconds" in log_file().read_text()
+        assert eventually(
+            lambda: [w for w in desktop.windows("--classname", "devtray") if w.width <= 64],
+            "the tray icon",
+        )
+        desktop.keys("Escape")
+        eventually(
+            lambda: not desktop.windows("--name", "devtray.*Configuration error"),
+            "the error window to close",
+        )
+        assert app.poll() is None
+    finally:
+        os.killpg(app.pid, 15)
+        app.wait(timeout=10)

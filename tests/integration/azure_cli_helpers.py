@@ -8,8 +8,8 @@ from typing import Any
 
 from desktop.cli.main import main
 from desktop.core.config import load_config
-from desktop.core.services import Services
 from desktop.providers.azure.labs import DevTestLabsProvider
+from desktop.services.registry import Services
 from tests.arm_emulator import ArmEmulator
 
 

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
+import socketserver
 import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
+
 from desktop.app import build_services
 from desktop.cli.main import main
-from desktop.core.config import Config, SshSettings
+from desktop.core.config import Config, ConnectConfig, SshSettings
 from desktop.core.model import Addresses, VmSnapshot, VmState
 from desktop.remote.ssh_config import SshConfigWriter, default_paths
 from tests.moto_server import run_instance
-from tests.sshd import SshServer
+from tests.sshd import SshServer, free_port
+
+REPO = Path(__file__).parents[2]
 
 
 def write_config(config_file: Path, sshd: SshServer, vm_name: str = "devbox") -> None:
@@ -64,8 +73,13 @@ def moto_vm(name: str = "devbox") -> str:
     return run_instance(name)
 
 
-def alias_config(home: Path, sshd: SshServer, name: str = "devbox") -> SshConfigWriter:
-    """Write `home`/.ssh/config with `<name>.devtray` reaching the test sshd (no cloud)."""
+def alias_config(
+    home: Path, sshd: SshServer, name: str = "devbox", *, start_on_connect: bool = False
+) -> SshConfigWriter:
+    """Write `home`/.ssh/config with `<name>.devtray` reaching the test sshd (no cloud).
+
+    `start_on_connect`: with devtray's ProxyCommand, which relays at once while the sshd
+    answers (it would look the VM up, in a cloud there is none of, only if it did not)."""
     vm = VmSnapshot(
         "aws",
         "i-0123456789abcdef0",
@@ -79,5 +93,93 @@ def alias_config(home: Path, sshd: SshServer, name: str = "devbox") -> SshConfig
         host="127.0.0.1", port=sshd.port, user=sshd.user, identity_file=str(sshd.client_key)
     )
     writer = SshConfigWriter(home / ".ssh" / "config", default_paths(home))
-    writer.refresh([vm], Config(ssh=settings))
+    connect = ConnectConfig(start_on_connect=start_on_connect)
+    writer.refresh([vm], Config(ssh=settings, connect=connect))
     return writer
+
+
+def cli(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The real CLI as a child process, in this test's environment (plus `env`)."""
+    return subprocess.run(
+        [sys.executable, "-m", "desktop", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+    )
+
+
+class TunnelsCli:
+    """`devtray tunnels PROJECT` running as a child process (the environment: this test's)."""
+
+    def __init__(self, folder: Path, env: dict[str, str] | None = None) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "desktop", "tunnels", str(folder)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+        )
+
+    def wait_ready(self) -> None:
+        assert self.process.stdout is not None
+        lines = [self.process.stdout.readline() for _ in range(2)]
+        if lines[-1] != "Ready\n":
+            self.process.wait(15)
+            assert self.process.stderr is not None
+            raise AssertionError((lines, self.process.returncode, self.process.stderr.read()))
+
+    def ssh_pid(self) -> int:
+        [ssh] = [p for p in psutil.Process(self.process.pid).children() if p.name().endswith("ssh")]
+        return ssh.pid
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(15)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
+class _Pong(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.sendall(b"pong\n")  # then hangs up: the forward's side closes first
+
+
+@contextmanager
+def pong_server() -> Iterator[int]:
+    """A TCP service "on the VM" (the VM is this machine) that answers `pong`; its port."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Pong)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def ssh_g(config: Path, alias: str) -> dict[str, str]:
+    """What `ssh -G` resolves for `alias` with `config` (first value of each keyword)."""
+    result = subprocess.run(
+        ["ssh", "-G", "-F", str(config), alias], capture_output=True, text=True, timeout=10
+    )
+    assert result.returncode == 0, result.stderr
+    options: dict[str, str] = {}
+    for line in result.stdout.splitlines():
+        key, _, value = line.partition(" ")
+        options.setdefault(key, value)
+    return options
+
+
+def tunnels_project(parent: Path, remote_port: int) -> tuple[Path, int]:
+    """`parent`/project whose .devtray.toml forwards a free local port to `remote_port`."""
+    folder = parent / "project"
+    folder.mkdir()
+    local = free_port()
+    (folder / ".devtray.toml").write_text(f'ports = ["{local}:{remote_port}"]\n')
+    return folder, local

@@ -149,8 +149,9 @@ def test_resize_stopped_vm_leaves_it_stopped(provider: Ec2Provider) -> None:
 def test_unknown_type_is_refused_before_anything_changes(provider: Ec2Provider) -> None:
     vm_id = run_instance("web")
     recorder = CallRecorder(provider.ec2)
-    with pytest.raises(errors.NotFound, match="t9.huge is not an EC2 instance type"):
+    with pytest.raises(errors.UsageError, match="t9.huge is not an EC2 instance type") as caught:
         provider.plan_resize(vm_id, "t9.huge")
+    assert caught.value.hint and "t3.large" in caught.value.hint  # the choices are listed
     assert recorder.mutations == []
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from desktop.providers.azure.pricing import AzureRetailPrices, https_json
 from desktop.providers.price_cache import PriceSource
@@ -113,3 +116,28 @@ def test_disks_bill_while_the_vm_is_deallocated(
 
     assert stopped.code == 0, stopped.err
     assert "Stopped, still costs $0.24/day" in stopped.out, stopped.out
+
+
+PAGE = "<!doctype html>\n<html><title>503 Service Unavailable</title><h1>Down</h1></html>\n"
+
+
+def test_a_failing_prices_api_is_summarised_not_shown(
+    arm: ArmEmulator,
+    azure_signed_in: FakeStaticTokenCredential,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    for status in (503, 200):  # an HTTP error, then a page where JSON belongs (a proxy's)
+        arm.retail_prices_page = (status, PAGE)
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            result = run_devtray(["status", "--json"], arm, azure_signed_in)
+        assert result.code == 0, result.err
+        assert json.loads(result.out)[0]["hourly_cost"] is None
+        said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert [r.getMessage() for r in said][:1] == [
+            "Azure Retail Prices API unavailable ("
+            + ("HTTP 503" if status == 503 else "It answered with something that is not JSON")
+            + "); no price known"
+        ]
+        assert not any(r.exc_info for r in said)  # no traceback on the terminal
+        assert "<html>" not in " ".join(r.getMessage() for r in said)

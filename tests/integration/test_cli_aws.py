@@ -138,8 +138,9 @@ def test_ambiguous_and_unknown_vm_names_list_choices(moto: MotoEndpoint) -> None
     assert ambiguous.returncode == 2
     assert first in ambiguous.stderr and second in ambiguous.stderr
     unknown = devtray("stop", "nope")
-    assert unknown.returncode == 1
+    assert unknown.returncode == 2  # a usage error, as an ambiguous name is
     assert "No VM of yours is called 'nope'" in unknown.stderr
+    assert first in unknown.stderr and second in unknown.stderr
     no_name = devtray("start")
     assert no_name.returncode == 2 and "You have 2 VMs; name one" in no_name.stderr
 

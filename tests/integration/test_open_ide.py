@@ -8,12 +8,17 @@ exec — VM lookup on moto, the SSH config, the remote home over a real sshd —
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
+from desktop.remote import ide
+from tests.conftest import require_tool
 from tests.integration.connect_helpers import (
     devtray,
     moto_vm,
@@ -88,7 +93,21 @@ def test_a_home_relative_path_is_resolved_on_the_vm_over_ssh(
     ]
 
 
-def test_without_a_code_command_the_vscode_url_is_opened(fake_bin: Path, project: Path) -> None:
+def test_without_a_code_command_the_vscode_url_is_opened(
+    fake_bin: Path, project: Path, isolated_home: Path
+) -> None:
+    # The desktop has an application for vscode:// links (registered as VS Code's .deb does).
+    applications = isolated_home / ".local" / "share" / "applications"
+    applications.mkdir(parents=True)
+    (applications / "code-url-handler.desktop").write_text(
+        "[Desktop Entry]\nType=Application\nName=Visual Studio Code - URL Handler\n"
+        "Exec=code --open-url %U\nMimeType=x-scheme-handler/vscode;\nNoDisplay=true\n"
+    )
+    subprocess.run(
+        ["xdg-mime", "default", "code-url-handler.desktop", "x-scheme-handler/vscode"],
+        check=True,
+        timeout=30,
+    )
     record = _fake_ide(fake_bin, "xdg-open")
     (project / ".devtray.toml").write_text('remote_path = "/srv/app"\n')
     code, _, err = devtray("open", "vscode", str(project))
@@ -121,3 +140,43 @@ def test_a_missing_ide_is_a_clear_error_with_the_install_link(
     assert code == 1
     assert "PyCharm was not found." in err
     assert "https://www.jetbrains.com/pycharm/" in err
+
+
+def test_without_vscode_the_error_says_what_is_missing_and_where_to_get_it(
+    fake_bin: Path, project: Path
+) -> None:
+    require_tool("xdg-mime")
+    (project / ".devtray.toml").write_text('remote_path = "/srv/app"\n')
+    code, _, err = devtray("open", "vscode", str(project))
+    assert code == 1
+    assert "VS Code was not found: there is no `code` command" in err
+    assert "nothing on this computer opens vscode:// links" in err
+    assert "https://code.visualstudio.com/download" in err and "Remote - SSH" in err
+    assert "Traceback" not in err
+
+
+def test_a_link_nothing_opens_is_an_error_and_leaves_no_zombie(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_tool("xdg-open")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("BROWSER", raising=False)
+    opener = shutil.which("xdg-open")
+    assert opener is not None
+    plan = ide.Launch((opener, "vscode://vscode-remote/x"), "vscode://vscode-remote/x", "Get it")
+    with pytest.raises(ide.IdeMissing, match="Nothing on this computer opened") as raised:
+        ide.launch(plan)
+    assert raised.value.hint == "Get it"
+    zombies = [c for c in psutil.Process().children() if c.status() == psutil.STATUS_ZOMBIE]
+    assert zombies == []
+
+
+def test_a_launched_ide_is_reaped_when_it_exits(fake_bin: Path) -> None:
+    _fake_ide(fake_bin, "code")
+    child = ide.launch(ide.Launch((str(fake_bin / "code"), "--version"), "code --version"))
+    assert child is not None
+    deadline = time.monotonic() + 10
+    while child.returncode is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # the reaper thread waits for it; nothing here does
+    assert child.returncode == 0
+    assert not psutil.pid_exists(child.pid)

@@ -18,6 +18,7 @@ from tests.integration.connect_helpers import (
     devtray,
     moto_vm,
     shared_connections_closed,
+    ssh_g,
     ssh_via_alias,
     write_config,
 )
@@ -121,7 +122,10 @@ def test_vm_names_cannot_inject_options(
     text = ssh_config.read_text()
     block = text[text.index(BEGIN_MARKER) : text.index(END_MARKER)]
     assert "PWNED" not in block and "/etc/shadow" not in block
-    allowed = re.compile(r"(#.*|Host \*|Host [a-z0-9.-]+|  [A-Za-z]+ [^%\n]*(%C\")?)")
+    allowed = re.compile(
+        r"(#.*|Host \*|Host [a-z0-9.-]+|  [A-Za-z]+ [^%\n]*(%C\")?"
+        r'|  ProxyCommand ("[^"$`\\\n]+" )+connect-proxy [a-z0-9.-]+ %h %p)'
+    )
     for line in block.splitlines():
         assert allowed.fullmatch(line), line
     aliases = re.findall(r"^Host ([a-z0-9.-]+)$", block, re.MULTILINE)
@@ -130,7 +134,8 @@ def test_vm_names_cannot_inject_options(
     for alias in aliases:
         options = _ssh_g(ssh_config, alias)
         assert set(options) == set(reference), alias
-        assert options["proxycommand"] == reference["proxycommand"] == "none"
+        # The only command is devtray's start on connect, for this very alias.
+        assert options["proxycommand"] == reference["proxycommand"].replace(ALIAS, alias)
         assert options["permitlocalcommand"] == "no"
         assert options["identityfile"] == reference["identityfile"] or alias != ALIAS
     with shared_connections_closed(ssh_config, ALIAS):
@@ -139,14 +144,7 @@ def test_vm_names_cannot_inject_options(
 
 
 def _ssh_g(config: Path, alias: str) -> dict[str, str]:
-    result = subprocess.run(
-        ["ssh", "-G", "-F", str(config), alias], capture_output=True, text=True, timeout=10
-    )
-    assert result.returncode == 0, result.stderr
-    options: dict[str, str] = {}
-    for line in result.stdout.splitlines():
-        key, _, value = line.partition(" ")
-        options.setdefault(key, value)
+    options = ssh_g(config, alias)
     options.setdefault("proxycommand", "none")
     return options
 

@@ -6,10 +6,8 @@ import os
 import shutil
 import signal
 import socket
-import socketserver
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,31 +18,17 @@ import pytest
 from desktop.core.forwards import Forward
 from desktop.remote.supervisor import Backoff, Supervisor
 from desktop.remote.tunnels import PortInUse, Tunnels, TunnelState
-from tests.integration.connect_helpers import alias_config, moto_vm, write_config
+from tests.integration.connect_helpers import (
+    alias_config,
+    moto_vm,
+    tunnels_project,
+    write_config,
+)
 from tests.moto_server import MotoEndpoint
 from tests.sshd import SshServer, free_port
 
 ALIAS = "devbox.devtray"
 QUICK = Backoff(initial=0.1, factor=2.0, maximum=0.5)
-
-
-class _Pong(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        self.request.sendall(b"pong\n")
-
-
-@pytest.fixture
-def service() -> Iterator[int]:
-    """A TCP service "on the VM" (the VM is this machine): answers `pong`."""
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Pong)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield int(server.server_address[1])
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _ping(port: int) -> bytes:
@@ -168,10 +152,7 @@ def test_devtray_tunnels_runs_until_ctrl_c_and_leaves_no_ssh(
 ) -> None:
     moto_vm("devbox")
     write_config(config_file, sshd)
-    project = tmp_path / "project"
-    project.mkdir()
-    local = free_port()
-    (project / ".devtray.toml").write_text(f'ports = ["{local}:{service}"]\n')
+    project, local = tunnels_project(tmp_path, service)
     process = subprocess.Popen(
         [sys.executable, "-m", "desktop", "tunnels", str(project)],
         stdout=subprocess.PIPE,

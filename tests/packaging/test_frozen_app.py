@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from desktop import __version__
-from desktop.core.bundle import RESOURCES_DIRNAME
+from desktop.system.bundle import RESOURCES_DIRNAME
 from tests.moto_server import MotoEndpoint, run_instance
 
 pytestmark = pytest.mark.packaging

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +12,6 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from desktop.core.autostart import Autostart
 from desktop.core.config import config_path
 from desktop.core.glance import TrayView
 from desktop.core.menu import MenuContribution
@@ -23,6 +23,8 @@ from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import TrayController
 from desktop.qt.signin_window import AwsSignIn, SignIn
 from desktop.qt.tray import TrayApp, TrayExtension, TrayServices
+from desktop.system.autostart import Autostart
+from desktop.system.logs import setup_logging
 
 # Realistic demo timings divided by 100: a start takes 0.2 s, a stop 0.1 s.
 FAST = DemoTimings().scaled(0.01)
@@ -64,9 +66,15 @@ def make_tray(qtbot: object, isolated_home: Path) -> Iterator[Callable[..., Harn
         azure_sign_in: SignIn | None = None,
         sign_in: AwsSignIn | None = None,
         open_url: Callable[[str], None] | None = None,
+        open_file: Callable[[Path], bool] | None = None,
     ) -> Harness:
         demo = demo or make_demo()
         opened: list[Path] = []
+
+        def record(path: Path) -> bool:
+            opened.append(path)
+            return True  # as the desktop's viewer would
+
         opened_pages: list[str] = []  # no test opens a real browser
         services = TrayServices(
             config_path=config_path(),
@@ -77,7 +85,7 @@ def make_tray(qtbot: object, isolated_home: Path) -> Iterator[Callable[..., Harn
             demo=demo_mode,
             contributions=contributions,
             extensions=extensions,
-            open_file=opened.append,
+            open_file=open_file or record,
             on_view=on_view,
             on_quit=on_quit,
             azure_sign_in=azure_sign_in,
@@ -99,3 +107,20 @@ def make_tray(qtbot: object, isolated_home: Path) -> Iterator[Callable[..., Harn
     yield build
     for tray in built:
         tray.shutdown()
+
+
+@pytest.fixture
+def devtray_log() -> Iterator[Path]:
+    """The log set up as the tray does it; the handler is removed afterwards (it is global)."""
+    logger = logging.getLogger("desktop")
+    before = list(logger.handlers)
+    # An earlier test's log file handler (another HOME) would keep this test's lines.
+    for handler in before:
+        logger.removeHandler(handler)
+    path = setup_logging()
+    yield path
+    for handler in logger.handlers[:]:
+        logger.removeHandler(handler)
+        handler.close()
+    for handler in before:
+        logger.addHandler(handler)

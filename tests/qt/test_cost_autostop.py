@@ -23,11 +23,12 @@ from desktop.core.model import VmSnapshot, VmState
 from desktop.core.spend_record import SpendRecord
 from desktop.core.spend_tracker import SpendTracker
 from desktop.providers.aws.pricing import PriceTable
+from desktop.providers.demo import DemoProvider
 from desktop.qt.cost_autostop import CostAndAutostop
 from desktop.qt.desktop_notifications import ActionNotifier
 from tests.integration.test_aws_cost import X86_IMAGE
 from tests.moto_server import MotoEndpoint, run_instance
-from tests.qt.conftest import Harness, make_demo
+from tests.qt.conftest import FAST, Harness, make_demo
 from tests.qt.test_tray import open_menu, wait_for_state
 
 TZ = ZoneInfo("Europe/Berlin")
@@ -62,6 +63,7 @@ def build(
     clock: FakeClock,
     sync: FakeSync,
     notifier: ActionNotifier | None = None,
+    demo: DemoProvider | None = None,
 ) -> tuple[Harness, CostAndAutostop]:
     watch = CostAndAutostop(
         SpendTracker(SpendRecord(tmp_path / "spend.jsonl"), clock, TZ),
@@ -74,7 +76,9 @@ def build(
         notifier=notifier,
         tick_ms=3_600_000,  # the test ticks by hand
     )
-    harness = make_tray(make_demo(VmState.RUNNING), contributions=(watch,), extensions=(watch,))
+    harness = make_tray(
+        demo or make_demo(VmState.RUNNING), contributions=(watch,), extensions=(watch,)
+    )
     return harness, watch
 
 
@@ -120,7 +124,7 @@ def test_cost_line_and_tooltip(qtbot: QtBot, make_tray, tmp_path: Path) -> None:
     harness, watch = build(make_tray, tmp_path, clock, FakeSync())
     wait_for_state(qtbot, harness, VmState.RUNNING)
     # demo.large $0.1664/h + 30 GB at $0.08/GB-month + one IPv4 at $0.005/h
-    expected = "$0.1747/h · today $0.00 (estimate, partial)"
+    expected = "$0.1747/h · today $0.00 (estimate since 10:00, when devtray began recording)"
     qtbot.waitUntil(lambda: open_menu(harness.tray)[f"cost:{VM}"].text() == expected, timeout=5000)
     assert f"demo-devbox: {expected}" in harness.tray.icon.toolTip()
     clock.now += timedelta(hours=2)
@@ -255,12 +259,32 @@ def test_cost_line_for_a_moto_vm(
         + 8 * table.storage["eu-west-1"]["gp2"] / HOURS_PER_MONTH
         + table.public_ipv4_hourly
     )
-    expected = f"${hourly:.4f}/h · today $0.00 (estimate, partial)"
+    expected = f"${hourly:.4f}/h · today $0.00 (estimate since "
     qtbot.waitUntil(
         lambda: (
             f"cost:{vm_id}" in open_menu(harness.tray)
-            and open_menu(harness.tray)[f"cost:{vm_id}"].text() == expected
+            and open_menu(harness.tray)[f"cost:{vm_id}"].text().startswith(expected)
         ),
         timeout=15000,
     )
     assert f"devbox: {expected}" in harness.tray.icon.toolTip()
+
+
+def test_a_tray_started_inside_the_warning_window_still_warns(
+    qtbot: QtBot, make_tray, tmp_path: Path
+) -> None:
+    # Issue 12 item 20: the VM has run since 08:00 (the cloud says so); the tray starts at
+    # 18:50, inside the 15-minute warning window of the 19:00 stop.
+    morning = datetime(2026, 11, 2, 8, 0, tzinfo=TZ)  # a Monday
+    clock = FakeClock(datetime(2026, 11, 2, 18, 50, tzinfo=TZ))
+    demo = DemoProvider(
+        (("demo-devbox", "demo.large", VmState.RUNNING),), timings=FAST, wall_clock=lambda: morning
+    )
+    harness, watch = build(make_tray, tmp_path, clock, FakeSync(), demo=demo)
+    wait_for_state(qtbot, harness, VmState.RUNNING)
+
+    with qtbot.waitSignal(watch.notified, timeout=5000) as warned:
+        tick_until(qtbot, watch, clock, datetime(2026, 11, 2, 18, 51, tzinfo=TZ))
+
+    # A warning always stands `warn_minutes` before the stop, so it moves to 19:05.
+    assert warned.args[1].startswith("The VM stops at 19:05 (end of the day).")

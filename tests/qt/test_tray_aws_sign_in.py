@@ -83,6 +83,14 @@ def tray_at_sign_in(qtbot: QtBot, make_tray, monkeypatch: pytest.MonkeyPatch) ->
     return TrayAtSignIn(harness, window, browser, vm_id)
 
 
+def start_sign_in(qtbot: QtBot, at: TrayAtSignIn) -> None:
+    """Fill in the start URL and region, click Sign in, wait until the browser is sent."""
+    at.window.start_url.setText(START_URL)
+    at.window.sso_region.setText("eu-west-1")
+    at.window.aws_button.click()
+    qtbot.waitUntil(lambda: bool(at.browser.opened), timeout=10_000)
+
+
 @pytest.fixture
 def first_run(
     qtbot: QtBot,
@@ -185,10 +193,7 @@ def test_a_denied_or_expired_sign_in_is_explained_and_writes_nothing(
     if answer == "let the code expire":
         sso_emulator.device_seconds = 1
     window.profile.setText("work")
-    window.start_url.setText(START_URL)
-    window.sso_region.setText("eu-west-1")
-    window.aws_button.click()
-    qtbot.waitUntil(lambda: bool(first_run.browser.opened), timeout=10_000)
+    start_sign_in(qtbot, first_run)
     if answer == "deny":
         [device] = sso_emulator.devices.values()
         sso_emulator.deny(device.user_code)
@@ -239,10 +244,7 @@ def test_closing_the_window_stops_waiting_for_the_approval(
 ) -> None:
     """Otherwise a worker would poll for up to ten minutes, and keep Quit from exiting."""
     window, bridge = first_run.window, first_run.harness.controller.bridge
-    window.start_url.setText(START_URL)
-    window.sso_region.setText("eu-west-1")
-    window.aws_button.click()
-    qtbot.waitUntil(lambda: bool(first_run.browser.opened), timeout=10_000)
+    start_sign_in(qtbot, first_run)
     window.close()
     qtbot.waitUntil(lambda: bridge.pending == 0, timeout=5_000)
     polls = sso_emulator.calls.count("CreateToken")
@@ -312,10 +314,7 @@ def test_with_several_roles_the_window_asks_which_one(
     }
     window, harness = first_run.window, first_run.harness
     assert not window.role_row.isVisibleTo(window)
-    window.start_url.setText(START_URL)
-    window.sso_region.setText("eu-west-1")
-    window.aws_button.click()
-    qtbot.waitUntil(lambda: bool(first_run.browser.opened), timeout=10_000)
+    start_sign_in(qtbot, first_run)
     [device] = sso_emulator.devices.values()
     sso_emulator.approve(device.user_code)
     qtbot.waitUntil(lambda: window.role_row.isVisibleTo(window), timeout=10_000)

@@ -85,7 +85,7 @@ def test_settings_write_the_azure_lab_keeping_the_users_other_keys(
     dialog = harness.tray.windows["settings"]
     assert isinstance(dialog, SettingsDialog)
     dialog.cloud.setCurrentText("Azure")
-    assert dialog.azure_fields.isVisibleTo(dialog) and not dialog.aws_fields.isVisibleTo(dialog)
+    assert dialog.subscription.isVisibleTo(dialog) and not dialog.profile.isVisibleTo(dialog)
     dialog.subscription.setText("not-a-guid")
     dialog.resource_group.setText("dev-rg")
     dialog.lab.setText("devlab-westeurope")

@@ -39,7 +39,7 @@ def test_month_row_and_spending_window_show_the_bill(
     qtbot.waitUntil(lambda: vm_id in watch.windows, timeout=5000)
     window = watch.windows[vm_id]
     qtbot.waitUntil(lambda: expected in window.summary.text(), timeout=15000)
-    assert f"(billed to {through:%d %b}, estimate since)" in window.summary.text()
+    assert f"(billed to {through.day} {through:%b}, estimate since)" in window.summary.text()
     assert "Billed figures: AWS Cost Explorer, EC2 and VPC costs tagged Owner=moto." in (
         window.footer.text()
     )
@@ -48,5 +48,7 @@ def test_month_row_and_spending_window_show_the_bill(
     assert {cost.amount for day, cost in chart.days if day in chart.billed} == {1.25}
     assert all(day > through for day, _cost in chart.days if day not in chart.billed)
     image = chart.grab().toImage()
-    # The first bar is a billed day: green, at the bottom left of the chart.
-    assert image.pixelColor(6, chart.height() - 18) == BILLED_COLOR
+    # The first bar is a billed day: green, at the bottom left of the chart, and said so.
+    bottom = int(chart.plot_area().bottom() - 3)
+    assert image.pixelColor(int(chart.bar_rect(0).center().x()), bottom) == BILLED_COLOR
+    assert "Billed by the cloud" in window.legend.text()

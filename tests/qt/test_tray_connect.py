@@ -16,9 +16,11 @@ from pytestqt.qtbot import QtBot
 from desktop.app import configured_providers
 from desktop.core.config import load_config
 from desktop.core.model import VmState
+from desktop.presentation.rows import OpenInMenu, TunnelsMenu
 from desktop.remote.supervisor import Supervisor
-from desktop.remote.tray_connect import ConnectService, OpenInMenu, TunnelsMenu
 from desktop.remote.tunnels import TunnelState
+from desktop.services.config import ConfigSource
+from desktop.services.connect import ConnectService
 from tests.integration.connect_helpers import moto_vm, write_config
 from tests.integration.test_open_ide import _fake_ide, _recorded
 from tests.integration.test_tunnels_real import _ping, _ssh_processes
@@ -54,7 +56,7 @@ def test_tray_keeps_ssh_config_runs_tunnels_and_opens_vscode(
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     vm_id = moto_vm("devbox")
 
-    service = ConnectService(load_config, Supervisor(tmp_path / "children"))
+    service = ConnectService(ConfigSource(load_config()), Supervisor(tmp_path / "children"))
     harness: Harness = make_tray(
         providers=configured_providers,
         demo_mode=False,
@@ -78,7 +80,7 @@ def test_tray_keeps_ssh_config_runs_tunnels_and_opens_vscode(
         timeout=20000,
     )
     menu = open_menu(harness.tray)
-    assert menu[f"tunnels:{vm_id}"].text() == "Tunnels: 1/1 up"
+    assert menu[f"tunnels:{vm_id}"].text() == "T&unnels: 1/1 up"
     assert (
         menu[f"tunnels:{vm_id}:{local}"].text() == f"localhost:{local} -> localhost:{sshd.port}: up"
     )
@@ -110,7 +112,7 @@ def test_tray_keeps_ssh_config_runs_tunnels_and_opens_vscode(
 def test_demo_vms_never_reach_the_ssh_config(
     qtbot: QtBot, make_tray, isolated_home: Path, tmp_path: Path
 ) -> None:
-    service = ConnectService(load_config, Supervisor(tmp_path / "children"))
+    service = ConnectService(ConfigSource(load_config()), Supervisor(tmp_path / "children"))
     harness: Harness = make_tray(
         contributions=(TunnelsMenu(service), OpenInMenu(service)), on_view=(service.on_view,)
     )
@@ -118,6 +120,8 @@ def test_demo_vms_never_reach_the_ssh_config(
     vm_id = harness.controller.view.vms[0].id
     menu = open_menu(harness.tray)
     assert not menu[f"tunnels:{vm_id}:start"].isEnabled()
-    assert menu[f"tunnels:{vm_id}:start"].text() == "Start tunnels — not in the demo"
-    assert menu[f"open-vscode:{vm_id}"].text() == "Open in VS Code — not in the demo"
+    # The demo's rows are real (its day runs against a stand-in VM with its own SSH file):
+    # a stopped demo VM says so, like any other.
+    assert menu[f"tunnels:{vm_id}:start"].text() == "Start t&unnels — the VM is not running"
+    assert menu[f"open-vscode:{vm_id}"].text() == "Open in &VS Code — the VM is not running"
     assert not (isolated_home / ".ssh" / "config").exists()

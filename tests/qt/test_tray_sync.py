@@ -14,9 +14,11 @@ from pytestqt.qtbot import QtBot
 from desktop.app import configured_providers
 from desktop.core.config import load_config
 from desktop.core.sync_state import SyncPhase
+from desktop.presentation.rows import SyncMenu
 from desktop.remote.supervisor import Supervisor
-from desktop.remote.tray_connect import ConnectService
-from desktop.remote.tray_sync import SyncMenu, SyncService
+from desktop.services.config import ConfigSource
+from desktop.services.connect import ConnectService
+from desktop.services.sync import SyncService
 from tests.integration.connect_helpers import moto_vm, write_config
 from tests.integration.sync.test_up import _children_of_this_run
 from tests.moto_server import MotoEndpoint
@@ -48,8 +50,8 @@ def test_sync_row_starts_shows_pauses_and_stops(
     with config_file.open("a") as handle:
         handle.write(f'\n[polling]\nfast_seconds = 0.05\n\n[connect]\nproject = "{project}"\n')
     vm_id = moto_vm("devbox")
-    connect = ConnectService(load_config, Supervisor(tmp_path / "children"))
-    service = SyncService(connect, load_config)
+    connect = ConnectService(ConfigSource(load_config()), Supervisor(tmp_path / "children"))
+    service = SyncService(connect)
     harness: Harness = make_tray(
         providers=configured_providers,
         demo_mode=False,
@@ -71,7 +73,7 @@ def test_sync_row_starts_shows_pauses_and_stops(
     )
     assert service.status(vm_id).engine == engine  # type: ignore[union-attr]
     menu = open_menu(harness.tray)
-    assert menu[f"sync:{vm_id}"].text().startswith("Sync: watching")
+    assert menu[f"sync:{vm_id}"].text().startswith("S&ync: watching")
 
     menu[f"sync:{vm_id}:pause"].trigger()
     qtbot.waitUntil(
@@ -79,7 +81,7 @@ def test_sync_row_starts_shows_pauses_and_stops(
         timeout=10000,
     )
     menu = open_menu(harness.tray)
-    assert menu[f"sync:{vm_id}"].text() == "Sync: paused"
+    assert menu[f"sync:{vm_id}"].text() == "S&ync: paused"
     menu[f"sync:{vm_id}:resume"].trigger()
     (project / "later.py").write_text("after resume\n")
     qtbot.waitUntil(lambda: tree(remote) == tree(project), timeout=20000)

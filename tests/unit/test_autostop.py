@@ -270,7 +270,7 @@ def test_autostop_config_section(tmp_path: Path) -> None:
     [
         ('stop_at = "7pm"', 'autostop.stop_at must be a time like "19:00"'),
         ('days = ["monday"]', "autostop.days has 'monday', which is not a weekday"),
-        ("idle_minutes = 0", "autostop.idle_minutes must be more than 0 minutes"),
+        ("idle_minutes = 0", "autostop.idle_minutes must be more than 0 and at most 1440 minutes"),
         ('enabled = "yes"', "autostop.enabled must be true or false"),
         ("stop_after = 3", "unknown key autostop.stop_after"),
     ],

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core import bundle
-from desktop.core.bundle import MissingResource, launch_command, resource_path, resources_dir
+from desktop.system import bundle
+from desktop.system.bundle import MissingResource, launch_command, resource_path, resources_dir
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,9 +11,9 @@ import pytest
 from desktop.cli import main
 from desktop.core.config import Config
 from desktop.core.errors import AuthExpired
-from desktop.core.logs import log_file, redact
 from desktop.core.model import VmSnapshot
-from desktop.core.services import Services
+from desktop.services.registry import Services
+from desktop.system.logs import log_file, redact
 
 
 class BrokenProvider:

@@ -15,10 +15,9 @@ from desktop.core.cost import (
     cost_between,
     daily_costs,
     format_money,
-    spend_line,
-    summarize,
 )
 from desktop.core.model import VmState
+from desktop.core.spend import spend_line, summarize
 
 BERLIN = ZoneInfo("Europe/Berlin")
 RATES = HourlyRates(running=1.0, stopped=0.1)
@@ -151,7 +150,12 @@ def test_spend_line_says_what_a_stopped_vm_still_costs() -> None:
     )
     running = [change(datetime(2026, 5, 1, 9, tzinfo=UTC), VmState.RUNNING)]
     summary = summarize(running, "i-1", datetime(2026, 5, 1, 10, tzinfo=UTC), UTC)
-    assert spend_line(summary) == "$1.00/h · today $1.00 (estimate, partial)"
+    assert spend_line(summary) == (
+        "$1.00/h · today $1.00 (estimate since 09:00, when devtray began recording)"
+    )
+    starting = [*stopped, change(datetime(2026, 5, 1, 9, 58, tzinfo=UTC), VmState.STARTING)]
+    summary = summarize(starting, "i-1", datetime(2026, 5, 1, 10, tzinfo=UTC), UTC)
+    assert spend_line(summary).startswith("Starting, costs $2.40/day (disks, IP) · today")
     assert spend_line(summarize([], "i-1", datetime(2026, 5, 1, tzinfo=UTC), UTC)) == (
         "Cost unknown (no record yet)"
     )

@@ -18,7 +18,8 @@ from desktop.core.glance import TrayView
 from desktop.core.model import Addresses, VmSnapshot, VmState
 from desktop.remote.docker_context import ContextChange, ensure_context
 from desktop.remote.supervisor import Supervisor
-from desktop.remote.tray_connect import ConnectService
+from desktop.services.config import ConfigSource
+from desktop.services.connect import ConnectService
 
 FAKE_DOCKER = """\
 import json, sys
@@ -78,7 +79,10 @@ def test_created_then_unchanged_then_updated(tmp_path: Path) -> None:
 
 def test_a_docker_failure_is_reported_not_raised(tmp_path: Path) -> None:
     docker = _fake_docker(tmp_path)
-    assert ensure_context(docker, "broken.devtray") == (ContextChange.FAILED, "permission denied")
+    assert ensure_context(docker, "broken.devtray") == (
+        ContextChange.FAILED,
+        "not set: permission denied",
+    )
 
 
 def test_the_tray_creates_a_context_once_per_alias(
@@ -89,7 +93,7 @@ def test_the_tray_creates_a_context_once_per_alias(
     docker = _fake_docker(bin_dir)
     docker.rename(bin_dir / "docker")
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
-    service = ConnectService(lambda: Config(), Supervisor(tmp_path / "children"))
+    service = ConnectService(ConfigSource(Config()), Supervisor(tmp_path / "children"))
     vm = VmSnapshot(
         "aws",
         "i-0123456789abcdef0",
@@ -106,6 +110,7 @@ def test_the_tray_creates_a_context_once_per_alias(
         assert service.refreshed.wait(10)
     assert "HostName 203.0.113.10" in (isolated_home / ".ssh" / "config").read_text()
     calls = (bin_dir / "docker.json.calls").read_text().splitlines()
-    assert [json.loads(call)[1] for call in calls] == ["inspect", "create"]
+    # Created once; each refresh also lists the contexts to remove those of VMs now gone.
+    assert [json.loads(call)[1] for call in calls] == ["inspect", "create", "ls", "ls"]
     store = json.loads((bin_dir / "docker.json").read_text())
     assert store == {"devbox.devtray": "ssh://devbox.devtray"}

@@ -6,12 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from desktop.core.instance_lock import try_lock
+from desktop.system.instance_lock import try_lock
 
 HOLD = (
     "import sys, time\n"
     "from pathlib import Path\n"
-    "from desktop.core.instance_lock import try_lock\n"
+    "from desktop.system.instance_lock import try_lock\n"
     "lock = try_lock(Path(sys.argv[1]))\n"
     "print('held' if lock else 'busy', flush=True)\n"
     "time.sleep(60)\n"

@@ -63,7 +63,7 @@ def test_ambiguous_and_unknown_names_list_the_choices() -> None:
         choose_vm([one, two], "web")
     with pytest.raises(UsageError, match=r"web \(i-1\), web \(i-2\)"):
         choose_vm([one, two], None)
-    with pytest.raises(NotFound, match=r"web \(i-1\)"):
+    with pytest.raises(UsageError, match=r"web \(i-1\)"):
         choose_vm([one], "nope")
     with pytest.raises(NotFound, match="No VM of yours"):
         choose_vm([], None)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from desktop.core.cost import HourlyRates, summarize
+from desktop.core.cost import HourlyRates
 from desktop.core.model import VmSnapshot, VmState
+from desktop.core.spend import summarize
 from desktop.core.spend_record import RETENTION, SpendRecord, default_record_path
 
 RATES = HourlyRates(running=0.5, stopped=0.02)

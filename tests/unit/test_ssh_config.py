@@ -77,6 +77,49 @@ def test_colliding_aliases_get_the_vm_id() -> None:
     }
 
 
+_NAMES = st.sampled_from(
+    ["devbox", "Dev Box", "devbox-i-aaaaaaaaaaaaaaaa1", "x" * 60 + "1", "x" * 60 + "2", "***", ""]
+) | st.text(max_size=70)
+
+
+@settings(max_examples=300, deadline=None)
+@given(names=st.lists(_NAMES, min_size=1, max_size=8), data=st.data())
+def test_aliases_are_unique_safe_and_independent_of_order(
+    names: list[str], data: st.DataObject
+) -> None:
+    vms = [vm(name, id=f"i-{index:017x}" if index % 2 else f"i-aaaaaaaaaaaaaaaa{index}")
+           for index, name in enumerate(names)]  # fmt: skip
+    aliases = unique_aliases(vms)
+    assert len(set(aliases.values())) == len(vms)
+    for alias in aliases.values():
+        assert re.fullmatch(r"[a-z0-9][a-z0-9-]*\.devtray", alias), alias
+    assert unique_aliases(data.draw(st.permutations(vms))) == aliases
+
+
+def test_a_name_equal_to_another_vms_alias_does_not_take_it() -> None:
+    a = vm("devbox", id="i-aaaaaaaaaaaaaaaa1")
+    b = vm("devbox", id="i-bbbbbbbbbbbbbbbb2")
+    c = vm("devbox-i-aaaaaaaaaaaaaaaa1", id="i-ccccccccccccccccc3")
+    assert unique_aliases([a, b, c]) == {
+        "i-aaaaaaaaaaaaaaaa1": "devbox-i-aaaaaaaaaaaaaaaa1.devtray",
+        "i-bbbbbbbbbbbbbbbb2": "devbox-i-bbbbbbbbbbbbbbbb2.devtray",
+        "i-ccccccccccccccccc3": "devbox-i-aaaaaaaaaaaaaaaa1-i-ccccccccccccccccc3.devtray",
+    }
+
+
+def test_the_idle_probe_finds_the_vms_alias_in_the_block_and_passes_dash_f(
+    tmp_path: Path,
+) -> None:
+    from desktop.remote.idle_agent import ssh_to
+
+    a = vm("devbox", id="i-aaaaaaaaaaaaaaaa1")
+    b = vm("devbox", id="i-bbbbbbbbbbbbbbbb2")
+    config = tmp_path / "config"
+    SshConfigWriter(config, PATHS).refresh([a, b], Config())
+    assert ssh_to(b, config)[:3] == ["ssh", "-F", str(config)]
+    assert ssh_to(b, config)[-1] == "devbox-i-bbbbbbbbbbbbbbbb2.devtray"
+
+
 @pytest.mark.parametrize(
     "address",
     ["1.2.3.4\nProxyCommand sh", "%h", "a b", "-oProxyCommand=x", "fe80::1%eth0", "x.com\n"],
@@ -150,11 +193,10 @@ USER_CONFIG = (
 )
 
 
-def test_block_goes_above_the_first_host_line_and_keeps_crlf() -> None:
+def test_block_goes_above_the_first_include_line_and_keeps_crlf() -> None:
     merged = merge_block(USER_CONFIG, [ENTRY], PATH)
     text = merged.decode()
-    assert text.index(BEGIN_MARKER) > text.index("AddKeysToAgent")
-    assert text.index(END_MARKER) < text.index("# the jump host")
+    assert text.index(END_MARKER) < text.index("Include ~/.ssh/config.d/*")
     block = text[text.index(BEGIN_MARKER) : text.index(END_MARKER)]
     assert block.count("\r\n") == block.count("\n")
     assert remove_block(merged, PATH) == USER_CONFIG
@@ -289,13 +331,12 @@ def test_property_user_bytes_survive_any_sequence_of_merges(
         assert remove_block(once, PATH) == user
 
 
-def test_dash_f_only_for_a_file_ssh_would_not_read_itself(tmp_path: Path) -> None:
+def test_dash_f_always_names_the_file_even_the_one_ssh_reads_itself(tmp_path: Path) -> None:
     import os
     import pwd
 
     from desktop.remote.ssh_config import config_option
 
     own = Path(pwd.getpwuid(os.getuid()).pw_dir) / ".ssh" / "config"
-    assert config_option(own) == ()
+    assert config_option(own) == ("-F", str(own))
     assert config_option(tmp_path / "config") == ("-F", str(tmp_path / "config"))
-    assert config_option(None) == ()

@@ -37,10 +37,9 @@ def test_scope_excludes_git_pull_folders_trash_and_ignores(tmp_path: Path) -> No
     assert rules.scope_filters(project) == [
         "--exclude=/.devtray/",
         "--exclude=/.git/",
-        "--exclude=/results/",
-        "--exclude=/out/data/",
-        "--exclude=*.pyc",
-        "--filter=:- .gitignore",
+        "--exclude=/results",
+        "--exclude=/out/data",
+        "--filter=- *.pyc",
     ]
     with_git = Project(root=tmp_path, sync_git=True)
     assert "--exclude=/.git/" not in rules.scope_filters(with_git)
@@ -111,4 +110,27 @@ def test_project_trash_days(tmp_path: Path) -> None:
     assert load_project(tmp_path).sync == SyncSettings(trash_days=3)
     (tmp_path / ".devtray.toml").write_text("[sync]\ntrash_days = 0\n")
     with pytest.raises(BadConfig, match="trash_days"):
+        load_project(tmp_path)
+
+
+@pytest.mark.parametrize("value", ["~", "~/", "/", "//", "", " ", "~/src/../..", "a/./b", "~bob/x"])
+def test_remote_path_that_is_no_project_folder_is_refused_at_load(
+    tmp_path: Path, value: str
+) -> None:
+    (tmp_path / ".devtray.toml").write_text(f"remote_path = {value!r}\n".replace("'", '"'))
+    with pytest.raises(BadConfig, match="remote_path") as refused:
+        load_project(tmp_path)
+    assert ".devtray.toml:1" in refused.value.message
+
+
+@pytest.mark.parametrize("value", ["~/src/app", "src/app", "/srv/app/"])
+def test_remote_path_of_a_folder_of_its_own_loads(tmp_path: Path, value: str) -> None:
+    (tmp_path / ".devtray.toml").write_text(f'remote_path = "{value}"\n')
+    assert load_project(tmp_path).remote_path == value
+
+
+@pytest.mark.parametrize("pattern", ["a\\nb", " ", "x\\r"])
+def test_ignore_patterns_must_be_one_line(tmp_path: Path, pattern: str) -> None:
+    (tmp_path / ".devtray.toml").write_text(f'ignore = ["{pattern}"]\n')
+    with pytest.raises(BadConfig, match="ignore"):
         load_project(tmp_path)

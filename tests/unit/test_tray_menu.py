@@ -194,9 +194,9 @@ def test_resize_description_says_what_happens_and_how_long() -> None:
     target = VmSize("t3.xlarge", 4, 16, "x86_64", 0.1664)
     running = ResizePlan(vm(VmState.RUNNING), target, current, needs_stop=True, restart_after=True)
     assert describe_resize(running) == (
-        "Stops the VM, changes it to t3.xlarge and starts it again (~2m).\nPrice: +$0.0832/h."
+        "Stops the VM, changes it to t3.xlarge and starts it again (~2m)."
     )
     stopped = replace(running, needs_stop=False, restart_after=False, estimated_seconds=6)
     assert describe_resize(stopped) == (
-        "Changes the stopped VM to t3.xlarge (~6s); it stays stopped.\nPrice: +$0.0832/h."
+        "Changes the stopped VM to t3.xlarge (~6s); it stays stopped."
     )

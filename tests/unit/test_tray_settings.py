@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.autostart import Autostart, linux_entry, macos_entry, windows_command
 from desktop.core.config import load_config
 from desktop.core.errors import BadConfig
 from desktop.core.files import backup_path
-from desktop.core.tray_settings import Cloud, TraySettings, save_settings
+from desktop.presentation.tray_settings import Cloud, TraySettings, save_settings
+from desktop.system.autostart import Autostart, linux_entry, macos_entry, windows_command
 
 ARGV = ["/home/al ice/.local/bin/devtray", "--demo"]
 
@@ -90,7 +90,8 @@ def test_settings_keep_comments_and_other_keys(config_file: Path, tmp_path: Path
     autostart = Autostart(ARGV, platform="linux", environ={"HOME": str(tmp_path)})
     current = TraySettings.from_config(load_config(config_file), start_at_login=False)
     assert (current.profile, current.owner_tag) == ("old", "Owner")
-    changed = TraySettings(
+    changed = replace(
+        current,
         profile="dev",
         region="eu-west-1",
         owner_tag="Owner",
@@ -98,7 +99,7 @@ def test_settings_keep_comments_and_other_keys(config_file: Path, tmp_path: Path
         slow_seconds=20,
         start_at_login=True,
     )
-    save_settings(config_file, changed, autostart)
+    save_settings(config_file, changed, current, autostart)
     text = config_file.read_text()
     assert "# my devtray config" in text and 'owner = "alice"' in text and 'user = "dev"' in text
     assert "# the work account" in text
@@ -112,7 +113,12 @@ def test_settings_keep_comments_and_other_keys(config_file: Path, tmp_path: Path
     assert (config.polling.fast_seconds, config.polling.slow_seconds) == (1, 20)
     assert backup_path(config_file).read_text() == original
     assert autostart.enabled()
-    save_settings(config_file, TraySettings(profile="", region="eu-west-1"), autostart)
+    save_settings(
+        config_file,
+        replace(changed, profile="", start_at_login=False),
+        changed,
+        autostart,
+    )
     config = load_config(config_file)
     assert config.aws is not None and config.aws.profile is None
     assert not autostart.enabled()
@@ -121,7 +127,9 @@ def test_settings_keep_comments_and_other_keys(config_file: Path, tmp_path: Path
 def test_settings_refuse_fast_polling_slower_than_slow(config_file: Path, tmp_path: Path) -> None:
     autostart = Autostart(ARGV, platform="linux", environ={"HOME": str(tmp_path)})
     with pytest.raises(BadConfig, match="Polling"):
-        save_settings(config_file, TraySettings(fast_seconds=40, slow_seconds=30), autostart)
+        save_settings(
+            config_file, TraySettings(fast_seconds=40, slow_seconds=30), TraySettings(), autostart
+        )
     assert not config_file.exists()
 
 
@@ -139,10 +147,28 @@ def test_azure_settings_keep_a_private_cloud_and_leave_aws_alone(tmp_path: Path)
     assert (current.azure_lab, current.azure_cloud) == ("old-lab", "AzureCloud")
 
     changed = replace(current, cloud=Cloud.AZURE, azure_lab="new-lab")
-    save_settings(path, changed, Autostart(ARGV, platform="linux", environ={"HOME": str(tmp_path)}))
+    autostart = Autostart(ARGV, platform="linux", environ={"HOME": str(tmp_path)})
+    save_settings(path, changed, current, autostart)
 
     config = load_config(path)
     assert config.azure is not None and config.azure.labs[0].name == "new-lab"
     assert config.azure.arm_endpoint == "https://arm.example"  # no `cloud` written beside it
     assert config.aws is not None and config.aws.profile == "work"
     assert "# our Azure Stack" in path.read_text(encoding="utf-8")
+
+
+def test_a_save_writes_only_what_changed(config_file: Path, tmp_path: Path) -> None:
+    autostart = Autostart(ARGV, platform="linux", environ={"HOME": str(tmp_path)})
+    before = TraySettings.from_config(load_config(config_file), start_at_login=False)
+    save_settings(config_file, replace(before, start_at_login=True), before, autostart)
+    assert autostart.enabled()
+    assert not config_file.exists()  # nothing of the file's changed: it is not written
+    config_file.write_text("[autostop]\nwarn_minutes = 5\n")
+    before = TraySettings.from_config(load_config(config_file), start_at_login=True)
+    changed = replace(before, stop_at="18:30", stop_days=("mon", "tue"), ssh_user="dev")
+    save_settings(config_file, changed, before, autostart)
+    assert config_file.read_text() == (
+        'schema = 1\n\n[autostop]\nwarn_minutes = 5\nstop_at = "18:30"\ndays = ["mon", "tue"]\n'
+        '\n[ssh]\nuser = "dev"\n'
+    )
+    assert TraySettings.from_config(load_config(config_file), start_at_login=True) == changed

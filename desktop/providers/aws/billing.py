@@ -202,8 +202,8 @@ class CostExplorerBills:
             )
         except errors.DevtrayError as exc:
             # Offline, throttled, signed out: try again in the next process, not now.
-            self._broken = exc.message
-            log.warning("%s unavailable: %s", SOURCE, exc)
+            self._broken = exc.message.rstrip(".")  # the note is a clause, ended by its reader
+            log.info("%s unavailable: %s", SOURCE, exc)
             return None
         except Exception:
             # A bill is a nicety: an odd answer (or a missing service model in a frozen

@@ -128,8 +128,16 @@ class AwsCalls:
     def _map_client_error(self, what: str, exc: Any) -> errors.DevtrayError:
         error = exc.response.get("Error", {})
         code = str(error.get("Code", ""))
-        message = str(error.get("Message", "")) or code
-        text = f"AWS refused to {what}: {message}"
+        if code.isdigit():
+            # botocore's code for a body it could not parse (a proxy's or a 5xx HTML page):
+            # its text is the page itself, which no one should have to read.
+            return errors.ServiceUnavailable(
+                f"AWS answered HTTP {code} while trying to {what}.",
+                int(code),
+                hint="This is on AWS's side (or a proxy's); devtray tries again later.",
+            )
+        message = str(error.get("Message", "")).strip().splitlines()
+        text = f"AWS refused to {what}: {message[0][:300] if message else code}"
         if code in _THROTTLING:
             return errors.Throttled(
                 f"AWS is throttling requests ({code}) while trying to {what}.",

@@ -83,7 +83,7 @@ class Ec2Provider:
         aws = config.aws or AwsConfig()
         calls = AwsCalls(sign_in_hint(aws.profile))
         session = make_session(aws, calls)
-        region = resolve_region(aws, session)
+        region = resolve_region(aws, session, config_exists=config.exists)
         # The pricing client is made on first use: most commands never ask for a price.
         book = AwsPrices(lambda: make_client(session, "pricing", PRICING_REGION), calls)
         # Cost Explorer bills each request, retries included: one attempt, no back-off loop.
@@ -366,7 +366,7 @@ class Ec2Provider:
                 f"{size} is not among the sizes allowed in your config.",
                 hint=f"Allowed: {', '.join(self.aws.sizes)}.",
             )
-        info = self._type_info(size)
+        info = self._type_info(size, vm)
         target = self._size(info)
         architecture = vm.architecture or "x86_64"
         architectures = list(info.get("ProcessorInfo", {}).get("SupportedArchitectures", []))
@@ -391,7 +391,7 @@ class Ec2Provider:
             restart_after=running,
         )
 
-    def _type_info(self, size: str) -> Mapping[str, Any]:
+    def _type_info(self, size: str, vm: VmSnapshot) -> Mapping[str, Any]:
         try:
             response = self.calls.call(
                 "describe instance types", self.ec2.describe_instance_types, InstanceTypes=[size]
@@ -400,9 +400,10 @@ class Ec2Provider:
         except errors.NotFound:
             infos = []
         if not infos:
-            raise errors.NotFound(
+            choices = ", ".join(choice.name for choice in self.list_sizes(vm.id))
+            raise errors.UsageError(
                 f"{size} is not an EC2 instance type in {self.region}.",
-                hint="Check the spelling; `devtray sizes` lists the sizes you can use.",
+                hint=f"Sizes {vm.name} can take: {choices or 'none offered in its zone'}.",
             )
         info: Mapping[str, Any] = infos[0]
         return info

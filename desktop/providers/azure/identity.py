@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
+import logging
 import os
 import shutil
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -198,28 +200,44 @@ def sign_in(
         return credential.authenticate(scopes=[endpoints.scope])
 
     try:
-        if device_code or not can_open_browser():
-            record = by_device_code()
-        else:
-            try:
-                record = InteractiveBrowserCredential(**options).authenticate(
-                    scopes=[endpoints.scope]
-                )
-            except CredentialUnavailableError:
-                record = by_device_code()  # the browser could not be opened after all
+        with _sdk_warnings_held():
+            if device_code or not can_open_browser():
+                record = by_device_code()
+            else:
+                try:
+                    record = InteractiveBrowserCredential(**options).authenticate(
+                        scopes=[endpoints.scope]
+                    )
+                except CredentialUnavailableError:
+                    record = by_device_code()  # the browser could not be opened after all
     except Exception as exc:
         raise _sign_in_failed(exc) from exc
     atomic_write(record_path(), record.serialize().encode("utf-8"), mode=0o600)
     return record
 
 
+@contextlib.contextmanager
+def _sdk_warnings_held() -> Iterator[None]:
+    """azure-identity logs each failure as a WARNING before raising it; devtray says it once,
+    in its own words (`_sign_in_failed`), so the SDK's copy is kept out of the terminal."""
+    logger = logging.getLogger("azure.identity")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _sign_in_failed(exc: Exception) -> errors.DevtrayError:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if "persist" in text.lower() or "libsecret" in text.lower() or "keyring" in text.lower():
+        logging.getLogger(__name__).info("Azure token cache unavailable: %s", text)
         return errors.DevtrayError(
-            f"Azure sign-in worked, but there is no secure place to keep the token ({text}).",
-            hint="Install and unlock your desktop's keyring (GNOME Keyring, KWallet), "
-            "or use `az login`, which devtray reuses.",
+            "Azure sign-in worked, but nothing was saved: this computer has no secret store "
+            "(keyring) to keep the token in, and devtray never writes it in plain text.",
+            hint="Install and unlock a keyring (GNOME Keyring or KWallet) and run `devtray "
+            "sign-in azure` again; or sign in with `az login` instead, which devtray reuses.",
         )
     return errors.AuthExpired(f"Azure sign-in did not complete: {text}", hint=sign_in_hint())
 

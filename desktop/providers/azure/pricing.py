@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 import ssl
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
@@ -158,8 +159,14 @@ def https_json(verify: str | bool) -> FetchJson:
             # https only (checked above); the host is the configured API's (pages are checked).
             with urllib.request.urlopen(request, timeout=TIMEOUT_S, context=context) as response:  # noqa: S310
                 data = json.loads(response.read())
+        except urllib.error.HTTPError as exc:  # its body (a page) is never shown
+            raise errors.ServiceUnavailable(
+                f"The Azure Retail Prices API answered HTTP {exc.code}.", exc.code
+            ) from exc
         except OSError as exc:  # URLError, timeouts, TLS failures
             raise errors.Offline(f"Could not read Azure prices: {exc}") from exc
+        except ValueError as exc:  # not JSON: a captive portal's or a proxy's page
+            raise errors.DevtrayError("It answered with something that is not JSON.") from exc
         if not isinstance(data, dict):
             raise errors.DevtrayError("The Azure Retail Prices API answered without an object.")
         return data

@@ -111,11 +111,17 @@ class AgentEngine(BuiltinEngine):
         supervisor: Supervisor,
         tuning: Tuning | None = None,
         rsync_path: str | None = None,
+        adopt: bool = False,
     ) -> None:
         # No rsync daemon: the agent is the engine's one process on the VM.
         tuning = replace(tuning or DEFAULT_TUNING, use_daemon=False)
         super().__init__(
-            project, target, supervisor=supervisor, tuning=tuning, rsync_path=rsync_path or "rsync"
+            project,
+            target,
+            supervisor=supervisor,
+            tuning=tuning,
+            rsync_path=rsync_path or "rsync",
+            adopt=adopt,
         )
         # Where the laptop has rsync, big batches go through it (see `_rsync_files`).
         self._bulk_rsync = rsync_path is not None

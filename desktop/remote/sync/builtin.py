@@ -16,14 +16,18 @@ that finds nothing to do adds nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import re
+import shutil
+import subprocess
 import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +35,7 @@ from datetime import UTC, datetime
 from desktop.core.project import Project
 from desktop.core.sync_state import SyncPhase, SyncStatus
 from desktop.remote.supervisor import Supervisor
-from desktop.remote.sync import rules, trash
+from desktop.remote.sync import ownership, rules, scope, trash
 from desktop.remote.sync.daemon import DaemonRoute
 from desktop.remote.sync.engine import StatusListener, StatusListeners
 from desktop.remote.sync.link import SharedConnection
@@ -49,6 +53,11 @@ RUN_HISTORY = 64
 CONNECT_WAIT = 5.0
 FINE_GRANULARITY_NS = 20_000_000  # a coarse kernel clock tick, with room to spare
 COARSE_GRANULARITY_NS = 2_000_000_000
+# The watcher is restarted after a failure; this many failures within WATCH_STEADY seconds of
+# each start in a row, and it is given up.
+WATCH_RESTARTS = 5
+WATCH_STEADY = 5.0
+WATCH_RESTART_DELAY = 0.2
 
 
 def _child_name(project: Project, role: str) -> str:
@@ -56,6 +65,24 @@ def _child_name(project: Project, role: str) -> str:
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", project.name)[:40]
     digest = hashlib.sha256(str(project.root).encode("utf-8")).hexdigest()[:8]
     return f"sync-{role}-{safe}-{digest}"
+
+
+@contextlib.contextmanager
+def _rules_file(text: str) -> Iterator[str]:
+    """`text` in a temporary file for rsync to read (removed afterwards)."""
+    with tempfile.NamedTemporaryFile(
+        "w",
+        prefix="devtray-rules-",
+        suffix=".txt",
+        encoding="utf-8",
+        errors="surrogateescape",
+        delete=False,
+    ) as handle:
+        handle.write(text)
+    try:
+        yield handle.name
+    finally:
+        os.unlink(handle.name)
 
 
 @dataclass(frozen=True)
@@ -97,12 +124,15 @@ class BuiltinEngine:
         supervisor: Supervisor,
         rsync_path: str = "rsync",
         tuning: Tuning = Tuning(),
+        adopt: bool = False,
     ) -> None:
         self.project = project
+        self._adopt = adopt
         self.root = project.root
         self.target = target
         self.tuning = tuning
         self._scope = rules.scope_filters(project)
+        self._push_scope = scope.PushScope(self.root, shutil.which("git"))
         self._pull = rules.pull_folders(project)
         self._link = SharedConnection(target, supervisor, _child_name(project, "ssh"))
         self._rsync = Rsync(rsync_path, self._link)
@@ -134,12 +164,23 @@ class BuiltinEngine:
         # Wall-clock windows of the latest push runs, for _at_risk (worker thread only).
         self._runs: deque[tuple[int, int]] = deque(maxlen=RUN_HISTORY)
         self._granularity: int | None = None
+        # The owned-folder check (see ownership): nothing is sent before it passed.
+        self._claim: ownership.Claim | None = None
+        self._refused: ownership.NotOwned | None = None
+        # Why nothing watches the project any more (None while the watcher runs).
+        self._watch_failure: str | None = None
 
     # -- the SyncEngine interface -------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the watcher and the worker; the first whole-tree sync begins at once."""
+        """Check the VM's folder is devtray's (NotOwned if not), then start the watcher and
+        the worker; the first whole-tree sync begins at once. A VM that does not answer yet is
+        checked by the worker before its first run."""
         self._publish(phase=SyncPhase.STARTING)
+        try:
+            self._own()
+        except ownership.Unreachable as exc:
+            log.info("folder check deferred until the VM answers: %s", exc)
         for target, name in ((self._watch, "sync-watcher"), (self._work, "sync-worker")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -201,13 +242,13 @@ class BuiltinEngine:
         time.sleep(self.tuning.step_ms * 3 / 1000)
         deadline = time.monotonic() + timeout
         with self._cond:
-            if self._paused or self._stopping:
+            if self._paused or self._stopping or self._refused is not None:
                 return self._status
             self._flush_wanted += 1
             generation = self._flush_wanted
             self._retry_at = 0.0
             self._cond.notify_all()
-            while self._flushed < generation and not self._stopping:
+            while self._flushed < generation and not self._stopping and self._refused is None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
@@ -217,23 +258,47 @@ class BuiltinEngine:
     # -- the watcher --------------------------------------------------------------------------
 
     def _watch(self) -> None:
+        """Run the watcher; restart it when it fails (a name it cannot decode, say), with a
+        whole-tree run to cover what it missed. Gives up (status: error) only after
+        WATCH_RESTARTS quick failures in a row or when the project folder is gone."""
+        failures = 0
+        while not self._stop_event.is_set():
+            started = time.monotonic()
+            try:
+                self._watch_once()
+                return  # stopped
+            except Exception as exc:
+                if self._stop_event.is_set():
+                    return
+                failures = 1 if time.monotonic() - started > WATCH_STEADY else failures + 1
+                # watchfiles gives up on a file name that is not UTF-8; rsync syncs it fine.
+                undecodable = "decode path" in str(exc)
+                if not self.root.is_dir() or (failures > WATCH_RESTARTS and not undecodable):
+                    log.exception("file watcher stopped")
+                    with self._cond:
+                        self._watch_failure = f"watching {self.root} failed: {exc}"
+                    self._publish(phase=SyncPhase.ERROR, reason=self._watch_failure)
+                    return
+                log.warning("file watcher failed (%s); restarting it", exc)
+                self._stop_event.wait(WATCH_RESTART_DELAY)
+                with self._cond:
+                    self._whole_tree_owed = True  # changes made while nothing watched
+                    self._cond.notify_all()
+
+    def _watch_once(self) -> None:
         import watchfiles  # the native watcher; loaded only when sync runs
 
-        try:
-            for batch in watchfiles.watch(
-                self.root,
-                watch_filter=None,
-                debounce=self.tuning.debounce_ms,
-                step=self.tuning.step_ms,
-                stop_event=self._stop_event,
-                rust_timeout=1000,
-                raise_interrupt=False,
-                ignore_permission_denied=True,
-            ):
-                self._note_changes(batch)
-        except Exception as exc:  # the root vanished, too many watches, ...
-            log.exception("file watcher stopped")
-            self._publish(phase=SyncPhase.ERROR, reason=f"watching {self.root} failed: {exc}")
+        for batch in watchfiles.watch(
+            self.root,
+            watch_filter=None,
+            debounce=self.tuning.debounce_ms,
+            step=self.tuning.step_ms,
+            stop_event=self._stop_event,
+            rust_timeout=1000,
+            raise_interrupt=False,
+            ignore_permission_denied=True,
+        ):
+            self._note_changes(batch)
 
     def _note_changes(self, batch: AbstractSet[tuple[object, str]]) -> None:
         import watchfiles
@@ -290,8 +355,9 @@ class BuiltinEngine:
         return bool(self._changes or self._whole_tree_owed or self._flush_wanted > self._flushed)
 
     def _wait_for_work(self) -> bool:
-        """Under the lock: block until there is something to do; False when stopping."""
-        while not self._stopping:
+        """Under the lock: block until there is something to do; False when stopping (or
+        when the VM's folder was refused: nothing may be sent there)."""
+        while not self._stopping and self._refused is None:
             now = time.monotonic()
             if self._paused:
                 self._cond.wait()
@@ -406,13 +472,44 @@ class BuiltinEngine:
     def _connect(self) -> None:
         if not self._link.open(CONNECT_WAIT):
             raise RunFailed(f"cannot reach {self.target.host} over SSH", offline=True)
+        if self._claim is not None:
+            return
+        try:
+            self._own()
+        except ownership.Unreachable as exc:
+            raise RunFailed(str(exc), offline=True) from None
+        except ownership.NotOwned as exc:
+            with self._cond:
+                self._refused = exc
+                self._cond.notify_all()
+            raise RunFailed(str(exc), offline=False) from None
+
+    def _own(self) -> None:
+        """Run the owned-folder check (raises NotOwned or Unreachable)."""
+        claim = ownership.claim(
+            self._link.ssh_argv(),
+            self.target.host,
+            self.target.remote_dir,
+            self.project.name,
+            adopt=self._adopt,
+        )
+        if claim.moved:
+            log.warning(
+                "adopted %s: moved %d entries to %s: %s",
+                claim.folder,
+                len(claim.moved),
+                claim.trash,
+                ", ".join(claim.moved),
+            )
+        self._claim = claim
 
     def _keep_days(self) -> int:
         return self.project.sync.trash_days
 
     # -- rsync runs ---------------------------------------------------------------------------
 
-    def _base_args(self) -> list[str]:
+    def _base_args(self, first: tuple[str, ...] = ()) -> list[str]:
+        """Options of every push; `first` are rules that go before the .gitignore files."""
         return [
             "-rlpt",
             # After the transfer, so the VM's copies of .gitignore (just updated) protect
@@ -423,6 +520,8 @@ class BuiltinEngine:
             "--modify-window=-1",
             *trash.backup_args(datetime.now()),
             *self._scope,
+            *first,
+            rules.GITIGNORE_FILTER,
         ]
 
     @property
@@ -444,7 +543,16 @@ class BuiltinEngine:
         return self._rsync.run(args, env=self._daemon.env if self._daemon else None)
 
     def _push_whole_tree(self) -> None:
-        self._timed_run([*self._base_args(), f"{self.root}/", self._remote()])
+        """Mirror the push scope: everything but what git ignores (asked afresh each time)."""
+        self._push_scope.refresh()
+        try:
+            text = scope.scope_rules(self._push_scope.named_in_scope(), self._push_scope.ignored())
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise RunFailed(f"cannot ask git what it ignores: {exc}", offline=False) from None
+        with _rules_file(text) as merged:
+            self._timed_run(
+                [*self._base_args((f"--filter=merge {merged}",)), f"{self.root}/", self._remote()]
+            )
         self._start_daemon()
 
     def _start_daemon(self) -> None:
@@ -504,35 +612,41 @@ class BuiltinEngine:
         """Push exactly `changes`; False if they cannot be expressed as rules."""
         if not changes.paths:
             return True
+        try:
+            changes = self._push_scope.narrow(changes)  # a change git ignores is not sent
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise RunFailed(f"cannot ask git what it ignores: {exc}", offline=False) from None
+        if not changes.paths:
+            return True
         text = rules.change_rules(self.root, changes)
         if text is None:
             return False
-        with tempfile.NamedTemporaryFile(
-            "w", prefix="devtray-rules-", suffix=".txt", encoding="utf-8", delete=False
-        ) as handle:
-            handle.write(text)
-        try:
+        with _rules_file(text) as merged:
             self._timed_run(
                 [
-                    *self._base_args(),
+                    *self._base_args((f"--filter=merge {merged}",)),
                     "--ignore-times",
-                    f"--filter=merge {handle.name}",
                     "--exclude=*",
                     f"{self.root}/",
                     self._remote(),
                 ]
             )
-        finally:
-            os.unlink(handle.name)
         return True
 
     def _pull_back(self) -> int:
         """Copy the pull folders from the VM (nothing local is deleted); how many paths came."""
         self._next_pull = time.monotonic() + self.tuning.pull_interval
-        sources = [self._remote(f"./{folder}/") for folder in self._pull]
-        return self._counted_run(
-            ["-rlpt", "--relative", "--ignore-missing-args", *sources, f"{self.root}/"]
-        )
+        common = ["-rlpt", "--ignore-missing-args"]
+        # A pull folder that is a symlink on the laptop (results -> /big/disk) is filled where
+        # it points: rsync (even with --keep-dirlinks, since 3.4) would replace the link.
+        linked = [folder for folder in self._pull if (self.root / folder).is_symlink()]
+        plain = [self._remote(f"./{folder}/") for folder in self._pull if folder not in linked]
+        came = self._counted_run([*common, "--relative", *plain, f"{self.root}/"]) if plain else 0
+        for folder in linked:
+            into = (self.root / folder).resolve()
+            if into.is_dir():
+                came += self._counted_run([*common, self._remote(f"{folder}/"), f"{into}/"])
+        return came
 
     # -- status -------------------------------------------------------------------------------
 
@@ -549,6 +663,10 @@ class BuiltinEngine:
             values.update(changes)
             if values["phase"] is SyncPhase.WATCHING and self._paused:
                 values["phase"] = SyncPhase.PAUSED
+            if values["phase"] is SyncPhase.WATCHING and self._watch_failure is not None:
+                # A run finished, but edits no longer reach the VM: never say "watching".
+                values["phase"] = SyncPhase.ERROR
+                values["reason"] = self._watch_failure
             self._status = SyncStatus(
                 engine=self.name,
                 pending=len(self._changes),

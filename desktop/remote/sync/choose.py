@@ -22,7 +22,7 @@ from desktop.remote.sync.builtin import BuiltinEngine
 from desktop.remote.sync.engine import SyncEngine
 from desktop.remote.sync.mutagen import MutagenEngine
 from desktop.remote.sync.target import SshTarget
-from desktop.remote.tools import Tool, find_tool, tool_named
+from desktop.system.tools import Tool, find_tool, tool_named
 
 Finder = Callable[[Tool], Path | None]
 
@@ -57,19 +57,33 @@ def engine_kind(project: Project, find: Finder = find_tool) -> str:
 
 
 def create_engine(
-    project: Project, target: SshTarget, supervisor: Supervisor, find: Finder = find_tool
+    project: Project,
+    target: SshTarget,
+    supervisor: Supervisor,
+    find: Finder = find_tool,
+    *,
+    adopt: bool = False,
 ) -> SyncEngine:
-    """The engine `engine_kind` picks, ready to start."""
+    """The engine `engine_kind` picks, ready to start. With `adopt`, a VM folder holding
+    files devtray did not put there is taken over (they go to its trash) instead of refused."""
     kind = engine_kind(project, find)
     if kind == "agent":
         rsync = find(tool_named("rsync"))
         return AgentEngine(
-            project, target, supervisor=supervisor, rsync_path=str(rsync) if rsync else None
+            project,
+            target,
+            supervisor=supervisor,
+            rsync_path=str(rsync) if rsync else None,
+            adopt=adopt,
         )
     if kind == "builtin":
         rsync = find(tool_named("rsync"))
-        return BuiltinEngine(project, target, supervisor=supervisor, rsync_path=str(rsync))
+        return BuiltinEngine(
+            project, target, supervisor=supervisor, rsync_path=str(rsync), adopt=adopt
+        )
     mutagen = find(tool_named("mutagen"))
     assert mutagen is not None  # engine_kind checked
     data_dir = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "mutagen"
-    return MutagenEngine(project, target, mutagen=mutagen, data_dir=data_dir, supervisor=supervisor)
+    return MutagenEngine(
+        project, target, mutagen=mutagen, data_dir=data_dir, supervisor=supervisor, adopt=adopt
+    )

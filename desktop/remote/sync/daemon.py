@@ -113,13 +113,16 @@ class DaemonRoute:
 
     def remote_command(self) -> str:
         """The VM-side command: the daemon in the foreground, as the login user."""
-        # Values are ours (numbers, a fixed relative path); quoted all the same.
+        # Values are ours (numbers, a fixed relative path); quoted all the same. Only root's
+        # daemon may (and must, or it becomes `nobody`) name its user: a plain user's daemon
+        # fails with "setgroups failed" when it does.
         return " ".join(
             [
+                'if [ "$(id -u)" = 0 ]; then set -- --dparam=uid=0 --dparam=gid=0; fi;',
                 "exec rsync --daemon --no-detach --address=127.0.0.1",
                 f"--port={self.remote_port}",
                 f"--config={shlex.quote(self.config_dir + '/rsyncd.conf')}",
-                "--dparam=uid=$(id -u) --dparam=gid=$(id -g)",
+                '"$@"',
             ]
         )
 

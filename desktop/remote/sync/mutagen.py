@@ -24,11 +24,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from desktop.core.errors import BadConfig, DevtrayError
+from desktop.core.errors import BadConfig, DevtrayError, Offline
 from desktop.core.project import Project
 from desktop.core.sync_state import SyncPhase, SyncStatus
 from desktop.remote.supervisor import Backoff, ProcessSpec, Supervised, Supervisor
-from desktop.remote.sync import rules
+from desktop.remote.sync import ownership, rules
 from desktop.remote.sync.engine import StatusListener, StatusListeners
 from desktop.remote.sync.target import SshTarget
 
@@ -142,8 +142,10 @@ class MutagenEngine:
         data_dir: Path,
         supervisor: Supervisor,
         poll_interval: float = POLL_INTERVAL,
+        adopt: bool = False,
     ) -> None:
         self.project = project
+        self._adopt = adopt
         self.target = target
         self.mutagen = str(mutagen)
         self.data_dir = data_dir
@@ -205,6 +207,8 @@ class MutagenEngine:
         pull = rules.pull_folders(self.project)
         for folder in pull:
             ignores += ["--ignore", f"/{folder}"]
+        # devtray's own folder on the VM (the owned marker): a replica must never delete it.
+        ignores += ["--ignore", f"/{rules.VM_STATE_DIR}"]
         vcs = [] if self.project.sync_git else ["--ignore-vcs"]
         common = ["--label", self.label, "--symlink-mode", "posix-raw"]
         push = [
@@ -239,6 +243,7 @@ class MutagenEngine:
         """Check the version, run the private daemon, recreate the sessions, start polling."""
         self._publish(SyncStatus(ENGINE_NAME, SyncPhase.STARTING))
         self.check_version()
+        self._own()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # A daemon orphaned by a crash still owns the private data directory: end it first.
         with contextlib.suppress(DevtrayError):
@@ -260,6 +265,21 @@ class MutagenEngine:
             self._mutagen("sync", "create", *spec)
         self._poller = threading.Thread(target=self._poll, name="mutagen-status", daemon=True)
         self._poller.start()
+
+    def _own(self) -> None:
+        """The owned-folder check, over the same ssh and config Mutagen's sessions use."""
+        try:
+            claim = ownership.claim(
+                [*self.target.ssh_argv, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"],
+                self.target.host,
+                self.target.remote_dir,
+                self.project.name,
+                adopt=self._adopt,
+            )
+        except ownership.Unreachable as exc:
+            raise Offline(f"cannot check the sync folder on {self.target.host}: {exc}") from None
+        if claim.moved:
+            log.warning("adopted %s: moved %s to %s", claim.folder, claim.moved, claim.trash)
 
     def _daemon_answers(self) -> bool:
         try:

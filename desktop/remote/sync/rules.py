@@ -1,9 +1,9 @@
 """Which paths a push may touch: rsync filter rules from the project and from changed paths.
 
-Push scope = the project minus `.gitignore`d paths, `ignore = [...]`, `.git` (unless
+Push scope = the project minus what git ignores (see scope), `ignore = [...]`, `.git` (unless
 `sync_git`), the pull folders and the remote trash. Excluded paths are also protected on the
 VM: rsync never deletes what a rule excludes, so pull folders and the VM's own build outputs
-survive every push.
+(matched by the VM's .gitignore files) survive every push.
 """
 
 from __future__ import annotations
@@ -41,15 +41,23 @@ def pull_folders(project: Project) -> tuple[str, ...]:
 
 
 def scope_filters(project: Project) -> list[str]:
-    """rsync arguments that limit every push to the project's push scope."""
+    """rsync arguments that keep devtray's own paths, `.git`, pull folders and `ignore`
+    patterns out of every push (git's ignore rules come from scope)."""
     args = [f"--exclude=/{VM_STATE_DIR}/"]
     if not project.sync_git:
         args.append("--exclude=/.git/")
-    args += [f"--exclude=/{folder}/" for folder in pull_folders(project)]
-    args += [f"--exclude={pattern}" for pattern in project.ignore]
-    # Every .gitignore, read per directory as rsync walks the tree.
-    args.append("--filter=:- .gitignore")
+    # No trailing slash: a pull folder that is a symlink on the laptop is excluded too.
+    args += [f"--exclude=/{escape(folder)}" for folder in pull_folders(project)]
+    # `--exclude=!` would clear the whole list and `--exclude=+ x` include x: each pattern
+    # goes in as the pattern of an explicit exclude rule, which rsync takes literally.
+    args += [f"--filter=- {pattern}" for pattern in project.ignore]
     return args
+
+
+# Every .gitignore, read per directory as rsync walks the tree: on the VM it protects ignored
+# files (build output, logs) from deletion. rsync does not read them as git does (negations,
+# tracked files), so what git puts in scope is named before this rule (see scope).
+GITIGNORE_FILTER = "--filter=:- .gitignore"
 
 
 def escape(path: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from desktop.core.sync_state import SyncPhase
 from desktop.remote.sync.builtin import BuiltinEngine
 from desktop.remote.sync.rules import TRASH_DIR
-from tests.sync_helpers import tree, wait_until
+from tests.sync_helpers import mark_owned, tree, wait_until
 
 Make = Callable[..., tuple[BuiltinEngine, Path, Path]]
 
@@ -116,11 +117,9 @@ def test_ignore_rules_and_pull_folders(sync_pair: Make) -> None:
     (local / "build" / "out.o").write_text("obj")
     (local / "node_modules").mkdir()
     (local / "node_modules" / "lib.js").write_text("js")
-    # Produced on the VM, in a folder devtray synced before: results, and its own ignored
-    # build output.
-    (remote / ".devtray").mkdir(parents=True)
-    (remote / ".devtray" / "owned").write_text("")
-    (remote / "results").mkdir()
+    # Produced on the VM (in the folder devtray owns): results, and its own ignored output.
+    mark_owned(remote)
+    (remote / "results").mkdir(parents=True)
     (remote / "results" / "run1.csv").write_text("1,2,3")
     (remote / "vm.log").write_text("the VM's own log")
     (local / "results").mkdir()
@@ -188,3 +187,103 @@ def test_changes_travel_through_the_vm_rsync_daemon_which_ends_with_the_engine(
     assert secrets.stat().st_mode & 0o077 == 0
     engine.stop()
     wait_until(lambda: not _vm_daemons(remote), what="the VM's daemon to end with the engine")
+
+
+def test_ignore_patterns_are_names_never_rsync_commands(sync_pair: Make) -> None:
+    # `!` alone would clear rsync's exclude list; `+ x` would include x.
+    engine, local, remote = sync_pair(
+        'pull = ["results"]\nignore = ["!", "+ secret.txt", "*.tmp"]\n', start=False
+    )
+    mark_owned(remote)
+    (remote / "results").mkdir()
+    (remote / "results" / "run1.csv").write_text("made on the VM")
+    for name in ("app.py", "!", "+ secret.txt", "x.tmp"):
+        (local / name).write_text(name)
+    engine.start()
+    assert engine.flush(timeout=30).phase is SyncPhase.WATCHING
+    assert set(tree(remote)) == {".devtray.toml", "app.py", "results", "results/run1.csv"}
+    assert (remote / ".devtray" / "owned").exists()
+    assert list((remote / TRASH_DIR).rglob("*~*")) == []  # nothing of the VM's was replaced
+
+
+def test_a_symlinked_pull_folder_stays_a_link(sync_pair: Make, tmp_path: Path) -> None:
+    engine, local, remote = sync_pair('pull = ["results"]\n', start=False)
+    big_disk = tmp_path / "big-disk"
+    big_disk.mkdir()
+    (local / "results").symlink_to(big_disk)
+    mark_owned(remote)
+    (remote / "results").mkdir()
+    (remote / "results" / "run1.csv").write_text("1,2,3")
+    engine.start()
+    engine.flush(timeout=30)
+    wait_until(lambda: (big_disk / "run1.csv").exists(), what="results pulled into the link")
+    (remote / "results" / "run2.csv").write_text("4,5,6")
+    wait_until(lambda: (big_disk / "run2.csv").exists(), what="a second pull")
+    assert (local / "results").is_symlink()
+    assert os.readlink(local / "results") == str(big_disk)
+
+
+def test_a_name_that_is_not_utf8_is_synced_and_the_watcher_carries_on(sync_pair: Make) -> None:
+    engine, local, remote = sync_pair()
+    assert engine.flush(timeout=30).phase is SyncPhase.WATCHING
+    odd = os.fsencode(local) + b"/caf\xe9-latin1.txt"
+    with open(odd, "wb") as handle:
+        handle.write(b"written by an old tool")
+    wait_until(lambda: os.path.exists(os.fsencode(remote) + b"/caf\xe9-latin1.txt"), 15, "odd name")
+    # The watcher still runs: a plain edit reaches the VM with no flush to push it.
+    (local / "after.txt").write_text("edited after the odd name")
+    wait_until(lambda: (remote / "after.txt").exists(), 15, "an edit after the odd name")
+    wait_until(lambda: engine.status().phase is SyncPhase.WATCHING, 15, "watching again")
+    assert tree(remote) == tree(local)
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.mark.parametrize("in_git", [True, False], ids=["git", "no-git"])
+def test_gitignore_negations_are_read_as_git_reads_them(sync_pair: Make, in_git: bool) -> None:
+    engine, local, remote = sync_pair(start=False)
+    (local / ".gitignore").write_text("*.log\n!keep.log\n.vscode/*\n!.vscode/settings.json\n")
+    (local / ".vscode").mkdir()
+    files = {
+        "keep.log": "kept",
+        "noise.log": "ignored",
+        ".vscode/settings.json": "{}",
+        ".vscode/launch.json": "ignored",
+        "src/app.py": "print()",
+        "src/debug.log": "ignored",
+        "src/keep.log": "kept too",
+    }
+    for rel, text in files.items():
+        (local / rel).parent.mkdir(parents=True, exist_ok=True)
+        (local / rel).write_text(text)
+    if in_git:
+        _git(local, "init", "-q")
+        _git(local, "add", "-A")
+        (local / "forced.log").write_text("tracked although *.log")
+        _git(local, "add", "-f", "forced.log")
+        _git(local, "commit", "-qm", "start")
+    wanted = {".gitignore", "keep.log", ".vscode/settings.json", "src/app.py", "src/keep.log"}
+    if in_git:
+        wanted.add("forced.log")
+
+    engine.start()
+    assert engine.flush(timeout=30).phase is SyncPhase.WATCHING
+    on_vm = {rel for rel, kind in tree(remote).items() if kind != "dir"}
+    assert on_vm == wanted
+
+    # The watcher's path: a changed path is sent if and only if it is in scope.
+    (local / "src" / "keep.log").write_text("edited")
+    (local / "src" / "debug.log").write_text("edited, still ignored")
+    (local / "new").mkdir()
+    (local / "new" / "a.py").write_text("new")
+    (local / "new" / "b.log").write_text("ignored in a new folder")
+    wait_until(lambda: (remote / "new" / "a.py").exists(), what="a new folder's file")
+    wait_until(lambda: (remote / "src" / "keep.log").read_text() == "edited", what="keep.log")
+    assert not (remote / "src" / "debug.log").exists()
+    assert not (remote / "new" / "b.log").exists()

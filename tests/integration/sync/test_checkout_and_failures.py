@@ -160,7 +160,8 @@ def test_an_rsync_killed_mid_run_is_repaired_by_the_next(sync_pair: Make) -> Non
         (local / f"chunk{i}.bin").write_bytes(os.urandom(2 * 1024 * 1024))
     wait_until(lambda: bool(_rsync_children()), timeout=20, what="an rsync run to start")
     for pid in _rsync_children():
-        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # that run may have just ended
+            os.kill(pid, signal.SIGKILL)
     status = engine.flush(timeout=60)
     assert status.phase is SyncPhase.WATCHING, status
     assert tree(remote) == tree(local)

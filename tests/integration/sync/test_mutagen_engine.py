@@ -20,6 +20,9 @@ from desktop.remote.supervisor import Supervisor
 from desktop.remote.sync.choose import engine_kind
 from desktop.remote.sync.mutagen import MutagenEngine
 from desktop.remote.sync.target import SshTarget
+from tests.integration.sync.conftest import VmUser
+from tests.sshd import SshServer
+from tests.sync_helpers import target_for
 
 DATA = Path(__file__).parents[2] / "data" / "mutagen"
 
@@ -66,7 +69,7 @@ def _calls(tmp_path: Path) -> list[list[str]]:
     return [json.loads(line) for line in lines]
 
 
-def _engine(tmp_path: Path, binary: Path, supervisor: Supervisor) -> MutagenEngine:
+def _engine(tmp_path: Path, binary: Path, supervisor: Supervisor, sshd: SshServer) -> MutagenEngine:
     project_dir = tmp_path / "app"
     project_dir.mkdir()
     (project_dir / ".devtray.toml").write_text(
@@ -74,7 +77,7 @@ def _engine(tmp_path: Path, binary: Path, supervisor: Supervisor) -> MutagenEngi
     )
     return MutagenEngine(
         load_project(project_dir),
-        SshTarget("devbox.devtray", "~/src/app"),
+        target_for(sshd, tmp_path / "vm" / "app"),
         mutagen=binary,
         data_dir=tmp_path / "mutagen-data",
         supervisor=supervisor,
@@ -82,9 +85,11 @@ def _engine(tmp_path: Path, binary: Path, supervisor: Supervisor) -> MutagenEngi
     )
 
 
-def test_sessions_are_created_watched_and_torn_down(tmp_path: Path, fake_mutagen: Path) -> None:
+def test_sessions_are_created_watched_and_torn_down(
+    tmp_path: Path, fake_mutagen: Path, sshd: SshServer
+) -> None:
     supervisor = Supervisor(tmp_path / "children")
-    engine = _engine(tmp_path, fake_mutagen, supervisor)
+    engine = _engine(tmp_path, fake_mutagen, supervisor, sshd)
     try:
         engine.start()
         assert engine.refresh().phase is SyncPhase.WATCHING
@@ -106,22 +111,25 @@ def test_sessions_are_created_watched_and_torn_down(tmp_path: Path, fake_mutagen
     creates = [call[3:] for call in calls if call[1:3] == ["sync", "create"]]
     label = engine.label
     push, pull = creates
-    assert push[-2:] == [str(tmp_path / "app"), "devbox.devtray:src/app"]
+    assert push[-2:] == [str(tmp_path / "app"), f"127.0.0.1:{tmp_path / 'vm' / 'app'}"]
     assert push[push.index("--sync-mode") :][:2] == ["--sync-mode", "one-way-replica"]
     assert "--ignore-vcs" in push
     assert push[push.index("*.pyc") - 1 :][:2] == ["--ignore", "*.pyc"]
     assert push[push.index("/results") - 1 :][:2] == ["--ignore", "/results"]
-    assert pull[-2:] == ["devbox.devtray:src/app/results", str(tmp_path / "app" / "results")]
+    assert pull[-2:] == [
+        f"127.0.0.1:{tmp_path / 'vm' / 'app' / 'results'}",
+        str(tmp_path / "app" / "results"),
+    ]
     assert "one-way-safe" in pull
     for verb in ("flush", "pause", "resume", "terminate"):
         assert ["sync", verb, "--label-selector", label] in [call[1:5] for call in calls]
 
 
 def test_cycles_mutagen_ran_on_its_own_count_as_changes_flushes_do_not(
-    tmp_path: Path, fake_mutagen: Path
+    tmp_path: Path, fake_mutagen: Path, sshd: SshServer
 ) -> None:
     supervisor = Supervisor(tmp_path / "children")
-    engine = _engine(tmp_path, fake_mutagen, supervisor)
+    engine = _engine(tmp_path, fake_mutagen, supervisor, sshd)
     sessions = tmp_path / "sessions.json"
     try:
         engine.start()
@@ -139,13 +147,13 @@ def test_cycles_mutagen_ran_on_its_own_count_as_changes_flushes_do_not(
 
 
 def test_an_old_mutagen_is_refused(
-    tmp_path: Path, fake_mutagen: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fake_mutagen: Path, monkeypatch: pytest.MonkeyPatch, sshd: SshServer
 ) -> None:
     monkeypatch.setenv("FAKE_MUTAGEN_VERSION", "0.11.8")
     supervisor = Supervisor(tmp_path / "children")
     try:
         with pytest.raises(BadConfig, match="too old"):
-            _engine(tmp_path, fake_mutagen, supervisor).start()
+            _engine(tmp_path, fake_mutagen, supervisor, sshd).start()
     finally:
         supervisor.stop_all()
 
@@ -173,3 +181,26 @@ def test_engine_choice(tmp_path: Path) -> None:
         kind('[sync]\nengine = "builtin"\nmode = "two-way-resolved"\n', "rsync")
     with pytest.raises(BadConfig, match="rsync was not found"):
         kind('[sync]\nengine = "builtin"\n', "mutagen")
+
+
+def test_the_mutagen_engine_checks_the_folder_before_any_session(
+    vm_user: VmUser, vm_sshd: SshServer, tmp_path: Path, fake_mutagen: Path
+) -> None:
+    local = tmp_path / "app"
+    local.mkdir()
+    supervisor = Supervisor(tmp_path / "children")
+    engine = MutagenEngine(
+        load_project(local),
+        SshTarget("127.0.0.1", "~/src", ("ssh", *vm_sshd.ssh_args())),
+        mutagen=fake_mutagen,
+        data_dir=tmp_path / "mutagen-data",
+        supervisor=supervisor,
+    )
+    try:
+        with pytest.raises(BadConfig, match="holds 2 entries"):
+            engine.start()
+    finally:
+        engine.stop()
+        supervisor.stop_all()
+    calls = (tmp_path / "calls.jsonl").read_text()
+    assert '"create"' not in calls and '"run"' not in calls  # no daemon, no session

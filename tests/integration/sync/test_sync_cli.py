@@ -12,9 +12,9 @@ import pytest
 
 from desktop.cli.main import main
 from desktop.core.config import Config
-from desktop.core.services import Services
 from desktop.remote.sync.builtin import BuiltinEngine
 from desktop.remote.sync.control import ControlServer, registry_path
+from desktop.services.registry import Services
 from tests.sync_helpers import tree
 
 Make = Callable[..., tuple[BuiltinEngine, Path, Path]]

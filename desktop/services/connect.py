@@ -1,9 +1,8 @@
-"""Connect in the tray: the SSH block kept in step with the VMs, a Tunnels row, Open items.
+"""Connect: the SSH block kept in step with the VMs, one VM's tunnels, IDE launching.
 
-`ConnectService` holds the state (the supervisor, the running tunnels); `TunnelsMenu` and
-`OpenInMenu` are the tray's `MenuContribution`s and only read that state as the menu opens.
-Their actions run on the tray's worker thread. `ConnectService.on_view` is called with each
-new tray view and rewrites the SSH block (on a thread of its own) when an address changed, so
+`ConnectService` holds the state (the supervisor, the running tunnels); the tray's rows
+(`presentation.rows`) only read it. `ConnectService.on_view` is called with each new tray view
+and rewrites the SSH block (on a thread of its own) when an address changed, so
 `ssh devbox.devtray` and the IDEs follow EC2's new IP after every start.
 """
 
@@ -11,26 +10,28 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from desktop.core.config import Config
 from desktop.core.errors import DevtrayError, InvalidState
 from desktop.core.forwards import wanted_forwards
 from desktop.core.glance import TrayView
-from desktop.core.menu import MenuItem, MenuSlot
-from desktop.core.model import VmSnapshot, VmState
-from desktop.core.project import Project, load_project
+from desktop.core.model import VmSnapshot
+from desktop.core.project import Project
 from desktop.remote import ide
 from desktop.remote.docker_context import ContextChange, ensure_contexts
 from desktop.remote.ssh_config import (
     ConfigChange,
+    HostEntry,
     SshConfigWriter,
     ssm_from_tools,
+    unique_aliases,
 )
 from desktop.remote.supervisor import Supervisor
-from desktop.remote.tools import required_tool
-from desktop.remote.tunnels import Tunnels, TunnelState, TunnelStatus, TunnelTraffic
+from desktop.remote.tunnels import Tunnels, TunnelStatus, TunnelTraffic
+from desktop.services.config import ConfigSource
+from desktop.system.tools import required_tool
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +43,12 @@ class ConnectService:
 
     def __init__(
         self,
-        load_config: Callable[[], Config],
+        config: ConfigSource,
         supervisor: Supervisor,
         *,
         writer: SshConfigWriter | None = None,
     ) -> None:
-        self._load_config = load_config
+        self.config = config
         self.supervisor = supervisor
         self._writer = writer
         self._lock = threading.Lock()
@@ -66,8 +67,20 @@ class ConnectService:
     def refresh_ssh_config(self, vms: Sequence[VmSnapshot]) -> ConfigChange:
         """Rewrite the SSH block for these snapshots (only if its content changes)."""
         with self._lock:
-            config = self._load_config()
+            config = self.config.current()
             return self.writer(config).refresh(vms, config)
+
+    def entry_for(self, vm: VmSnapshot, vms: Sequence[VmSnapshot]) -> HostEntry:
+        """The SSH block's entry for `vm` (the block refreshed first); an error when the VM has
+        no address to connect to."""
+        entry = self.refresh_ssh_config(vms).entry_for(vm.id)
+        if entry is None:
+            raise InvalidState(f"{vm.name} has no address yet.", hint="Start it first.")
+        return entry
+
+    def ssh_config_path(self) -> Path:
+        """The file every ssh of the day passes with `-F` (the one holding the block)."""
+        return self.writer(self.config.current()).path
 
     def on_view(self, view: TrayView) -> None:
         """Called with every new tray view: refresh the block when an address changed."""
@@ -84,7 +97,9 @@ class ConnectService:
     def _refresh_quietly(self, vms: Sequence[VmSnapshot]) -> None:
         try:
             change = self.refresh_ssh_config(vms)
-            self._docker_contexts(change)
+            for warning in change.warnings:
+                log.warning("SSH config: %s", warning)
+            self._docker_contexts(change, unique_aliases(vms).values())
         except DevtrayError as exc:
             log.warning("SSH config not refreshed: %s", exc)
         except Exception:
@@ -92,61 +107,68 @@ class ConnectService:
         finally:
             self.refreshed.set()
 
-    def _docker_contexts(self, change: ConfigChange) -> None:
-        """A Docker context per new alias, when docker is installed (the host never changes)."""
+    def _docker_contexts(self, change: ConfigChange, aliases: Iterable[str]) -> None:
+        """A Docker context per new alias, when docker is installed (the host never changes);
+        devtray's contexts of VMs that are gone are removed."""
         new = [entry.alias for entry in change.entries if entry.alias not in self._docker_done]
-        for alias, result, detail in ensure_contexts(new):
+        for alias, result, detail in ensure_contexts(new, all_aliases=aliases):
             if result is ContextChange.FAILED:
-                log.warning("docker context %s not set: %s", alias, detail)
+                log.warning("docker context %s: %s", alias, detail)
+            elif result is ContextChange.REMOVED:
+                self._docker_done.discard(alias)
             else:
                 self._docker_done.add(alias)
 
     # -- project -----------------------------------------------------------------------------
 
-    def project(self, config: Config) -> Project | None:
-        """The project of `[connect] project`, if one is configured."""
-        folder = config.connect.project
-        return load_project(Path(folder).expanduser()) if folder else None
+    def project(self) -> Project | None:
+        """The project of `[connect] project` as last read, if one is configured (no I/O)."""
+        return self.config.project()
 
     def project_name(self) -> str | None:
         """For menu labels; never raises (a broken project shows when an action runs)."""
         try:
-            project = self.project(self._load_config())
+            project = self.project()
         except DevtrayError:
             return None
         return project.name if project else None
 
     def has_forwards(self) -> bool:
-        """True when some ports are configured (menu-time check; errors count as ports)."""
+        """True when some ports are configured (menu-time check, no I/O; errors count as ports)."""
         try:
-            config = self._load_config()
-            return bool(wanted_forwards(self.project(config), config))
+            return bool(wanted_forwards(self.project(), self.config.current()))
         except DevtrayError:
             return True  # let Start report the problem
 
     # -- tunnels -----------------------------------------------------------------------------
 
-    def start_tunnels(self, vm: VmSnapshot, vms: Sequence[VmSnapshot]) -> None:
-        """Forward the configured ports to `vm` (other VMs' tunnels stop: same local ports)."""
-        config = self._load_config()
-        forwards = wanted_forwards(self.project(config), config)
+    def start_tunnels(
+        self, vm: VmSnapshot, vms: Sequence[VmSnapshot], project: Project | None = None
+    ) -> Tunnels:
+        """Forward the ports of `project` (default: the configured one) and of the config to
+        `vm`; other VMs' tunnels stop first (same local ports)."""
+        config = self.config.current()
+        forwards = wanted_forwards(project or self.project(), config)
         if not forwards:
             raise InvalidState(
                 "No ports to forward.",
                 hint='Add ports = ["8000"] to your project\'s .devtray.toml, or [tunnels] ports '
                 "to devtray's config.",
             )
-        entry = self.refresh_ssh_config(vms).entry_for(vm.id)
-        if entry is None:
-            raise InvalidState(f"{vm.name} has no address yet.", hint="Start it first.")
+        entry = self.entry_for(vm, vms)
         self.stop_tunnels()
-        writer = self.writer(config)
         tunnels = Tunnels(
-            self.supervisor, required_tool("ssh"), entry.alias, ssh_config=writer.path
+            self.supervisor, required_tool("ssh"), entry.alias, ssh_config=self.ssh_config_path()
         )
         tunnels.start(forwards)
         with self._lock:
             self._tunnels, self._tunnel_vm = tunnels, vm.id
+        return tunnels
+
+    def tunnels_vm(self) -> str | None:
+        """The id of the VM the tunnels run to, if they run."""
+        with self._lock:
+            return self._tunnel_vm
 
     def stop_tunnels(self) -> None:
         """Stop the running tunnels (no ssh is left behind)."""
@@ -169,10 +191,15 @@ class ConnectService:
 
     # -- IDEs --------------------------------------------------------------------------------
 
-    def open_in(self, kind: ide.IdeKind, vm: VmSnapshot, vms: Sequence[VmSnapshot]) -> None:
-        """Open the configured project (or the VM's home folder) in the IDE."""
-        config = self._load_config()
-        project = self.project(config)
+    def open_in(
+        self,
+        kind: ide.IdeKind,
+        vm: VmSnapshot,
+        vms: Sequence[VmSnapshot],
+        project: Project | None = None,
+    ) -> None:
+        """Open `project` (default: the configured one, else the VM's home) in the IDE."""
+        project = project or self.project()
         if kind is ide.IdeKind.PYCHARM and project is None:
             raise InvalidState(
                 "PyCharm opens the local project, and no project is set.",
@@ -183,84 +210,10 @@ class ConnectService:
         entry = None
         if kind is not ide.IdeKind.PYCHARM:
             entry = self.refresh_ssh_config(vms).entry_for(vm.id)
-        ssh_config = self.writer(config).path
-        plan = ide.plan_open(kind, project, entry, required_tool("ssh"), ssh_config)
+        plan = ide.plan_open(kind, project, entry, required_tool("ssh"), self.ssh_config_path())
         ide.launch(plan)
 
     def close(self) -> None:
         """At quit: stop every child."""
         self.stop_tunnels()
         self.supervisor.stop_all()
-
-
-class TunnelsMenu:
-    """The Tunnels row: one line per tunnel (up / retrying / failed, with the reason)."""
-
-    slot = MenuSlot.TUNNELS
-
-    def __init__(self, service: ConnectService) -> None:
-        self.service = service
-
-    def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
-        """The row for one VM (reads only the service's state)."""
-        key = f"tunnels:{vm.id}"
-        statuses = self.service.tunnel_statuses(vm.id)
-        if statuses is not None:
-            lines = tuple(
-                MenuItem(status.describe(), key=f"{key}:{status.forward.local_port}", enabled=False)
-                for status in statuses
-            )
-            stop = MenuItem("Stop tunnels", key=f"{key}:stop", run=self.service.stop_tunnels)
-            up = sum(status.state is TunnelState.UP for status in statuses)
-            return (
-                MenuItem(f"Tunnels: {up}/{len(statuses)} up", key=key, children=(*lines, stop)),
-            )
-        reason = None
-        if view.demo:
-            reason = "not in the demo"
-        elif vm.state is not VmState.RUNNING:
-            reason = "the VM is not running"
-        elif not self.service.has_forwards():
-            reason = "no ports configured"
-        return (
-            MenuItem(
-                "Start tunnels",
-                key=f"{key}:start",
-                enabled=reason is None,
-                reason=reason,
-                run=lambda: self.service.start_tunnels(vm, view.vms),
-            ),
-        )
-
-
-class OpenInMenu:
-    """Open in VS Code / PyCharm / JetBrains Gateway."""
-
-    slot = MenuSlot.OPEN_IN
-
-    def __init__(self, service: ConnectService) -> None:
-        self.service = service
-
-    def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
-        """One item per IDE; remote ones need the VM running."""
-        project = self.service.project_name()
-        remote_reason = None
-        if view.demo:
-            remote_reason = "not in the demo"
-        elif vm.state is not VmState.RUNNING:
-            remote_reason = "the VM is not running"
-        labels = (
-            (ide.IdeKind.VSCODE, "Open in VS Code", remote_reason),
-            (ide.IdeKind.PYCHARM, "Open in PyCharm", None if project else "no project set"),
-            (ide.IdeKind.GATEWAY, "Open in JetBrains Gateway", remote_reason),
-        )
-        return tuple(
-            MenuItem(
-                text + (f" ({project})" if project else ""),
-                key=f"open-{kind}:{vm.id}",
-                enabled=reason is None,
-                reason=reason,
-                run=lambda kind=kind: self.service.open_in(kind, vm, view.vms),  # type: ignore[misc]
-            )
-            for kind, text, reason in labels
-        )

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,44 +22,83 @@ LOGIN_SHELL_TIMEOUT = 3.0
 
 @dataclass(frozen=True)
 class Tool:
-    """An external program devtray may use, and how a person gets it."""
+    """An external program devtray may use, and how a person gets it: `install` is one hint
+    for every platform, or one per platform ("linux", "darwin", "win32")."""
 
     name: str
     purpose: str
-    install_hint: str
+    install: str | Mapping[str, str]
     executables: tuple[str, ...]
     known_paths: tuple[str, ...] = ()
     optional: bool = False
+
+    def hint_for(self, platform: str) -> str:
+        """How to install it on `platform` (a `sys.platform` value), with its package manager."""
+        if isinstance(self.install, str):
+            return self.install
+        key = "linux" if platform.startswith("linux") else platform
+        return self.install.get(key) or next(iter(self.install.values()))
+
+    @property
+    def install_hint(self) -> str:
+        """How to install it on this computer."""
+        return self.hint_for(sys.platform)
 
 
 TOOLS: tuple[Tool, ...] = (
     Tool(
         "ssh",
         "connect to the VM",
-        "Install OpenSSH (Debian/Ubuntu: apt install openssh-client; Windows: "
-        "Settings > Optional features > OpenSSH Client).",
+        {
+            "linux": "Install OpenSSH: sudo apt install openssh-client (Fedora: sudo dnf "
+            "install openssh-clients).",
+            "darwin": "OpenSSH comes with macOS; if it is missing, reinstall the command line "
+            "tools: xcode-select --install.",
+            "win32": "Install OpenSSH Client: Settings > System > Optional features > Add a "
+            "feature > OpenSSH Client.",
+        },
         ("ssh",),
         ("C:/Windows/System32/OpenSSH/ssh.exe",),
     ),
     Tool(
         "rsync",
         "built-in file sync",
-        "Install rsync (apt install rsync; macOS: brew install rsync).",
+        {
+            "linux": "Install rsync: sudo apt install rsync (Fedora: sudo dnf install rsync).",
+            "darwin": "Install a current rsync with Homebrew: brew install rsync "
+            "(https://brew.sh).",
+            "win32": "Install rsync with MSYS2 (pacman -S rsync, https://www.msys2.org), or "
+            "use Mutagen for sync.",
+        },
         ("rsync",),
         ("/opt/homebrew/bin/rsync", "/usr/local/bin/rsync"),
     ),
     Tool(
         "mutagen",
         "Mutagen file sync (optional)",
-        "Optional: https://mutagen.io/documentation/introduction/installation "
-        "(brew install mutagen-io/mutagen/mutagen).",
+        {
+            "linux": "Optional: download it from https://github.com/mutagen-io/mutagen/releases "
+            "(see https://mutagen.io/documentation/introduction/installation).",
+            "darwin": "Optional: brew install mutagen-io/mutagen/mutagen "
+            "(https://mutagen.io/documentation/introduction/installation).",
+            "win32": "Optional: download it from https://github.com/mutagen-io/mutagen/releases "
+            "(see https://mutagen.io/documentation/introduction/installation).",
+        },
         ("mutagen",),
         ("/opt/homebrew/bin/mutagen", "/usr/local/bin/mutagen"),
     ),
     Tool(
         "code",
         "open projects in VS Code",
-        "Install VS Code from https://code.visualstudio.com and the Remote - SSH extension.",
+        {
+            "linux": "Install VS Code from https://code.visualstudio.com/download (the .deb or "
+            ".rpm, or sudo snap install code --classic), then its Remote - SSH extension.",
+            "darwin": "Install VS Code from https://code.visualstudio.com/download (or brew "
+            "install --cask visual-studio-code) and its Remote - SSH extension; then run "
+            "\"Shell Command: Install 'code' command in PATH\" from its command palette.",
+            "win32": "Install VS Code from https://code.visualstudio.com/download (or winget "
+            "install Microsoft.VisualStudioCode), then its Remote - SSH extension.",
+        },
         ("code",),
         (
             "/Applications/Visual Studio Code.app/Contents/Resources/app/bin/code",
@@ -168,22 +208,29 @@ def required_tool(name: str) -> Path:
     return found
 
 
+def run_captured(argv: list[str], timeout: float) -> subprocess.CompletedProcess[str] | None:
+    """Run a program for its output (text, stdin closed); None if it cannot run or times out."""
+    try:
+        return subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
 @functools.cache
 def login_shell_path() -> tuple[str, ...]:
     """PATH as the user's login shell sets it (asked once; empty where there is none)."""
     shell = os.environ.get("SHELL")
     if sys.platform == "win32" or not shell or not Path(shell).is_file():
         return ()
-    try:
-        result = subprocess.run(
-            [shell, "-ilc", "printenv PATH"],
-            capture_output=True,
-            text=True,
-            timeout=LOGIN_SHELL_TIMEOUT,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+    result = run_captured([shell, "-ilc", "printenv PATH"], LOGIN_SHELL_TIMEOUT)
+    if result is None:
         return ()
     lines = result.stdout.strip().splitlines()
     return tuple(lines[-1].split(os.pathsep)) if lines else ()

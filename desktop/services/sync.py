@@ -1,10 +1,9 @@
-"""Sync in the tray: the Sync row of the VM's section, and the engine behind it.
+"""Sync: one engine for one project to one VM, its control socket, and its latest status.
 
-`SyncService` runs one engine for the project of `[connect] project`, to the VM the user picks
-(through the SSH alias the connect feature keeps up to date); `SyncMenu` is the tray's
-`MenuContribution` and only reads the engine's latest status as the menu opens. Actions run on
-the tray's worker thread. A project already synced by `devtray up` in a terminal is shown as
-such and not synced twice.
+`SyncService` syncs a project (the day's, or `[connect] project`) to the VM the user picks,
+through the SSH alias the connect service keeps up to date. The tray's Sync row
+(`presentation.rows`) only reads its latest status. A project already synced by another devtray
+(a `devtray up` that runs the day itself) is not synced twice.
 """
 
 from __future__ import annotations
@@ -12,67 +11,77 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from pathlib import Path
 
-from desktop.core.config import Config
 from desktop.core.errors import DevtrayError, InvalidState
-from desktop.core.glance import TrayView
-from desktop.core.menu import MenuItem, MenuSlot
-from desktop.core.model import VmSnapshot, VmState
-from desktop.core.sync_state import SyncPhase, SyncStatus
+from desktop.core.model import VmSnapshot
+from desktop.core.project import Project
+from desktop.core.sync_state import SyncStatus
 from desktop.remote.sync import control
 from desktop.remote.sync.choose import create_engine
 from desktop.remote.sync.engine import SyncEngine
 from desktop.remote.sync.target import SshTarget
-from desktop.remote.tools import required_tool
-from desktop.remote.tray_connect import ConnectService
+from desktop.services.connect import ConnectService
+from desktop.system.tools import required_tool
 
 log = logging.getLogger(__name__)
 
+# How long a flush may take before a stop gives up on it (one figure for every stop: the
+# tray's, `devtray down`, auto-stop and Ctrl-C with --stop-on-exit).
 FLUSH_WAIT = 120.0
 
 
 class SyncService:
     """The tray's sync: start/stop for one VM, pause/resume/flush, the latest status."""
 
-    def __init__(self, connect: ConnectService, load_config: Callable[[], Config]) -> None:
+    def __init__(self, connect: ConnectService) -> None:
         self.connect = connect
-        self._load_config = load_config
         self._lock = threading.Lock()
         self._engine: SyncEngine | None = None
         self._server: control.ControlServer | None = None
         self._vm_id: str | None = None
 
-    def start(self, vm: VmSnapshot, vms: Sequence[VmSnapshot]) -> None:
-        """Sync the configured project to `vm` (another VM's sync stops first)."""
-        config = self._load_config()
-        project = self.connect.project(config)
+    def start(
+        self,
+        vm: VmSnapshot,
+        vms: Sequence[VmSnapshot],
+        project: Project | None = None,
+        *,
+        adopt: bool = False,
+    ) -> SyncEngine:
+        """Sync `project` (default: the configured one) to `vm` (another sync stops first);
+        `adopt` lets it take over a VM folder holding files devtray did not put there."""
+        project = project or self.connect.project()
         if project is None:
             raise InvalidState(
                 "No project is set to sync.",
                 hint='Set [connect] project = "~/src/app" in devtray\'s config.',
             )
+        self.stop()  # our own control socket would answer the check below
         if control.ask(project.root, "status") is not None:
             raise InvalidState(
                 f"{project.root} is already being synced by another devtray (`devtray up`?).",
                 hint="Stop that one first, or use it: `devtray sync status`.",
             )
-        entry = self.connect.refresh_ssh_config(vms).entry_for(vm.id)
-        if entry is None:
-            raise InvalidState(f"{vm.name} has no address yet.", hint="Start it first.")
-        self.stop()
-        ssh_config = self.connect.writer(config).path
+        entry = self.connect.entry_for(vm, vms)
         target = SshTarget(
             host=entry.alias,
             remote_dir=project.remote_dir(),
-            ssh_argv=(str(required_tool("ssh")), "-F", str(ssh_config)),
+            ssh_argv=(str(required_tool("ssh")), "-F", str(self.connect.ssh_config_path())),
         )
-        engine = create_engine(project, target, self.connect.supervisor)
+        engine = create_engine(project, target, self.connect.supervisor, adopt=adopt)
         engine.start()
         server = control.ControlServer(engine, project.root, os.getpid())
         server.start()
         with self._lock:
             self._engine, self._server, self._vm_id = engine, server, vm.id
+        return engine
+
+    def vm_id(self) -> str | None:
+        """The id of the VM being synced to, if sync runs."""
+        with self._lock:
+            return self._vm_id
 
     def stop(self) -> None:
         """Stop syncing (no child is left behind)."""
@@ -97,22 +106,23 @@ class SyncService:
             engine = self._engine if self._vm_id == vm_id else None
         return engine.status() if engine else None
 
-    def flush_before_stop(self, vm: VmSnapshot) -> str | None:
-        """For auto-stop: flush what is unsynced; None when the VM holds it all, else why not.
+    def flush_before_stop(self, vm: VmSnapshot, project_root: Path | None = None) -> str | None:
+        """Before a stop: flush what is unsynced; None when the VM holds it all, else why not.
 
-        The tray's own sync to `vm` is flushed, or else a `devtray up` syncing the configured
-        project in a terminal.
-        """
+        The service's own sync to `vm` is flushed, or else another devtray's sync of
+        `project_root` (default: the configured project) through its control socket."""
         with self._lock:
             engine = self._engine if self._vm_id == vm.id else None
         try:
             if engine is not None:
                 status: SyncStatus | None = engine.flush(FLUSH_WAIT)
             else:
-                project = self.connect.project(self._load_config())
+                if project_root is None:
+                    project = self.connect.project()
+                    project_root = project.root if project else None
                 status = (
-                    control.ask(project.root, "flush", flush_timeout=FLUSH_WAIT)
-                    if project
+                    control.ask(project_root, "flush", flush_timeout=FLUSH_WAIT)
+                    if project_root
                     else None
                 )
         except DevtrayError as exc:
@@ -141,40 +151,3 @@ class SyncService:
         status = self._engine_or_fail().flush(FLUSH_WAIT)
         if status.has_unsynced_changes:
             raise InvalidState(f"Sync could not finish: {status.summary()}")
-
-
-class SyncMenu:
-    """The Sync row: the engine's status, with Pause/Resume, Sync now and Stop."""
-
-    slot = MenuSlot.SYNC
-
-    def __init__(self, service: SyncService) -> None:
-        self.service = service
-
-    def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
-        """The row for one VM (reads only the service's state)."""
-        key = f"sync:{vm.id}"
-        status = self.service.status(vm.id)
-        if status is not None:
-            paused = status.phase is SyncPhase.PAUSED
-            toggle = (
-                MenuItem("Resume sync", key=f"{key}:resume", run=self.service.resume)
-                if paused
-                else MenuItem("Pause sync", key=f"{key}:pause", run=self.service.pause)
-            )
-            children = (
-                toggle,
-                MenuItem("Sync now", key=f"{key}:flush", run=self.service.flush),
-                MenuItem("Stop sync", key=f"{key}:stop", run=self.service.stop),
-            )
-            return (MenuItem(f"Sync: {status.summary()}", key=key, children=children),)
-        running = vm.state is VmState.RUNNING
-        return (
-            MenuItem(
-                "Start sync",
-                key=f"{key}:start",
-                enabled=running and not view.demo,
-                reason="the VM is not running" if not running else "not in the demo",
-                run=lambda: self.service.start(vm, view.vms),
-            ),
-        )

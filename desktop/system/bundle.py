@@ -10,6 +10,7 @@ Python interpreter that may not exist on the user's machine.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -75,3 +76,19 @@ def launch_command(*args: str) -> list[str]:
     if sys.platform == "win32" and windowed.is_file():
         executable = windowed
     return [str(executable), *args]
+
+
+def cli_command() -> list[str]:
+    """devtray's command line by absolute path, for programs that run it without the shell's
+    PATH (start at login, ssh's ProxyCommand from a GUI IDE): the installed app's console
+    executable, else the `devtray` script on PATH, else this Python."""
+    if is_frozen():
+        executable = Path(sys.executable)
+        console = executable.with_name("devtray.exe")  # the tray itself runs as devtrayw.exe
+        if sys.platform == "win32" and console.is_file():
+            executable = console
+        return [str(executable)]
+    script = shutil.which("devtray")
+    if script:
+        return [str(Path(script).resolve())]
+    return [sys.executable, "-m", "desktop"]

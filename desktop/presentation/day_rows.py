@@ -1,0 +1,329 @@
+"""The day's rows at the top of the tray menu, and its tooltip line: Qt-free, built from the
+latest `DayProgress` and `TrayView` each time the menu opens.
+
+Shape (see /work/shared/TRAY.md): a grey header saying where the day stands, then the one thing
+to do next (Start my day -> Cancel while it runs -> Open in the IDE once ready -> Retry after a
+failure), the steps while it runs, the project's Open row, then End my day. The rows keep their
+keys and their order in every state, so the tests and the e2e test find them by key and a click
+meant for one row never lands on another.
+
+Every text goes through `tr` (the Qt layer passes `QCoreApplication.translate`): templates are
+translated first, then filled in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from desktop.core.glance import TrayView
+from desktop.core.humanize import printable
+from desktop.core.menu import SEPARATOR, Action, MenuItem
+from desktop.core.model import VmSnapshot, VmState
+from desktop.core.project import Project
+from desktop.services.day import DayPhase, DayProgress, DayStep, StepState
+
+Translate = Callable[[str], str]
+
+IDE_NAMES = {"vscode": "VS Code", "pycharm": "PyCharm", "gateway": "JetBrains Gateway"}
+
+# What the running step is doing, as the primary row says it ("Starting devbox…").
+_DOING = {
+    DayStep.SIGNED_IN: "Checking sign-in…",
+    DayStep.VM_STARTED: "Starting {vm}…",
+    DayStep.SSH_CONFIG: "Writing the SSH config…",
+    DayStep.SSH_READY: "Waiting for SSH on {vm}…",
+    DayStep.TUNNELS: "Opening tunnels…",
+    DayStep.SYNC: "Syncing…",
+    DayStep.IDE_OPEN: "Opening {ide}…",
+}
+_MARKS = {
+    StepState.DONE: "✓",
+    StepState.SKIPPED: "✓",
+    StepState.RUNNING: "▸",
+    StepState.FAILED: "✗",
+    StepState.UNDONE: "↺",
+    StepState.PENDING: "…",
+}
+
+
+def same_text(text: str) -> str:
+    """The identity translation (tests and the CLI)."""
+    return text
+
+
+def project_key(project: Project) -> str:
+    """What a row carries to say which project it is about."""
+    return str(project.root)
+
+
+def ide_of(project: Project) -> str:
+    """The project's IDE (`ide` in its .devtray.toml or its [[projects]] entry; VS Code)."""
+    return project.ide or "vscode"
+
+
+def ide_name(project: Project) -> str:
+    """`VS Code`."""
+    return IDE_NAMES.get(ide_of(project), ide_of(project))
+
+
+def vm_of(project: Project, view: TrayView) -> VmSnapshot | None:
+    """The project's VM among mine (my only VM when the project names none)."""
+    if project.vm is None:
+        return view.vms[0] if len(view.vms) == 1 else None
+    return next((vm for vm in view.vms if vm.matches(project.vm)), None)
+
+
+@dataclass(frozen=True)
+class DayPanel:
+    """What the day rows are built from (all held in memory by the Qt layer)."""
+
+    progress: DayProgress
+    projects: tuple[Project, ...] = ()
+    active: Project | None = None  # the project whose day runs (or last ran)
+    hourly: str | None = None  # "$0.19/h" for the active VM, when priced
+    ready_to_load: bool = True  # False until the day service has loaded (after start-up)
+
+    @property
+    def selected(self) -> Project | None:
+        """The project the top rows are about: the running day's, else the first."""
+        return self.active or (self.projects[0] if self.projects else None)
+
+    @property
+    def running(self) -> bool:
+        """True while a bring-up or a wind-down runs."""
+        return self.progress.phase in (DayPhase.STARTING, DayPhase.ENDING)
+
+
+def seconds_text(seconds: float, tr: Translate = same_text) -> str:
+    """`14 s`, `2:05` past a minute."""
+    whole = int(seconds)
+    if whole < 60:
+        return tr("{n} s").format(n=whole)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def step_text(progress: DayProgress, project: Project | None, tr: Translate = same_text) -> str:
+    """What the day is doing now, in the rows' words ("Starting devbox…"); the sync step says
+    how far it is when the service knows ("Syncing 3,214 files…")."""
+    if progress.phase is DayPhase.ENDING:
+        return tr("Ending the day…")
+    if progress.current is None:
+        return tr("Starting the day…")
+    if progress.current is DayStep.SYNC and progress.detail.startswith("Syncing "):
+        return progress.detail
+    return tr(_DOING[progress.current]).format(
+        vm=printable(progress.vm_name or ""), ide=ide_name(project) if project else "IDE"
+    )
+
+
+def steps_line(progress: DayProgress) -> str:
+    """`✓ signed in   ▸ VM started   … SSH …` (step labels are the service's)."""
+    return "   ".join(f"{_MARKS[state]} {step.label}" for step, state in progress.steps)
+
+
+def _vm_label(project: Project, vm: VmSnapshot | None) -> str:
+    if vm is not None:
+        return printable(vm.name)
+    return printable(project.vm or "my VM")
+
+
+def _header(panel: DayPanel, project: Project, vm: VmSnapshot | None, tr: Translate) -> str:
+    progress = panel.progress
+    name = _vm_label(project, vm)
+    phase = progress.phase
+    if phase is DayPhase.STARTING:
+        return tr("{vm} · starting — {elapsed}").format(
+            vm=name, elapsed=seconds_text(progress.elapsed, tr)
+        )
+    if phase is DayPhase.ENDING:
+        return tr("{vm} · ending the day — {elapsed}").format(
+            vm=name, elapsed=seconds_text(progress.elapsed, tr)
+        )
+    if phase is DayPhase.READY:
+        text = tr("Ready · {vm}").format(vm=name)
+        return f"{text} · {panel.hourly}" if panel.hourly else text
+    if phase is DayPhase.FAILED:
+        return tr("{vm} · could not start the day").format(vm=name)
+    state = str(vm.state) if vm is not None else tr("not found")
+    text = f"{name} · {state}"
+    if progress.ended is not None:
+        text += f" · {progress.ended.describe()}"
+    return text
+
+
+def _start_row(
+    panel: DayPanel, project: Project, vm: VmSnapshot | None, view: TrayView, tr: Translate
+) -> MenuItem:
+    """The primary row outside a running day: Start my day (or Retry after a failure)."""
+    retry = panel.progress.phase is DayPhase.FAILED
+    text = tr("↻ Retry: start my day — {project} on {vm}") if retry else None
+    text = text or tr("▶ Start my day — {project} on {vm}")
+    reason = None
+    if not panel.ready_to_load:
+        reason = tr("loading…")
+    elif view.offline:
+        reason = tr("offline")
+    elif vm is None:
+        reason = tr("its VM {vm} is not among yours").format(vm=printable(project.vm or ""))
+    elif vm.id in view.busy or vm.state in (VmState.STOPPING, VmState.RESIZING):
+        reason = tr("wait until {vm} is running or stopped").format(vm=printable(vm.name))
+    return MenuItem(
+        text=text.format(project=printable(project.name), vm=_vm_label(project, vm)),
+        key="day:primary",
+        action=Action.START_DAY,
+        project=project_key(project),
+        enabled=reason is None,
+        reason=reason,
+        mnemonic="d",  # the day's first row; S t R i e l Q y u p V C G are taken
+    )
+
+
+def _open_row(panel: DayPanel, project: Project, vm: VmSnapshot | None, tr: Translate) -> MenuItem:
+    """Open in the project's IDE: at once when the VM runs, else "starts devbox" (a day)."""
+    label = tr("Open in {ide}").format(ide=ide_name(project))
+    running = vm is not None and vm.state is VmState.RUNNING
+    if panel.running:
+        return MenuItem(label, key="day:open", enabled=False, reason=tr("when the day is ready"))
+    if running or ide_of(project) == "pycharm":  # PyCharm opens the local folder
+        return MenuItem(
+            label, key="day:open", action=Action.OPEN_PROJECT, project=project_key(project)
+        )
+    starts = tr("Open in {ide} (starts {vm})").format(
+        ide=ide_name(project), vm=_vm_label(project, vm)
+    )
+    return MenuItem(
+        starts,
+        key="day:open",
+        action=Action.START_AND_OPEN,
+        project=project_key(project),
+        enabled=vm is not None and panel.ready_to_load,
+        reason=tr("its VM is not among yours") if vm is None else tr("loading…"),
+    )
+
+
+def _end_row(panel: DayPanel, vm: VmSnapshot | None, tr: Translate) -> MenuItem:
+    phase = panel.progress.phase
+    reason = None
+    if phase is DayPhase.ENDING:
+        reason = tr("already ending")
+    elif phase is DayPhase.STARTING:
+        reason = tr("cancel the start instead")
+    elif vm is None or vm.state is not VmState.RUNNING:
+        reason = tr("nothing is running")
+    return MenuItem(
+        tr("■ End my day"),
+        key="day:end",
+        action=Action.END_DAY,
+        enabled=reason is None,
+        reason=reason,
+        mnemonic="n",
+    )
+
+
+def _projects_menu(panel: DayPanel, view: TrayView, tr: Translate) -> MenuItem:
+    """Projects ▸: one Start my day (and Open) per project, then Add project folder…"""
+    children: list[MenuItem] = []
+    busy = panel.running
+    for project in panel.projects:
+        vm = vm_of(project, view)
+        summary = tr("{project} ({vm}, {ide})").format(
+            project=printable(project.name), vm=_vm_label(project, vm), ide=ide_name(project)
+        )
+        rows = (
+            MenuItem(
+                tr("Start my day"),
+                key=f"project:{project_key(project)}:start",
+                action=Action.START_DAY,
+                project=project_key(project),
+                enabled=not busy and vm is not None and panel.ready_to_load,
+                reason=tr("a day is starting or ending") if busy else tr("its VM is not found"),
+            ),
+            MenuItem(
+                tr("Open in {ide}").format(ide=ide_name(project)),
+                key=f"project:{project_key(project)}:open",
+                action=Action.OPEN_PROJECT
+                if vm is not None and vm.state is VmState.RUNNING
+                else Action.START_AND_OPEN,
+                project=project_key(project),
+                enabled=not busy and vm is not None and panel.ready_to_load,
+                reason=tr("a day is starting or ending") if busy else tr("its VM is not found"),
+            ),
+        )
+        children.append(MenuItem(summary, key=f"project:{project_key(project)}", children=rows))
+    children += [
+        SEPARATOR,
+        MenuItem(tr("Add project folder…"), key="project:add", action=Action.ADD_PROJECT),
+    ]
+    return MenuItem(tr("Projects"), key="projects", children=tuple(children))
+
+
+def day_rows(panel: DayPanel, view: TrayView, tr: Translate = same_text) -> list[MenuItem]:
+    """The day's rows for the top of the menu (none before the first look at the cloud)."""
+    if not view.loaded or not view.vms:
+        return []
+    project = panel.selected
+    if project is None:
+        return [
+            MenuItem(
+                tr("Set up your day…"), key="day:setup", action=Action.SET_UP_DAY, mnemonic="d"
+            ),
+            _projects_menu(panel, view, tr),
+            SEPARATOR,
+        ]
+    vm = vm_of(project, view)
+    progress = panel.progress
+    rows = [MenuItem(_header(panel, project, vm, tr), key="day:status", enabled=False)]
+    if progress.phase is DayPhase.STARTING:
+        text = f"■ {step_text(progress, project, tr)} " + tr("(step {i} of {n}) · {t}").format(
+            i=max(progress.index, 1), n=progress.total, t=seconds_text(progress.elapsed, tr)
+        )
+        rows.append(
+            MenuItem(
+                text, key="day:primary", action=Action.CANCEL_DAY, project=project_key(project)
+            )
+        )
+        rows.append(MenuItem(steps_line(progress), key="day:steps", enabled=False))
+    elif progress.phase is DayPhase.ENDING:
+        rows.append(MenuItem(step_text(progress, project, tr), key="day:primary", enabled=False))
+    elif progress.phase is DayPhase.READY:
+        rows.append(
+            MenuItem(
+                tr("Open in {ide}").format(ide=ide_name(project)),
+                key="day:primary",
+                action=Action.OPEN_PROJECT,
+                project=project_key(project),
+                mnemonic="O",
+            )
+        )
+    else:
+        rows.append(_start_row(panel, project, vm, view, tr))
+        if progress.phase is DayPhase.FAILED and progress.failure is not None:
+            failure = progress.failure
+            why = tr("{step} failed: {reason}").format(
+                step=failure.step.label, reason=failure.reason
+            )
+            rows.append(MenuItem(why, key="day:failure", enabled=False))
+    if progress.phase is not DayPhase.READY:
+        rows.append(_open_row(panel, project, vm, tr))
+    rows += [_end_row(panel, vm, tr), _projects_menu(panel, view, tr), SEPARATOR]
+    return rows
+
+
+def day_tooltip(panel: DayPanel, tr: Translate = same_text) -> Sequence[str]:
+    """The tooltip's day line: "Starting devbox… 14 s", "Ready · devbox · $0.19/h", why not."""
+    progress = panel.progress
+    project = panel.selected
+    vm = printable(progress.vm_name or (project.vm if project and project.vm else ""))
+    if progress.phase is DayPhase.STARTING:
+        return [f"{step_text(progress, project, tr)} {seconds_text(progress.elapsed, tr)}"]
+    if progress.phase is DayPhase.ENDING:
+        return [f"{step_text(progress, project, tr)} {seconds_text(progress.elapsed, tr)}"]
+    if progress.phase is DayPhase.READY:
+        text = tr("Ready · {vm}").format(vm=vm)
+        return [f"{text} · {panel.hourly}" if panel.hourly else text]
+    if progress.phase is DayPhase.FAILED and progress.failure is not None:
+        return [progress.failure.describe()]
+    if progress.ended is not None:
+        return [progress.ended.describe()]
+    return []

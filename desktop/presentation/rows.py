@@ -1,0 +1,132 @@
+"""The tray's rows for sync, tunnels and opening an IDE: `MenuContribution`s that only read the
+services' latest snapshots as the menu opens (never the disk, never the network). Their actions
+run on the tray's worker thread. Qt-free presentation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from desktop.core.glance import TrayView
+from desktop.core.menu import MenuItem, MenuSlot
+from desktop.core.model import VmSnapshot, VmState
+from desktop.core.sync_state import SyncPhase
+from desktop.remote import ide
+from desktop.remote.tunnels import TunnelState
+from desktop.services.connect import ConnectService
+from desktop.services.sync import SyncService
+
+
+class SyncMenu:
+    """The Sync row: the engine's status, with Pause/Resume, Sync now and Stop."""
+
+    slot = MenuSlot.SYNC
+
+    def __init__(self, service: SyncService) -> None:
+        self.service = service
+
+    def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
+        """The row for one VM (reads only the service's state)."""
+        key = f"sync:{vm.id}"
+        status = self.service.status(vm.id)
+        if status is not None:
+            paused = status.phase is SyncPhase.PAUSED
+            toggle = (
+                MenuItem("Resume sync", key=f"{key}:resume", run=self.service.resume)
+                if paused
+                else MenuItem("Pause sync", key=f"{key}:pause", run=self.service.pause)
+            )
+            children = (
+                toggle,
+                MenuItem("Sync now", key=f"{key}:flush", run=self.service.flush),
+                MenuItem("Stop sync", key=f"{key}:stop", run=self.service.stop),
+            )
+            return (
+                MenuItem(f"Sync: {status.summary()}", key=key, children=children, mnemonic="y"),
+            )
+        running = vm.state is VmState.RUNNING
+        return (
+            MenuItem(
+                "Start sync",
+                key=f"{key}:start",
+                mnemonic="y",
+                enabled=running,
+                reason="the VM is not running",
+                run=lambda: self.service.start(vm, view.vms),
+            ),
+        )
+
+
+class TunnelsMenu:
+    """The Tunnels row: one line per tunnel (up / retrying / failed, with the reason)."""
+
+    slot = MenuSlot.TUNNELS
+
+    def __init__(self, service: ConnectService) -> None:
+        self.service = service
+
+    def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
+        """The row for one VM (reads only the service's state)."""
+        key = f"tunnels:{vm.id}"
+        statuses = self.service.tunnel_statuses(vm.id)
+        if statuses is not None:
+            lines = tuple(
+                MenuItem(status.describe(), key=f"{key}:{status.forward.local_port}", enabled=False)
+                for status in statuses
+            )
+            stop = MenuItem("Stop tunnels", key=f"{key}:stop", run=self.service.stop_tunnels)
+            up = sum(status.state is TunnelState.UP for status in statuses)
+            return (
+                MenuItem(
+                    f"Tunnels: {up}/{len(statuses)} up",
+                    key=key,
+                    children=(*lines, stop),
+                    mnemonic="u",
+                ),
+            )
+        reason = None
+        if vm.state is not VmState.RUNNING:
+            reason = "the VM is not running"
+        elif not self.service.has_forwards():
+            reason = "no ports configured"
+        return (
+            MenuItem(
+                "Start tunnels",
+                key=f"{key}:start",
+                mnemonic="u",
+                enabled=reason is None,
+                reason=reason,
+                run=lambda: self.service.start_tunnels(vm, view.vms),
+            ),
+        )
+
+
+class OpenInMenu:
+    """Open in VS Code / PyCharm / JetBrains Gateway."""
+
+    slot = MenuSlot.OPEN_IN
+
+    def __init__(self, service: ConnectService) -> None:
+        self.service = service
+
+    def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
+        """One item per IDE; remote ones need the VM running."""
+        project = self.service.project_name()
+        remote_reason = None
+        if vm.state is not VmState.RUNNING:
+            remote_reason = "the VM is not running"
+        labels = (
+            (ide.IdeKind.VSCODE, "Open in VS Code", remote_reason, "V"),
+            (ide.IdeKind.PYCHARM, "Open in PyCharm", None if project else "no project set", "C"),
+            (ide.IdeKind.GATEWAY, "Open in JetBrains Gateway", remote_reason, "G"),
+        )
+        return tuple(
+            MenuItem(
+                text + (f" ({project})" if project else ""),
+                key=f"open-{kind}:{vm.id}",
+                enabled=reason is None,
+                reason=reason,
+                run=lambda kind=kind: self.service.open_in(kind, vm, view.vms),  # type: ignore[misc]
+                mnemonic=letter,
+            )
+            for kind, text, reason, letter in labels
+        )

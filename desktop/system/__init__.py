@@ -1,0 +1,1 @@
+"""This laptop: start at login, the single-instance lock, logs, bundle paths, tool lookup."""
