@@ -6,8 +6,9 @@ rsync handshake): about one round trip. Whole-tree runs (the first sync, bursts,
 switches, reconnects, wakes, flushes) reconcile: the agent lists the VM's tree, the laptop
 compares it with git's view of the project (size, modification time, and a content hash where
 those disagree) and sends only the differences, all requests back to back. Pull folders come
-back the same way. Everything else — batching, status, back-off, pause, flush — is the built-in
-engine's, so both behave the same to the tray, `devtray sync ...` and auto-stop.
+back the same way. Everything else — the owned-folder check before anything is sent (with
+`--adopt`), the push scope, batching, status, back-off, pause, flush — is the built-in engine's,
+so both behave the same to the tray, `devtray sync ...` and auto-stop.
 """
 
 from __future__ import annotations
@@ -30,9 +31,8 @@ from desktop.core.project import Project
 from desktop.core.sync_state import SyncPhase, SyncStatus
 from desktop.remote.supervisor import Supervisor
 from desktop.remote.sync import rules, trash
-from desktop.remote.sync.agent_link import AgentChannel, Pending
-from desktop.remote.sync.agent_scope import LocalScope
-from desktop.remote.sync.builtin import BuiltinEngine, Tuning, _Batch
+from desktop.remote.sync.agent_link import AgentChannel, AgentRefused, Pending
+from desktop.remote.sync.builtin import BuiltinEngine, Tuning, _Batch, asking_git
 from desktop.remote.sync.rsync import RunFailed
 from desktop.remote.sync.target import SshTarget
 
@@ -126,7 +126,7 @@ class AgentEngine(BuiltinEngine):
         # Where the laptop has rsync, big batches go through it (see `_rsync_files`).
         self._bulk_rsync = rsync_path is not None
         self._next_prune = _NO_PRUNE
-        self._local_scope = LocalScope(project)
+        self._left_out = rules.LeftOut(project)
         self._channel: AgentChannel | None = None
         # Paths known to be in the push scope (files and their folders): a save of one of
         # them needs no question to git.
@@ -141,7 +141,6 @@ class AgentEngine(BuiltinEngine):
         self._stop_event.set()
         self._drop_channel()
         super().stop()
-        self._local_scope.close()
 
     def flush(self, timeout: float) -> SyncStatus:
         """As the base, and then until no run is under way: a run the watcher started during
@@ -180,14 +179,19 @@ class AgentEngine(BuiltinEngine):
         if self._channel is not None and self._channel.alive:
             return
         self._drop_channel()
+        assert self._claim is not None  # the base's _connect ran the owned-folder check
         channel = AgentChannel(
             [*self._link.ssh_argv(), self.target.host],
-            self.target.remote_dir,
+            self._claim.folder,  # as checked and claimed, symlinks resolved
             self.project.sync.trash_days,
         )
         try:
             channel.open()
-        except DevtrayError as error:  # no python3, a folder that is not devtray's
+        except AgentRefused as error:  # the folder changed since the check: check it again
+            channel.close()
+            self._claim = None
+            raise RunFailed(str(error), offline=False) from None
+        except DevtrayError as error:  # no python3 on the VM
             channel.close()
             self._refusal = error
             raise RunFailed(str(error), offline=False) from None
@@ -234,14 +238,13 @@ class AgentEngine(BuiltinEngine):
             return True
         channel = self._live()
         started = time.time_ns()
-        paths = set(changes.paths)
-        for folder in changes.added_dirs:
-            # Files made before the watcher saw their new folder raise no event of their own.
-            for dirpath, dirnames, filenames in os.walk(self.root / folder):
-                rel = Path(dirpath).relative_to(self.root).as_posix()
-                paths.update(f"{rel}/{name}" for name in [*dirnames, *filenames])
-        unknown = sorted(p for p in paths if p not in self._known)
-        paths -= self._local_scope.ignored(unknown)
+        # Paths known to be in scope need no question to git; a new folder brings the files
+        # in it (made before the watcher saw it, they raise no event of their own).
+        known = {path for path in changes.paths if path in self._known}
+        fresh = rules.ChangeSet((changes.paths - known) | changes.added_dirs, changes.added_dirs)
+        with asking_git():
+            narrowed = self._push_scope.narrow(fresh).paths
+        paths = known | {path for path in narrowed if not self._left_out(path)}
         pendings: list[tuple[str, Pending]] = []
         for path in sorted(paths):
             entry = local_entry(self.root / path)
@@ -335,7 +338,7 @@ class AgentEngine(BuiltinEngine):
     def _reconcile(self, channel: AgentChannel) -> None:
         remote = self._manifest(channel, skip=self._skipped_on_vm())
         local: dict[str, Entry] = {}
-        for path in self._local_scope.files():
+        for path in self._scope_files():
             entry = local_entry(self.root / path)
             if entry is None:
                 continue  # tracked but deleted in the working tree
@@ -362,6 +365,30 @@ class AgentEngine(BuiltinEngine):
         for path in sorted(sends):
             pendings += self._send(channel, path, local[path])
         self._collect(channel, pendings)
+
+    def _scope_files(self) -> list[str]:
+        """Every file (and symlink) in the push scope, git's ignore rules read afresh."""
+        with asking_git():
+            self._push_scope.refresh()
+            files = [path for path in self._push_scope.files() if not self._left_out(path)]
+        return sorted(files + self._git_folder()) if self.project.sync_git else sorted(files)
+
+    def _git_folder(self) -> list[str]:
+        """`.git`'s files and symlinks (with `sync_git`; git never lists its own folder)."""
+        found = []
+        for folder, dirs, files in os.walk(self.root / ".git"):
+            rel = Path(folder).relative_to(self.root).as_posix()
+            found += [f"{rel}/{name}" for name in files]
+            found += [f"{rel}/{name}" for name in dirs if os.path.islink(Path(folder, name))]
+        return found
+
+    def _out_of_scope(self, paths: list[str]) -> set[str]:
+        """Those of `paths` the push scope leaves out (whether or not they exist here)."""
+        out = {path for path in paths if self._left_out(path)}
+        inside_git = {p for p in paths if p == ".git" or p.startswith(".git/")}
+        asked = sorted(set(paths) - out - inside_git)  # `.git` (with sync_git) is in scope
+        with asking_git():
+            return out | (set(asked) - self._push_scope.in_scope(asked))
 
     def _rsync_files(self, files: list[str]) -> bool:
         """Create many files with one rsync run where rsync is at hand (faster for a first
@@ -417,7 +444,7 @@ class AgentEngine(BuiltinEngine):
                 elif theirs.mtime_ns != mine.mtime_ns or theirs.mode != mine.mode:
                     to_hash.append(path)
         only_remote = [path for path in remote if path not in local]
-        kept = self._local_scope.ignored(only_remote)
+        kept = self._out_of_scope(only_remote)
         # A folder holding something ignored (the VM's own build output) stays, as with rsync.
         for path in list(kept):
             parts = path.split("/")
@@ -492,10 +519,16 @@ class AgentEngine(BuiltinEngine):
         parts = path.split("/")
         if any(part in ("", ".", "..") for part in parts):
             return False
+        # A pull folder that is a symlink here (results -> /big/disk) is the user's own: it is
+        # filled where it points, as the built-in engine does. No other link is followed.
+        linked = -1
+        for folder in self._pull:
+            if path.startswith(folder + "/"):
+                linked = folder.count("/")
         current = self.root
-        for part in parts[:-1]:
+        for index, part in enumerate(parts[:-1]):
             current = current / part
-            if current.is_symlink():
+            if current.is_symlink() and index != linked:
                 return False
         return True
 

@@ -44,7 +44,8 @@ MISSING_PYTHON_CODE = 127
 
 
 class AgentRefused(BadConfig):
-    """The agent on the VM refused the project folder (the owned-folder rule)."""
+    """The agent on the VM found no owned marker in the project folder (it went away after
+    the owned-folder check)."""
 
 
 def remote_command() -> str:
@@ -96,7 +97,7 @@ class AgentChannel:
 
     def open(self) -> None:
         """Start the agent and say hello; RunFailed (offline) if the VM cannot be reached,
-        BadConfig if it has no usable python3, AgentRefused if the folder is not devtray's."""
+        BadConfig if it has no usable python3, AgentRefused if the folder is not marked owned."""
         self._process = process = children.spawn(
             [*self._argv, remote_command()], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
@@ -120,11 +121,7 @@ class AgentChannel:
         if hello.error:
             self.close()
             if hello.refused:
-                raise AgentRefused(
-                    hello.error,
-                    hint='Point remote_path in .devtray.toml at a folder of its own (e.g. "~/src/'
-                    'project").',
-                )
+                raise AgentRefused(hello.error, hint="devtray checks the folder again and retries.")
             raise RunFailed(f"the sync agent failed to start: {hello.error}", offline=False)
         assert hello.header is not None
         self.version = int(hello.header.get("version", 0))

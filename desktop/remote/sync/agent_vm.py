@@ -8,12 +8,12 @@ Every request carries an `id`; the agent answers each, in order, with `{"id", "o
 next request (pipelining); the agent handles requests strictly in arrival order.
 
 The agent works only inside the project's folder on the VM and only once that folder is
-devtray's (the owned-folder rule): it refuses the home folder, `/` and the home's parents, and
-a non-empty folder without `.devtray/owned`; it creates and marks an absent or empty one. It
-refuses paths with `..`, absolute paths, writes through a symlinked parent and symlinks that
-point out. What it overwrites or deletes goes to `.devtray/trash/<day>/<path>~<HHMMSS.mmm>`
-first; files arrive in `.devtray/tmp` and are renamed into place once complete, so a link
-that drops mid-file never leaves half a file where the project expects a whole one.
+devtray's: the laptop's owned-folder check (ownership.py) runs first and writes
+`.devtray/owned`, and the agent refuses a folder without it. It refuses paths with `..`,
+absolute paths, writes through a symlinked parent and symlinks that point out. What it
+overwrites or deletes goes to `.devtray/trash/<day>/<path>~<HHMMSS.mmm>` first; files arrive
+in `.devtray/incoming` and are renamed into place once complete, so a link that drops mid-file
+never leaves half a file where the project expects a whole one.
 
 This file is also imported by the laptop (for its text and version), never executed there.
 """
@@ -94,25 +94,16 @@ def check_rel(path: object) -> str:
 
 
 def owned_root(wanted: str) -> str:
-    """The project folder, made and marked if absent or empty; Refused if it is not devtray's."""
-    home = os.path.realpath(os.path.expanduser("~"))
+    """The project folder, once it is devtray's (its marker is there); Refused otherwise.
+
+    The owned-folder check itself (the home, `/`, `~/.ssh`, claiming an empty folder,
+    `--adopt`, folders an older devtray synced) is the laptop's, run on the VM before the
+    agent starts (desktop/remote/sync/ownership.py); the agent only relies on its outcome.
+    """
     root = os.path.realpath(os.path.expanduser(wanted))
-    if root == "/" or root == home or home.startswith(root.rstrip("/") + "/"):
-        raise Refused(
-            f"{root} is the home folder, / or a parent of the home; devtray syncs only into a "
-            "folder of its own (set remote_path to e.g. ~/src/project)"
-        )
     marker = os.path.join(root, OWNED)
-    if os.path.isdir(root) and not os.path.exists(marker) and os.listdir(root):
-        raise Refused(
-            f"{root} holds files devtray did not put there (no {OWNED}); devtray overwrites and "
-            "deletes only in a folder it created: empty it, pick another remote_path, or "
-            f"create {marker} if this folder is devtray's"
-        )
-    os.makedirs(os.path.join(root, STATE_DIR), exist_ok=True)
-    if not os.path.exists(marker):
-        with open(marker, "w") as handle:
-            handle.write("This folder is synced by devtray; it may delete and overwrite here.\n")
+    if not os.path.isfile(marker) or os.path.islink(marker):
+        raise Refused(f"{root} is not a folder devtray owns (no {OWNED}): nothing is synced there")
     return root
 
 

@@ -85,6 +85,15 @@ def _rules_file(text: str) -> Iterator[str]:
         os.unlink(handle.name)
 
 
+@contextlib.contextmanager
+def asking_git() -> Iterator[None]:
+    """git failing to say what is in the push scope fails the run (it is retried later)."""
+    try:
+        yield
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise RunFailed(f"cannot ask git what it ignores: {exc}", offline=False) from None
+
+
 @dataclass(frozen=True)
 class Tuning:
     """Timings and thresholds (the defaults suit people; tests shorten the slow ones)."""
@@ -545,10 +554,8 @@ class BuiltinEngine:
     def _push_whole_tree(self) -> None:
         """Mirror the push scope: everything but what git ignores (asked afresh each time)."""
         self._push_scope.refresh()
-        try:
+        with asking_git():
             text = scope.scope_rules(self._push_scope.named_in_scope(), self._push_scope.ignored())
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise RunFailed(f"cannot ask git what it ignores: {exc}", offline=False) from None
         with _rules_file(text) as merged:
             self._timed_run(
                 [*self._base_args((f"--filter=merge {merged}",)), f"{self.root}/", self._remote()]
@@ -612,10 +619,8 @@ class BuiltinEngine:
         """Push exactly `changes`; False if they cannot be expressed as rules."""
         if not changes.paths:
             return True
-        try:
+        with asking_git():
             changes = self._push_scope.narrow(changes)  # a change git ignores is not sent
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise RunFailed(f"cannot ask git what it ignores: {exc}", offline=False) from None
         if not changes.paths:
             return True
         text = rules.change_rules(self.root, changes)

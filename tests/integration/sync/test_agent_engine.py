@@ -1,5 +1,7 @@
-"""What only the agent engine does: refuse a folder that is not devtray's, replace an agent of
-another version. Real sshd, ssh and git. (No rsync on the laptop: `test_up.py`.)"""
+"""What the agent engine does beyond the built-in one (replace an agent of another version, the
+bootstrap, a VM without python3, a bulk through rsync), and the refusal of a folder that is not
+devtray's, which both engines share. Real sshd, ssh and git. (No rsync on the laptop:
+`test_up.py`; the owned-folder rule in full: `test_owned_folder.py`.)"""
 
 from __future__ import annotations
 
@@ -18,16 +20,15 @@ from desktop.core.errors import BadConfig
 from desktop.core.project import load_project
 from desktop.core.sync_state import SyncPhase
 from desktop.remote.supervisor import Supervisor
-from desktop.remote.sync import agent, agent_link, agent_vm
+from desktop.remote.sync import agent, agent_link, agent_vm, ownership
 from desktop.remote.sync.agent import AgentEngine
 from tests.sshd import SshServer
-from tests.sync_helpers import FAST, target_for, tree, wait_until
+from tests.sync_helpers import FAST, mark_owned, target_for, tree, wait_until
 
 Make = Callable[..., tuple[AgentEngine, Path, Path]]
 AGENT_ONLY = pytest.mark.parametrize("engine_name", ["agent"])
 
 
-@AGENT_ONLY
 def test_a_remote_folder_that_is_not_devtrays_is_refused_and_left_alone(
     sync_pair: Make,
 ) -> None:
@@ -35,12 +36,8 @@ def test_a_remote_folder_that_is_not_devtrays_is_refused_and_left_alone(
     remote.mkdir(parents=True)
     (remote / "precious.txt").write_text("the user's, not devtray's")
     (local / "precious.txt").write_text("would overwrite it")
-    engine.start()
-    status = engine.flush(timeout=30)  # returns at once: waiting would not help
-    assert status.phase is SyncPhase.ERROR, status
-    assert status.reason is not None
-    assert "did not put there" in status.reason
-    assert ".devtray/owned" in status.reason
+    with pytest.raises(ownership.NotOwned, match=r"1 entries devtray did not put there \(precious"):
+        engine.start()  # checked before anything starts
     assert (remote / "precious.txt").read_text() == "the user's, not devtray's"
     assert sorted(os.listdir(remote)) == ["precious.txt"]
 
@@ -50,6 +47,8 @@ def test_an_agent_of_another_version_is_replaced(
     sync_pair: Make, sshd: SshServer, tmp_path: Path
 ) -> None:
     engine, local, remote = sync_pair(start=False)
+    remote.mkdir(parents=True)
+    mark_owned(remote)
     # An older devtray left its agent running for this folder (its link is still open).
     source = (
         Path(agent_vm.__file__)
@@ -95,11 +94,13 @@ VM_SHELL = ["/bin/sh", "-c"]
 
 
 def test_the_bootstrap_runs_the_checked_script_in_a_posix_shell(tmp_path: Path) -> None:
-    channel = agent_link.AgentChannel(VM_SHELL, str(tmp_path / "app"), 7)
+    mark_owned(tmp_path)
+    channel = agent_link.AgentChannel(VM_SHELL, str(tmp_path), 7)
     try:
         channel.open()
         assert channel.version == agent_vm.VERSION
-        assert (tmp_path / "app" / ".devtray" / "owned").exists()
+        assert channel.pid is not None
+        assert (tmp_path / agent_vm.PID_FILE).exists()  # the agent wrote where it was sent
     finally:
         channel.close()
 
