@@ -1,20 +1,26 @@
-"""The built-in sync engine vs plain rsync, side by side, on a 10,000-file tree over loopback.
+"""The sync engines vs plain rsync, side by side, on a 10,000-file tree, at a given latency.
 
-Against a real sshd on 127.0.0.1 (never anything else), in one run:
+Against a real sshd on 127.0.0.1 (never anything else), optionally behind `delay_proxy.py`
+(`--rtt-ms 50`: 25 ms each way, like a laptop to a cloud region), for each engine (the agent
+engine and the built-in rsync engine), in one run:
 
 1. initial sync of 10,000 files / 100 MB: the engine's start-to-flushed time vs a plain
-   `rsync -a` over ssh of the same tree (both without .git) — target ratio <= 1.2;
+   `rsync -a` over ssh of the same tree through the same link (all without .git) — target
+   ratio <= 1.2;
 2. save -> file on the VM: median and p95 from a write on the laptop until the VM holds the
-   new bytes, vs a one-shot `rsync` of the same change over the same shared connection —
-   targets: median <= 300 ms and <= 1.5 x the one-shot;
+   new bytes, next to a one-shot `rsync` of the same change over the shared connection and the
+   one-way floor of the link — targets (agent) at 50 ms RTT: median <= 120 ms, p95 <= 200 ms;
+   on loopback: median <= 30 ms;
 3. branch switch touching 1,000 files -> every one of them equal on the VM: median <= 2 s.
 
-Run: `.venv/bin/python benchmarks/sync_latency.py [--files 10000] [--saves 30] [--switches 5]`
+Run: `.venv/bin/python benchmarks/sync_latency.py --rtt-ms 0 50 [--files 10000] [--saves 30]`
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import hashlib
 import os
 import random
@@ -25,15 +31,20 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from delay_proxy import DelayProxy
 
 from desktop.core.project import load_project
 from desktop.remote.supervisor import Supervisor
+from desktop.remote.sync.agent import AgentEngine
 from desktop.remote.sync.builtin import BuiltinEngine
 from desktop.remote.sync.target import SshTarget, rsh_command
-from tests.sshd import SshServer, make_sshd
+from tests.sshd import make_sshd
 
 TOTAL_BYTES = 100 * 1024 * 1024
 POLL = 0.002
@@ -104,18 +115,49 @@ def _digest(path: Path) -> str:
         return ""
 
 
+Factory = Callable[[Path, SshTarget, Supervisor], BuiltinEngine]
+RSYNC = shutil.which("rsync") or "rsync"
+ENGINES: dict[str, Factory] = {
+    # As `auto` picks it where the laptop has rsync: bulk batches go through rsync.
+    "agent": lambda local, target, sup: AgentEngine(
+        load_project(local), target, supervisor=sup, rsync_path=RSYNC
+    ),
+    # Windows: no rsync on the laptop, the agent does everything.
+    "agent-no-rsync": lambda local, target, sup: AgentEngine(
+        load_project(local), target, supervisor=sup
+    ),
+    "builtin": lambda local, target, sup: BuiltinEngine(
+        load_project(local), target, supervisor=sup, rsync_path=RSYNC
+    ),
+}
+# Single saves never use rsync: the agent's figure holds for both of its variants.
+SAVE_ENGINES = ("agent", "builtin")
+
+
+@dataclass(frozen=True)
+class Link:
+    """How to reach the sshd: directly, or through the delaying proxy."""
+
+    ssh_args: list[str]
+    one_way_ms: float
+
+    def target(self, remote: Path) -> SshTarget:
+        return SshTarget("127.0.0.1", str(remote), ("ssh", *self.ssh_args))
+
+
 def measure_initial(
-    sshd: SshServer, local: Path, work: Path, supervisor: Supervisor, rounds: int
-) -> tuple[list[float], list[float]]:
-    """(engine seconds, plain rsync -a seconds) per round, alternating who goes first."""
-    engine_times, plain_times = [], []
-    ssh = rsh_command(["ssh", *sshd.ssh_args()])
+    link: Link, local: Path, work: Path, supervisor: Supervisor, rounds: int
+) -> dict[str, list[float]]:
+    """Seconds per round for plain `rsync -a` and each engine, rotating who goes first."""
+    times: dict[str, list[float]] = {"plain": [], **{kind: [] for kind in ENGINES}}
+    ssh = rsh_command(["ssh", *link.ssh_args])
     for round_ in range(rounds):
-        for who in ("engine", "plain") if round_ % 2 == 0 else ("plain", "engine"):
+        order = list(times)
+        for who in order[round_ % len(order) :] + order[: round_ % len(order)]:
             remote = work / f"initial-{who}-{round_}"
+            started = time.perf_counter()
             if who == "plain":
-                started = time.perf_counter()
-                # The same scope as the engine's push: the project without .git.
+                # The same scope as the engines' push: the project without .git.
                 subprocess.run(
                     [
                         "rsync",
@@ -129,24 +171,28 @@ def measure_initial(
                     check=True,
                     timeout=600,
                 )
-                plain_times.append(time.perf_counter() - started)
             else:
-                target = SshTarget("127.0.0.1", str(remote), ("ssh", *sshd.ssh_args()))
-                engine = BuiltinEngine(load_project(local), target, supervisor=supervisor)
-                started = time.perf_counter()
+                engine = ENGINES[who](local, link.target(remote), supervisor)
                 engine.start()
                 status = engine.flush(600)
-                engine_times.append(time.perf_counter() - started)
-                engine.stop()
                 assert not status.has_unsynced_changes, status
+                times[who].append(time.perf_counter() - started)
+                engine.stop()
+            if who == "plain":
+                times[who].append(time.perf_counter() - started)
             shutil.rmtree(remote)
-    return engine_times, plain_times
+    return times
 
 
 def measure_saves(
-    engine: BuiltinEngine, local: Path, remote: Path, paths: list[Path], saves: int
+    engine: BuiltinEngine,
+    local: Path,
+    remote: Path,
+    paths: list[Path],
+    saves: int,
+    oneshot: bool,
 ) -> tuple[list[float], list[float]]:
-    """(engine save->VM seconds, one-shot rsync seconds) for `saves` edits of random files."""
+    """(engine save->VM seconds, one-shot rsync seconds if `oneshot`) for `saves` edits."""
     rng = random.Random(7)
     rsh = rsh_command(engine.ssh_argv())
     engine_times, oneshot_times = [], []
@@ -159,6 +205,8 @@ def measure_saves(
         _wait_for(_holds(remote / rel, data))
         engine_times.append(time.perf_counter() - started)
         engine.flush(30)
+        if not oneshot:
+            continue
         # The baseline: the same change, one rsync over the same shared connection.
         engine.pause()
         data = rng.randbytes(path.stat().st_size)
@@ -187,7 +235,7 @@ def measure_switches(
         started = time.perf_counter()
         _git(local, "checkout", "-q", branch)
         wanted = {path.relative_to(local): _digest(path) for path in changed}
-        _wait_for(lambda wanted=wanted: _all_equal(remote, wanted))
+        _wait_for(functools.partial(_all_equal, remote, wanted))
         times.append(time.perf_counter() - started)
         engine.flush(60)
     return times
@@ -202,18 +250,76 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
+def _ms(values: list[float]) -> str:
+    return f"median {statistics.median(values) * 1000:.0f} ms, p95 {_p95(values) * 1000:.0f} ms"
+
+
+def run_at(
+    link: Link,
+    args: argparse.Namespace,
+    local: Path,
+    work: Path,
+    supervisor: Supervisor,
+    paths: list[Path],
+    changed: list[Path],
+) -> None:
+    """Every measurement over one link, printed as it completes."""
+    rtt = link.one_way_ms * 2
+    print(f"--- RTT {rtt:.0f} ms (one-way floor {link.one_way_ms:.0f} ms)")
+    initial = measure_initial(link, local, work, supervisor, args.initial_rounds)
+    plain = statistics.median(initial["plain"])
+    for kind in ENGINES:
+        mine = statistics.median(initial[kind])
+        print(
+            f"initial sync {args.files} files: {kind} {mine:.2f}s vs plain rsync -a "
+            f"{plain:.2f}s (ratio {mine / plain:.2f}, target <= 1.2)"
+        )
+    for kind, make in ENGINES.items():
+        remote = work / f"vm-{kind}"
+        engine = make(local, link.target(remote), supervisor)
+        try:
+            engine.start()
+            engine.flush(600)
+            time.sleep(1.0)  # let the rsync daemon come up, as it does during a working day
+            if kind in SAVE_ENGINES:
+                saves, oneshot = measure_saves(
+                    engine, local, remote, paths, args.saves, oneshot=kind == "builtin"
+                )
+                print(f"save -> VM, {kind} engine: {_ms(saves)}")
+                if oneshot:
+                    print(f"save -> VM, one-shot rsync over the shared connection: {_ms(oneshot)}")
+            switches = measure_switches(engine, local, remote, changed, args.switches)
+            print(
+                f"branch switch of 1,000 files, {kind} engine: median "
+                f"{statistics.median(switches):.2f}s "
+                f"(runs: {', '.join(f'{t:.2f}' for t in switches)}; target <= 2 s)"
+            )
+            _git(local, "checkout", "-q", "main")
+            _git(local, "reset", "-q", "--hard")
+        finally:
+            engine.stop()
+            shutil.rmtree(remote, ignore_errors=True)
+    print(f"one-way floor: {link.one_way_ms:.0f} ms")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--saves", type=int, default=30)
     parser.add_argument("--switches", type=int, default=5)
-    parser.add_argument("--initial-rounds", type=int, default=2)
+    parser.add_argument("--initial-rounds", type=int, default=1)
+    parser.add_argument(
+        "--rtt-ms",
+        type=float,
+        nargs="+",
+        default=[0.0],
+        help="round trip(s) to put in front of the sshd (0: plain loopback)",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="devtray-bench-sync-"))
     sshd = make_sshd(work / "sshd")
     sshd.start()
     supervisor = Supervisor(work / "children")
-    engine: BuiltinEngine | None = None
     try:
         rng = random.Random(5)
         local = work / "project"
@@ -222,37 +328,14 @@ def main() -> int:
         changed = make_branch(local, paths, 1000, rng)
         size_mb = sum(p.stat().st_size for p in paths) / 1e6
         print(f"tree: {args.files} files, {size_mb:.0f} MB; sshd on 127.0.0.1:{sshd.port}")
-
-        engine_init, plain_init = measure_initial(
-            sshd, local, work, supervisor, args.initial_rounds
-        )
-        e0, p0 = statistics.median(engine_init), statistics.median(plain_init)
-        print(
-            f"initial sync: engine {e0:.2f}s vs plain rsync -a {p0:.2f}s "
-            f"(ratio {e0 / p0:.2f}, target <= 1.2)"
-        )
-
-        remote = work / "vm"
-        target = SshTarget("127.0.0.1", str(remote), ("ssh", *sshd.ssh_args()))
-        engine = BuiltinEngine(load_project(local), target, supervisor=supervisor)
-        engine.start()
-        engine.flush(600)
-        time.sleep(1.0)  # let the rsync daemon come up, as it does during a working day
-        saves, oneshot = measure_saves(engine, local, remote, paths, args.saves)
-        ms, mo = statistics.median(saves), statistics.median(oneshot)
-        print(
-            f"save -> VM: median {ms * 1000:.0f} ms, p95 {_p95(saves) * 1000:.0f} ms; "
-            f"one-shot rsync over the shared connection: median {mo * 1000:.0f} ms "
-            f"(ratio {ms / mo:.2f}; targets <= 300 ms and <= 1.5)"
-        )
-        switches = measure_switches(engine, local, remote, changed, args.switches)
-        print(
-            f"branch switch of 1,000 files -> VM equal: median {statistics.median(switches):.2f}s "
-            f"(runs: {', '.join(f'{t:.2f}' for t in switches)}; target <= 2 s)"
-        )
+        for rtt in args.rtt_ms:
+            with contextlib.ExitStack() as stack:
+                ssh_args = sshd.ssh_args()
+                if rtt > 0:
+                    proxy = stack.enter_context(DelayProxy(sshd.port, rtt / 2, lifetime=3600))
+                    ssh_args[ssh_args.index("-p") + 1] = str(proxy.port)
+                run_at(Link(ssh_args, rtt / 2), args, local, work, supervisor, paths, changed)
     finally:
-        if engine is not None:
-            engine.stop()
         supervisor.stop_all()
         sshd.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -9,7 +9,7 @@ pull = ["results", "notebooks"]    # folders produced on the VM, copied back, ne
 ignore = ["*.pyc", "node_modules/"]
 sync_git = false                   # sync the .git folder too
 [sync]
-engine = "auto"                    # auto | builtin | mutagen
+engine = "auto"                    # auto | builtin | agent | mutagen
 mode = "one-way-replica"           # or two-way-resolved (Mutagen)
 trash_days = 7                     # keep files a push replaced on the VM this long
 ```
@@ -27,7 +27,7 @@ from desktop.core.errors import BadConfig
 
 PROJECT_FILE = ".devtray.toml"
 IDES = ("vscode", "pycharm", "gateway")
-SYNC_ENGINES = ("auto", "builtin", "mutagen")
+SYNC_ENGINES = ("auto", "builtin", "agent", "mutagen")
 SYNC_MODES = ("one-way-replica", "two-way-resolved")
 
 _TOP_KEYS = ("vm", "remote_path", "ports", "ide", "pull", "ignore", "sync_git", "sync")

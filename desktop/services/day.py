@@ -244,9 +244,10 @@ class DayFailed(DevtrayError):
 
     title = "Could not start the day"
 
-    def __init__(self, failure: StepFailure) -> None:
+    def __init__(self, failure: StepFailure, exit_code: errors.ExitCode) -> None:
         super().__init__(failure.describe(), hint=failure.hint)
         self.failure = failure
+        self.exit_code = exit_code  # the step's own: 2 for a configuration error
 
 
 class DayCancelled(DevtrayError):
@@ -575,7 +576,7 @@ class _BringUp:
         except DevtrayError as exc:
             failure = StepFailure(step, exc.message, exc.hint)
             self.mark(step, StepState.FAILED, failure=failure)
-            raise DayFailed(failure) from None
+            raise DayFailed(failure, exc.exit_code) from None
         self.mark(step, StepState.DONE)
         self.publish(DayEventKind.STEP_FINISHED, step)
 

@@ -1,12 +1,14 @@
 """The tray's Sync row: start sync from the menu, see its status, pause, resume, stop.
 
-A moto VM reached at a real sshd on 127.0.0.1, real rsync, real Qt (offscreen).
+A moto VM reached at a real sshd on 127.0.0.1, real rsync, real Qt (offscreen); once with each
+engine that CI can run (the built-in rsync engine and the agent engine).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from desktop.app import configured_providers
@@ -26,7 +28,9 @@ from tests.sshd import SshServer
 from tests.sync_helpers import tree
 
 
+@pytest.mark.parametrize("engine", ["builtin", "agent"])
 def test_sync_row_starts_shows_pauses_and_stops(
+    engine: str,
     qtbot: QtBot,
     make_tray,
     moto: MotoEndpoint,
@@ -38,7 +42,9 @@ def test_sync_row_starts_shows_pauses_and_stops(
     project = tmp_path / "app"
     remote = tmp_path / "vm" / "app"
     project.mkdir()
-    (project / ".devtray.toml").write_text(f'remote_path = "{remote}"\n')
+    (project / ".devtray.toml").write_text(
+        f'remote_path = "{remote}"\n\n[sync]\nengine = "{engine}"\n'
+    )
     (project / "main.py").write_text("print('from the tray')\n")
     write_config(config_file, sshd)
     with config_file.open("a") as handle:
@@ -65,6 +71,7 @@ def test_sync_row_starts_shows_pauses_and_stops(
         ),  # type: ignore[union-attr]
         timeout=10000,
     )
+    assert service.status(vm_id).engine == engine  # type: ignore[union-attr]
     menu = open_menu(harness.tray)
     assert menu[f"sync:{vm_id}"].text().startswith("S&ync: watching")
 

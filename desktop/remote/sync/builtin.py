@@ -85,6 +85,15 @@ def _rules_file(text: str) -> Iterator[str]:
         os.unlink(handle.name)
 
 
+@contextlib.contextmanager
+def asking_git() -> Iterator[None]:
+    """git failing to say what is in the push scope fails the run (it is retried later)."""
+    try:
+        yield
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise RunFailed(f"cannot ask git what it ignores: {exc}", offline=False) from None
+
+
 @dataclass(frozen=True)
 class Tuning:
     """Timings and thresholds (the defaults suit people; tests shorten the slow ones)."""
@@ -163,7 +172,7 @@ class BuiltinEngine:
         self._next_pull = 0.0
         self._next_prune = 0.0
         self._changes_synced = 0
-        self._status = SyncStatus(engine=ENGINE_NAME, phase=SyncPhase.STOPPED)
+        self._status = SyncStatus(engine=self.name, phase=SyncPhase.STOPPED)
         # Wall-clock windows of the latest push runs, for _at_risk (worker thread only).
         self._runs: deque[tuple[int, int]] = deque(maxlen=RUN_HISTORY)
         self._granularity: int | None = None
@@ -562,10 +571,8 @@ class BuiltinEngine:
     def _push_whole_tree(self) -> None:
         """Mirror the push scope: everything but what git ignores (asked afresh each time)."""
         self._push_scope.refresh()
-        try:
+        with asking_git():
             text = scope.scope_rules(self._push_scope.named_in_scope(), self._push_scope.ignored())
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise RunFailed(f"cannot ask git what it ignores: {exc}", offline=False) from None
         with _rules_file(text) as merged:
             self._timed_run(
                 [*self._base_args((f"--filter=merge {merged}",)), f"{self.root}/", self._remote()]
@@ -618,7 +625,9 @@ class BuiltinEngine:
     def _granularity_ns(self) -> int:
         """2 s on file systems that store whole seconds (FAT, HFS+), a clock tick elsewhere."""
         if self._granularity is None:
-            stamps = [entry.stat().st_mtime_ns for entry in os.scandir(self.root)][:50]
+            # Not following links: a dangling one at the top would stop the worker.
+            with os.scandir(self.root) as scan:
+                stamps = [entry.stat(follow_symlinks=False).st_mtime_ns for entry in scan][:50]
             fine = any(stamp % 1_000_000_000 for stamp in stamps)
             self._granularity = FINE_GRANULARITY_NS if fine else COARSE_GRANULARITY_NS
         return self._granularity
@@ -627,10 +636,8 @@ class BuiltinEngine:
         """Push exactly `changes`; False if they cannot be expressed as rules."""
         if not changes.paths:
             return True
-        try:
+        with asking_git():
             changes = self._push_scope.narrow(changes)  # a change git ignores is not sent
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise RunFailed(f"cannot ask git what it ignores: {exc}", offline=False) from None
         if not changes.paths:
             return True
         text = rules.change_rules(self.root, changes)
@@ -683,7 +690,7 @@ class BuiltinEngine:
                 values["phase"] = SyncPhase.ERROR
                 values["reason"] = self._watch_failure
             self._status = SyncStatus(
-                engine=ENGINE_NAME,
+                engine=self.name,
                 pending=len(self._changes),
                 changes_synced=self._changes_synced,
                 **values,  # type: ignore[arg-type]

@@ -1,8 +1,9 @@
-"""Which engine syncs a project: `[sync] engine = "auto" | "builtin" | "mutagen"`.
+"""Which engine syncs a project: `[sync] engine = "auto" | "builtin" | "agent" | "mutagen"`.
 
 `auto` takes the built-in engine wherever rsync exists (what CI exercises, and the one that
-keeps a trash on the VM), and Mutagen where rsync is missing (Windows, usually) or when the
-project asks for two-way sync, which only Mutagen does.
+keeps a trash on the VM), the agent engine where rsync is missing (Windows, usually: it needs
+only ssh and git on the laptop, python3 on the VM), and Mutagen when the project asks for
+two-way sync, which only Mutagen does.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from desktop.core.config import APP_NAME
 from desktop.core.errors import BadConfig
 from desktop.core.project import Project
 from desktop.remote.supervisor import Supervisor
+from desktop.remote.sync.agent import AgentEngine
 from desktop.remote.sync.builtin import BuiltinEngine
 from desktop.remote.sync.engine import SyncEngine
 from desktop.remote.sync.mutagen import MutagenEngine
@@ -26,11 +28,19 @@ Finder = Callable[[Tool], Path | None]
 
 
 def engine_kind(project: Project, find: Finder = find_tool) -> str:
-    """`builtin` or `mutagen` for this project on this machine; BadConfig when neither can run."""
+    """`builtin`, `agent` or `mutagen` for this project on this machine; BadConfig when none
+    can run."""
     wanted = project.sync.engine
     two_way = project.sync.mode != "one-way-replica"
     has_rsync = find(tool_named("rsync")) is not None
     has_mutagen = find(tool_named("mutagen")) is not None
+    if wanted == "agent" or (wanted == "auto" and not has_rsync and not two_way):
+        if two_way:
+            raise BadConfig(
+                f"the agent sync engine only syncs one way, not {project.sync.mode}",
+                hint='Install Mutagen and set [sync] engine = "mutagen" (or "auto").',
+            )
+        return "agent"
     if wanted == "builtin" or (wanted == "auto" and has_rsync and not two_way):
         if two_way:
             raise BadConfig(
@@ -41,7 +51,7 @@ def engine_kind(project: Project, find: Finder = find_tool) -> str:
             raise BadConfig("rsync was not found", hint=tool_named("rsync").install_hint)
         return "builtin"
     if not has_mutagen:
-        needs = "two-way sync needs Mutagen" if two_way else "neither rsync nor Mutagen was found"
+        needs = "two-way sync needs Mutagen" if two_way else "Mutagen was not found"
         raise BadConfig(needs, hint=tool_named("mutagen").install_hint)
     return "mutagen"
 
@@ -56,7 +66,17 @@ def create_engine(
 ) -> SyncEngine:
     """The engine `engine_kind` picks, ready to start. With `adopt`, a VM folder holding
     files devtray did not put there is taken over (they go to its trash) instead of refused."""
-    if engine_kind(project, find) == "builtin":
+    kind = engine_kind(project, find)
+    if kind == "agent":
+        rsync = find(tool_named("rsync"))
+        return AgentEngine(
+            project,
+            target,
+            supervisor=supervisor,
+            rsync_path=str(rsync) if rsync else None,
+            adopt=adopt,
+        )
+    if kind == "builtin":
         rsync = find(tool_named("rsync"))
         return BuiltinEngine(
             project, target, supervisor=supervisor, rsync_path=str(rsync), adopt=adopt

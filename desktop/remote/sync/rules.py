@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import pathspec
+
 from desktop.core.errors import BadConfig
 from desktop.core.project import Project
 
@@ -52,6 +54,37 @@ def scope_filters(project: Project) -> list[str]:
     # goes in as the pattern of an explicit exclude rule, which rsync takes literally.
     args += [f"--filter=- {pattern}" for pattern in project.ignore]
     return args
+
+
+class LeftOut:
+    """`scope_filters` as a test of one path, for an engine that picks what it sends itself
+    (the agent): devtray's folder, `.git` (unless `sync_git`), the pull folders and the
+    `ignore` patterns (each an exclude pattern, as rsync reads it: a leading `!` or `#` is
+    part of the name)."""
+
+    def __init__(self, project: Project) -> None:
+        self._root = project.root
+        tops = [VM_STATE_DIR, *([] if project.sync_git else [".git"]), *pull_folders(project)]
+        self._tops = tuple(tops)
+        patterns = []
+        for pattern in project.ignore:
+            try:
+                patterns.append(pathspec.GitIgnoreSpec.from_lines([_literal_start(pattern)]))
+            except ValueError:  # pathspec's pattern error: a pattern that matches nothing
+                continue
+        self._ignore = patterns
+
+    def __call__(self, rel: str) -> bool:
+        """True when the project-relative, posix-style `rel` is kept out of every push."""
+        if any(rel == top or rel.startswith(top + "/") for top in self._tops):
+            return True
+        full = self._root / rel
+        name = rel + "/" if full.is_dir() and not full.is_symlink() else rel
+        return any(spec.match_file(name) for spec in self._ignore)
+
+
+def _literal_start(pattern: str) -> str:
+    return "\\" + pattern if pattern.startswith(("!", "#")) else pattern
 
 
 # Every .gitignore, read per directory as rsync walks the tree: on the VM it protects ignored

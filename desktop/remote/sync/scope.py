@@ -109,13 +109,18 @@ class PushScope:
     def narrow(self, changes: ChangeSet) -> ChangeSet:
         """The changed paths that are in scope; a new folder becomes the in-scope files in
         it (so ignored files inside never ride along with the folder)."""
-        kept = self._in_scope(sorted(changes.paths))
+        kept = self.in_scope(sorted(changes.paths))
         paths = set(kept)
         for folder in changes.added_dirs & kept:
             paths.update(self._files_under(folder))
         return ChangeSet(frozenset(paths))
 
-    def _in_scope(self, paths: list[str]) -> set[str]:
+    def files(self) -> list[str]:
+        """Every file (and symlink) in scope: tracked, or untracked and not ignored."""
+        return self._files_under("")
+
+    def in_scope(self, paths: list[str]) -> set[str]:
+        """Those of `paths` (relative, posix-style, existing or not) that are in scope."""
         if not paths:
             return set()
         if self._git is not None:
@@ -125,14 +130,20 @@ class PushScope:
         return {path for path in paths if not self._ignored(path)}
 
     def _files_under(self, folder: str) -> list[str]:
+        """The in-scope files under `folder` ("": the whole project)."""
         if self._git is not None:
-            args = ["ls-files", "--cached", "--others", "--exclude-standard", "--", folder]
+            args = ["ls-files", "--cached", "--others", "--exclude-standard", "--", folder or "."]
             return _git_lines(self.root, self._git, args)
         files = []
         for dirpath, dirnames, filenames in os.walk(self.root / folder):
             rel_dir = Path(dirpath).relative_to(self.root).as_posix()
-            dirnames[:] = [d for d in dirnames if not self._matches(f"{rel_dir}/{d}", True)]
-            files += [f"{rel_dir}/{n}" for n in filenames if not self._matches(f"{rel_dir}/{n}")]
+            prefix = "" if rel_dir == "." else rel_dir + "/"
+            # A symlink to a folder is a file to git (os.walk lists it among the folders).
+            links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+            dirnames[:] = [
+                d for d in dirnames if d not in links and not self._matches(prefix + d, True)
+            ]
+            files += [prefix + n for n in [*filenames, *links] if not self._matches(prefix + n)]
         return files
 
     # -- outside git: the project's .gitignore files, read with pathspec ----------------------

@@ -11,7 +11,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from desktop.core.sync_state import SyncPhase
+from desktop.remote.sync.agent import AgentEngine
 from desktop.remote.sync.builtin import BuiltinEngine
 from tests.sshd import SshServer
 from tests.sync_helpers import tree, wait_until
@@ -149,6 +152,7 @@ def _take_vm_away(sshd: SshServer) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.parametrize("engine_name", ["builtin"])
 def test_an_rsync_killed_mid_run_is_repaired_by_the_next(sync_pair: Make) -> None:
     engine, local, remote = sync_pair()
     engine.flush(timeout=30)
@@ -161,6 +165,28 @@ def test_an_rsync_killed_mid_run_is_repaired_by_the_next(sync_pair: Make) -> Non
     status = engine.flush(timeout=60)
     assert status.phase is SyncPhase.WATCHING, status
     assert tree(remote) == tree(local)
+
+
+@pytest.mark.parametrize("engine_name", ["agent"])
+def test_the_vm_agent_killed_mid_run_is_replaced_and_the_tree_reconciled(sync_pair: Make) -> None:
+    engine, local, remote = sync_pair()
+    engine.flush(timeout=30)
+    assert isinstance(engine, AgentEngine)
+    first = engine.agent_pid
+    assert first is not None
+    for i in range(40):
+        (local / f"chunk{i}.bin").write_bytes(os.urandom(2 * 1024 * 1024))
+    wait_until(
+        lambda: any((remote / f"chunk{i}.bin").exists() for i in range(40)),
+        what="the first chunks on the VM",
+    )
+    os.kill(first, signal.SIGKILL)
+    status = engine.flush(timeout=60)
+    assert status.phase is SyncPhase.WATCHING, status
+    assert engine.agent_pid not in (None, first)
+    assert tree(remote) == tree(local)
+    # Whatever the dead agent was writing never reached its place: only whole files did.
+    assert not any((remote / ".devtray" / "incoming").iterdir())
 
 
 def test_sshd_stopped_means_offline_and_a_restart_resumes(sync_pair: Make, sshd: SshServer) -> None:

@@ -167,11 +167,16 @@ def test_engine_choice(tmp_path: Path) -> None:
         return engine_kind(load_project(tmp_path), finder(*present))
 
     assert kind("", "rsync", "mutagen") == "builtin"
-    assert kind("", "mutagen") == "mutagen"
+    assert kind("", "mutagen") == "agent"  # Mutagen only when asked for, or for two-way
     assert kind('[sync]\nengine = "mutagen"\n', "rsync", "mutagen") == "mutagen"
     assert kind('[sync]\nmode = "two-way-resolved"\n', "rsync", "mutagen") == "mutagen"
-    with pytest.raises(BadConfig, match="neither rsync nor Mutagen"):
-        kind("")
+    # No rsync (Windows, usually): the agent engine needs only ssh and git on the laptop.
+    assert kind("") == "agent"
+    assert kind('[sync]\nengine = "agent"\n', "rsync") == "agent"
+    with pytest.raises(BadConfig, match="Mutagen was not found"):
+        kind('[sync]\nengine = "mutagen"\n', "rsync")
+    with pytest.raises(BadConfig, match="agent sync engine only syncs one way"):
+        kind('[sync]\nengine = "agent"\nmode = "two-way-resolved"\n')
     with pytest.raises(BadConfig, match="only syncs one way"):
         kind('[sync]\nengine = "builtin"\nmode = "two-way-resolved"\n', "rsync")
     with pytest.raises(BadConfig, match="rsync was not found"):

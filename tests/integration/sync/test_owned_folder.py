@@ -18,6 +18,7 @@ from desktop.core.project import load_project
 from desktop.core.sync_state import SyncPhase
 from desktop.remote.supervisor import Supervisor
 from desktop.remote.sync import control, ownership
+from desktop.remote.sync.agent import AgentEngine
 from desktop.remote.sync.builtin import BuiltinEngine
 from desktop.remote.sync.target import SshTarget
 from tests.integration.connect_helpers import moto_vm, write_config
@@ -30,10 +31,12 @@ REPO = Path(__file__).parents[3]
 UP_TIMEOUT = 120
 
 
-def _project(tmp_path: Path, remote_path: str) -> Path:
+def _project(tmp_path: Path, remote_path: str, engine: str = "auto") -> Path:
     project = tmp_path / "laptop-app"
     project.mkdir()
-    (project / ".devtray.toml").write_text(f"remote_path = {json.dumps(remote_path)}\n")
+    (project / ".devtray.toml").write_text(
+        f"remote_path = {json.dumps(remote_path)}\n[sync]\nengine = {json.dumps(engine)}\n"
+    )
     (project / "main.py").write_text("print('laptop')\n")
     return project
 
@@ -155,10 +158,11 @@ def test_a_new_or_empty_folder_is_claimed_marked_and_synced(
     assert outside == {p: d for p, d in before.items() if p != "empty"} | {"empty": "dir"}
 
 
+@pytest.mark.parametrize("engine", ["builtin", "agent"])
 def test_up_adopt_moves_the_folders_files_to_its_trash_and_nothing_else(
-    devbox: None, vm_user: VmUser, tmp_path: Path
+    engine: str, devbox: None, vm_user: VmUser, tmp_path: Path
 ) -> None:
-    project = _project(tmp_path, "~/src/app")
+    project = _project(tmp_path, "~/src/app", engine)
     before = tree(vm_user.home, skip=())
     checkout = tree(vm_user.home / "src" / "app", skip=())
     process = _up(str(project), "--adopt")
@@ -172,6 +176,7 @@ def test_up_adopt_moves_the_folders_files_to_its_trash_and_nothing_else(
         # (`up` sets its "ready" flag just after printing Ready: let it, as a person would.)
         status = control.ask(project, "flush")
         assert status is not None and status.phase is SyncPhase.WATCHING
+        assert status.engine == engine
         process.send_signal(signal.SIGINT)
         assert process.wait(30) == 0, process.stderr.read() if process.stderr else ""
     finally:
@@ -212,3 +217,33 @@ def test_a_folder_an_older_devtray_synced_is_taken_over_without_adopting(
     shutil.chown(other, user=vm_user.name)
     with pytest.raises(ownership.NotOwned):
         ownership.claim(["ssh", *vm_sshd.ssh_args()], "127.0.0.1", "~/other", "other")
+
+
+@pytest.mark.parametrize("engine_type", [BuiltinEngine, AgentEngine])
+def test_a_folder_an_older_devtray_synced_is_synced_by_either_engine(
+    engine_type: type[BuiltinEngine], vm_user: VmUser, vm_sshd: SshServer, tmp_path: Path
+) -> None:
+    """The upgrade case end to end: the engine's own check marks the folder, then syncs."""
+    app = vm_user.home / "src" / "app"
+    shutil.rmtree(app)
+    (app / ".devtray" / "trash" / "2026-12-01").mkdir(parents=True)
+    (app / ".devtray" / "trash" / "2026-12-01" / "old.py~101010").write_text("kept\n")
+    (app / "main.py").write_text("print('synced by an older devtray')\n")
+    for path in [app, *app.rglob("*")]:
+        shutil.chown(path, user=vm_user.name)
+    local = tmp_path / "app"
+    local.mkdir()
+    (local / "main.py").write_text("print('laptop')\n")
+    supervisor = Supervisor(tmp_path / "children")
+    engine = engine_type(
+        load_project(local), _target(vm_sshd, "~/src/app"), supervisor=supervisor, tuning=FAST
+    )
+    try:
+        engine.start()
+        assert engine.flush(timeout=30).phase is SyncPhase.WATCHING
+    finally:
+        engine.stop()
+        supervisor.stop_all()
+    assert tree(app) == tree(local)
+    assert json.loads((app / ownership.MARKER).read_text())["owner"] == "devtray"
+    assert (app / ".devtray" / "trash" / "2026-12-01" / "old.py~101010").read_text() == "kept\n"

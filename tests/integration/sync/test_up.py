@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import psutil
+import pytest
 
 from desktop.core.sync_state import SyncPhase
 from desktop.remote.sync import control
@@ -35,12 +37,27 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def _path_without_rsync(tmp_path: Path) -> str:
+    """A PATH holding only what a Windows laptop has: ssh and git (no rsync)."""
+    folder = tmp_path / "bin-no-rsync"
+    folder.mkdir()
+    for tool in ("ssh", "git"):
+        found = shutil.which(tool)
+        assert found is not None
+        (folder / tool).symlink_to(found)
+    return str(folder)
+
+
+# Where the laptop has rsync, `auto` takes the built-in engine; without (Windows), the agent.
+@pytest.mark.parametrize(("laptop", "engine"), [("rsync", "builtin"), ("no-rsync", "agent")])
 def test_up_syncs_then_ctrl_c_stops_everything(
     moto: MotoEndpoint,
     sshd: SshServer,
     config_file: Path,
     isolated_home: Path,
     tmp_path: Path,
+    laptop: str,
+    engine: str,
 ) -> None:
     moto_vm("devbox")
     write_config(config_file, sshd)
@@ -54,7 +71,11 @@ def test_up_syncs_then_ctrl_c_stops_everything(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[3])},
+        env={
+            **os.environ,
+            "PYTHONPATH": str(Path(__file__).parents[3]),
+            **({"PATH": _path_without_rsync(tmp_path)} if laptop == "no-rsync" else {}),
+        },
         # A terminal delivers Ctrl-C; a gate run as a background job has SIGINT ignored, and
         # children inherit that, so give `up` the default a person's shell gives it.
         preexec_fn=_default_sigint,
@@ -73,6 +94,7 @@ def test_up_syncs_then_ctrl_c_stops_everything(
         status = control.ask(project, "flush")
         assert status is not None
         assert status.phase is SyncPhase.WATCHING
+        assert status.engine == engine
         assert _children_of_this_run((str(isolated_home), str(project)))  # sync is running
         # A second `up` (or the tray) for the same project refuses to sync it twice.
         code, _, err = devtray("up", str(project))
