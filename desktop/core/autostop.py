@@ -25,6 +25,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Protocol, runtime_checkable
 
 from desktop.core.config import AutostopConfig
+from desktop.core.text import QT_TRANSLATE_NOOP, Clock, Text
 
 # Longer than this between two ticks means the laptop slept (the tray ticks every minute).
 SLEEP_GAP = timedelta(minutes=3)
@@ -329,15 +330,26 @@ class Policy:
 _0 = timedelta(0)
 
 
-def countdown_text(policy: Policy, state: PolicyState, now: datetime) -> str | None:
+_KEEPS_RUNNING = QT_TRANSLATE_NOOP("autostop", "keeps running tonight")
+_STOPS_AT = QT_TRANSLATE_NOOP("autostop", "stops at {when}")
+_STOPS_AT_IN = QT_TRANSLATE_NOOP("autostop", "stops at {when} (in %n min)", None, 1)
+
+
+def countdown_words(policy: Policy, state: PolicyState, now: datetime) -> Text | None:
     """`stops at 19:00`, with `(in 42 min)` during the last hour; None when no stop is due."""
     stop = policy.next_stop(state, now)
     if stop is None:
         if state.keep_running_until is not None and now < state.keep_running_until:
-            return "keeps running tonight"
+            return _KEEPS_RUNNING
         return None
-    text = f"stops at {stop.astimezone(policy.tz).strftime('%H:%M')}"
+    when = Clock(stop.astimezone(policy.tz))
     left = stop - now
     if timedelta(0) <= left <= timedelta(hours=1):
-        text += f" (in {max(1, round(left.total_seconds() / 60))} min)"
-    return text
+        return _STOPS_AT_IN(max(1, round(left.total_seconds() / 60)), when=when)
+    return _STOPS_AT(when=when)
+
+
+def countdown_text(policy: Policy, state: PolicyState, now: datetime) -> str | None:
+    """`countdown_words` in English."""
+    words = countdown_words(policy, state, now)
+    return None if words is None else str(words)

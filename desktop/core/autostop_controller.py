@@ -17,11 +17,12 @@ from desktop.core.autostop import (
     Decision,
     Policy,
     PolicyState,
-    countdown_text,
+    countdown_words,
 )
 from desktop.core.autostop_store import AutostopChoices, AutostopStore
 from desktop.core.errors import DevtrayError
 from desktop.core.server_stop import ServerHold, hold_for, refused_note
+from desktop.core.text import Text
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +119,9 @@ class AutostopController:
         self.state = decision.state
         return decision
 
-    def countdown(self, now: datetime) -> str | None:
+    def countdown(self, now: datetime) -> Text | None:
         """`stops at 19:00 (in 42 min)` for the tray, or None."""
-        return countdown_text(self.policy, self.state, now)
+        return countdown_words(self.policy, self.state, now)
 
     def _flush_and_stop(self, decision: Decision, now: datetime) -> Decision:
         try:

@@ -48,7 +48,7 @@ from desktop.core.provider import Provider
 from desktop.core.server_stop import ServerHold, ServerStopHold, refused_note
 from desktop.core.spend import SpendSummary, spend_words, summarize, today_words
 from desktop.core.spend_tracker import SpendTracker
-from desktop.core.text import QT_TRANSLATE_NOOP, Clock, Money, Words
+from desktop.core.text import QT_TRANSLATE_NOOP, Clock, Money, Text, Words
 from desktop.qt.desktop_notifications import ActionNotifier
 from desktop.qt.locale_text import tr
 
@@ -540,7 +540,7 @@ class CostAndAutostop(QObject):
             work, done, lambda error: log.warning("lab schedule change failed: %s", error)
         )
 
-    def _countdown(self, vm: VmSnapshot) -> str | None:
+    def _countdown(self, vm: VmSnapshot) -> Text | None:
         ctl = self._controllers.get(vm.id)
         if ctl is None or vm.state is not VmState.RUNNING:
             return None

@@ -546,6 +546,24 @@ Korrigieren Sie es unten oder in der Datei.</translation>
     </message>
 </context>
 <context>
+    <name>autostop</name>
+    <message>
+        <source>keeps running tonight</source>
+        <translation>läuft heute Abend weiter</translation>
+    </message>
+    <message>
+        <source>stops at {when}</source>
+        <translation>stoppt um {when}</translation>
+    </message>
+    <message numerus="yes">
+        <source>stops at {when} (in %n min)</source>
+        <translation>
+            <numerusform>stoppt um {when} (in %n Min.)</numerusform>
+            <numerusform>stoppt um {when} (in %n Min.)</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>cost_autostop</name>
     <message numerus="yes">
         <source>Snooze %n min</source>

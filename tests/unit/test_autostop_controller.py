@@ -128,7 +128,7 @@ def test_choices_are_saved_and_recorded_on_the_vm(tmp_path: Path) -> None:
     assert vm.recorded == [at(19, 45)]
     assert ctl.keep_running_tonight(at(19)) == "The VM keeps running tonight (until 07:00)."
     assert vm.recorded[-1] == at(7, day=3)
-    assert ctl.countdown(at(20)) == "keeps running tonight"
+    assert str(ctl.countdown(at(20))) == "keeps running tonight"
     assert ctl.resume(at(20)) == "Auto-stop is back on."
     assert vm.recorded[-1] is None
     assert AutostopStore(tmp_path / "autostop.json").load("i-1") == AutostopChoices()
