@@ -90,7 +90,7 @@ class TunnelsMenu:
         statuses = self.service.tunnel_statuses(vm.id)
         if statuses is not None:
             lines = tuple(
-                MenuItem(status.describe(), key=f"{key}:{status.forward.local_port}", enabled=False)
+                MenuItem(status.words(), key=f"{key}:{status.forward.local_port}", enabled=False)
                 for status in statuses
             )
             stop = MenuItem(

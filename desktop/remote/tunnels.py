@@ -29,6 +29,7 @@ import psutil
 
 from desktop.core.errors import DevtrayError
 from desktop.core.forwards import Forward
+from desktop.core.text import QT_TRANSLATE_NOOP, Text
 from desktop.remote.ssh_config import config_option
 from desktop.remote.supervisor import (
     Backoff,
@@ -77,12 +78,28 @@ class TunnelStatus:
     state: TunnelState
     reason: str | None = None
 
+    def words(self) -> Text:
+        """`localhost:8000 -> localhost:8000: up` or `...: retrying (Connection refused)`
+        (translatable)."""
+        forward, state = self.forward.describe(), _STATE_WORDS[self.state]
+        if self.reason and self.state is not TunnelState.UP:
+            return _WHY(forward=forward, state=state, reason=self.reason)
+        return _STATE(forward=forward, state=state)
+
     def describe(self) -> str:
-        """`localhost:8000 -> localhost:8000: up` or `...: retrying (Connection refused)`."""
-        text = f"{self.forward.describe()}: {self.state}"
-        return (
-            f"{text} ({self.reason})" if self.reason and self.state is not TunnelState.UP else text
-        )
+        """`words` in English."""
+        return str(self.words())
+
+
+_STATE = QT_TRANSLATE_NOOP("tunnels", "{forward}: {state}")
+_WHY = QT_TRANSLATE_NOOP("tunnels", "{forward}: {state} ({reason})")
+_STATE_WORDS = {
+    TunnelState.CONNECTING: QT_TRANSLATE_NOOP("tunnels", "connecting", "tunnel state"),
+    TunnelState.UP: QT_TRANSLATE_NOOP("tunnels", "up", "tunnel state"),
+    TunnelState.RETRYING: QT_TRANSLATE_NOOP("tunnels", "retrying", "tunnel state"),
+    TunnelState.FAILED: QT_TRANSLATE_NOOP("tunnels", "failed", "tunnel state"),
+    TunnelState.STOPPED: QT_TRANSLATE_NOOP("tunnels", "stopped", "tunnel state"),
+}
 
 
 @dataclass(frozen=True)

@@ -1361,4 +1361,40 @@ Korrigieren Sie es unten oder in der Datei.</translation>
         <translation>vor {n} Std.</translation>
     </message>
 </context>
+<context>
+    <name>tunnels</name>
+    <message>
+        <source>{forward}: {state}</source>
+        <translation>{forward}: {state}</translation>
+    </message>
+    <message>
+        <source>{forward}: {state} ({reason})</source>
+        <translation>{forward}: {state} ({reason})</translation>
+    </message>
+    <message>
+        <source>connecting</source>
+        <comment>tunnel state</comment>
+        <translation>verbindet</translation>
+    </message>
+    <message>
+        <source>up</source>
+        <comment>tunnel state</comment>
+        <translation>aktiv</translation>
+    </message>
+    <message>
+        <source>retrying</source>
+        <comment>tunnel state</comment>
+        <translation>neuer Versuch</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <comment>tunnel state</comment>
+        <translation>fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <comment>tunnel state</comment>
+        <translation>geschlossen</translation>
+    </message>
+</context>
 </TS>

@@ -64,6 +64,12 @@ def test_the_tray_speaks_german_with_plurals_money_and_times(
         qtbot.waitUntil(lambda: "aktiv" in labels(tray).get(f"tunnels:{vm_id}", ""), timeout=20000)
         # The demo forwards one port: the singular ("2 von 2 Tunneln" is the test below).
         assert labels(tray)[f"tunnels:{vm_id}"] == "1 von 1 Tunnel aktiv"
+        tunnel = next(
+            text
+            for key, text in labels(tray).items()
+            if key.startswith(f"tunnels:{vm_id}:") and "->" in text
+        )
+        assert tunnel.endswith(": aktiv"), tunnel
         menu = labels(tray)
         assert menu[f"state:{vm_id}"].startswith("Zustand: läuft · ")
         # The cost row: German money, and the time devtray began recording in German form.
