@@ -19,8 +19,8 @@ from desktop.core.config import Config, config_path, load_config
 
 if TYPE_CHECKING:
     from desktop.core.aws_sign_in import AwsSignInRequest
-    from desktop.core.glance import TrayView
     from desktop.core.provider import CancelToken, Provider
+    from desktop.presentation.glance import TrayView
     from desktop.qt.controller import TrayController
     from desktop.qt.cost_autostop import CostAndAutostop, FlushBeforeStop, LaptopActivity
     from desktop.qt.day_runner import DayRunner

@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from desktop.core.glance import TrayView
 from desktop.core.humanize import printable
-from desktop.core.menu import SEPARATOR, Action, MenuItem
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.project import Project
+from desktop.presentation.glance import TrayView
+from desktop.presentation.menu import SEPARATOR, Action, MenuItem
 from desktop.services.day import DayPhase, DayProgress, DayStep, StepState
 
 Translate = Callable[[str], str]

@@ -16,11 +16,11 @@ from typing import TypeVar
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.core import errors
-from desktop.core.glance import Operation, Problem, ProblemKind, TrayView
 from desktop.core.humanize import printable
 from desktop.core.model import ResizePlan, ResizeStep, VmSize, VmSnapshot
 from desktop.core.polling import PollSchedule
 from desktop.core.provider import CancelToken, Provider, VmPool
+from desktop.presentation.glance import Operation, Problem, ProblemKind, TrayView
 from desktop.qt.bridge import CloudBridge
 
 log = logging.getLogger(__name__)

@@ -40,14 +40,14 @@ from desktop.core.billed import month_line
 from desktop.core.config import AutostopConfig
 from desktop.core.cost import PeriodCost, daily_costs, format_money
 from desktop.core.errors import DevtrayError
-from desktop.core.glance import TrayView
 from desktop.core.humanize import printable
-from desktop.core.menu import MenuItem, MenuSlot
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.provider import Provider
 from desktop.core.server_stop import ServerHold, ServerStopHold, refused_note
 from desktop.core.spend import SpendSummary, spend_line, summarize, today_text
 from desktop.core.spend_tracker import SpendTracker
+from desktop.presentation.glance import TrayView
+from desktop.presentation.menu import MenuItem, MenuSlot
 from desktop.qt.desktop_notifications import ActionNotifier
 
 if TYPE_CHECKING:

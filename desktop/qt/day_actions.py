@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog, QSystemTrayIcon
 
-from desktop.core.menu import Action, MenuItem
+from desktop.presentation.menu import Action, MenuItem
 from desktop.qt.day_runner import DayNotice, DayRunner, open_label, tr
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from PySide6.QtGui import QCursor, QDesktopServices
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 from shiboken6 import isValid
 
-from desktop.core.glance import (
+from desktop.presentation.glance import (
     IconState,
     Problem,
     ProblemKind,
@@ -34,8 +34,8 @@ from desktop.system.logs import log_file
 
 if TYPE_CHECKING:
     # The windows are imported when first opened: start-up stays as light as a bare tray.
-    from desktop.core.menu import Action, MenuContribution, MenuItem
     from desktop.core.model import VmSnapshot
+    from desktop.presentation.menu import Action, MenuContribution, MenuItem
     from desktop.qt.day_runner import DayNotice, DayRunner
     from desktop.qt.problem_window import ProblemWindow
     from desktop.qt.signin_window import AwsSignIn, SignIn
@@ -213,7 +213,7 @@ class TrayApp(QObject):
     def menu_items(self) -> tuple[MenuItem, ...]:
         """The menu for the latest view, contributions included."""
         # The menu's modules load when it first opens, after start-up (the icon needs none).
-        from desktop.core.menu import build_menu
+        from desktop.presentation.menu import build_menu
 
         top: Sequence[MenuItem] = ()
         if self.day is not None:
@@ -266,7 +266,7 @@ class TrayApp(QObject):
 
     def trigger(self, item: MenuItem) -> None:
         """Do what a menu row says."""
-        from desktop.core.menu import Action
+        from desktop.presentation.menu import Action
 
         if item.run is not None:
             self.controller.run_contributed(item.run)
@@ -288,8 +288,8 @@ class TrayApp(QObject):
             handlers[item.action]()
 
     def _vm_action(self, action: Action, vm_id: str) -> None:
-        from desktop.core.menu import Action
         from desktop.core.stop_intent import StopSource, record_user_stop
+        from desktop.presentation.menu import Action
 
         if action is Action.START:
             self.controller.start_vm(vm_id)

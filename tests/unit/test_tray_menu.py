@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from desktop.core import errors
-from desktop.core.glance import (
+from desktop.core.model import ResizePlan, VmSize, VmSnapshot, VmState
+from desktop.presentation.glance import (
     IconState,
     Operation,
     Problem,
@@ -19,8 +20,7 @@ from desktop.core.glance import (
     icon_state,
     tooltip,
 )
-from desktop.core.menu import Action, MenuItem, MenuSlot, build_menu
-from desktop.core.model import ResizePlan, VmSize, VmSnapshot, VmState
+from desktop.presentation.menu import Action, MenuItem, MenuSlot, build_menu
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

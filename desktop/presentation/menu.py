@@ -26,7 +26,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from desktop.core.glance import (
+from desktop.core.humanize import printable, uptime
+from desktop.core.model import VmSnapshot, VmState
+from desktop.core.shutdown import describe_auto_stop
+from desktop.presentation.glance import (
     Operation,
     ProblemKind,
     TrayView,
@@ -34,9 +37,6 @@ from desktop.core.glance import (
     claims_under_way,
     vm_summary,
 )
-from desktop.core.humanize import printable, uptime
-from desktop.core.model import VmSnapshot, VmState
-from desktop.core.shutdown import describe_auto_stop
 
 
 class Action(enum.StrEnum):
