@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QSystemTrayIcon
 
 from desktop.core.menu import Action, MenuItem
 from desktop.qt.day_runner import DayNotice, DayRunner, open_label, tr
+from desktop.qt.desktop_notifications import CLICKED
 
 if TYPE_CHECKING:
     from desktop.qt.tray import TrayApp
@@ -145,7 +146,7 @@ class DayActions:
             while len(self._early) > EARLY_KEPT:
                 del self._early[next(iter(self._early))]
             return
-        if key == OPEN_KEY and notice.open_project is not None:
+        if key in (OPEN_KEY, CLICKED) and notice.open_project is not None:
             self.day.open(notice.open_project, self.tray.controller.view)
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.core.autostop_store import AutostopChoices, AutostopStore
 from desktop.core.model import VmState
+from desktop.qt.cost_autostop import CostAndAutostop
 from desktop.qt.desktop_notifications import ActionNotifier
 from tests import xsession
 from tests.conftest import require_tool
@@ -106,6 +107,8 @@ def test_pressing_a_notification_button_drives_the_policy(
     assert (app, replaces, title) == ("devtray", 0, "devtray (Demo): VM stops soon")
     assert body.startswith("The VM stops at 19:00")
     assert actions == [
+        "default",  # a click on the notification itself
+        "",
         "autostop-snooze-30",
         "Snooze 30 min",
         "autostop-snooze-60",
@@ -125,6 +128,13 @@ def test_pressing_a_notification_button_drives_the_policy(
         assert choice.keep_running_until == datetime(2026, 11, 3, 7, 0, tzinfo=TZ)
         text = "Auto-stop: keeps running tonight"
     qtbot.waitUntil(lambda: open_menu(harness.tray)[f"autostop:{VM}"].text() == text, timeout=5000)
+    # Answered, the warning no longer applies: it is withdrawn from the screen.
+    qtbot.waitUntil(lambda: {"close": 1} in records(record), timeout=5000)
+
+
+def records(record: Path) -> list[dict[str, object]]:
+    """What the notification server was asked: Notify calls and CloseNotification ids."""
+    return [json.loads(line) for line in record.read_text().splitlines()]
 
 
 def test_a_notifier_opened_on_a_worker_lives_on_the_gui_thread(
@@ -148,3 +158,70 @@ def test_a_notifier_opened_on_a_worker_lives_on_the_gui_thread(
         assert pressed.args == [sent, "autostop-keep"]
     finally:
         notifier.close()
+
+
+def warned_tray(
+    session_bus: str,
+    qtbot: QtBot,
+    make_tray: Callable[..., Harness],
+    tmp_path: Path,
+) -> tuple[Harness, ActionNotifier]:
+    """A running demo VM whose auto-stop warning is on screen (as notification 1)."""
+    notifier = ActionNotifier.open("devtray", bus=session_bus)
+    assert notifier is not None
+    clock = FakeClock(datetime(2026, 11, 2, 18, 30, tzinfo=TZ))  # a Monday
+    harness, watch = build(make_tray, tmp_path, clock, FakeSync(), notifier)
+    wait_for_state(qtbot, harness, VmState.RUNNING)
+    with qtbot.waitSignal(watch.notified, timeout=5000):
+        tick_until(qtbot, watch, clock, datetime(2026, 11, 2, 18, 45, tzinfo=TZ))
+    clock.now += timedelta(minutes=1)
+    return harness, notifier
+
+
+def test_the_warning_is_withdrawn_once_the_vm_has_stopped(
+    session_bus: str,
+    notification_server: StartServer,
+    qtbot: QtBot,
+    make_tray: Callable[..., Harness],
+    tmp_path: Path,
+) -> None:
+    record = notification_server("body,actions")
+    harness, _notifier = warned_tray(session_bus, qtbot, make_tray, tmp_path)
+    assert {"close": 1} not in records(record)
+    harness.demo.stop_vm(VM)  # stopped from elsewhere (a terminal, the console)
+    harness.controller.refresh_now()
+    wait_for_state(qtbot, harness, VmState.STOPPED)
+    (watch,) = harness.tray.services.extensions
+    assert isinstance(watch, CostAndAutostop)
+    with qtbot.waitSignal(watch.decided, timeout=5000):
+        watch.tick()
+    qtbot.waitUntil(lambda: {"close": 1} in records(record), timeout=5000)
+
+
+def test_the_warning_is_withdrawn_at_quit(
+    session_bus: str,
+    notification_server: StartServer,
+    qtbot: QtBot,
+    make_tray: Callable[..., Harness],
+    tmp_path: Path,
+) -> None:
+    record = notification_server("body,actions")
+    harness, _notifier = warned_tray(session_bus, qtbot, make_tray, tmp_path)
+    qtbot.waitUntil(lambda: len(records(record)) == 1, timeout=5000)  # Notify reached it
+    harness.tray.shutdown()
+    assert {"close": 1} in records(record)
+
+
+def test_a_click_on_the_warning_opens_the_auto_stop_choices(
+    session_bus: str,
+    notification_server: StartServer,
+    qtbot: QtBot,
+    make_tray: Callable[..., Harness],
+    tmp_path: Path,
+) -> None:
+    notification_server("body,actions", press="default")  # the person clicks the balloon
+    harness, _notifier = warned_tray(session_bus, qtbot, make_tray, tmp_path)
+    qtbot.waitUntil(harness.tray.menu.isVisible, timeout=5000)
+    shown = {action.objectName() for action in harness.tray.menu.actions()}
+    assert {f"autostop-snooze-30:{VM}", f"autostop-keep:{VM}", f"autostop-stop:{VM}"} <= shown
+    harness.tray.menu.hide()

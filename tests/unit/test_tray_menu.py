@@ -99,7 +99,7 @@ def test_offline_disables_cloud_actions_and_shows_the_problem() -> None:
     menu = rows(view)
     assert menu["start:i-1"].reason == "offline"
     assert menu["problem"].action is Action.SHOW_PROBLEM
-    assert icon_state(view) is IconState.ERROR
+    assert icon_state(view) is IconState.OFFLINE  # a badge, not the error red
 
 
 def test_expired_sign_in_asks_for_sign_in() -> None:
