@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
 from desktop.app import configured_providers
@@ -23,6 +25,7 @@ from desktop.services.connect import ConnectService
 from tests.moto_server import run_instance
 from tests.qt.conftest import Harness, make_demo
 from tests.qt.test_tray import VM, open_menu, wait_for_state
+from tests.xsession import SCREENSHOTS
 
 # Offline, the next look is 20 s away: only "Retry now" can make it sooner within a test.
 SLOW_RETRY = PollSchedule(fast=0.05, slow=0.5, offline=20)
@@ -55,6 +58,15 @@ def private_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateMoto]:
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{moto.port}")
     yield moto
     moto.stop()
+
+
+def shoot(qtbot: QtBot, menu: QMenu, name: str) -> None:
+    """The menu as shown, for the artifacts (offscreen: no tray host needed for a menu)."""
+    menu.popup(QPoint(0, 0))
+    qtbot.waitExposed(menu)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    assert menu.grab().save(str(SCREENSHOTS / name))
+    menu.hide()
 
 
 def test_offline_keeps_the_vm_greyed_as_of_then_retry_now_looks_at_once(
@@ -100,6 +112,9 @@ def test_offline_keeps_the_vm_greyed_as_of_then_retry_now_looks_at_once(
     assert (
         harness.tray.icon.icon().cacheKey() == harness.tray.icons.icon(IconState.OFFLINE).cacheKey()
     )
+    shoot(qtbot, harness.tray.menu, "menu-offline.png")  # showing it rebuilds its rows
+    shoot(qtbot, open_menu(harness.tray)["problems"].menu(), "menu-problems.png")
+    menu = open_menu(harness.tray)
 
     private_moto.restart()  # back online, but the next look is 20 s away
     run_instance("devbox", instance_type="t3.micro")
