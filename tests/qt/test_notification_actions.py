@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -80,23 +80,9 @@ def test_no_notification_server_gets_the_tray_message(session_bus: str) -> None:
     [("autostop-snooze-60", datetime(2026, 11, 2, 19, 45, tzinfo=TZ)), ("autostop-keep", None)],
 )
 def test_pressing_a_notification_button_drives_the_policy(
-    session_bus: str,  # first: the bus outlives the tray, which closes the notifier
-    notification_server: StartServer,
-    qtbot: QtBot,
-    make_tray: Callable[..., Harness],
-    tmp_path: Path,
-    button: str,
-    expect_snooze: datetime | None,
+    qtbot: QtBot, warned: Warned, tmp_path: Path, button: str, expect_snooze: datetime | None
 ) -> None:
-    record = notification_server("body,actions", press=button)
-    notifier = ActionNotifier.open("devtray", bus=session_bus)
-    assert notifier is not None
-    clock = FakeClock(datetime(2026, 11, 2, 18, 30, tzinfo=TZ))  # a Monday
-    harness, watch = build(make_tray, tmp_path, clock, FakeSync(), notifier)
-    wait_for_state(qtbot, harness, VmState.RUNNING)
-    with qtbot.waitSignal(watch.notified, timeout=5000) as warned:
-        tick_until(qtbot, watch, clock, datetime(2026, 11, 2, 18, 45, tzinfo=TZ))
-    assert warned.args[0] == "VM stops soon"
+    harness, record = warned(button)  # the person presses it at 18:45
     store = AutostopStore(tmp_path / "autostop.json")
     # The server pressed the button at once; the choice lands in the store like the menu's.
     qtbot.waitUntil(lambda: store.load(VM) != AutostopChoices(), timeout=5000)
@@ -160,33 +146,37 @@ def test_a_notifier_opened_on_a_worker_lives_on_the_gui_thread(
         notifier.close()
 
 
-def warned_tray(
-    session_bus: str,
-    qtbot: QtBot,
-    make_tray: Callable[..., Harness],
-    tmp_path: Path,
-) -> tuple[Harness, ActionNotifier]:
-    """A running demo VM whose auto-stop warning is on screen (as notification 1)."""
-    notifier = ActionNotifier.open("devtray", bus=session_bus)
-    assert notifier is not None
-    clock = FakeClock(datetime(2026, 11, 2, 18, 30, tzinfo=TZ))  # a Monday
-    harness, watch = build(make_tray, tmp_path, clock, FakeSync(), notifier)
-    wait_for_state(qtbot, harness, VmState.RUNNING)
-    with qtbot.waitSignal(watch.notified, timeout=5000):
-        tick_until(qtbot, watch, clock, datetime(2026, 11, 2, 18, 45, tzinfo=TZ))
-    clock.now += timedelta(minutes=1)
-    return harness, notifier
+Warned = Callable[[str | None], tuple[Harness, Path]]
 
 
-def test_the_warning_is_withdrawn_once_the_vm_has_stopped(
+@pytest.fixture
+def warned(
     session_bus: str,
     notification_server: StartServer,
     qtbot: QtBot,
     make_tray: Callable[..., Harness],
     tmp_path: Path,
-) -> None:
-    record = notification_server("body,actions")
-    harness, _notifier = warned_tray(session_bus, qtbot, make_tray, tmp_path)
+) -> Warned:
+    """A running demo VM whose auto-stop warning is on screen (as notification 1), with the
+    server pressing `press` on it; returns the tray and the server's record."""
+
+    def warn(press: str | None) -> tuple[Harness, Path]:
+        record = notification_server("body,actions", press=press)
+        notifier = ActionNotifier.open("devtray", bus=session_bus)
+        assert notifier is not None
+        clock = FakeClock(datetime(2026, 11, 2, 18, 30, tzinfo=TZ))  # a Monday
+        harness, watch = build(make_tray, tmp_path, clock, FakeSync(), notifier)
+        wait_for_state(qtbot, harness, VmState.RUNNING)
+        with qtbot.waitSignal(watch.notified, timeout=5000):
+            tick_until(qtbot, watch, clock, datetime(2026, 11, 2, 18, 45, tzinfo=TZ))
+        qtbot.waitUntil(lambda: len(records(record)) == 1, timeout=5000)  # Notify reached it
+        return harness, record
+
+    return warn
+
+
+def test_the_warning_is_withdrawn_once_the_vm_has_stopped(qtbot: QtBot, warned: Warned) -> None:
+    harness, record = warned(None)
     assert {"close": 1} not in records(record)
     harness.demo.stop_vm(VM)  # stopped from elsewhere (a terminal, the console)
     harness.controller.refresh_now()
@@ -198,29 +188,14 @@ def test_the_warning_is_withdrawn_once_the_vm_has_stopped(
     qtbot.waitUntil(lambda: {"close": 1} in records(record), timeout=5000)
 
 
-def test_the_warning_is_withdrawn_at_quit(
-    session_bus: str,
-    notification_server: StartServer,
-    qtbot: QtBot,
-    make_tray: Callable[..., Harness],
-    tmp_path: Path,
-) -> None:
-    record = notification_server("body,actions")
-    harness, _notifier = warned_tray(session_bus, qtbot, make_tray, tmp_path)
-    qtbot.waitUntil(lambda: len(records(record)) == 1, timeout=5000)  # Notify reached it
+def test_the_warning_is_withdrawn_at_quit(warned: Warned) -> None:
+    harness, record = warned(None)
     harness.tray.shutdown()
     assert {"close": 1} in records(record)
 
 
-def test_a_click_on_the_warning_opens_the_auto_stop_choices(
-    session_bus: str,
-    notification_server: StartServer,
-    qtbot: QtBot,
-    make_tray: Callable[..., Harness],
-    tmp_path: Path,
-) -> None:
-    notification_server("body,actions", press="default")  # the person clicks the balloon
-    harness, _notifier = warned_tray(session_bus, qtbot, make_tray, tmp_path)
+def test_a_click_on_the_warning_opens_the_auto_stop_choices(qtbot: QtBot, warned: Warned) -> None:
+    harness, _record = warned("default")  # the person clicks the notification itself
     qtbot.waitUntil(harness.tray.menu.isVisible, timeout=5000)
     shown = {action.objectName() for action in harness.tray.menu.actions()}
     assert {f"autostop-snooze-30:{VM}", f"autostop-keep:{VM}", f"autostop-stop:{VM}"} <= shown
