@@ -234,6 +234,7 @@ def load_tray_add_ons(
             serve_day=lambda request, send: handover.serve(request, day, send),
             before_stop=day.before_stop,
             day=lambda controller: day_runner_for(day, source, controller, tray_providers),
+            notifier=cost_and_autostop.notifier,
         )
 
     return build

@@ -144,6 +144,11 @@ class CostAndAutostop(QObject):
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self.tick)
 
+    @property
+    def notifier(self) -> ActionNotifier | None:
+        """The desktop notifier (None: tray messages); the tray sends its own through it."""
+        return self._notifier
+
     # -- TrayExtension ------------------------------------------------------------------------
 
     def attach(self, tray: TrayApp) -> None:

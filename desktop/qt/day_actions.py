@@ -128,7 +128,6 @@ class DayActions:
         self._message(title, notice)
 
     def _message(self, title: str, notice: DayNotice) -> None:
-        self.tray.expect_click(notice)
         icon = QSystemTrayIcon.MessageIcon
         kind = icon.Warning if notice.problem is not None else icon.Information
         message = notice.message
@@ -136,7 +135,9 @@ class DayActions:
             message += "\n" + tr("Click to {action}.").format(
                 action=open_label(notice.open_project)
             )
-        self.tray.icon.showMessage(title, message, kind, MESSAGE_MS)
+        self.tray.show_message(
+            title, message, kind, MESSAGE_MS, on_click=lambda: self.tray.open_notice(notice)
+        )
 
     def _button(self, notification: int, key: str) -> None:
         notice = self._buttons.pop(notification, None)

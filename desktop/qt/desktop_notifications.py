@@ -30,6 +30,7 @@ BUS_NAME = "org.freedesktop.Notifications"
 OBJECT_PATH = "/org/freedesktop/Notifications"
 CALL_TIMEOUT_S = 5.0
 EXPIRE_NEVER = 0  # the warning stays until answered, replaced or withdrawn (`withdraw`)
+EXPIRE_DEFAULT = -1  # the server's own timeout: a plain message fades like any other
 CLICKED = "default"  # the action key a server sends when the notification itself is clicked
 
 
@@ -108,7 +109,12 @@ class ActionNotifier(QObject):
         return [str(c) for c in reply.body[0]]
 
     def notify(
-        self, title: str, body: str, actions: Sequence[tuple[str, str]], replaces: int = 0
+        self,
+        title: str,
+        body: str,
+        actions: Sequence[tuple[str, str]],
+        replaces: int = 0,
+        expire_ms: int = EXPIRE_NEVER,
     ) -> int:
         """Show a notification with buttons (key, label); returns its id for ActionInvoked.
 
@@ -120,7 +126,7 @@ class ActionNotifier(QObject):
             self._server,
             "Notify",
             "susssasa{sv}i",
-            (self._app_name, replaces, "", title, body, flat, {}, EXPIRE_NEVER),
+            (self._app_name, replaces, "", title, body, flat, {}, expire_ms),
         )
         reply = self._router.send_and_get_reply(message, timeout=CALL_TIMEOUT_S)
         _unwrap(reply)

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from desktop.core.menu import Action, MenuContribution, MenuItem
     from desktop.core.model import VmSnapshot
     from desktop.qt.day_runner import DayNotice, DayRunner
+    from desktop.qt.desktop_notifications import ActionNotifier
     from desktop.qt.problem_window import ProblemWindow
     from desktop.qt.signin_window import AwsSignIn, SignIn
     from desktop.services.handover import DayRequest, Send
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 
 MESSAGE_MS = 10_000
 PROBLEMS_KEPT = 8  # the Problems submenu lists this many unresolved problems at most
+NOTICES_KEPT = 32  # notifications whose click is still remembered
 
 
 def open_with_desktop(path: Path) -> bool:
@@ -91,6 +93,9 @@ class TrayAddOns:
     before_stop: Callable[[VmSnapshot], str | None] | None = None  # flush first (the day)
     # Builds the day (Start my day, End my day, projects) once the controller exists.
     day: Callable[[TrayController], DayRunner] | None = None
+    # The desktop's notifications (Linux with a notification server): every tray message then
+    # goes through it, so they all look alike and each click reaches its own target.
+    notifier: ActionNotifier | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,8 @@ class TrayApp(QObject):
         # target (a platform shows one tray message at a time; a newer one replaces it).
         self._message_target: Callable[[], None] | None = None
         self._message_token = 0
+        self._notifier: ActionNotifier | None = None
+        self._notice_targets: dict[int, Callable[[], None]] = {}  # notification id -> click
         controller.view_changed.connect(self.render_view)
         controller.problem_raised.connect(self.report_problem)
         self._wire(services.on_view, services.extensions)
@@ -162,6 +169,9 @@ class TrayApp(QObject):
         )
         if add_ons.before_stop is not None:
             self.controller.before_stop = add_ons.before_stop
+        if add_ons.notifier is not None:
+            self._notifier = add_ons.notifier
+            add_ons.notifier.action_invoked.connect(self._notification_clicked)
         self._wire(add_ons.on_view, add_ons.extensions)
         if add_ons.day is not None:
             self._attach_day(add_ons.day(self.controller))
@@ -432,12 +442,39 @@ class TrayApp(QObject):
         ms: int = MESSAGE_MS,
         on_click: Callable[[], None] | None = None,
     ) -> int:
-        """A tray message whose click runs `on_click` (nothing when None); returns a token
-        for `withdraw_message`."""
+        """A message whose click runs `on_click` (nothing when None): a desktop notification
+        where the tray has a notifier, else a tray message; returns a token for
+        `withdraw_message`."""
         self._message_token += 1
-        self._message_target = on_click
-        self.icon.showMessage(title, text, kind, ms)
+        notifier = self._notifier
+        if notifier is None:
+            self._message_target = on_click
+            self.icon.showMessage(title, text, kind, ms)
+            return self._message_token
+        from desktop.qt.desktop_notifications import EXPIRE_DEFAULT
+
+        def shown(notification: int) -> None:
+            if on_click is not None:
+                self._notice_targets[notification] = on_click
+                while len(self._notice_targets) > NOTICES_KEPT:  # the oldest have faded
+                    del self._notice_targets[next(iter(self._notice_targets))]
+
+        def failed(error: BaseException) -> None:
+            log.warning("could not show the notification (%s); a tray message", error)
+            self._message_target = on_click
+            self.icon.showMessage(title, text, kind, ms)
+
+        self.controller.bridge.submit(
+            lambda: notifier.notify(title, text, (), expire_ms=EXPIRE_DEFAULT), shown, failed
+        )
         return self._message_token
+
+    def _notification_clicked(self, notification: int, key: str) -> None:
+        from desktop.qt.desktop_notifications import CLICKED
+
+        target = self._notice_targets.get(notification)
+        if key == CLICKED and target is not None:
+            target()
 
     def withdraw_message(self, token: int) -> None:
         """Take back the message `token` if it is still the one shown: a late click on it does
@@ -449,12 +486,8 @@ class TrayApp(QObject):
         if sys.platform == "win32":
             self.icon.showMessage("", "", QSystemTrayIcon.MessageIcon.NoIcon, 1)
 
-    def expect_click(self, notice: DayNotice) -> None:
-        """The next click on a tray message is about `notice` (Open, or its details)."""
-        self._message_token += 1
-        self._message_target = lambda: self._open_notice(notice)
-
-    def _open_notice(self, notice: DayNotice) -> None:
+    def open_notice(self, notice: DayNotice) -> None:
+        """What a click on a day's message does: Open the project, or the problem's details."""
         if self.day is not None and notice.open_project is not None:
             self.day.open(notice.open_project, self.controller.view)
         elif notice.problem is not None:

@@ -23,9 +23,10 @@ from desktop.core.autostop_store import AutostopChoices, AutostopStore
 from desktop.core.model import VmState
 from desktop.qt.cost_autostop import CostAndAutostop
 from desktop.qt.desktop_notifications import ActionNotifier
+from desktop.qt.tray import TrayAddOns
 from tests import xsession
 from tests.conftest import require_tool
-from tests.qt.conftest import Harness
+from tests.qt.conftest import Harness, make_demo
 from tests.qt.test_cost_autostop import TZ, VM, FakeClock, FakeSync, build, tick_until
 from tests.qt.test_tray import open_menu, wait_for_state
 
@@ -200,3 +201,47 @@ def test_a_click_on_the_warning_opens_the_auto_stop_choices(qtbot: QtBot, warned
     shown = {action.objectName() for action in harness.tray.menu.actions()}
     assert {f"autostop-snooze-30:{VM}", f"autostop-keep:{VM}", f"autostop-stop:{VM}"} <= shown
     harness.tray.menu.hide()
+
+
+def test_tray_messages_share_the_notifier_and_an_old_ones_click_opens_its_own_problem(
+    session_bus: str,
+    notification_server: StartServer,
+    qtbot: QtBot,
+    make_tray: Callable[..., Harness],
+) -> None:
+    record = notification_server("body,actions")
+    notifier = ActionNotifier.open("devtray", bus=session_bus)
+    assert notifier is not None
+    try:
+        harness = make_tray(make_demo(VmState.STOPPED, faults="start=capacity"))
+        wait_for_state(qtbot, harness, VmState.STOPPED)
+        tray = harness.tray
+        tray.attach_add_ons(TrayAddOns(notifier=notifier))  # as the app does once it loads
+        with qtbot.waitSignal(harness.controller.problem_raised, timeout=5000) as first:
+            open_menu(tray)[f"start:{VM}"].trigger()
+        harness.demo.faults.inject("list", "offline", always=True)
+        with qtbot.waitSignal(harness.controller.problem_raised, timeout=5000) as second:
+            harness.controller.refresh_now()
+        qtbot.waitUntil(lambda: len(records(record)) == 2, timeout=5000)
+        titles = [entry["args"][3] for entry in records(record)]  # type: ignore[index]
+        assert titles == [f"devtray (Demo): {p.args[0].title}" for p in (first, second)]
+        assert all(entry["args"][5] == ["default", ""] for entry in records(record))  # type: ignore[index]
+
+        click_on(session_bus, 1)  # the older notification, still in the desktop's list
+        qtbot.waitUntil(lambda: tray._problem_window is not None, timeout=5000)
+        window = tray._problem_window
+        assert window is not None and window.heading.text() == first.args[0].title
+    finally:
+        notifier.close()
+
+
+def click_on(bus: str, notification: int) -> None:
+    """The notification server's signal for a click on `notification` (sent to every client)."""
+    from jeepney import DBusAddress, new_signal
+    from jeepney.io.blocking import open_dbus_connection
+
+    from desktop.qt.desktop_notifications import BUS_NAME, CLICKED, OBJECT_PATH
+
+    with open_dbus_connection(bus=bus) as conn:
+        emitter = DBusAddress(OBJECT_PATH, interface=BUS_NAME)
+        conn.send(new_signal(emitter, "ActionInvoked", "us", (notification, CLICKED)))
