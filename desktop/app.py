@@ -117,7 +117,7 @@ def _load_cost_and_autostop(
 
     settings = config.autostop
     since = timedelta(milliseconds=TICK_MS)
-    notifier = ActionNotifier.open("devtray")  # D-Bus round trips: here, off the GUI thread
+    notifier = ActionNotifier.shared("devtray")  # D-Bus round trips: here, off the GUI thread
 
     def build(flush: FlushBeforeStop, laptop_activity: LaptopActivity) -> CostAndAutostop:
         return CostAndAutostop(
@@ -261,6 +261,7 @@ def load_tray_add_ons(
             serve_day=lambda request, send: handover.serve(request, day, send),
             before_stop=day.before_stop,
             day=lambda controller: day_runner_for(day, source, controller, tray_providers),
+            notifier=cost_and_autostop.notifier,
         )
 
     return build
@@ -293,7 +294,7 @@ def _load_day_runner() -> Callable[
     from desktop.remote.ide import IdeKind
     from desktop.services.projects import list_projects, remember_project
 
-    notifier = ActionNotifier.open("devtray")
+    notifier = ActionNotifier.shared("devtray")  # the same one: one notification style
 
     def build(
         day: DayService,

@@ -81,6 +81,8 @@ class TrayView:
     problem: Problem | None = None
     demo: bool = False
     claimable: tuple[VmSnapshot, ...] = ()  # pool VMs I may claim (looked up when I have none)
+    as_of: datetime | None = None  # when the cloud last answered (the VMs are as of then)
+    retry_at: datetime | None = None  # while offline: when the next look is due
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "busy", _frozen_ops(self.busy))
@@ -111,19 +113,52 @@ class TrayView:
         return self.problem is not None and self.problem.kind is ProblemKind.OFFLINE
 
 
+@dataclass(frozen=True)
+class RecentProblem:
+    """A problem the tray reported, kept for the menu's "Problems" submenu until resolved."""
+
+    id: int  # stable while it is listed: a menu row opens exactly this one
+    problem: Problem
+    at: datetime
+    from_poll: bool = False  # the cloud's own state (offline, sign-in): a good look resolves it
+
+    def label(self) -> str:
+        """`Can't reach AWS (10:42)`."""
+        return f"{self.problem.title} ({local_hhmm(self.at)})"
+
+
+def local_hhmm(moment: datetime) -> str:
+    """`10:42` in the laptop's time zone."""
+    return moment.astimezone().strftime("%H:%M")
+
+
+def offline_note(view: TrayView, now: datetime) -> str | None:
+    """`as of 10:42 — offline, retrying in 20 s` while offline with VMs last seen, else None."""
+    if not view.offline or view.as_of is None:
+        return None
+    note = f"as of {local_hhmm(view.as_of)} — offline"
+    if view.retry_at is not None:
+        seconds = max(0, round((view.retry_at - now).total_seconds()))
+        note += f", retrying in {seconds} s" if seconds else ", retrying now"
+    return note
+
+
 class IconState(enum.StrEnum):
-    """The five icons; their SVGs are `resources/icons/devtray-<value>.svg`."""
+    """The icons; their SVGs are `resources/icons/devtray-<value>.svg`."""
 
     STOPPED = "stopped"
     TRANSITION = "transition"
     RUNNING = "running"
     ERROR = "error"
     SIGN_IN = "signin"
+    OFFLINE = "offline"  # a "can't reach the cloud" badge, not the error red
 
 
 def icon_state(view: TrayView) -> IconState:
     """The icon for the view: a problem first, then any change under way, then running."""
     if view.problem is not None:
+        if view.problem.kind is ProblemKind.OFFLINE:
+            return IconState.OFFLINE
         return IconState.SIGN_IN if view.problem.kind is ProblemKind.SIGN_IN else IconState.ERROR
     if view.busy or any(vm.state.is_transition for vm in view.vms):
         return IconState.TRANSITION

@@ -32,9 +32,11 @@ from desktop.core.shutdown import describe_auto_stop
 from desktop.presentation.glance import (
     Operation,
     ProblemKind,
+    RecentProblem,
     TrayView,
     app_title,
     claims_under_way,
+    offline_note,
     vm_summary,
 )
 
@@ -53,7 +55,8 @@ class Action(enum.StrEnum):
     START_AND_OPEN = "start-and-open"  # the VM is stopped: start the day, then open
     ADD_PROJECT = "add-project"  # a folder chooser; the folder joins [[projects]]
     SET_UP_DAY = "set-up-day"  # the first-run form: VM, folder, IDE, remote folder
-    SHOW_PROBLEM = "show-problem"
+    SHOW_PROBLEM = "show-problem"  # `MenuItem.problem_id`'s details (the latest when None)
+    RETRY = "retry"  # look at the cloud now (offline)
     SIGN_IN = "sign-in"
     SETTINGS = "settings"
     SHOW_LOG = "show-log"
@@ -84,6 +87,7 @@ class MenuItem:
     separator: bool = False
     mnemonic: str = ""  # a letter of `text` that opens the row from the keyboard (S for Start)
     project: str | None = None  # the project folder a day row is about
+    problem_id: int | None = None  # the recent problem a "Problems" row opens
 
     @property
     def label(self) -> str:
@@ -206,14 +210,18 @@ def vm_section(
 ) -> list[MenuItem]:
     """One VM's rows: what it is, the lifecycle actions, then the contributed slots."""
     busy = view.busy.get(vm.id)
+    now = now or datetime.now(UTC)
     up = uptime(vm, now)
     facts = [f"State: {busy if busy and not vm.state.is_transition else vm.state}", vm.size]
     if up != "-":
         facts.append(f"up {up}")
     if vm.auto_stop is not None:  # the cloud's own schedule (an Azure lab's shutdown)
-        facts.append(describe_auto_stop(vm.auto_stop, now or datetime.now(UTC)))
+        facts.append(describe_auto_stop(vm.auto_stop, now))
+    # Offline, the rows stay where they were (greyed, as last seen): only the name says so.
+    note = offline_note(view, now)
+    name = f"{printable(vm.name)} · {note}" if note else printable(vm.name)
     return [
-        MenuItem(text=printable(vm.name), key=f"name:{vm.id}", enabled=False),
+        MenuItem(text=name, key=f"name:{vm.id}", enabled=False),
         MenuItem(text=" · ".join(facts), key=f"state:{vm.id}", enabled=False),
         *_slot_items(MenuSlot.COST, vm, view, contributions),
         SEPARATOR,
@@ -229,7 +237,9 @@ def vm_section(
 
 def _status_rows(view: TrayView) -> list[MenuItem]:
     rows: list[MenuItem] = []
-    if view.problem is not None:
+    # Offline with VMs last seen: each VM's name row says so (no row pushes the others down).
+    offline_with_vms = view.offline and view.as_of is not None and bool(view.vms)
+    if view.problem is not None and not offline_with_vms:
         rows.append(
             MenuItem(
                 text=f"⚠ {view.problem.title}: details…",
@@ -276,14 +286,35 @@ def _claim_rows(view: TrayView) -> list[MenuItem]:
     return [MenuItem(text="Claim a VM…", key="claim", children=offers)]
 
 
+def trouble_rows(view: TrayView, problems: Sequence[RecentProblem]) -> list[MenuItem]:
+    """ "Retry now" while offline, and "Problems ▸" with each unresolved problem (newest first)."""
+    rows: list[MenuItem] = []
+    if view.offline:
+        rows.append(MenuItem(text="Retry now", key="retry", action=Action.RETRY, mnemonic="n"))
+    if problems:
+        children = tuple(
+            MenuItem(
+                text=recent.label(),
+                key=f"problem:{recent.id}",
+                action=Action.SHOW_PROBLEM,
+                problem_id=recent.id,
+            )
+            for recent in reversed(problems)
+        )
+        rows.append(MenuItem(text="Problems", key="problems", children=children, mnemonic="b"))
+    return rows
+
+
 def build_menu(
     view: TrayView,
     contributions: Sequence[MenuContribution] = (),
     now: datetime | None = None,
     top: Sequence[MenuItem] = (),
+    problems: Sequence[RecentProblem] = (),
 ) -> tuple[MenuItem, ...]:
     """The whole menu: title, the day's rows (`top`), my VM (a submenu each when there are
-    several), then the app rows."""
+    several), then Retry now / Problems and the app rows."""
+    now = now or datetime.now(UTC)
     items: list[MenuItem] = [MenuItem(text=app_title(view), key="title", enabled=False)]
     items += _status_rows(view)
     items += top
@@ -293,10 +324,13 @@ def build_menu(
         for vm in view.vms:
             section = tuple(vm_section(vm, view, contributions, now))
             summary = vm_summary(vm, view.busy.get(vm.id), now)
+            note = offline_note(view, now)
+            summary = f"{summary} · {note}" if note else summary
             items.append(MenuItem(text=summary, key=f"vm:{vm.id}", children=section))
     signing_in_needed = view.problem is not None and view.problem.kind is ProblemKind.SIGN_IN
+    items.append(SEPARATOR)
+    items += trouble_rows(view, problems)
     items += [
-        SEPARATOR,
         MenuItem(
             text="Sign in…" if not signing_in_needed else "Sign in… (needed)",
             key="sign-in",
