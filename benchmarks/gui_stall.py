@@ -38,8 +38,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.app import load_tray_add_ons  # noqa: E402
 from desktop.core.config import config_path, load_config  # noqa: E402
-from desktop.core.glance import TrayView  # noqa: E402
 from desktop.core.polling import PollSchedule  # noqa: E402
+from desktop.presentation.glance import TrayView  # noqa: E402
 from desktop.providers.demo import DemoProvider, DemoTimings  # noqa: E402
 from desktop.qt.bridge import CloudBridge  # noqa: E402
 from desktop.qt.controller import TrayController  # noqa: E402

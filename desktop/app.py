@@ -19,9 +19,9 @@ from desktop.core.config import Config, config_path, load_config
 
 if TYPE_CHECKING:
     from desktop.core.aws_sign_in import AwsSignInRequest
-    from desktop.core.glance import TrayView
     from desktop.core.provider import CancelToken, Provider
     from desktop.core.text import Text
+    from desktop.presentation.glance import TrayView
     from desktop.qt.controller import TrayController
     from desktop.qt.cost_autostop import CostAndAutostop, FlushBeforeStop, LaptopActivity
     from desktop.qt.day_runner import DayRunner
@@ -118,7 +118,7 @@ def _load_cost_and_autostop(
 
     settings = config.autostop
     since = timedelta(milliseconds=TICK_MS)
-    notifier = ActionNotifier.open("devtray")  # D-Bus round trips: here, off the GUI thread
+    notifier = ActionNotifier.shared("devtray")  # D-Bus round trips: here, off the GUI thread
 
     def build(flush: FlushBeforeStop, laptop_activity: LaptopActivity) -> CostAndAutostop:
         return CostAndAutostop(
@@ -262,6 +262,7 @@ def load_tray_add_ons(
             serve_day=lambda request, send: handover.serve(request, day, send),
             before_stop=day.before_stop,
             day=lambda controller: day_runner_for(day, source, controller, tray_providers),
+            notifier=cost_and_autostop.notifier,
         )
 
     return build
@@ -297,7 +298,7 @@ def _load_day_runner() -> Callable[
     from desktop.remote.ide import IdeKind
     from desktop.services.projects import list_projects, remember_project
 
-    notifier = ActionNotifier.open("devtray")
+    notifier = ActionNotifier.shared("devtray")  # the same one: one notification style
 
     def build(
         day: DayService,

@@ -3,8 +3,9 @@
 Run as `python -m tests.fake_notification_server ADDRESS RECORD CAPABILITIES [ACTION]` on a
 private session bus. It owns `org.freedesktop.Notifications`, answers GetCapabilities with the
 comma-separated CAPABILITIES, records each Notify (its D-Bus signature and arguments) as a JSON
-line in RECORD, and, playing the person, presses ACTION on it: ActionInvoked is sent to the
-caller, as GNOME Shell does. Prints READY once it owns the name.
+line in RECORD (and each CloseNotification as `{"close": id}`), and, playing the person,
+presses ACTION on it (`default` is a click on the notification itself): ActionInvoked is sent
+to the caller, as GNOME Shell does. Prints READY once it owns the name.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ def serve(address: str, record: str, capabilities: list[str], action: str | None
                 signal = new_signal(emitter, "ActionInvoked", "us", (next_id, action))
                 signal.header.fields[HeaderFields.destination] = caller
                 conn.send(signal)
+        elif member == "CloseNotification":
+            with open(record, "a", encoding="utf-8") as out:
+                out.write(json.dumps({"close": message.body[0]}) + "\n")
+            conn.send(new_method_return(message))
         else:
             conn.send(new_error(message, "org.freedesktop.DBus.Error.UnknownMethod"))
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from desktop.core.glance import TrayView, state_words
 from desktop.core.humanize import printable
-from desktop.core.menu import SEPARATOR, Action, MenuItem
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.project import Project
 from desktop.core.text import QT_TRANSLATE_NOOP, Text, Words
+from desktop.presentation.glance import TrayView, state_words
+from desktop.presentation.menu import SEPARATOR, Action, MenuItem
 from desktop.services.day import DayPhase, DayProgress, DayStep, StepState
 
 IDE_NAMES = {"vscode": "VS Code", "pycharm": "PyCharm", "gateway": "JetBrains Gateway"}

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from desktop.core.glance import TrayView
-from desktop.core.menu import MenuItem, MenuSlot
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.sync_state import SyncPhase
 from desktop.core.text import QT_TRANSLATE_NOOP
+from desktop.presentation.glance import TrayView
+from desktop.presentation.menu import MenuItem, MenuSlot
 from desktop.remote import ide
 from desktop.remote.tunnels import TunnelState
 from desktop.services.connect import ConnectService

@@ -11,16 +11,17 @@ import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.core import errors
-from desktop.core.glance import Operation, Problem, ProblemKind, TrayView
 from desktop.core.humanize import printable
 from desktop.core.model import ResizePlan, ResizeStep, VmSize, VmSnapshot
 from desktop.core.polling import PollSchedule
 from desktop.core.provider import CancelToken, Provider, VmPool
+from desktop.presentation.glance import Operation, Problem, ProblemKind, TrayView
 from desktop.qt.bridge import CloudBridge
 
 log = logging.getLogger(__name__)
@@ -147,21 +148,29 @@ class TrayController(QObject):
         self._pools = {vm.id: pool for pool, vm in offers}
         vms = tuple(vm for _, vm in mine)
         claimable = tuple(vm for _, vm in offers)
-        self._set_view(replace(self._view, vms=vms, claimable=claimable, loaded=True, problem=None))
+        now = datetime.now(UTC)
+        view = replace(self._view, vms=vms, claimable=claimable, loaded=True, problem=None)
+        self._set_view(replace(view, as_of=now, retry_at=None))
         self._schedule_next()
 
     def _on_list_failed(self, error: BaseException) -> None:
         self._refreshing = False
         problem = problem_for(error)
         previous = self._view.problem
-        self._set_view(replace(self._view, problem=problem))
+        # The VMs last seen stay in the view (the menu shows them greyed, "as of" then).
+        view = replace(self._view, problem=problem)
+        interval = self._interval_for(view)
+        retry_at = None if interval is None else datetime.now(UTC) + timedelta(seconds=interval)
+        self._set_view(replace(view, retry_at=retry_at))
         if previous is None or previous.kind is not problem.kind:
             self.problem_raised.emit(problem)
         self._schedule_next()
 
     def next_interval(self) -> float | None:
         """Seconds to the next look: fast while anything changes, paused until sign-in."""
-        view = self._view
+        return self._interval_for(self._view)
+
+    def _interval_for(self, view: TrayView) -> float | None:
         if view.problem is not None and view.problem.kind is ProblemKind.SIGN_IN:
             return None
         if view.offline:

@@ -40,16 +40,16 @@ from desktop.core.billed import month_line
 from desktop.core.config import AutostopConfig
 from desktop.core.cost import PeriodCost, daily_costs
 from desktop.core.errors import DevtrayError
-from desktop.core.glance import TrayView
 from desktop.core.humanize import printable
-from desktop.core.menu import MenuItem, MenuSlot
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.provider import Provider
 from desktop.core.server_stop import ServerHold, ServerStopHold, refused_note
 from desktop.core.spend import SpendSummary, spend_words, summarize, today_words
 from desktop.core.spend_tracker import SpendTracker
 from desktop.core.text import QT_TRANSLATE_NOOP, Clock, Money, Text, Words
-from desktop.qt.desktop_notifications import ActionNotifier
+from desktop.presentation.glance import TrayView
+from desktop.presentation.menu import MenuItem, MenuSlot
+from desktop.qt.desktop_notifications import CLICKED, ActionNotifier
 from desktop.qt.locale_text import tr
 
 if TYPE_CHECKING:
@@ -138,7 +138,8 @@ class CostAndAutostop(QObject):
         self._flush = flush
         self._record_on_vm = record_on_vm
         self._notifier = notifier
-        self._warnings: dict[int, str] = {}  # notification id -> vm id
+        self._warnings: dict[int, str] = {}  # notification id -> vm id (on screen)
+        self._messages: dict[str, int] = {}  # vm id -> its warning's tray message token
         # A button pressed before Notify's reply reached us (the two travel separately):
         # notification id -> (action key, when), oldest first.
         self._early_answers: dict[int, tuple[str, datetime]] = {}
@@ -156,6 +157,11 @@ class CostAndAutostop(QObject):
         self._timer.setInterval(tick_ms)
         self._timer.timeout.connect(self.tick)
 
+    @property
+    def notifier(self) -> ActionNotifier | None:
+        """The desktop notifier (None: tray messages); the tray sends its own through it."""
+        return self._notifier
+
     # -- TrayExtension ------------------------------------------------------------------------
 
     def attach(self, tray: TrayApp) -> None:
@@ -169,6 +175,9 @@ class CostAndAutostop(QObject):
         """Stop ticking and close the Spending windows (the tray is quitting)."""
         self._timer.stop()
         if self._notifier is not None:
+            # At quit the warnings go too (here, not on a worker: the workers are stopping).
+            self._close_notifications(list(self._warnings))
+            self._warnings.clear()
             self._notifier.close()
         for window in self.windows.values():
             if isValid(window):
@@ -312,19 +321,47 @@ class CostAndAutostop(QObject):
         """Put the VM's next automatic stop off by `length`."""
         ctl = self._controller(vm_id)
         if ctl is not None:
+            self.withdraw_warning(vm_id)
             self._notify("Auto-stop snoozed", ctl.snooze(self._clock(), length))
 
     def keep_running_tonight(self, vm_id: str) -> None:
         """No automatic stop of the VM until tomorrow morning."""
         ctl = self._controller(vm_id)
         if ctl is not None:
+            self.withdraw_warning(vm_id)
             self._notify("Auto-stop off tonight", ctl.keep_running_tonight(self._clock()))
 
     def stop_now(self, vm_id: str) -> None:
         """Flush and stop the VM now (or say why not)."""
         ctl = self._controller(vm_id)
         if ctl is not None:
+            self.withdraw_warning(vm_id)
             self._act(vm_id, ctl.stop_now(self._clock()))
+
+    def withdraw_warning(self, vm_id: str) -> None:
+        """Take the VM's auto-stop warning off the screen: it no longer applies."""
+        token = self._messages.pop(vm_id, None)
+        if token is not None and self._tray is not None:
+            self._tray.withdraw_message(token)
+        shown = [n for n, vm in self._warnings.items() if vm == vm_id]
+        if not shown or self._tray is None:
+            return
+        for notification in shown:
+            del self._warnings[notification]
+        self._tray.controller.bridge.submit(
+            partial(self._close_notifications, shown),
+            lambda _done: None,
+            lambda error: log.warning("could not withdraw the warning: %s", error),
+        )
+
+    def _close_notifications(self, notifications: Sequence[int]) -> None:
+        for notification in notifications:
+            if self._notifier is None:
+                return
+            try:
+                self._notifier.withdraw(notification)
+            except Exception as exc:  # the server went away: nothing left on screen
+                log.info("could not withdraw notification %s: %s", notification, exc)
 
     # -- prices -------------------------------------------------------------------------------
 
@@ -409,13 +446,15 @@ class CostAndAutostop(QObject):
         title = titles.get(decision.action)
         if title is None and decision.state.blocked and decision.message:
             title = "VM not stopped"
+        if decision.action in (Action.WITHDRAW, Action.STOP, Action.POSTPONE):
+            self.withdraw_warning(vm_id)  # activity came back, the VM stopped or stops now
         if decision.action is Action.WARN and self._notifier is not None:
             self._warn_with_buttons(vm_id, title or "", decision.message)
+        elif decision.action is Action.WARN:
+            message = decision.message + " The choices are in the devtray menu."
+            self._messages[vm_id] = self._notify(title or "", message, self._show_choices)
         elif title is not None:
-            message = decision.message
-            if decision.action is Action.WARN:
-                message += " The choices are in the devtray menu."
-            self._notify(title, message)
+            self._notify(title, decision.message)
         if decision.action is not Action.NONE or title is not None:
             self.changed.emit()
 
@@ -425,6 +464,8 @@ class CostAndAutostop(QObject):
         notifier = self._notifier
         buttons = [(key, label) for key, label, _action in self._choices(vm_id)]
         heading = f"{self._tray.title}: {title}"
+        # A renewed warning replaces the one on screen rather than stacking a second.
+        replaces = max((n for n, vm in self._warnings.items() if vm == vm_id), default=0)
 
         def shown(notification: int) -> None:
             self._warnings[notification] = vm_id
@@ -439,7 +480,7 @@ class CostAndAutostop(QObject):
             self._notify(title, message + " The choices are in the devtray menu.")
 
         self._tray.controller.bridge.submit(
-            lambda: notifier.notify(heading, message, buttons), shown, failed
+            lambda: notifier.notify(heading, message, buttons, replaces), shown, failed
         )
 
     def _notification_answered(self, notification: int, key: str) -> None:
@@ -448,6 +489,9 @@ class CostAndAutostop(QObject):
             self._early_answers.pop(notification, None)
             self._early_answers[notification] = (key, self._clock())
             self._forget_old_answers()
+            return
+        if key == CLICKED:
+            self._show_choices()
             return
         for choice, _label, action in self._choices(vm_id):
             if choice == key:
@@ -554,12 +598,20 @@ class CostAndAutostop(QObject):
         stop = self.policy.next_stop(ctl.state, now)
         return ctl.state.pending is not None or (stop is not None and stop - now <= CHOICES_BEFORE)
 
-    def _notify(self, title: str, message: str) -> None:
+    def _show_choices(self) -> None:
+        """A click on the warning: the menu, whose auto-stop rows are the same choices."""
         if self._tray is not None:
-            self._tray.icon.showMessage(
+            self._tray.show_menu()
+
+    def _notify(self, title: str, message: str, on_click: Callable[[], None] | None = None) -> int:
+        token = 0
+        if self._tray is not None:
+            token = self._tray.show_message(
                 f"{self._tray.title}: {title}",
                 message,
                 QSystemTrayIcon.MessageIcon.Information,
                 MESSAGE_MS,
+                on_click,
             )
         self.notified.emit(title, message)
+        return token

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QFileDialog, QSystemTrayIcon
 
-from desktop.core.menu import Action, MenuItem
+from desktop.presentation.menu import Action, MenuItem
 from desktop.qt.day_runner import DayNotice, DayRunner, open_label
+from desktop.qt.desktop_notifications import CLICKED
 
 if TYPE_CHECKING:
     from desktop.qt.tray import TrayApp
@@ -131,7 +132,6 @@ class DayActions:
         self._message(title, notice)
 
     def _message(self, title: str, notice: DayNotice) -> None:
-        self.tray.expect_click(notice)
         icon = QSystemTrayIcon.MessageIcon
         kind = icon.Warning if notice.problem is not None else icon.Information
         message = notice.message
@@ -139,7 +139,9 @@ class DayActions:
             message += "\n" + QCoreApplication.translate("DayActions", "Click to {action}.").format(
                 action=open_label(notice.open_project)
             )
-        self.tray.icon.showMessage(title, message, kind, MESSAGE_MS)
+        self.tray.show_message(
+            title, message, kind, MESSAGE_MS, on_click=lambda: self.tray.open_notice(notice)
+        )
 
     def _button(self, notification: int, key: str) -> None:
         notice = self._buttons.pop(notification, None)
@@ -149,7 +151,7 @@ class DayActions:
             while len(self._early) > EARLY_KEPT:
                 del self._early[next(iter(self._early))]
             return
-        if key == OPEN_KEY and notice.open_project is not None:
+        if key in (OPEN_KEY, CLICKED) and notice.open_project is not None:
             self.day.open(notice.open_project, self.tray.controller.view)
 
     def close(self) -> None:

@@ -18,12 +18,12 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from desktop.core.errors import DevtrayError
-from desktop.core.glance import Problem, TrayView
 from desktop.core.model import VmSnapshot
 from desktop.core.project import Project
 from desktop.core.provider import CancelToken
 from desktop.core.text import Words
 from desktop.presentation.day_rows import DayPanel, ide_name, project_key, vm_of
+from desktop.presentation.glance import Problem, TrayView
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.desktop_notifications import ActionNotifier
 from desktop.qt.locale_text import tr

@@ -15,6 +15,7 @@ A small thread moves matched signals onto the GUI thread through a queued Qt sig
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import sys
 import threading
@@ -28,7 +29,9 @@ log = logging.getLogger(__name__)
 BUS_NAME = "org.freedesktop.Notifications"
 OBJECT_PATH = "/org/freedesktop/Notifications"
 CALL_TIMEOUT_S = 5.0
-EXPIRE_NEVER = 0  # the warning stays until the person answers or it is replaced
+EXPIRE_NEVER = 0  # the warning stays until answered, replaced or withdrawn (`withdraw`)
+EXPIRE_DEFAULT = -1  # the server's own timeout: a plain message fades like any other
+CLICKED = "default"  # the action key a server sends when the notification itself is clicked
 
 
 class ActionNotifier(QObject):
@@ -52,6 +55,17 @@ class ActionNotifier(QObject):
         self._closed = threading.Event()
         self._pump = threading.Thread(target=self._forward, name="notify-actions", daemon=True)
         self._pump.start()
+
+    @classmethod
+    def shared(cls, app_name: str) -> ActionNotifier | None:
+        """The one notifier of this session bus (opened on first use; every feature of the tray
+        shares it); a closed one (the tray quit) is opened anew for the next tray."""
+        key = (app_name, os.environ.get("DBUS_SESSION_BUS_ADDRESS", ""))
+        with _SHARED_LOCK:
+            notifier = _SHARED.get(key)
+            if key not in _SHARED or (notifier is not None and notifier.closed):
+                notifier = _SHARED[key] = cls.open(app_name)
+            return notifier
 
     @classmethod
     def open(cls, app_name: str, bus: str = "SESSION") -> ActionNotifier | None:
@@ -95,21 +109,40 @@ class ActionNotifier(QObject):
         return [str(c) for c in reply.body[0]]
 
     def notify(
-        self, title: str, body: str, actions: Sequence[tuple[str, str]], replaces: int = 0
+        self,
+        title: str,
+        body: str,
+        actions: Sequence[tuple[str, str]],
+        replaces: int = 0,
+        expire_ms: int = EXPIRE_NEVER,
     ) -> int:
-        """Show a notification with buttons (key, label); returns its id for ActionInvoked."""
+        """Show a notification with buttons (key, label); returns its id for ActionInvoked.
+
+        A click on the notification itself comes back as the key `CLICKED`."""
         from jeepney import new_method_call
 
-        flat = [part for key, label in actions for part in (key, label)]
+        flat = [CLICKED, ""] + [part for key, label in actions for part in (key, label)]
         message = new_method_call(
             self._server,
             "Notify",
             "susssasa{sv}i",
-            (self._app_name, replaces, "", title, body, flat, {}, EXPIRE_NEVER),
+            (self._app_name, replaces, "", title, body, flat, {}, expire_ms),
         )
         reply = self._router.send_and_get_reply(message, timeout=CALL_TIMEOUT_S)
         _unwrap(reply)
         return int(reply.body[0])
+
+    def withdraw(self, notification: int) -> None:
+        """Take a notification off the screen (CloseNotification); unknown ids are no error."""
+        from jeepney import new_method_call
+
+        message = new_method_call(self._server, "CloseNotification", "u", (notification,))
+        _unwrap(self._router.send_and_get_reply(message, timeout=CALL_TIMEOUT_S))
+
+    @property
+    def closed(self) -> bool:
+        """True once `close` ran."""
+        return self._closed.is_set()
 
     def close(self) -> None:
         """Stop listening and drop the connection (again: nothing)."""
@@ -133,6 +166,10 @@ class ActionNotifier(QObject):
                 continue
             notification, key = message.body
             self.action_invoked.emit(int(notification), str(key))
+
+
+_SHARED: dict[tuple[str, str], ActionNotifier | None] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 def _unwrap(reply: Any) -> None:

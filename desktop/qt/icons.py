@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
-from desktop.core.glance import IconState
+from desktop.presentation.glance import IconState
 from desktop.system.bundle import resource_path
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtWidgets import QMenu
 
-from desktop.core.menu import MenuItem
+from desktop.presentation.menu import MenuItem
 from desktop.qt.locale_text import tr
 
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from desktop.core.glance import Problem
+from desktop.presentation.glance import Problem
 from desktop.qt.window_keys import ClosableWindow
 
 

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.glance import describe_resize
 from desktop.core.humanize import printable
 from desktop.core.model import ResizePlan, VmSize, VmSnapshot
+from desktop.presentation.glance import describe_resize
 from desktop.qt.controller import TrayController, problem_for
 from desktop.qt.locale_text import money, tr
 

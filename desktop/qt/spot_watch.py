@@ -23,9 +23,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QSystemTrayIcon
 
-from desktop.core.glance import TrayView
 from desktop.core.humanize import printable
-from desktop.core.menu import MenuItem, MenuSlot
 from desktop.core.model import Market, VmSnapshot, VmState
 from desktop.core.provider import CancelToken, Provider
 from desktop.core.spot import (
@@ -36,6 +34,8 @@ from desktop.core.spot import (
     SwitchResult,
     countdown,
 )
+from desktop.presentation.glance import TrayView
+from desktop.presentation.menu import MenuItem, MenuSlot
 from desktop.qt.controller import problem_for
 
 if TYPE_CHECKING:

@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -19,16 +20,17 @@ from PySide6.QtGui import QCursor, QDesktopServices
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 from shiboken6 import isValid
 
-from desktop.core.glance import (
+from desktop.core.text import Words
+from desktop.presentation.glance import (
     IconState,
     Problem,
     ProblemKind,
+    RecentProblem,
     TrayView,
     app_title,
     icon_state,
     tooltip,
 )
-from desktop.core.text import Words
 from desktop.qt.controller import ProvidersFactory, TrayController
 from desktop.qt.icons import IconSet
 from desktop.qt.language import Language
@@ -37,9 +39,10 @@ from desktop.system.logs import log_file
 
 if TYPE_CHECKING:
     # The windows are imported when first opened: start-up stays as light as a bare tray.
-    from desktop.core.menu import Action, MenuContribution, MenuItem
     from desktop.core.model import VmSnapshot
+    from desktop.presentation.menu import Action, MenuContribution, MenuItem
     from desktop.qt.day_runner import DayNotice, DayRunner
+    from desktop.qt.desktop_notifications import ActionNotifier
     from desktop.qt.problem_window import ProblemWindow
     from desktop.qt.signin_window import AwsSignIn, SignIn
     from desktop.services.handover import DayRequest, Send
@@ -48,6 +51,10 @@ if TYPE_CHECKING:
     ServeDay = Callable[[DayRequest, Send], None]
 
 log = logging.getLogger(__name__)
+
+MESSAGE_MS = 10_000
+PROBLEMS_KEPT = 8  # the Problems submenu lists this many unresolved problems at most
+NOTICES_KEPT = 32  # notifications whose click is still remembered
 
 
 def open_with_desktop(path: Path) -> bool:
@@ -89,6 +96,9 @@ class TrayAddOns:
     before_stop: Callable[[VmSnapshot], str | None] | None = None  # flush first (the day)
     # Builds the day (Start my day, End my day, projects) once the controller exists.
     day: Callable[[TrayController], DayRunner] | None = None
+    # The desktop's notifications (Linux with a notification server): every tray message then
+    # goes through it, so they all look alike and each click reaches its own target.
+    notifier: ActionNotifier | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,14 @@ class TrayApp(QObject):
         self.windows: dict[str, QWidget] = {}
         self._problem_window: ProblemWindow | None = None
         self._last_problem: Problem | None = None
+        self.problems: list[RecentProblem] = []  # unresolved, oldest first (the Problems rows)
+        self._problem_ids = 0
+        # What a click on the tray message on screen opens: each message carries its own
+        # target (a platform shows one tray message at a time; a newer one replaces it).
+        self._message_target: Callable[[], None] | None = None
+        self._message_token = 0
+        self._notifier: ActionNotifier | None = None
+        self._notice_targets: dict[int, Callable[[], None]] = {}  # notification id -> click
         controller.view_changed.connect(self.render_view)
         controller.problem_raised.connect(self.report_problem)
         self._wire(services.on_view, services.extensions)
@@ -157,6 +175,9 @@ class TrayApp(QObject):
         )
         if add_ons.before_stop is not None:
             self.controller.before_stop = add_ons.before_stop
+        if add_ons.notifier is not None:
+            self._notifier = add_ons.notifier
+            add_ons.notifier.action_invoked.connect(self._notification_clicked)
         self._wire(add_ons.on_view, add_ons.extensions)
         if add_ons.day is not None:
             self._attach_day(add_ons.day(self.controller))
@@ -203,6 +224,9 @@ class TrayApp(QObject):
 
     def render_view(self, view: TrayView) -> None:
         """Icon and tooltip for the latest view (and the day's progress)."""
+        if view.loaded and view.problem is None and any(p.from_poll for p in self.problems):
+            # The cloud answered: offline / sign-in problems are resolved.
+            self.problems = [recent for recent in self.problems if not recent.from_poll]
         state = icon_state(view)
         day_lines: Sequence[Words] = ()
         if self.day is not None:
@@ -219,14 +243,16 @@ class TrayApp(QObject):
     def menu_items(self) -> tuple[MenuItem, ...]:
         """The menu for the latest view, contributions included."""
         # The menu's modules load when it first opens, after start-up (the icon needs none).
-        from desktop.core.menu import build_menu
+        from desktop.presentation.menu import build_menu
 
         top: Sequence[MenuItem] = ()
         if self.day is not None:
             from desktop.presentation.day_rows import day_rows
 
             top = day_rows(self.day.panel, self.controller.view)
-        return build_menu(self.controller.view, self.services.contributions, top=top)
+        return build_menu(
+            self.controller.view, self.services.contributions, top=top, problems=self.problems
+        )
 
     def rebuild_menu(self) -> None:
         """Refill the menu from the latest view (runs as the menu opens)."""
@@ -259,7 +285,7 @@ class TrayApp(QObject):
             text = str(message.get("text", ""))[:400]
         else:
             return  # a request this tray does not know (from a newer CLI)
-        self.icon.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 10_000)
+        self.show_message(title, text)
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         # macOS opens the menu itself on a click; elsewhere a left click opens it too.
@@ -270,7 +296,7 @@ class TrayApp(QObject):
 
     def trigger(self, item: MenuItem) -> None:
         """Do what a menu row says."""
-        from desktop.core.menu import Action
+        from desktop.presentation.menu import Action
 
         if item.run is not None:
             self.controller.run_contributed(item.run)
@@ -278,7 +304,8 @@ class TrayApp(QObject):
         if self.day is not None and self.day_actions.handle(item):
             return
         handlers: dict[Action, Callable[[], None]] = {
-            Action.SHOW_PROBLEM: self.show_problem,
+            Action.SHOW_PROBLEM: lambda: self.show_problem(item.problem_id),
+            Action.RETRY: self.controller.refresh_now,
             Action.SIGN_IN: lambda: self.open_sign_in(first_run=False),
             Action.SETTINGS: self.open_settings,
             Action.SHOW_LOG: self.open_log,
@@ -292,8 +319,8 @@ class TrayApp(QObject):
             handlers[item.action]()
 
     def _vm_action(self, action: Action, vm_id: str) -> None:
-        from desktop.core.menu import Action
         from desktop.core.stop_intent import StopSource, record_user_stop
+        from desktop.presentation.menu import Action
 
         if action is Action.START:
             self.controller.start_vm(vm_id)
@@ -388,38 +415,101 @@ class TrayApp(QObject):
 
     def report_problem(self, problem: Problem) -> None:
         """A notification; expired credentials open sign-in (the welcome window on first run)."""
-        self._last_problem = problem
-        self._last_notice = None
-        self.icon.showMessage(
+        recent = self.remember_problem(problem)
+        self.show_message(
             f"{self.title}: {problem.title}",
             problem.message,
             QSystemTrayIcon.MessageIcon.Warning,
-            10_000,
+            on_click=lambda: self.show_problem(recent.id),
         )
         if problem.kind is ProblemKind.SIGN_IN:
             first_run = not self.services.config_exists and not self.controller.view.demo
             self.open_sign_in(first_run=first_run)
 
-    def remember_problem(self, problem: Problem) -> None:
-        """A problem the day reported: "details…" and a click on its message show it."""
+    def remember_problem(self, problem: Problem) -> RecentProblem:
+        """List `problem` under "Problems" until it is resolved (the newest few)."""
         self._last_problem = problem
+        self._problem_ids += 1
+        from_poll = problem is self.controller.view.problem
+        recent = RecentProblem(self._problem_ids, problem, datetime.now(UTC), from_poll)
+        same = (problem.title, problem.message)
+        # The same trouble again replaces its older row.
+        kept = [p for p in self.problems if (p.problem.title, p.problem.message) != same]
+        self.problems = [*kept, recent][-PROBLEMS_KEPT:]
+        return recent
 
-    def expect_click(self, notice: DayNotice) -> None:
-        """The next click on a tray message is about `notice` (Open, or its details)."""
-        self._last_notice = notice
+    def show_message(
+        self,
+        title: str,
+        text: str,
+        kind: QSystemTrayIcon.MessageIcon = QSystemTrayIcon.MessageIcon.Information,
+        ms: int = MESSAGE_MS,
+        on_click: Callable[[], None] | None = None,
+    ) -> int:
+        """A message whose click runs `on_click` (nothing when None): a desktop notification
+        where the tray has a notifier, else a tray message; returns a token for
+        `withdraw_message`."""
+        self._message_token += 1
+        notifier = self._notifier
+        if notifier is None:
+            self._message_target = on_click
+            self.icon.showMessage(title, text, kind, ms)
+            return self._message_token
+        from desktop.qt.desktop_notifications import EXPIRE_DEFAULT
+
+        def shown(notification: int) -> None:
+            if on_click is not None:
+                self._notice_targets[notification] = on_click
+                while len(self._notice_targets) > NOTICES_KEPT:  # the oldest have faded
+                    del self._notice_targets[next(iter(self._notice_targets))]
+
+        def failed(error: BaseException) -> None:
+            log.warning("could not show the notification (%s); a tray message", error)
+            self._message_target = on_click
+            self.icon.showMessage(title, text, kind, ms)
+
+        self.controller.bridge.submit(
+            lambda: notifier.notify(title, text, (), expire_ms=EXPIRE_DEFAULT), shown, failed
+        )
+        return self._message_token
+
+    def _notification_clicked(self, notification: int, key: str) -> None:
+        from desktop.qt.desktop_notifications import CLICKED
+
+        target = self._notice_targets.get(notification)
+        if key == CLICKED and target is not None:
+            target()
+
+    def withdraw_message(self, token: int) -> None:
+        """Take back the message `token` if it is still the one shown: a late click on it does
+        nothing, and Windows removes its balloon (an empty message does that there; Qt has no
+        call for it elsewhere, where the platform lets the message fade)."""
+        if token != self._message_token:
+            return
+        self._message_target = None
+        if sys.platform == "win32":
+            self.icon.showMessage("", "", QSystemTrayIcon.MessageIcon.NoIcon, 1)
+
+    def open_notice(self, notice: DayNotice) -> None:
+        """What a click on a day's message does: Open the project, or the problem's details."""
+        if self.day is not None and notice.open_project is not None:
+            self.day.open(notice.open_project, self.controller.view)
+        elif notice.problem is not None:
+            self._show_details(notice.problem)
 
     def _message_clicked(self) -> None:
-        notice, self._last_notice = self._last_notice, None
-        if notice is not None and self.day is not None and notice.open_project is not None:
-            self.day.open(notice.open_project, self.controller.view)
-        elif notice is None or notice.problem is not None:
-            self.show_problem()
+        target, self._message_target = self._message_target, None
+        if target is not None:
+            target()
 
-    def show_problem(self) -> None:
-        """The details window for the latest problem."""
-        problem = self.controller.view.problem or self._last_problem
-        if problem is None:
-            return
+    def show_problem(self, problem_id: int | None = None) -> None:
+        """The details window of a listed problem (by id), else of the latest problem."""
+        listed = next((p.problem for p in self.problems if p.id == problem_id), None)
+        problem = listed or self.controller.view.problem or self._last_problem
+        if problem is not None:
+            self._show_details(problem)
+
+    def _show_details(self, problem: Problem) -> None:
         if self._problem_window is None:
             from desktop.qt.problem_window import ProblemWindow
 

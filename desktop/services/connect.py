@@ -12,11 +12,11 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from desktop.core.config import Config
 from desktop.core.errors import DevtrayError, InvalidState
 from desktop.core.forwards import wanted_forwards
-from desktop.core.glance import TrayView
 from desktop.core.model import VmSnapshot
 from desktop.core.project import Project
 from desktop.remote import ide
@@ -36,6 +36,20 @@ from desktop.system.tools import required_tool
 log = logging.getLogger(__name__)
 
 _AddressKey = tuple[tuple[str, str, str | None], ...]
+
+
+class CloudView(Protocol):
+    """What `on_view` reads of the tray's view (`presentation.glance.TrayView` is one): the
+    services sit below the presentation, so they name only the fields they need."""
+
+    @property
+    def vms(self) -> Sequence[VmSnapshot]: ...
+
+    @property
+    def demo(self) -> bool: ...
+
+    @property
+    def loaded(self) -> bool: ...
 
 
 class ConnectService:
@@ -82,7 +96,7 @@ class ConnectService:
         """The file every ssh of the day passes with `-F` (the one holding the block)."""
         return self.writer(self.config.current()).path
 
-    def on_view(self, view: TrayView) -> None:
+    def on_view(self, view: CloudView) -> None:
         """Called with every new tray view: refresh the block when an address changed."""
         if view.demo or not view.loaded:
             return  # the demo cloud's VMs never go into the user's SSH config

@@ -952,6 +952,25 @@ Korrigieren Sie es unten oder in der Datei.</translation>
         <comment>VM state</comment>
         <translation>unbekannt</translation>
     </message>
+    <message>
+        <source>{title} ({at})</source>
+        <translation>{title} ({at})</translation>
+    </message>
+    <message>
+        <source>as of {at} — offline</source>
+        <translation>Stand {at} — offline</translation>
+    </message>
+    <message numerus="yes">
+        <source>as of {at} — offline, retrying in %n s</source>
+        <translation>
+            <numerusform>Stand {at} — offline, neuer Versuch in %n s</numerusform>
+            <numerusform>Stand {at} — offline, neuer Versuch in %n s</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>as of {at} — offline, retrying now</source>
+        <translation>Stand {at} — offline, neuer Versuch jetzt</translation>
+    </message>
 </context>
 <context>
     <name>menu</name>
@@ -1082,6 +1101,14 @@ Korrigieren Sie es unten oder in der Datei.</translation>
     <message>
         <source>Claim a VM…</source>
         <translation>Eine VM übernehmen…</translation>
+    </message>
+    <message>
+        <source>Retry now</source>
+        <translation>Jetzt erneut versuchen</translation>
+    </message>
+    <message>
+        <source>Problems</source>
+        <translation>Probleme</translation>
     </message>
     <message>
         <source>Sign in… (needed)</source>

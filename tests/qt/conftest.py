@@ -13,11 +13,11 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from desktop.core.config import config_path
-from desktop.core.glance import TrayView
-from desktop.core.menu import MenuContribution
 from desktop.core.model import VmState
 from desktop.core.polling import PollSchedule
 from desktop.core.provider import Provider
+from desktop.presentation.glance import TrayView
+from desktop.presentation.menu import MenuContribution
 from desktop.providers.demo import DemoFaults, DemoProvider, DemoTimings
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import TrayController

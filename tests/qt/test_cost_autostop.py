@@ -288,3 +288,30 @@ def test_a_tray_started_inside_the_warning_window_still_warns(
 
     # A warning always stands `warn_minutes` before the stop, so it moves to 19:05.
     assert warned.args[1].startswith("The VM stops at 19:05 (end of the day).")
+
+
+def test_the_tray_message_warning_opens_the_choices_until_it_is_withdrawn(
+    qtbot: QtBot, make_tray, tmp_path: Path
+) -> None:
+    # macOS and Windows (and Linux without a notification server): a tray message, no buttons.
+    clock = FakeClock(datetime(2026, 11, 2, 18, 30, tzinfo=TZ))
+    harness, watch = build(make_tray, tmp_path, clock, FakeSync())
+    wait_for_state(qtbot, harness, VmState.RUNNING)
+    with qtbot.waitSignal(watch.notified, timeout=5000):
+        tick_until(qtbot, watch, clock, datetime(2026, 11, 2, 18, 45, tzinfo=TZ))
+    tray = harness.tray
+    tray.icon.messageClicked.emit()  # a click on the warning: the menu holds the same choices
+    qtbot.waitUntil(tray.menu.isVisible, timeout=5000)
+    shown = {action.objectName() for action in tray.menu.actions()}
+    assert {f"autostop-snooze-60:{VM}", f"autostop-keep:{VM}", f"autostop-stop:{VM}"} <= shown
+    tray.menu.hide()
+
+    harness.demo.stop_vm(VM)  # stopped elsewhere: the warning no longer applies
+    harness.controller.refresh_now()
+    wait_for_state(qtbot, harness, VmState.STOPPED)
+    clock.now += timedelta(minutes=1)
+    with qtbot.waitSignal(watch.decided, timeout=5000) as decided:
+        watch.tick()
+    assert decided.args == [VM, "withdraw"]
+    tray.icon.messageClicked.emit()  # a late click on the withdrawn warning does nothing
+    assert not tray.menu.isVisible()

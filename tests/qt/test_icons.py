@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtGui import QColor, QImage, QPainter
 
-from desktop.core.glance import IconState
+from desktop.presentation.glance import IconState
 from desktop.qt.icons import IconSet
 from tests.xsession import SCREENSHOTS
 

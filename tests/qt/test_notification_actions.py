@@ -21,10 +21,12 @@ from pytestqt.qtbot import QtBot
 
 from desktop.core.autostop_store import AutostopChoices, AutostopStore
 from desktop.core.model import VmState
+from desktop.qt.cost_autostop import CostAndAutostop
 from desktop.qt.desktop_notifications import ActionNotifier
+from desktop.qt.tray import TrayAddOns
 from tests import xsession
 from tests.conftest import require_tool
-from tests.qt.conftest import Harness
+from tests.qt.conftest import Harness, make_demo
 from tests.qt.test_cost_autostop import TZ, VM, FakeClock, FakeSync, build, tick_until
 from tests.qt.test_tray import open_menu, wait_for_state
 
@@ -79,23 +81,9 @@ def test_no_notification_server_gets_the_tray_message(session_bus: str) -> None:
     [("autostop-snooze-60", datetime(2026, 11, 2, 19, 45, tzinfo=TZ)), ("autostop-keep", None)],
 )
 def test_pressing_a_notification_button_drives_the_policy(
-    session_bus: str,  # first: the bus outlives the tray, which closes the notifier
-    notification_server: StartServer,
-    qtbot: QtBot,
-    make_tray: Callable[..., Harness],
-    tmp_path: Path,
-    button: str,
-    expect_snooze: datetime | None,
+    qtbot: QtBot, warned: Warned, tmp_path: Path, button: str, expect_snooze: datetime | None
 ) -> None:
-    record = notification_server("body,actions", press=button)
-    notifier = ActionNotifier.open("devtray", bus=session_bus)
-    assert notifier is not None
-    clock = FakeClock(datetime(2026, 11, 2, 18, 30, tzinfo=TZ))  # a Monday
-    harness, watch = build(make_tray, tmp_path, clock, FakeSync(), notifier)
-    wait_for_state(qtbot, harness, VmState.RUNNING)
-    with qtbot.waitSignal(watch.notified, timeout=5000) as warned:
-        tick_until(qtbot, watch, clock, datetime(2026, 11, 2, 18, 45, tzinfo=TZ))
-    assert warned.args[0] == "VM stops soon"
+    harness, record = warned(button)  # the person presses it at 18:45
     store = AutostopStore(tmp_path / "autostop.json")
     # The server pressed the button at once; the choice lands in the store like the menu's.
     qtbot.waitUntil(lambda: store.load(VM) != AutostopChoices(), timeout=5000)
@@ -106,6 +94,8 @@ def test_pressing_a_notification_button_drives_the_policy(
     assert (app, replaces, title) == ("devtray", 0, "devtray (Demo): VM stops soon")
     assert body.startswith("The VM stops at 19:00")
     assert actions == [
+        "default",  # a click on the notification itself
+        "",
         "autostop-snooze-30",
         "Snooze 30 min",
         "autostop-snooze-60",
@@ -125,6 +115,13 @@ def test_pressing_a_notification_button_drives_the_policy(
         assert choice.keep_running_until == datetime(2026, 11, 3, 7, 0, tzinfo=TZ)
         text = "Auto-stop: keeps running tonight"
     qtbot.waitUntil(lambda: open_menu(harness.tray)[f"autostop:{VM}"].text() == text, timeout=5000)
+    # Answered, the warning no longer applies: it is withdrawn from the screen.
+    qtbot.waitUntil(lambda: {"close": 1} in records(record), timeout=5000)
+
+
+def records(record: Path) -> list[dict[str, object]]:
+    """What the notification server was asked: Notify calls and CloseNotification ids."""
+    return [json.loads(line) for line in record.read_text().splitlines()]
 
 
 def test_a_notifier_opened_on_a_worker_lives_on_the_gui_thread(
@@ -148,3 +145,103 @@ def test_a_notifier_opened_on_a_worker_lives_on_the_gui_thread(
         assert pressed.args == [sent, "autostop-keep"]
     finally:
         notifier.close()
+
+
+Warned = Callable[[str | None], tuple[Harness, Path]]
+
+
+@pytest.fixture
+def warned(
+    session_bus: str,
+    notification_server: StartServer,
+    qtbot: QtBot,
+    make_tray: Callable[..., Harness],
+    tmp_path: Path,
+) -> Warned:
+    """A running demo VM whose auto-stop warning is on screen (as notification 1), with the
+    server pressing `press` on it; returns the tray and the server's record."""
+
+    def warn(press: str | None) -> tuple[Harness, Path]:
+        record = notification_server("body,actions", press=press)
+        notifier = ActionNotifier.open("devtray", bus=session_bus)
+        assert notifier is not None
+        clock = FakeClock(datetime(2026, 11, 2, 18, 30, tzinfo=TZ))  # a Monday
+        harness, watch = build(make_tray, tmp_path, clock, FakeSync(), notifier)
+        wait_for_state(qtbot, harness, VmState.RUNNING)
+        with qtbot.waitSignal(watch.notified, timeout=5000):
+            tick_until(qtbot, watch, clock, datetime(2026, 11, 2, 18, 45, tzinfo=TZ))
+        qtbot.waitUntil(lambda: len(records(record)) == 1, timeout=5000)  # Notify reached it
+        return harness, record
+
+    return warn
+
+
+def test_the_warning_is_withdrawn_once_the_vm_has_stopped(qtbot: QtBot, warned: Warned) -> None:
+    harness, record = warned(None)
+    assert {"close": 1} not in records(record)
+    harness.demo.stop_vm(VM)  # stopped from elsewhere (a terminal, the console)
+    harness.controller.refresh_now()
+    wait_for_state(qtbot, harness, VmState.STOPPED)
+    (watch,) = harness.tray.services.extensions
+    assert isinstance(watch, CostAndAutostop)
+    with qtbot.waitSignal(watch.decided, timeout=5000):
+        watch.tick()
+    qtbot.waitUntil(lambda: {"close": 1} in records(record), timeout=5000)
+
+
+def test_the_warning_is_withdrawn_at_quit(warned: Warned) -> None:
+    harness, record = warned(None)
+    harness.tray.shutdown()
+    assert {"close": 1} in records(record)
+
+
+def test_a_click_on_the_warning_opens_the_auto_stop_choices(qtbot: QtBot, warned: Warned) -> None:
+    harness, _record = warned("default")  # the person clicks the notification itself
+    qtbot.waitUntil(harness.tray.menu.isVisible, timeout=5000)
+    shown = {action.objectName() for action in harness.tray.menu.actions()}
+    assert {f"autostop-snooze-30:{VM}", f"autostop-keep:{VM}", f"autostop-stop:{VM}"} <= shown
+    harness.tray.menu.hide()
+
+
+def test_tray_messages_share_the_notifier_and_an_old_ones_click_opens_its_own_problem(
+    session_bus: str,
+    notification_server: StartServer,
+    qtbot: QtBot,
+    make_tray: Callable[..., Harness],
+) -> None:
+    record = notification_server("body,actions")
+    notifier = ActionNotifier.open("devtray", bus=session_bus)
+    assert notifier is not None
+    try:
+        harness = make_tray(make_demo(VmState.STOPPED, faults="start=capacity"))
+        wait_for_state(qtbot, harness, VmState.STOPPED)
+        tray = harness.tray
+        tray.attach_add_ons(TrayAddOns(notifier=notifier))  # as the app does once it loads
+        with qtbot.waitSignal(harness.controller.problem_raised, timeout=5000) as first:
+            open_menu(tray)[f"start:{VM}"].trigger()
+        harness.demo.faults.inject("list", "offline", always=True)
+        with qtbot.waitSignal(harness.controller.problem_raised, timeout=5000) as second:
+            harness.controller.refresh_now()
+        qtbot.waitUntil(lambda: len(records(record)) == 2, timeout=5000)
+        titles = [entry["args"][3] for entry in records(record)]  # type: ignore[index]
+        assert titles == [f"devtray (Demo): {p.args[0].title}" for p in (first, second)]
+        assert all(entry["args"][5] == ["default", ""] for entry in records(record))  # type: ignore[index]
+
+        click_on(session_bus, 1)  # the older notification, still in the desktop's list
+        qtbot.waitUntil(lambda: tray._problem_window is not None, timeout=5000)
+        window = tray._problem_window
+        assert window is not None and window.heading.text() == first.args[0].title
+    finally:
+        notifier.close()
+
+
+def click_on(bus: str, notification: int) -> None:
+    """The notification server's signal for a click on `notification` (sent to every client)."""
+    from jeepney import DBusAddress, new_signal
+    from jeepney.io.blocking import open_dbus_connection
+
+    from desktop.qt.desktop_notifications import BUS_NAME, CLICKED, OBJECT_PATH
+
+    with open_dbus_connection(bus=bus) as conn:
+        emitter = DBusAddress(OBJECT_PATH, interface=BUS_NAME)
+        conn.send(new_signal(emitter, "ActionInvoked", "us", (notification, CLICKED)))

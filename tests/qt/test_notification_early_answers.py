@@ -34,10 +34,15 @@ class BroadcastingNotifier(QObject):
         super().__init__()
         self.press = press
 
-    def notify(self, title: str, body: str, actions: Sequence[tuple[str, str]]) -> int:
+    def notify(
+        self, title: str, body: str, actions: Sequence[tuple[str, str]], replaces: int = 0
+    ) -> int:
         # The press travels faster than Notify's reply (they are separate D-Bus messages).
         self.action_invoked.emit(OUR_ID, self.press)
         return OUR_ID
+
+    def withdraw(self, notification: int) -> None:
+        pass  # nothing is on a screen
 
     def close(self) -> None:
         pass

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
 from desktop.core.config import config_path, load_config
-from desktop.core.glance import ProblemKind, TrayView
-from desktop.core.menu import MenuItem, MenuSlot
 from desktop.core.model import VmSnapshot, VmState
+from desktop.presentation.glance import ProblemKind, TrayView
+from desktop.presentation.menu import MenuItem, MenuSlot
 from desktop.qt.problem_window import ProblemWindow
 from desktop.qt.resize_dialog import ResizeDialog
 from desktop.qt.settings_dialog import SettingsDialog

@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.app import _aws_sign_in, configured_providers
 from desktop.core.config import load_config
-from desktop.core.glance import IconState, ProblemKind, icon_state
+from desktop.presentation.glance import IconState, ProblemKind, icon_state
 from desktop.qt.signin_window import SignInWindow
 from tests.moto_server import MotoEndpoint, run_instance
 from tests.qt.conftest import Harness

@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from desktop.app import _azure_sign_in, configured_providers
 from desktop.core.config import load_config
 from desktop.core.files import backup_path
-from desktop.core.glance import Operation, ProblemKind
+from desktop.presentation.glance import Operation, ProblemKind
 from desktop.qt.settings_dialog import SettingsDialog
 from desktop.qt.signin_window import SignInWindow
 from tests.arm_emulator import LAB, ArmEmulator, FakeStaticTokenCredential, write_azure_config

@@ -453,4 +453,4 @@ def test_the_ready_notification_has_an_open_button_that_opens_the_project(
     )
     shown = json.loads(record.read_text().splitlines()[-1])["args"]
     assert shown[3] == "devtray: devbox is ready"
-    assert shown[5] == ["open", "Open in VS Code"]
+    assert shown[5] == ["default", "", "open", "Open in VS Code"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from pytestqt.qtbot import QtBot
 
-from desktop.core.glance import ProblemKind
+from desktop.presentation.glance import ProblemKind
 from tests.qt.test_tray_aws_sign_in import (  # noqa: F401 - fixtures used by name
     TrayAtSignIn,
     first_run,

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from desktop.core.config import config_path
-from desktop.core.glance import Problem, ProblemKind
 from desktop.core.model import VmState
+from desktop.presentation.glance import Problem, ProblemKind
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import TrayController, problem_for
 from desktop.qt.log_window import LogWindow

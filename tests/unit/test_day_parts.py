@@ -12,8 +12,8 @@ import pytest
 
 from desktop.core.config import load_config
 from desktop.core.errors import BadConfig
-from desktop.core.glance import TrayView
 from desktop.core.model import VmSnapshot, VmState
+from desktop.presentation.glance import TrayView
 from desktop.presentation.rows import OpenInMenu, TunnelsMenu
 from desktop.remote.ssh_probe import ProbeAnswer
 from desktop.remote.supervisor import Supervisor

@@ -10,11 +10,11 @@ import pytest
 
 from desktop.core.config import ProjectEntry, add_project, load_config
 from desktop.core.errors import BadConfig
-from desktop.core.glance import Problem, ProblemKind, TrayView
-from desktop.core.menu import Action, MenuItem
 from desktop.core.model import VmSnapshot, VmState
 from desktop.core.project import Project
 from desktop.presentation.day_rows import DayPanel, day_rows, day_tooltip
+from desktop.presentation.glance import Problem, ProblemKind, TrayView
+from desktop.presentation.menu import Action, MenuItem
 from desktop.services.day import (
     DayEnded,
     DayPhase,

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from desktop.core.config import Config
-from desktop.core.glance import TrayView
 from desktop.core.model import Addresses, VmSnapshot, VmState
+from desktop.presentation.glance import TrayView
 from desktop.remote.docker_context import ContextChange, ensure_context
 from desktop.remote.supervisor import Supervisor
 from desktop.services.config import ConfigSource

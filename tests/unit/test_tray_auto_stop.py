@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from desktop.core.glance import TrayView
-from desktop.core.menu import build_menu
 from desktop.core.model import AutoStop, VmSnapshot, VmState
+from desktop.presentation.glance import TrayView
+from desktop.presentation.menu import build_menu
 
 NOW = datetime(2026, 11, 23, 16, 50, tzinfo=UTC)
 

@@ -9,18 +9,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from desktop.core import errors
-from desktop.core.glance import (
+from desktop.core.model import ResizePlan, VmSize, VmSnapshot, VmState
+from desktop.presentation.glance import (
     IconState,
     Operation,
     Problem,
     ProblemKind,
+    RecentProblem,
     TrayView,
     describe_resize,
     icon_state,
     tooltip,
 )
-from desktop.core.menu import Action, MenuItem, MenuSlot, build_menu
-from desktop.core.model import ResizePlan, VmSize, VmSnapshot, VmState
+from desktop.presentation.menu import Action, MenuItem, MenuSlot, build_menu
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -99,7 +100,7 @@ def test_offline_disables_cloud_actions_and_shows_the_problem() -> None:
     menu = rows(view)
     assert str(menu["start:i-1"].reason) == "offline"
     assert menu["problem"].action is Action.SHOW_PROBLEM
-    assert icon_state(view) is IconState.ERROR
+    assert icon_state(view) is IconState.OFFLINE  # a badge, not the error red
 
 
 def test_expired_sign_in_asks_for_sign_in() -> None:
@@ -203,3 +204,38 @@ def test_resize_description_says_what_happens_and_how_long() -> None:
     assert str(describe_resize(stopped)) == (
         "Changes the stopped VM to t3.xlarge (~6s); it stays stopped."
     )
+
+
+def test_offline_with_vms_last_seen_keeps_their_rows_in_place() -> None:
+    as_of = NOW - timedelta(minutes=3)
+    online = TrayView(vms=(vm(VmState.RUNNING),), loaded=True, as_of=as_of)
+    problem = Problem.from_error(errors.Offline("The cloud cannot be reached."))
+    offline = replace(online, problem=problem, retry_at=NOW + timedelta(seconds=20))
+    before = [i.key for i in build_menu(online, now=NOW)]
+    after = [i.key for i in build_menu(offline, now=NOW)]
+    assert after[: after.index("retry")] == before[: before.index("sign-in")]
+    by_key = rows(offline)
+    hhmm = as_of.astimezone().strftime("%H:%M")
+    assert str(by_key["name:i-1"].text) == f"devbox · as of {hhmm} — offline, retrying in 20 s"
+    assert not by_key["name:i-1"].enabled
+    assert by_key["retry"].action is Action.RETRY
+    assert "problem" not in by_key  # the name row says it; no row pushes the others down
+
+
+def test_problems_submenu_lists_the_newest_first_each_opening_its_own() -> None:
+    old = RecentProblem(1, Problem(ProblemKind.ERROR, "No capacity", "Try later."), NOW)
+    new = RecentProblem(2, Problem(ProblemKind.OFFLINE, "Can't reach AWS", "Offline."), NOW)
+    view = TrayView(vms=(vm(VmState.STOPPED),), loaded=True)
+    items = rows_with_problems(view, (old, new))
+    children = items["problems"].children
+    hhmm = NOW.astimezone().strftime("%H:%M")
+    assert [str(c.text) for c in children] == [f"Can't reach AWS ({hhmm})", f"No capacity ({hhmm})"]
+    assert [(c.action, c.problem_id) for c in children] == [
+        (Action.SHOW_PROBLEM, 2),
+        (Action.SHOW_PROBLEM, 1),
+    ]
+    assert "problems" not in rows(view)
+
+
+def rows_with_problems(view: TrayView, problems: Sequence[RecentProblem]) -> dict[str, MenuItem]:
+    return {item.key: item for item in build_menu(view, now=NOW, problems=problems)}

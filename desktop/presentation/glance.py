@@ -15,7 +15,7 @@ from types import MappingProxyType
 from desktop.core import errors
 from desktop.core.humanize import duration_text, printable, uptime_text
 from desktop.core.model import ResizePlan, VmSnapshot, VmState
-from desktop.core.text import QT_TRANSLATE_NOOP, Text, Words
+from desktop.core.text import QT_TRANSLATE_NOOP, Clock, Text, Words
 
 _UNEXPECTED_TITLE = QT_TRANSLATE_NOOP("glance", "Something went wrong")
 _UNEXPECTED = QT_TRANSLATE_NOOP("glance", "An unexpected error happened: {error}")
@@ -118,6 +118,8 @@ class TrayView:
     problem: Problem | None = None
     demo: bool = False
     claimable: tuple[VmSnapshot, ...] = ()  # pool VMs I may claim (looked up when I have none)
+    as_of: datetime | None = None  # when the cloud last answered (the VMs are as of then)
+    retry_at: datetime | None = None  # while offline: when the next look is due
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "busy", _frozen_ops(self.busy))
@@ -148,19 +150,53 @@ class TrayView:
         return self.problem is not None and self.problem.kind is ProblemKind.OFFLINE
 
 
+@dataclass(frozen=True)
+class RecentProblem:
+    """A problem the tray reported, kept for the menu's "Problems" submenu until resolved."""
+
+    id: int  # stable while it is listed: a menu row opens exactly this one
+    problem: Problem
+    at: datetime
+    from_poll: bool = False  # the cloud's own state (offline, sign-in): a good look resolves it
+
+    def label(self) -> Text:
+        """`Can't reach AWS (10:42)`."""
+        return _PROBLEM_AT(title=self.problem.title, at=Clock(self.at.astimezone()))
+
+
+_PROBLEM_AT = QT_TRANSLATE_NOOP("glance", "{title} ({at})")
+_AS_OF = QT_TRANSLATE_NOOP("glance", "as of {at} — offline")
+_RETRYING_IN = QT_TRANSLATE_NOOP("glance", "as of {at} — offline, retrying in %n s", None, 1)
+_RETRYING_NOW = QT_TRANSLATE_NOOP("glance", "as of {at} — offline, retrying now")
+
+
+def offline_note(view: TrayView, now: datetime) -> Text | None:
+    """`as of 10:42 — offline, retrying in 20 s` while offline with VMs last seen, else None."""
+    if not view.offline or view.as_of is None:
+        return None
+    at = Clock(view.as_of.astimezone())
+    if view.retry_at is None:
+        return _AS_OF(at=at)
+    seconds = max(0, round((view.retry_at - now).total_seconds()))
+    return _RETRYING_IN(seconds, at=at) if seconds else _RETRYING_NOW(at=at)
+
+
 class IconState(enum.StrEnum):
-    """The five icons; their SVGs are `resources/icons/devtray-<value>.svg`."""
+    """The icons; their SVGs are `resources/icons/devtray-<value>.svg`."""
 
     STOPPED = "stopped"
     TRANSITION = "transition"
     RUNNING = "running"
     ERROR = "error"
     SIGN_IN = "signin"
+    OFFLINE = "offline"  # a "can't reach the cloud" badge, not the error red
 
 
 def icon_state(view: TrayView) -> IconState:
     """The icon for the view: a problem first, then any change under way, then running."""
     if view.problem is not None:
+        if view.problem.kind is ProblemKind.OFFLINE:
+            return IconState.OFFLINE
         return IconState.SIGN_IN if view.problem.kind is ProblemKind.SIGN_IN else IconState.ERROR
     if view.busy or any(vm.state.is_transition for vm in view.vms):
         return IconState.TRANSITION

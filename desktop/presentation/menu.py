@@ -29,22 +29,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from desktop.core.glance import (
+from desktop.core.humanize import printable, uptime_text
+from desktop.core.model import VmSnapshot, VmState
+from desktop.core.shutdown import auto_stop_text
+from desktop.core.text import QT_TRANSLATE_NOOP, Text, Words
+from desktop.presentation.glance import (
     CLAIMING,
     LOOKING,
     NO_VMS,
     Operation,
     ProblemKind,
+    RecentProblem,
     TrayView,
     app_title,
     claims_under_way,
+    offline_note,
     state_words,
     vm_summary,
 )
-from desktop.core.humanize import printable, uptime_text
-from desktop.core.model import VmSnapshot, VmState
-from desktop.core.shutdown import auto_stop_text
-from desktop.core.text import QT_TRANSLATE_NOOP, Text, Words
 
 
 class Action(enum.StrEnum):
@@ -61,7 +63,8 @@ class Action(enum.StrEnum):
     START_AND_OPEN = "start-and-open"  # the VM is stopped: start the day, then open
     ADD_PROJECT = "add-project"  # a folder chooser; the folder joins [[projects]]
     SET_UP_DAY = "set-up-day"  # the first-run form: VM, folder, IDE, remote folder
-    SHOW_PROBLEM = "show-problem"
+    SHOW_PROBLEM = "show-problem"  # `MenuItem.problem_id`'s details (the latest when None)
+    RETRY = "retry"  # look at the cloud now (offline)
     SIGN_IN = "sign-in"
     SETTINGS = "settings"
     SHOW_LOG = "show-log"
@@ -92,6 +95,7 @@ class MenuItem:
     separator: bool = False
     mnemonic: str = ""  # a letter of `text` that opens the row from the keyboard (S for Start)
     project: str | None = None  # the project folder a day row is about
+    problem_id: int | None = None  # the recent problem a "Problems" row opens
 
     @property
     def label(self) -> Words:
@@ -230,15 +234,19 @@ def vm_section(
 ) -> list[MenuItem]:
     """One VM's rows: what it is, the lifecycle actions, then the contributed slots."""
     busy = view.busy.get(vm.id)
+    now = now or datetime.now(UTC)
     state = state_words(busy if busy and not vm.state.is_transition else vm.state)
     facts: Words = _STATE(state=state, size=printable(vm.size))
     up = uptime_text(vm, now)
     if up is not None:
         facts = _AND(facts=facts, fact=_UP(up=up))
     if vm.auto_stop is not None:  # the cloud's own schedule (an Azure lab's shutdown)
-        facts = _AND(facts=facts, fact=auto_stop_text(vm.auto_stop, now or datetime.now(UTC)))
+        facts = _AND(facts=facts, fact=auto_stop_text(vm.auto_stop, now))
+    # Offline, the rows stay where they were (greyed, as last seen): only the name says so.
+    note = offline_note(view, now)
+    name: Words = _AND(facts=printable(vm.name), fact=note) if note else printable(vm.name)
     return [
-        MenuItem(text=printable(vm.name), key=f"name:{vm.id}", enabled=False),
+        MenuItem(text=name, key=f"name:{vm.id}", enabled=False),
         MenuItem(text=facts, key=f"state:{vm.id}", enabled=False),
         *_slot_items(MenuSlot.COST, vm, view, contributions),
         SEPARATOR,
@@ -257,7 +265,9 @@ _PROBLEM = QT_TRANSLATE_NOOP("menu", "⚠ {title}: details…")
 
 def _status_rows(view: TrayView) -> list[MenuItem]:
     rows: list[MenuItem] = []
-    if view.problem is not None:
+    # Offline with VMs last seen: each VM's name row says so (no row pushes the others down).
+    offline_with_vms = view.offline and view.as_of is not None and bool(view.vms)
+    if view.problem is not None and not offline_with_vms:
         rows.append(
             MenuItem(
                 text=_PROBLEM(title=view.problem.title),
@@ -307,14 +317,37 @@ def _claim_rows(view: TrayView) -> list[MenuItem]:
     return [MenuItem(text=QT_TRANSLATE_NOOP("menu", "Claim a VM…"), key="claim", children=offers)]
 
 
+def trouble_rows(view: TrayView, problems: Sequence[RecentProblem]) -> list[MenuItem]:
+    """ "Retry now" while offline, and "Problems ▸" with each unresolved problem (newest first)."""
+    rows: list[MenuItem] = []
+    if view.offline:
+        retry = QT_TRANSLATE_NOOP("menu", "Retry now")
+        rows.append(MenuItem(text=retry, key="retry", action=Action.RETRY, mnemonic="n"))
+    if problems:
+        children = tuple(
+            MenuItem(
+                text=recent.label(),
+                key=f"problem:{recent.id}",
+                action=Action.SHOW_PROBLEM,
+                problem_id=recent.id,
+            )
+            for recent in reversed(problems)
+        )
+        problems_row = QT_TRANSLATE_NOOP("menu", "Problems")
+        rows.append(MenuItem(text=problems_row, key="problems", children=children, mnemonic="b"))
+    return rows
+
+
 def build_menu(
     view: TrayView,
     contributions: Sequence[MenuContribution] = (),
     now: datetime | None = None,
     top: Sequence[MenuItem] = (),
+    problems: Sequence[RecentProblem] = (),
 ) -> tuple[MenuItem, ...]:
     """The whole menu: title, the day's rows (`top`), my VM (a submenu each when there are
-    several), then the app rows."""
+    several), then Retry now / Problems and the app rows."""
+    now = now or datetime.now(UTC)
     items: list[MenuItem] = [MenuItem(text=app_title(view), key="title", enabled=False)]
     items += _status_rows(view)
     items += top
@@ -323,11 +356,14 @@ def build_menu(
     else:
         for vm in view.vms:
             section = tuple(vm_section(vm, view, contributions, now))
-            summary = vm_summary(vm, view.busy.get(vm.id), now)
+            summary: Words = vm_summary(vm, view.busy.get(vm.id), now)
+            note = offline_note(view, now)
+            summary = _AND(facts=summary, fact=note) if note else summary
             items.append(MenuItem(text=summary, key=f"vm:{vm.id}", children=section))
     signing_in_needed = view.problem is not None and view.problem.kind is ProblemKind.SIGN_IN
+    items.append(SEPARATOR)
+    items += trouble_rows(view, problems)
     items += [
-        SEPARATOR,
         MenuItem(
             text=QT_TRANSLATE_NOOP("menu", "Sign in… (needed)")
             if signing_in_needed
