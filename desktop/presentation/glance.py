@@ -7,7 +7,7 @@ the Qt controller replaces (never mutates) whenever a cloud call returns.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
@@ -82,8 +82,14 @@ class Problem:
     details: str | None = None
 
     @classmethod
-    def from_error(cls, error: BaseException, details: str | None = None) -> Problem:
-        """The problem for an exception: typed errors keep their words, others are bugs."""
+    def from_error(
+        cls,
+        error: BaseException,
+        details: str | None = None,
+        render: Callable[[Words], str] = str,
+    ) -> Problem:
+        """The problem for an exception: typed errors keep their words, others are bugs (their
+        words in the language `render` writes; the tray passes its translator)."""
         if isinstance(error, errors.DevtrayError):
             kind = ProblemKind.ERROR
             if isinstance(error, errors.AuthExpired):
@@ -93,9 +99,9 @@ class Problem:
             return cls(kind, error.title, error.message, error.hint, details)
         return cls(
             ProblemKind.ERROR,
-            str(_UNEXPECTED_TITLE),
-            str(_UNEXPECTED(error=f"{type(error).__name__}: {error}")),
-            str(_UNEXPECTED_HINT),
+            render(_UNEXPECTED_TITLE),
+            render(_UNEXPECTED(error=f"{type(error).__name__}: {error}")),
+            render(_UNEXPECTED_HINT),
             details,
         )
 

@@ -23,6 +23,7 @@ from desktop.core.polling import PollSchedule
 from desktop.core.provider import CancelToken, Provider, VmPool
 from desktop.presentation.glance import Operation, Problem, ProblemKind, TrayView
 from desktop.qt.bridge import CloudBridge
+from desktop.qt.locale_text import tr
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def problem_for(error: BaseException) -> Problem:
         return Problem.from_error(error)
     details = "".join(traceback.format_exception(error))
     log.error("unexpected error\n%s", details)
-    return Problem.from_error(error, details)
+    return Problem.from_error(error, details, render=tr)
 
 
 class TrayController(QObject):

@@ -36,7 +36,6 @@ from desktop.core.autostop import (
 )
 from desktop.core.autostop_controller import AutostopController
 from desktop.core.autostop_store import AutostopChoices, AutostopStore
-from desktop.core.billed import month_line
 from desktop.core.config import AutostopConfig
 from desktop.core.cost import PeriodCost, daily_costs
 from desktop.core.errors import DevtrayError
@@ -51,6 +50,7 @@ from desktop.presentation.glance import TrayView
 from desktop.presentation.menu import MenuItem, MenuSlot
 from desktop.qt.desktop_notifications import CLICKED, ActionNotifier
 from desktop.qt.locale_text import tr
+from desktop.qt.spending_window import month_line
 
 if TYPE_CHECKING:
     from desktop.qt.spending_window import SpendingWindow

@@ -7,7 +7,7 @@ import logging
 import os
 from collections.abc import Mapping
 
-from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 from desktop.system.bundle import resources_dir
 
@@ -41,6 +41,13 @@ class Language:
         folder = str(resources_dir() / "translations")
         # Tries devtray_de_DE.qm, devtray_de.qm...; English needs no catalogue.
         self.loaded = self.translator.load(self.locale, "devtray", "_", folder)
+        # Qt's own words (the Close, Cancel and Save buttons) come from Qt's catalogue.
+        self.qt_translator = QTranslator(app)
+        self.qt_loaded = self.loaded and self.qt_translator.load(
+            self.locale, "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        )
+        if self.qt_loaded:
+            app.installTranslator(self.qt_translator)
         if self.loaded:
             app.installTranslator(self.translator)
         elif self.locale.language() not in (QLocale.Language.English, QLocale.Language.C):
@@ -50,4 +57,6 @@ class Language:
         """Remove the catalogue and restore the previous default locale."""
         if self.loaded:
             self.app.removeTranslator(self.translator)
+        if self.qt_loaded:
+            self.app.removeTranslator(self.qt_translator)
         QLocale.setDefault(self.previous)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.humanize import printable
 from desktop.core.model import ResizePlan, VmSize, VmSnapshot
-from desktop.presentation.glance import describe_resize
+from desktop.presentation.glance import describe_resize, state_words
 from desktop.qt.controller import TrayController, problem_for
 from desktop.qt.locale_text import money, tr
 
@@ -67,7 +67,7 @@ class ResizeDialog(QDialog):
         self.setWindowTitle(self.tr("{app} — Resize {vm}").format(app=title_prefix, vm=name))
         heading = QLabel(
             self.tr("<b>{vm}</b> is {state}, size {size}.").format(
-                vm=_html(vm.name), state=html.escape(str(vm.state)), size=_html(vm.size)
+                vm=_html(vm.name), state=html.escape(tr(state_words(vm.state))), size=_html(vm.size)
             )
         )
         self.sizes = QTreeWidget()

@@ -79,68 +79,75 @@ class SignInWindow(ClosableWindow):
         self._choosing: RoleChoiceNeeded | None = None  # the roles offered, and for what
         self._asked: AwsSignInRequest | None = None
         self.setObjectName("sign-in-window")
-        self.setWindowTitle(f"{title_prefix} — {'Welcome' if first_run else 'Sign in'}")
+        title = self.tr("{app} — Welcome") if first_run else self.tr("{app} — Sign in")
+        self.setWindowTitle(title.format(app=title_prefix))
         intro = QLabel(
-            "devtray finds your cloud VM and starts, stops and resizes it from the tray.\n"
-            "Sign in to your cloud, or try everything first in the demo cloud."
+            self.tr(
+                "devtray finds your cloud VM and starts, stops and resizes it from the tray.\n"
+                "Sign in to your cloud, or try everything first in the demo cloud."
+            )
             if first_run
-            else "Sign in to your cloud."
+            else self.tr("Sign in to your cloud.")
         )
         intro.setWordWrap(True)
         config = load_config(config_path)
         self.profile = _line(
             "sign-in-profile",
             (config.aws or AwsConfig()).profile,
-            f"AWS profile (empty: default; {NEW_PROFILE} when set up from a start URL)",
+            self.tr("AWS profile (empty: default; {new} when set up from a start URL)").format(
+                new=NEW_PROFILE
+            ),
         )
         self.start_url = _line(
-            "sign-in-start-url", None, "https://my-company.awsapps.com/start (new profile only)"
+            "sign-in-start-url",
+            None,
+            self.tr("https://my-company.awsapps.com/start (new profile only)"),
         )
-        self.sso_region = _line("sign-in-sso-region", None, "its region, e.g. eu-west-1")
+        self.sso_region = _line("sign-in-sso-region", None, self.tr("its region, e.g. eu-west-1"))
         for field, name in (
             (self.profile, self.tr("AWS profile")),
             (self.start_url, self.tr("AWS start URL")),
             (self.sso_region, self.tr("AWS start URL's region")),
         ):
             field.setAccessibleName(name)
-        self.aws_button = QPushButton("Sign in to AWS")
+        self.aws_button = QPushButton(self.tr("Sign in to &AWS"))
         self.aws_button.setObjectName("sign-in-aws")
         self.aws_button.clicked.connect(self.sign_in_aws)
-        aws = QGroupBox("AWS (IAM Identity Center)")
+        aws = QGroupBox(self.tr("AWS (IAM Identity Center)"))
         form = QFormLayout(aws)
-        form.addRow("Profile", self.profile)
-        form.addRow("Start URL", self.start_url)
-        form.addRow("Region", self.sso_region)
+        form.addRow(self.tr("&Profile"), self.profile)
+        form.addRow(self.tr("&Start URL"), self.start_url)
+        form.addRow(self.tr("R&egion"), self.sso_region)
         form.addRow(self.aws_button)
         # Shown when the access portal offers several roles: the person picks one.
         self.roles = QComboBox()
         self.roles.setObjectName("sign-in-role")
-        self.use_role = QPushButton("Use this role")
+        self.use_role = QPushButton(self.tr("&Use this role"))
         self.use_role.setObjectName("sign-in-use-role")
         self.use_role.clicked.connect(self.use_chosen_role)
         self.role_row = QWidget()
         choice = QHBoxLayout(self.role_row)
         choice.setContentsMargins(0, 0, 0, 0)
-        choice.addWidget(QLabel("Role"))
+        choice.addWidget(QLabel(self.tr("Role")))
         choice.addWidget(self.roles, 1)
         choice.addWidget(self.use_role)
         self.role_row.hide()
         form.addRow(self.role_row)
-        azure = QGroupBox("Microsoft Azure (DevTest Labs)")
+        azure = QGroupBox(self.tr("Microsoft Azure (DevTest Labs)"))
         self.tenant = _line(
             "sign-in-tenant",
             (config.azure or _NO_AZURE).tenant,
-            "tenant id or domain (empty: your home tenant)",
+            self.tr("tenant id or domain (empty: your home tenant)"),
         )
         self.tenant.setAccessibleName(self.tr("Azure tenant"))
-        self.azure_button = QPushButton("Sign in to Azure")
+        self.azure_button = QPushButton(self.tr("Sign in to A&zure"))
         self.azure_button.setObjectName("sign-in-azure")
         self.azure_button.clicked.connect(self.sign_in_azure)
         row = QHBoxLayout(azure)
         row.addWidget(self.tenant)
         row.addWidget(self.azure_button)
         self._set_buttons(enabled=True)
-        demo = QPushButton("Try the demo")
+        demo = QPushButton(self.tr("&Try the demo"))
         demo.setObjectName("try-demo")
         demo.clicked.connect(on_try_demo)
         demo.clicked.connect(self.close)
@@ -209,15 +216,16 @@ class SignInWindow(ClosableWindow):
         open_browser: bool,
     ) -> None:
         self._set_buttons(enabled=False)
-        self._say("Starting sign-in… finish it in the browser window that opens.")
+        self._say(self.tr("Starting sign-in… finish it in the browser window that opens."))
 
         def show_code(url: str, code: str) -> None:
             # Called on the worker: the window and the browser are the GUI thread's business.
             def show() -> None:
                 link = html.escape(printable(url))
                 self.status.setText(
-                    f'Open <a href="{link}">{link}</a> and enter the code '
-                    f"<b>{html.escape(printable(code))}</b>."
+                    self.tr(
+                        'Open <a href="{url}">{url}</a> and enter the code <b>{code}</b>.'
+                    ).format(url=link, code=html.escape(printable(code)))
                 )
                 if open_browser:
                     self._open_url(url)

@@ -139,7 +139,7 @@
     </message>
     <message>
         <source>&lt;b&gt;{vm}&lt;/b&gt; is {state}, size {size}.</source>
-        <translation>&lt;b&gt;{vm}&lt;/b&gt; ist {state}, Größe {size}.</translation>
+        <translation>&lt;b&gt;{vm}&lt;/b&gt;: Zustand {state}, Größe {size}.</translation>
     </message>
     <message>
         <source>Sizes</source>
@@ -370,6 +370,36 @@ Korrigieren Sie es unten oder in der Datei.</translation>
 <context>
     <name>SignInWindow</name>
     <message>
+        <source>{app} — Welcome</source>
+        <translation>{app} — Willkommen</translation>
+    </message>
+    <message>
+        <source>{app} — Sign in</source>
+        <translation>{app} — Anmelden</translation>
+    </message>
+    <message>
+        <source>devtray finds your cloud VM and starts, stops and resizes it from the tray.
+Sign in to your cloud, or try everything first in the demo cloud.</source>
+        <translation>devtray findet Ihre Cloud-VM und startet, stoppt und skaliert sie aus dem Infobereich.
+Melden Sie sich bei Ihrer Cloud an oder probieren Sie zuerst alles in der Demo-Cloud aus.</translation>
+    </message>
+    <message>
+        <source>Sign in to your cloud.</source>
+        <translation>Melden Sie sich bei Ihrer Cloud an.</translation>
+    </message>
+    <message>
+        <source>AWS profile (empty: default; {new} when set up from a start URL)</source>
+        <translation>AWS-Profil (leer: Standard; {new}, wenn über eine Start-URL eingerichtet)</translation>
+    </message>
+    <message>
+        <source>https://my-company.awsapps.com/start (new profile only)</source>
+        <translation>https://my-company.awsapps.com/start (nur für ein neues Profil)</translation>
+    </message>
+    <message>
+        <source>its region, e.g. eu-west-1</source>
+        <translation>ihre Region, z. B. eu-west-1</translation>
+    </message>
+    <message>
         <source>AWS profile</source>
         <translation>AWS-Profil</translation>
     </message>
@@ -382,8 +412,60 @@ Korrigieren Sie es unten oder in der Datei.</translation>
         <translation>Region der AWS-Start-URL</translation>
     </message>
     <message>
+        <source>Sign in to &amp;AWS</source>
+        <translation>Bei &amp;AWS anmelden</translation>
+    </message>
+    <message>
+        <source>AWS (IAM Identity Center)</source>
+        <translation>AWS (IAM Identity Center)</translation>
+    </message>
+    <message>
+        <source>&amp;Profile</source>
+        <translation>&amp;Profil</translation>
+    </message>
+    <message>
+        <source>&amp;Start URL</source>
+        <translation>&amp;Start-URL</translation>
+    </message>
+    <message>
+        <source>R&amp;egion</source>
+        <translation>R&amp;egion</translation>
+    </message>
+    <message>
+        <source>&amp;Use this role</source>
+        <translation>Diese Rolle &amp;verwenden</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>Rolle</translation>
+    </message>
+    <message>
+        <source>Microsoft Azure (DevTest Labs)</source>
+        <translation>Microsoft Azure (DevTest Labs)</translation>
+    </message>
+    <message>
+        <source>tenant id or domain (empty: your home tenant)</source>
+        <translation>Mandanten-ID oder Domäne (leer: Ihr Basismandant)</translation>
+    </message>
+    <message>
         <source>Azure tenant</source>
         <translation>Azure-Mandant</translation>
+    </message>
+    <message>
+        <source>Sign in to A&amp;zure</source>
+        <translation>Bei A&amp;zure anmelden</translation>
+    </message>
+    <message>
+        <source>&amp;Try the demo</source>
+        <translation>Demo &amp;ausprobieren</translation>
+    </message>
+    <message>
+        <source>Starting sign-in… finish it in the browser window that opens.</source>
+        <translation>Anmeldung wird gestartet… schließen Sie sie im Browserfenster ab, das sich öffnet.</translation>
+    </message>
+    <message>
+        <source>Open &lt;a href=&quot;{url}&quot;&gt;{url}&lt;/a&gt; and enter the code &lt;b&gt;{code}&lt;/b&gt;.</source>
+        <translation>Öffnen Sie &lt;a href=&quot;{url}&quot;&gt;{url}&lt;/a&gt; und geben Sie den Code &lt;b&gt;{code}&lt;/b&gt; ein.</translation>
     </message>
 </context>
 <context>
@@ -416,6 +498,30 @@ Korrigieren Sie es unten oder in der Datei.</translation>
 <context>
     <name>SpendingWindow</name>
     <message>
+        <source>This month: {amount} (estimate)</source>
+        <translation>Dieser Monat: {amount} (Schätzung)</translation>
+    </message>
+    <message>
+        <source>This month: {amount} (estimate, partial)</source>
+        <translation>Dieser Monat: {amount} (Schätzung, unvollständig)</translation>
+    </message>
+    <message>
+        <source>This month: {billed} billed to {day} + {estimate} estimate since</source>
+        <translation>Dieser Monat: {billed} abgerechnet bis {day} + {estimate} geschätzt seitdem</translation>
+    </message>
+    <message>
+        <source>(partial)</source>
+        <translation>(unvollständig)</translation>
+    </message>
+    <message>
+        <source>(1 VM: {scope})</source>
+        <translation>(1 VM: {scope})</translation>
+    </message>
+    <message>
+        <source>(all {count} VMs: {scope})</source>
+        <translation>(alle {count} VMs: {scope})</translation>
+    </message>
+    <message>
         <source>{app} — Spending: {vm}</source>
         <translation>{app} — Ausgaben: {vm}</translation>
     </message>
@@ -427,9 +533,12 @@ Korrigieren Sie es unten oder in der Datei.</translation>
         <source>Estimates come from devtray&apos;s own record of the VM&apos;s states, priced with list prices.</source>
         <translation>Schätzungen beruhen auf devtrays eigener Aufzeichnung der VM-Zustände, bewertet mit Listenpreisen.</translation>
     </message>
-    <message>
-        <source>Last {count} days: {amount}</source>
-        <translation>Letzte {count} Tage: {amount}</translation>
+    <message numerus="yes">
+        <source>Last %n day(s): {amount}</source>
+        <translation>
+            <numerusform>Letzter %n Tag: {amount}</numerusform>
+            <numerusform>Letzte %n Tage: {amount}</numerusform>
+        </translation>
     </message>
     <message>
         <source>(billed to {day}, estimate since)</source>

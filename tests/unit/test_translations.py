@@ -88,3 +88,19 @@ def test_every_text_is_translated_into_german(extracted: dict[Key, ET.Element]) 
 
 def test_the_compiled_catalogue_matches_its_source() -> None:
     assert translations.stale() == []
+
+
+ACCELERATOR = re.compile(r"&(?!&)\w")
+
+
+def test_german_keeps_every_keyboard_accelerator() -> None:
+    # "&Resize" lets Alt+R press the button; a German text without its "&" loses the key.
+    lost = []
+    for (context, source, _), message in messages(GERMAN).items():
+        translation = message.find("translation")
+        forms = [] if translation is None else [translation.text or ""]
+        forms += [form.text or "" for form in message.iter("numerusform")]
+        for form in filter(None, forms):
+            if bool(ACCELERATOR.search(source)) != bool(ACCELERATOR.search(form)):
+                lost.append((context, source, form))
+    assert lost == []
