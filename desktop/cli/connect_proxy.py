@@ -56,11 +56,17 @@ class StartRefused(errors.InvalidState):
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the hidden `connect-proxy` command (no help: it is for ssh, not for people)."""
-    proxy = commands.add_parser(COMMAND)
-    proxy.add_argument("alias")
-    proxy.add_argument("host")
-    proxy.add_argument("port", type=int)
-    proxy.add_argument("then", nargs=argparse.REMAINDER)
+    proxy = commands.add_parser(
+        COMMAND,
+        description="Carry one ssh connection to a VM, starting it first when it is stopped "
+        "(the ProxyCommand of devtray's SSH block runs this; you do not).",
+    )
+    proxy.add_argument("alias", help="the SSH alias from devtray's block")
+    proxy.add_argument("host", help="the address ssh would dial (%%h)")
+    proxy.add_argument("port", type=int, help="the port ssh would dial (%%p)")
+    proxy.add_argument(
+        "then", nargs=argparse.REMAINDER, help="-- a proxy command to run instead (SSM)"
+    )
     proxy.set_defaults(handler=connect_proxy_command)
 
 
