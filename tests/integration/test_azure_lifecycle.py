@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from desktop.cli.output import vm_json
+from desktop.cli.output import notice_json, vm_json
 from desktop.core.model import VmSnapshot, VmState
 from tests.arm_emulator import LAB, ME, ArmEmulator, FakeStaticTokenCredential, set_power, vm_body
 from tests.integration.azure_cli_helpers import run_devtray
@@ -29,7 +29,10 @@ def test_status_json_lists_my_lab_vm_not_a_colleagues(
     vms = json.loads(result.out)
     assert [vm["id"] for vm in vms] == [MY_VM]
     vm = vms[0]
-    aws_shaped = vm_json(VmSnapshot("aws", "i-1", "x", "eu-west-1", VmState.RUNNING, "t3.large"))
+    aws_shaped = {
+        **vm_json(VmSnapshot("aws", "i-1", "x", "eu-west-1", VmState.RUNNING, "t3.large")),
+        **notice_json(None),  # every VM's entry has the spot-notice keys (null off spot)
+    }
     assert set(vm) == set(aws_shaped)
     assert vm["provider"] == "azure"
     assert (vm["name"], vm["region"], vm["state"], vm["size"]) == (
