@@ -7,16 +7,17 @@ its SSH server sends its greeting. Bounded: `probes` tries, `[polling] fast_seco
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Sequence
 
 from desktop.core.config import Config
 from desktop.core.model import VmSnapshot
+from desktop.remote.relay import ssh_answer
 from desktop.remote.ssh_config import SshConfigWriter, ssm_from_tools
 
 # 150 tries 2 s apart (the default fast poll): 5 minutes for the boot and cloud-init.
 SSH_PROBES = 150
+GREETING_TIMEOUT = 5.0
 
 
 def ssh_answers(
@@ -36,8 +37,9 @@ def ssh_answers(
 
 
 def _greets(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=5) as sock:
-            return sock.recv(8).startswith(b"SSH-")
-    except OSError:
+    # The same greeting check start on connect's fast path makes (`relay.ssh_answer`).
+    answer = ssh_answer(host, port, GREETING_TIMEOUT)
+    if isinstance(answer, str):
         return False
+    answer[0].close()
+    return True
