@@ -355,7 +355,9 @@ def entries_for(
             ssm=ssm,
             previous_hostname=previous.get(alias),
         )
-        if entry is not None and devtray is not None:
+        # The demo cloud lives in the tray's process: an ssh client's `devtray connect-proxy`
+        # could never find its VMs, so their entries carry no start-on-connect ProxyCommand.
+        if entry is not None and devtray is not None and vm.provider != "demo":
             entry = with_start_on_connect(entry, devtray)
         if entry is not None:
             entries.append(entry)

@@ -113,9 +113,7 @@ def _write_config(world: DemoWorld) -> None:
         f'[vm."{DEMO_VM}"]\nhost = "{access.host}"\nport = {access.port}\n'
         f"user = {_quoted(access.user)}\n"
         f"identity_file = {_quoted(access.identity_file.as_posix())}\n\n"
-        # The demo cloud lives in the tray's process: an ssh client's `devtray connect-proxy`
-        # could not find its VM, so its block carries no start-on-connect ProxyCommand.
-        f"[connect]\nproject = {_quoted(project)}\nstart_on_connect = false\n\n"
+        f"[connect]\nproject = {_quoted(project)}\n\n"
         f'[[projects]]\nfolder = {_quoted(project)}\nvm = "{DEMO_VM}"\nide = "vscode"\n'
     )
     path = world.root / "config.toml"
