@@ -170,11 +170,13 @@ def autostart_command() -> list[str]:
 
 class DemoWorldOnce:
     """The demo's world (cloud + stand-in VM), made on first use on a worker and shared by the
-    tray's clouds and its day."""
+    tray's clouds and its day; `which` finds the programs the stand-in needs for SSH (default:
+    PATH and the sbin folders)."""
 
-    def __init__(self) -> None:
+    def __init__(self, which: Callable[[str], str | None] | None = None) -> None:
         self._lock = threading.Lock()
         self._world: DemoWorld | None = None
+        self._which = which
 
     def get(self) -> DemoWorld:
         """The world, made the first time."""
@@ -182,7 +184,7 @@ class DemoWorldOnce:
             if self._world is None:
                 from desktop.services.demo_world import create
 
-                self._world = create()
+                self._world = create() if self._which is None else create(which=self._which)
             return self._world
 
     def providers(self) -> Sequence[Provider]:
@@ -231,6 +233,7 @@ def load_tray_add_ons(
             SpendTracker.on_this_machine(),
             Supervisor(default_log_dir(), on_wake=on_wake),
             writer=world.writer if world is not None else None,
+            link=world.link() if world is not None else None,
         )
         sync, connect = day.sync, day.connect
         woke.append(sync.on_wake)

@@ -106,12 +106,16 @@ def step_text(progress: DayProgress, project: Project | None) -> Words:
         return QT_TRANSLATE_NOOP("day_rows", "Starting the day…")
     if progress.current is DayStep.SYNC and progress.detail.startswith("Syncing "):
         return progress.detail
+    if progress.current is DayStep.SSH_READY and progress.simulated:
+        return _SIMULATED(why=progress.simulated)
     return _DOING[progress.current](
         vm=printable(progress.vm_name or ""), ide=ide_name(project) if project else "IDE"
     )
 
 
 _FAILED = QT_TRANSLATE_NOOP("day_rows", "{step} failed: {reason}")
+# Said once, plainly, so nobody takes the demo's local copy and forwards for SSH.
+_SIMULATED = QT_TRANSLATE_NOOP("day_rows", "Demo VM simulated: {why}")
 _MARKED = QT_TRANSLATE_NOOP("day_rows", "{mark} {step}")
 _AFTER = QT_TRANSLATE_NOOP("day_rows", "{steps}   {step}")
 
@@ -312,6 +316,9 @@ def day_rows(panel: DayPanel, view: TrayView) -> list[MenuItem]:
     vm = vm_of(project, view)
     progress = panel.progress
     rows = [MenuItem(_header(panel, project, vm), key="day:status", enabled=False)]
+    if progress.simulated and progress.phase in (DayPhase.STARTING, DayPhase.READY):
+        why = _SIMULATED(why=progress.simulated)
+        rows.append(MenuItem(why, key="day:simulated", enabled=False))
     if progress.phase is DayPhase.STARTING:
         text = QT_TRANSLATE_NOOP("day_rows", "■ {doing} (step {i} of {n}) · {t}")(
             doing=step_text(progress, project),

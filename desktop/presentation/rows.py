@@ -21,6 +21,8 @@ _NOT_RUNNING = QT_TRANSLATE_NOOP("rows", "the VM is not running")
 TUNNELS_UP = QT_TRANSLATE_NOOP("rows", "{up} of %n tunnel(s) up", None, 1)
 _OPEN = QT_TRANSLATE_NOOP("rows", "Open in {ide}")
 _OPEN_PROJECT = QT_TRANSLATE_NOOP("rows", "Open in {ide} ({project})")
+# The demo's VM without OpenSSH: the row names what stands in for the real thing.
+_SIMULATED = QT_TRANSLATE_NOOP("rows", "{row} (simulated)")
 
 
 class SyncMenu:
@@ -62,6 +64,8 @@ class SyncMenu:
                 ),
             )
             summary = QT_TRANSLATE_NOOP("rows", "Sync: {summary}")(summary=status.summary_words())
+            if self.service.connect.link.simulated:
+                summary = _SIMULATED(row=summary)
             return (MenuItem(summary, key=key, children=children, mnemonic="y"),)
         running = vm.state is VmState.RUNNING
         return (
@@ -99,9 +103,10 @@ class TunnelsMenu:
                 run=self.service.stop_tunnels,
             )
             up = sum(status.state is TunnelState.UP for status in statuses)
+            text = TUNNELS_UP(len(statuses), up=up)
             return (
                 MenuItem(
-                    TUNNELS_UP(len(statuses), up=up),
+                    _SIMULATED(row=text) if self.service.link.simulated else text,
                     key=key,
                     children=(*lines, stop),
                     mnemonic="u",

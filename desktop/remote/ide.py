@@ -126,7 +126,11 @@ def plan_vscode(alias: str, remote_path: str, finder: ToolFinder = find_tool) ->
         executable = finder(tool_named(name))
         if executable is not None:
             return Launch((str(executable), "--folder-uri", uri), f"{name} {uri}")
-    url = vscode_url(alias, remote_path)
+    return _vscode_link(vscode_url(alias, remote_path))
+
+
+def _vscode_link(url: str) -> Launch:
+    """A `vscode://` link handed to the desktop (VS Code without its `code` command)."""
     if sys.platform.startswith("linux") and not linux_url_handler("vscode"):
         raise vscode_missing()
     hint = tool_named("code").install_hint
@@ -134,6 +138,21 @@ def plan_vscode(alias: str, remote_path: str, finder: ToolFinder = find_tool) ->
     if opener is None:
         return Launch(("start", url), url, hint)
     return Launch((*opener, url), url, hint)
+
+
+def plan_local_folder(kind: IdeKind, folder: Path, finder: ToolFinder = find_tool) -> Launch:
+    """`kind` on a folder of this computer (`code FOLDER`, `pycharm FOLDER`): the simulated
+    demo VM's disk, which no SSH host serves. Gateway, which only connects over SSH, gives way
+    to PyCharm on the same folder."""
+    if kind is not IdeKind.VSCODE:
+        return plan_pycharm(folder, finder)
+    for name in VSCODE_VARIANTS:
+        executable = finder(tool_named(name))
+        if executable is not None:
+            return Launch((str(executable), str(folder)), f"{name} {folder}")
+    path = folder.as_posix()
+    path = path if path.startswith("/") else "/" + path  # C:/x (Windows) -> /C:/x
+    return _vscode_link(f"vscode://file{quote(path, safe='/:')}")
 
 
 def plan_pycharm(project_root: Path, finder: ToolFinder = find_tool) -> Launch:

@@ -6,6 +6,11 @@ key, key-only, only devtray's demo key is let in) and a small web app behind it 
 project's port); "stopping" it stops both. The VM's disk is a folder under devtray's data dir,
 so the real sync engine (rsync over ssh) and the real tunnels carry the demo day. Nothing here
 listens on anything but 127.0.0.1, and none of it touches the user's own SSH files.
+
+Where this computer cannot play the VM over SSH (no OpenSSH server, as on most Windows PCs and
+Macs without Remote Login; no ssh client; no rsync for the sync), the stand-in is *simulated*:
+`simulated` says why, "starting" it starts only the web app, and the demo's day reaches it
+through `standin_link.StandInLink` (a local copy, local forwards) instead of SSH.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import shutil
 import socket
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +31,10 @@ from desktop.core.errors import DevtrayError
 log = logging.getLogger(__name__)
 
 STOP_WAIT = 5.0
+_SBIN = ("/usr/sbin", "/usr/local/sbin", "/sbin")
+
+# Where a program is (None: not installed); the tests hand in a PATH-only lookup.
+Which = Callable[[str], str | None]
 
 
 class StandInMissing(DevtrayError):
@@ -52,14 +62,33 @@ class StandInAccess:
     app_port: int  # where the VM's web app listens (the demo project forwards it)
 
 
-class StandInVm:
-    """The demo VM's machine: a private sshd and a web app, started and stopped with the VM."""
+def system_which(name: str) -> str | None:
+    """`name` on PATH, else in the sbin folders (sshd lives there, often off a user's PATH)."""
+    return shutil.which(name) or _sbin(name)
 
-    def __init__(self, root: Path) -> None:
+
+def missing_for_ssh(which: Which) -> str | None:
+    """Why this computer cannot play the demo VM over SSH, or None when it can."""
+    if which("sshd") is None:
+        return "no OpenSSH server on this computer"
+    if which("ssh") is None or which("ssh-keygen") is None:
+        return "no OpenSSH client on this computer"
+    if which("rsync") is None:
+        return "no rsync on this computer"
+    return None
+
+
+class StandInVm:
+    """The demo VM's machine: a private sshd and a web app, started and stopped with the VM
+    (only the web app where it is simulated)."""
+
+    def __init__(self, root: Path, which: Which = system_which) -> None:
         self.root = root
         self.disk = root / "vm"
         self.ssh_port = free_loopback_port()
         self.app_port = free_loopback_port()
+        self._which = which
+        self.simulated = missing_for_ssh(which)  # decided once, as the demo is composed
         self._lock = threading.Lock()
         self._children: list[subprocess.Popen[bytes]] = []
         self._app: ThreadingHTTPServer | None = None
@@ -78,13 +107,15 @@ class StandInVm:
 
     @property
     def running(self) -> bool:
-        """True while the stand-in's sshd runs."""
+        """True while the stand-in is up (its sshd runs; simulated: its web app)."""
         with self._lock:
+            if self.simulated is not None:
+                return self._app is not None
             return any(child.poll() is None for child in self._children)
 
     def prepare(self) -> None:
         """Keys and the sshd config, made once (they stay between demo runs)."""
-        sshd, keygen = shutil.which("sshd") or _sbin("sshd"), shutil.which("ssh-keygen")
+        sshd, keygen = self._which("sshd"), self._which("ssh-keygen")
         if sshd is None or keygen is None:
             raise StandInMissing(
                 "The demo VM is this computer reached over SSH, and OpenSSH's server is not "
@@ -139,10 +170,13 @@ class StandInVm:
     def start(self) -> None:
         """The demo VM came up: start its sshd and its web app (idempotent)."""
         with self._lock:
+            if self.simulated is not None:
+                self._start_simulated()
+                return
             if any(child.poll() is None for child in self._children):
                 return
             self.prepare()
-            sshd = shutil.which("sshd") or _sbin("sshd")
+            sshd = self._which("sshd")
             assert sshd is not None
             if _is_root():
                 Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege separation
@@ -160,6 +194,14 @@ class StandInVm:
                 log_file.close()
             self._app = _web_app(self.disk, self.app_port)
             log.info("demo VM up: sshd on 127.0.0.1:%d, app on :%d", self.ssh_port, self.app_port)
+
+    def _start_simulated(self) -> None:
+        """Under the lock: the simulated machine is its disk and its web app."""
+        if self._app is not None:
+            return
+        self.disk.mkdir(parents=True, exist_ok=True)
+        self._app = _web_app(self.disk, self.app_port)
+        log.info("demo VM up (simulated: %s): app on :%d", self.simulated, self.app_port)
 
     def stop(self) -> None:
         """The demo VM stopped: its sshd, every session (and what runs in them, like a VM's

@@ -29,9 +29,9 @@ from desktop.remote.ssh_config import (
     unique_aliases,
 )
 from desktop.remote.supervisor import Supervisor
-from desktop.remote.tunnels import Tunnels, TunnelStatus, TunnelTraffic
+from desktop.remote.tunnels import TunnelStatus, TunnelTraffic
+from desktop.remote.vm_link import SshLink, TunnelSet, VmLink
 from desktop.services.config import ConfigSource
-from desktop.system.tools import required_tool
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +61,17 @@ class ConnectService:
         supervisor: Supervisor,
         *,
         writer: SshConfigWriter | None = None,
+        link: VmLink | None = None,
     ) -> None:
         self.config = config
         self.supervisor = supervisor
         self._writer = writer
+        # How the day reaches its VMs: over SSH, unless the composition root says otherwise
+        # (the demo's simulated VM).
+        self.link: VmLink = link or SshLink(supervisor, self.ssh_config_path)
         self._lock = threading.Lock()
         self._last_addresses: _AddressKey | None = None
-        self._tunnels: Tunnels | None = None
+        self._tunnels: TunnelSet | None = None
         self._tunnel_vm: str | None = None
         self._docker_done: set[str] = set()
         self.refreshed = threading.Event()  # set after each SSH block refresh (tests wait on it)
@@ -158,7 +162,7 @@ class ConnectService:
 
     def start_tunnels(
         self, vm: VmSnapshot, vms: Sequence[VmSnapshot], project: Project | None = None
-    ) -> Tunnels:
+    ) -> TunnelSet:
         """Forward the ports of `project` (default: the configured one) and of the config to
         `vm`; other VMs' tunnels stop first (same local ports)."""
         config = self.config.current()
@@ -171,9 +175,7 @@ class ConnectService:
             )
         entry = self.entry_for(vm, vms)
         self.stop_tunnels()
-        tunnels = Tunnels(
-            self.supervisor, required_tool("ssh"), entry.alias, ssh_config=self.ssh_config_path()
-        )
+        tunnels = self.link.tunnels(entry.alias)
         tunnels.start(forwards)
         with self._lock:
             self._tunnels, self._tunnel_vm = tunnels, vm.id
@@ -224,8 +226,7 @@ class ConnectService:
         entry = None
         if kind is not ide.IdeKind.PYCHARM:
             entry = self.refresh_ssh_config(vms).entry_for(vm.id)
-        plan = ide.plan_open(kind, project, entry, required_tool("ssh"), self.ssh_config_path())
-        ide.launch(plan)
+        ide.launch(self.link.open_plan(kind, project, entry))
 
     def close(self) -> None:
         """At quit: stop every child."""

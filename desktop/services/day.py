@@ -38,13 +38,12 @@ from desktop.core.stop_intent import StopSource, record_user_stop
 from desktop.core.sync_state import SyncPhase, SyncStatus
 from desktop.core.text import QT_TRANSLATE_NOOP, Money, Text
 from desktop.remote import ide
-from desktop.remote.ssh_probe import ProbeAnswer, wait_for_ssh
+from desktop.remote.ssh_probe import ProbeAnswer
 from desktop.remote.sync.engine import SyncEngine
 from desktop.services.config import ConfigSource
 from desktop.services.connect import ConnectService
 from desktop.services.day_store import DayRecord, DayStore
 from desktop.services.sync import SyncService
-from desktop.system.tools import required_tool
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +207,8 @@ class DayProgress:
     failure: StepFailure | None = None
     ready: DayReady | None = None
     ended: DayEnded | None = None
+    # Why the day's VM is simulated on this computer (the demo without OpenSSH); None if real.
+    simulated: str | None = None
 
     @property
     def total(self) -> int:
@@ -505,7 +506,13 @@ class DayService:
         ready = DayReady(project.root, vm.id, vm.name, entry.alias, project.remote_dir())
         steps = tuple((step, StepState.DONE) for step in DayStep)
         progress = DayProgress(
-            DayPhase.READY, project.name, vm.name, steps, ready=ready, detail="resumed"
+            DayPhase.READY,
+            project.name,
+            vm.name,
+            steps,
+            ready=ready,
+            detail="resumed",
+            simulated=self.connect.link.simulated,
         )
         self._publish(None, DayEventKind.READY, progress, text=ready.describe())
         return ready
@@ -541,7 +548,9 @@ class _BringUp:
         self.adopt = adopt
         self.started = time.monotonic()
         self.undo: list[tuple[DayStep, Callable[[], object]]] = []
-        self.progress = DayProgress(DayPhase.STARTING, project_name=project.name)
+        self.progress = DayProgress(
+            DayPhase.STARTING, project_name=project.name, simulated=day.connect.link.simulated
+        )
         # The sync watcher reports details from its own thread.
         self._lock = threading.RLock()
 
@@ -631,14 +640,13 @@ class _BringUp:
         vms = [vm if other.id == vm.id else other for _, other in pairs]
         with self.step(DayStep.SSH_CONFIG, "writing the SSH config"):
             entry = day.connect.entry_for(vm, vms)
-        with self.step(DayStep.SSH_READY, f"waiting for SSH on {entry.alias}"):
-            wait_for_ssh(
-                required_tool("ssh"),
-                day.connect.ssh_config_path(),
-                entry.alias,
-                within=SSH_WAIT,
-                cancel=self.cancel,
-                on_answer=self._ssh_answered,
+        simulated = day.connect.link.simulated
+        waiting = (
+            f"demo VM simulated: {simulated}" if simulated else f"waiting for SSH on {entry.alias}"
+        )
+        with self.step(DayStep.SSH_READY, waiting):
+            day.connect.link.wait_reachable(
+                entry.alias, within=SSH_WAIT, cancel=self.cancel, on_answer=self._ssh_answered
             )
         self._tunnels(vm, vms)
         self._sync(vm, vms, entry.alias)

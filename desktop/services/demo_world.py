@@ -19,7 +19,9 @@ from desktop.core.model import VmState
 from desktop.core.spend_record import data_dir
 from desktop.providers.demo import DemoProvider
 from desktop.remote.ssh_config import SshConfigWriter, default_paths
-from desktop.remote.standin_vm import StandInVm, free_loopback_port
+from desktop.remote.standin_link import StandInLink
+from desktop.remote.standin_vm import StandInVm, Which, free_loopback_port, system_which
+from desktop.remote.vm_link import VmLink
 
 DEMO_VM = "demo-devbox"
 PROJECT_NAME = "hello-app"
@@ -57,16 +59,27 @@ class DemoWorld:
         """The demo's config, read from its own file (written by `create`)."""
         return load_config(self.root / "config.toml")
 
+    def link(self) -> VmLink | None:
+        """How the day reaches the demo VM: None for SSH (the real engines), the simulated
+        stand-in's link where this computer cannot play the VM over SSH."""
+        why = self.standin.simulated
+        return StandInLink(self.standin, why) if why is not None else None
+
     def close(self) -> None:
         """At quit: the stand-in machine stops (a real VM would keep running; this one is the
         user's own computer)."""
         self.standin.stop()
 
 
-def create(root: Path | None = None, environ: Mapping[str, str] | None = None) -> DemoWorld:
-    """Make (or reuse) the demo's folders and write its config for this run's ports."""
+def create(
+    root: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    which: Which = system_which,
+) -> DemoWorld:
+    """Make (or reuse) the demo's folders and write its config for this run's ports;
+    `which` finds sshd, ssh and rsync (whether the stand-in is reached over SSH)."""
     root = root or demo_dir(environ)
-    standin = StandInVm(root / "standin")
+    standin = StandInVm(root / "standin", which)
 
     def follow(_vm_id: str, state: VmState) -> None:
         # The demo VM's machine starts and stops with it, as a real VM's sshd would.

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     # Loaded on first use: most commands run no day.
     from desktop.remote.ssh_config import SshConfigWriter
     from desktop.remote.supervisor import Supervisor
+    from desktop.remote.vm_link import VmLink
     from desktop.services.config import ConfigSource
     from desktop.services.day import DayService
 
@@ -25,16 +26,17 @@ def build_day(
     spend: SpendTracker | None,
     supervisor: Supervisor,
     writer: SshConfigWriter | None = None,
+    link: VmLink | None = None,
 ) -> DayService:
     """The day and the connect and sync services under it, over one supervisor (the one
     owner of the day's child processes); `writer`: another SSH config file than ~/.ssh/config
-    (the demo's own)."""
+    (the demo's own); `link`: another way to the VMs than SSH (the demo's simulated VM)."""
     from desktop.services.connect import ConnectService
     from desktop.services.day import DayService
     from desktop.services.day_store import DayStore
     from desktop.services.sync import SyncService
 
-    connect = ConnectService(config, supervisor, writer=writer)
+    connect = ConnectService(config, supervisor, writer=writer, link=link)
     sync = SyncService(connect)
     return DayService(
         providers=providers,

@@ -19,11 +19,8 @@ from desktop.core.model import VmSnapshot
 from desktop.core.project import Project
 from desktop.core.sync_state import SyncStatus
 from desktop.remote.sync import control
-from desktop.remote.sync.choose import create_engine
 from desktop.remote.sync.engine import SyncEngine
-from desktop.remote.sync.target import SshTarget
 from desktop.services.connect import ConnectService
-from desktop.system.tools import required_tool
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +62,7 @@ class SyncService:
                 hint="Stop that one first, or use it: `devtray sync status`.",
             )
         entry = self.connect.entry_for(vm, vms)
-        target = SshTarget(
-            host=entry.alias,
-            remote_dir=project.remote_dir(),
-            ssh_argv=(str(required_tool("ssh")), "-F", str(self.connect.ssh_config_path())),
-        )
-        engine = create_engine(project, target, self.connect.supervisor, adopt=adopt)
+        engine = self.connect.link.sync_engine(project, entry.alias, adopt=adopt)
         engine.start()
         server = control.ControlServer(engine, project.root, os.getpid())
         server.start()

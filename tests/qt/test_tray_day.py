@@ -6,6 +6,7 @@ offscreen. The IDE is the only fake: a named stand-in `code` on PATH that record
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import threading
 import urllib.request
@@ -19,6 +20,7 @@ from pytestqt.qtbot import QtBot
 from desktop.app import DemoWorldOnce
 from desktop.qt.day_runner import DayNotice, DayRunner
 from desktop.qt.tray import TrayApp
+from desktop.remote.tunnels import port_accepts
 from desktop.services.day import DayPhase, DayStep, StepState
 from desktop.services.day_store import DayStore
 from tests.integration.connect_helpers import moto_vm, write_config
@@ -359,6 +361,79 @@ def test_the_demo_runs_the_whole_day_against_its_stand_in_vm(
     finally:
         tray.shutdown()
     assert _children_of_this_run((str(tmp_path / "demo" / "projects"),)) == []
+
+
+def _bin_without_openssh(bin_dir: Path) -> Callable[[str], str | None]:
+    """`bin_dir` as the whole PATH, holding only git and mv (the fake IDE moves its record)
+    besides the fakes: no sshd, ssh or rsync, as on a Windows PC; and the lookup the demo
+    uses for them, PATH only (the real one also looks in /usr/sbin, where this machine's sshd
+    is)."""
+    for tool in ("git", "mv"):
+        found = shutil.which(tool)
+        assert found is not None, tool
+        (bin_dir / tool).symlink_to(found)
+
+    def which(name: str) -> str | None:
+        return shutil.which(name, path=str(bin_dir))
+
+    return which
+
+
+def test_the_demo_day_runs_on_a_simulated_vm_where_there_is_no_openssh(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEVTRAY_DEMO_DIR", str(tmp_path / "demo"))
+    monkeypatch.setenv("DEVTRAY_DEMO_TIME_SCALE", "0.02")
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")
+    bin_dir = tmp_path / "fake-bin"
+    bin_dir.mkdir()
+    which = _bin_without_openssh(bin_dir)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    code_args = _fake_ide(bin_dir, "code")
+    world = DemoWorldOnce(which=which)
+    tray = build_tray(qtbot, demo=world)
+    texts: list[str] = []
+    assert tray.day is not None
+    tray.day.changed.connect(lambda: texts.append(labels(tray).get("day:primary", "")))
+    try:
+        open_menu(tray)["day:primary"].trigger()
+        qtbot.waitUntil(lambda: tray.day_actions.shown != [], timeout=60000)
+        assert tray.day_actions.shown[0].title == "demo-devbox is ready", tray.day_actions.shown
+        # Said plainly while the day starts and once it is up: nobody takes it for SSH.
+        why = "Demo VM simulated: no OpenSSH server on this computer"
+        assert any(text.startswith(f"■ {why} (step 4 of 7)") for text in texts), texts
+        menu = labels(tray)
+        assert menu["day:simulated"] == why
+        demo = world.get()
+        remote = demo.standin.disk / "hello-app"
+        assert tree(remote) == tree(demo.project)
+        assert (remote / ".devtray" / "owned").is_file()  # the owned-folder marker
+        # The tunnel's local port answers with the stand-in's web app serving the copy.
+        forward = next(
+            line
+            for line in (demo.project / ".devtray.toml").read_text().splitlines()
+            if line.startswith("ports")
+        )
+        local = int(forward.split('"')[1].split(":")[0])
+        page = urllib.request.urlopen(f"http://127.0.0.1:{local}/hello-app/index.html", timeout=10)
+        assert b"Hello from the demo VM" in page.read()
+        # No SSH host to open remotely: the IDE opens the stand-in's copy as a folder.
+        assert _recorded(code_args) == [str(remote)]
+        vm_id = tray.controller.view.vms[0].id
+        (demo.project / "app.py").write_text('print("edited in the simulated demo")\n')
+        qtbot.waitUntil(lambda: tree(remote) == tree(demo.project), timeout=20000)
+        menu = labels(tray)
+        assert menu[f"sync:{vm_id}"].startswith("Sync: "), menu
+        assert menu[f"sync:{vm_id}"].endswith(" (simulated)"), menu
+        assert menu[f"tunnels:{vm_id}"] == "1 of 1 tunnel up (simulated)"
+
+        open_menu(tray)["day:end"].trigger()
+        qtbot.waitUntil(lambda: len(tray.day_actions.shown) > 1, timeout=30000)
+        assert tray.day_actions.shown[1].message.startswith("Today: ")
+        qtbot.waitUntil(lambda: not demo.standin.running, timeout=30000)
+        assert not port_accepts(local)  # the forwarder closed with the day
+    finally:
+        tray.shutdown()
 
 
 def test_set_up_your_day_then_add_project_folder_fill_the_projects_menu(

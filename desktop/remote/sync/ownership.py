@@ -30,6 +30,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from desktop.core.errors import BadConfig
 from desktop.core.project import REMOTE_PATH_HINT, remote_path_problem
@@ -274,3 +275,63 @@ def _refusal(
         )
     detail = folder or kind or "no answer"
     return NotOwned(f"Could not check the sync folder {remote_dir!r} on {host}: {detail}")
+
+
+def claim_local(
+    folder: Path, project_name: str, *, adopt: bool = False, home: Path | None = None
+) -> Claim:
+    """The owned-folder rule of `claim` for a folder on this computer (the simulated demo VM's
+    disk), in Python: the same refusals, marker, migration and adoption, no shell needed.
+
+    Raises NotOwned when the folder is refused."""
+    where = "the demo VM"
+    check_remote_dir(folder.as_posix())
+    real = folder.expanduser().resolve()
+    home = (home or Path.home()).resolve()
+    text = real.as_posix()
+    refusal = None
+    if real == Path(real.anchor):
+        refusal = "refused-root"
+    elif real == home:
+        refusal = "refused-home"
+    elif real in home.parents:
+        refusal = "refused-parent"
+    elif real == home / ".ssh" or home / ".ssh" in real.parents:
+        refusal = "refused-ssh"
+    elif real.exists() and not real.is_dir():
+        refusal = "refused-notdir"
+    if refusal is not None:
+        raise _refusal(refusal, text, (), str(folder), where)
+    state = real / VM_STATE_DIR
+    marker = real / MARKER
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    moved: tuple[str, ...] = ()
+    if marker.is_file() and not marker.is_symlink() and "devtray" in marker.read_text("utf-8"):
+        return Claim(Ownership.OWNED, text)
+    if (
+        state.is_dir()
+        and not state.is_symlink()
+        and ((state / "rsyncd" / "rsyncd.conf").is_file() or (state / "trash").is_dir())
+    ):
+        ownership = Ownership.MIGRATED
+    else:
+        entries = sorted(entry.name for entry in real.iterdir()) if real.is_dir() else []
+        ownership = Ownership.CLAIMED
+        if entries:
+            if state.is_symlink() or (state.exists() and not state.is_dir()):
+                raise _refusal("refused-state", text, (), str(folder), where)
+            if not adopt:
+                raise _refusal("refused-foreign", text, tuple(entries), str(folder), where)
+            trash = real / f"{ADOPTED_PREFIX}{stamp}"
+            trash.mkdir(parents=True, exist_ok=True)
+            moved = tuple(name for name in entries if name != VM_STATE_DIR)
+            for name in moved:
+                (real / name).rename(trash / name)
+            ownership = Ownership.ADOPTED
+    state.mkdir(parents=True, exist_ok=True)
+    fresh = marker.with_name("owned.new")
+    fresh.write_text(marker_text(project_name) + "\n", encoding="utf-8")
+    fresh.replace(marker)
+    if ownership is Ownership.ADOPTED:
+        return Claim(ownership, text, moved, f"{text}/{ADOPTED_PREFIX}{stamp}")
+    return Claim(ownership, text)

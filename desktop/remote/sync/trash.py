@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 
 from desktop.remote.sync.rsync import RunFailed
@@ -18,23 +18,27 @@ DEFAULT_KEEP_DAYS = 7
 _DAY = re.compile(r"(\d{4}-\d{2}-\d{2})$")
 
 
+def _suffix(now: datetime) -> str:
+    return f"~{now:%H%M%S}.{now.microsecond // 1000:03d}"
+
+
 def backup_args(now: datetime) -> list[str]:
     """rsync arguments that move overwritten and deleted files into today's trash folder."""
-    return [
-        "--backup",
-        f"--backup-dir={TRASH_DIR}/{now:%Y-%m-%d}",
-        f"--suffix=~{now:%H%M%S}.{now.microsecond // 1000:03d}",
-    ]
+    return ["--backup", f"--backup-dir={TRASH_DIR}/{now:%Y-%m-%d}", f"--suffix={_suffix(now)}"]
 
 
-def expired_days(listing: str, today: date, keep_days: int) -> list[str]:
-    """Trash day folders in an `rsync --list-only` listing older than `keep_days`."""
+def backup_path(rel: str, now: datetime) -> str:
+    """Where in the project's folder on the VM the copy of `rel` kept at `now` goes (the
+    same place `backup_args` makes rsync put it)."""
+    return f"{TRASH_DIR}/{now:%Y-%m-%d}/{rel}{_suffix(now)}"
+
+
+def expired(names: Iterable[str], today: date, keep_days: int) -> list[str]:
+    """The trash day folders among `names` older than `keep_days`."""
     cutoff = today - timedelta(days=keep_days)
-    expired = []
-    for line in listing.splitlines():
-        if not line.startswith("d"):
-            continue
-        match = _DAY.search(line.strip())
+    old = []
+    for name in names:
+        match = _DAY.search(name.strip())
         if match is None:
             continue
         try:
@@ -42,8 +46,15 @@ def expired_days(listing: str, today: date, keep_days: int) -> list[str]:
         except ValueError:
             continue
         if day <= cutoff:
-            expired.append(match.group(1))
-    return sorted(expired)
+            old.append(match.group(1))
+    return sorted(old)
+
+
+def expired_days(listing: str, today: date, keep_days: int) -> list[str]:
+    """Trash day folders in an `rsync --list-only` listing older than `keep_days`."""
+    return expired(
+        (line for line in listing.splitlines() if line.startswith("d")), today, keep_days
+    )
 
 
 def prune(
