@@ -15,7 +15,6 @@ at the same size would pass the quick check.
 from __future__ import annotations
 
 import contextlib
-import filecmp
 import logging
 import os
 import shutil
@@ -35,6 +34,7 @@ from desktop.remote.sync.engine import StatusListener, StatusListeners
 log = logging.getLogger(__name__)
 
 ENGINE_NAME = "local copy"
+CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -261,7 +261,10 @@ class LocalCopyEngine:
             if not os.path.lexists(source) or _same(source, copy, compare=rel in forced):
                 continue
             self._make_way(rel, now)
-            _copy(source, copy)
+            staged = _staged(source, copy)
+            if os.path.lexists(copy):
+                self._keep(rel, now)
+            os.replace(staged, copy)  # the VM's web app never sees the file missing
             changed += 1
         held = list(self._held())
         gone = [rel for rel in held if rel not in wanted]
@@ -283,21 +286,35 @@ class LocalCopyEngine:
                     yield prefix + name
 
     def _make_way(self, rel: str, now: datetime) -> None:
-        """Before `rel` is written: what stands in its place (an older copy, a folder where
-        a file goes, a file where a folder goes) moves to the trash."""
+        """Before `rel` is written: a file where one of its folders goes, or a folder where
+        it goes, moves to the trash."""
         parts = rel.split("/")
         for depth in range(1, len(parts)):
             above = "/".join(parts[:depth])
             path = self.dest / above
             if os.path.lexists(path) and (path.is_symlink() or not path.is_dir()):
                 self._to_trash(above, now)
-        if os.path.lexists(self.dest / rel):
+        path = self.dest / rel
+        if path.is_dir() and not path.is_symlink():
             self._to_trash(rel, now)
 
     def _to_trash(self, rel: str, now: datetime) -> None:
+        """Move `rel` into the trash (a deletion)."""
+        os.replace(self.dest / rel, self._trash_path(rel, now))
+
+    def _keep(self, rel: str, now: datetime) -> None:
+        """Keep the copy of `rel` about to be overwritten in the trash (a second name for the
+        same file where the disk allows, so it stays in place until it is replaced)."""
+        kept = self._trash_path(rel, now)
+        try:
+            os.link(self.dest / rel, kept, follow_symlinks=False)
+        except OSError:
+            shutil.copy2(self.dest / rel, kept, follow_symlinks=False)
+
+    def _trash_path(self, rel: str, now: datetime) -> Path:
         kept = self.dest / trash.backup_path(rel, now)
         kept.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.dest / rel, kept)
+        return kept
 
     def _drop_empty_folders(self) -> None:
         """Folders the project no longer has, left empty by the moves to the trash."""
@@ -319,8 +336,7 @@ class LocalCopyEngine:
                     source = Path(dirpath) / name
                     home = self.root / folder / source.relative_to(source_root)
                     if not _same(source, home, compare=False):
-                        home.parent.mkdir(parents=True, exist_ok=True)
-                        _copy(source, home)
+                        os.replace(_staged(source, home), home)
 
     def _prune(self) -> None:
         now = time.monotonic()
@@ -371,12 +387,24 @@ def _same(source: Path, copy: Path, *, compare: bool) -> bool:
     if stat.S_IMODE(held.st_mode) != stat.S_IMODE(have.st_mode):
         return False
     if compare:
-        return filecmp.cmp(source, copy, shallow=False)
+        return _same_bytes(source, copy)
     return held.st_mtime_ns == have.st_mtime_ns
 
 
-def _copy(source: Path, copy: Path) -> None:
-    """`source` to `copy` (a link as a link), never half-written: through a temporary name."""
+def _same_bytes(one: Path, other: Path) -> bool:
+    # Not filecmp.cmp: it caches verdicts by size and time, the very thing that did not change.
+    with one.open("rb") as first, other.open("rb") as second:
+        while True:
+            chunk = first.read(CHUNK)
+            if chunk != second.read(CHUNK):
+                return False
+            if not chunk:
+                return True
+
+
+def _staged(source: Path, copy: Path) -> Path:
+    """`source` (a link as a link) copied next to `copy` under a temporary name, for an
+    `os.replace` that never leaves `copy` half-written."""
     copy.parent.mkdir(parents=True, exist_ok=True)
     temporary = copy.with_name(f".{copy.name}.devtray-copy")
     with contextlib.suppress(FileNotFoundError):
@@ -385,4 +413,4 @@ def _copy(source: Path, copy: Path) -> None:
         os.symlink(os.readlink(source), temporary)
     else:
         shutil.copy2(source, temporary)
-    os.replace(temporary, copy)
+    return temporary
