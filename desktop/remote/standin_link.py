@@ -13,6 +13,7 @@ from pathlib import Path
 from desktop.core import errors
 from desktop.core.project import Project
 from desktop.core.provider import CancelToken
+from desktop.core.text import Text
 from desktop.remote import ide
 from desktop.remote.local_forward import LocalForwards
 from desktop.remote.ssh_config import HostEntry
@@ -26,12 +27,12 @@ _POLL = 0.1
 class StandInLink:
     """The simulated demo VM, reached on this computer."""
 
-    def __init__(self, standin: StandInVm, why: str) -> None:
+    def __init__(self, standin: StandInVm, why: Text) -> None:
         self.standin = standin
         self._why = why
 
     @property
-    def simulated(self) -> str:
+    def simulated(self) -> Text:
         """Why the demo VM is simulated ("no OpenSSH server on this computer")."""
         return self._why
 

@@ -27,6 +27,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from desktop.core.errors import DevtrayError
+from desktop.core.text import QT_TRANSLATE_NOOP, Text
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +68,14 @@ def system_which(name: str) -> str | None:
     return shutil.which(name) or _sbin(name)
 
 
-def missing_for_ssh(which: Which) -> str | None:
+def missing_for_ssh(which: Which) -> Text | None:
     """Why this computer cannot play the demo VM over SSH, or None when it can."""
     if which("sshd") is None:
-        return "no OpenSSH server on this computer"
+        return QT_TRANSLATE_NOOP("standin", "no OpenSSH server on this computer")
     if which("ssh") is None or which("ssh-keygen") is None:
-        return "no OpenSSH client on this computer"
+        return QT_TRANSLATE_NOOP("standin", "no OpenSSH client on this computer")
     if which("rsync") is None:
-        return "no rsync on this computer"
+        return QT_TRANSLATE_NOOP("standin", "no rsync on this computer")
     return None
 
 

@@ -16,6 +16,7 @@ from typing import Protocol
 from desktop.core.forwards import Forward
 from desktop.core.project import Project
 from desktop.core.provider import CancelToken
+from desktop.core.text import Text
 from desktop.remote import ide
 from desktop.remote.ssh_config import HostEntry
 from desktop.remote.ssh_probe import ProbeAnswer, wait_for_ssh
@@ -57,7 +58,7 @@ class VmLink(Protocol):
     """What the day needs of the way to its VM."""
 
     @property
-    def simulated(self) -> str | None:
+    def simulated(self) -> Text | None:
         """Why this VM is simulated on this computer ("no OpenSSH server on this computer");
         None for a VM reached for real."""
         ...
@@ -84,7 +85,7 @@ class VmLink(Protocol):
 class SshLink:
     """The VM over OpenSSH, through the alias of the SSH block in `ssh_config()`."""
 
-    simulated: str | None = None
+    simulated: Text | None = None
 
     def __init__(self, supervisor: Supervisor, ssh_config: Callable[[], Path]) -> None:
         self.supervisor = supervisor

@@ -208,7 +208,7 @@ class DayProgress:
     ready: DayReady | None = None
     ended: DayEnded | None = None
     # Why the day's VM is simulated on this computer (the demo without OpenSSH); None if real.
-    simulated: str | None = None
+    simulated: Text | None = None
 
     @property
     def total(self) -> int:

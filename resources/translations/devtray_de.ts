@@ -816,6 +816,10 @@ Melden Sie sich bei Ihrer Cloud an oder probieren Sie zuerst alles in der Demo-C
         <translation>{step} fehlgeschlagen: {reason}</translation>
     </message>
     <message>
+        <source>Demo VM simulated: {why}</source>
+        <translation>Demo-VM simuliert: {why}</translation>
+    </message>
+    <message>
         <source>{mark} {step}</source>
         <translation>{mark} {step}</translation>
     </message>
@@ -1262,6 +1266,10 @@ Melden Sie sich bei Ihrer Cloud an oder probieren Sie zuerst alles in der Demo-C
         <translation>In {ide} öffnen ({project})</translation>
     </message>
     <message>
+        <source>{row} (simulated)</source>
+        <translation>{row} (simuliert)</translation>
+    </message>
+    <message>
         <source>Resume sync</source>
         <translation>Synchronisierung fortsetzen</translation>
     </message>
@@ -1394,6 +1402,21 @@ Melden Sie sich bei Ihrer Cloud an oder probieren Sie zuerst alles in der Demo-C
     <message>
         <source>{basis}, some hours not recorded</source>
         <translation>{basis}, einige Stunden nicht erfasst</translation>
+    </message>
+</context>
+<context>
+    <name>standin</name>
+    <message>
+        <source>no OpenSSH server on this computer</source>
+        <translation>kein OpenSSH-Server auf diesem Computer</translation>
+    </message>
+    <message>
+        <source>no OpenSSH client on this computer</source>
+        <translation>kein OpenSSH-Client auf diesem Computer</translation>
+    </message>
+    <message>
+        <source>no rsync on this computer</source>
+        <translation>kein rsync auf diesem Computer</translation>
     </message>
 </context>
 <context>
