@@ -309,14 +309,32 @@ def test_a_day_whose_vm_the_cloud_takes_back_resumes_when_it_runs_again(
     assert labels(tray)["day:status"].startswith("Ready · devbox")
 
 
-def test_the_demo_runs_the_whole_day_against_its_stand_in_vm(
-    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _demo_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The demo's world under `tmp_path`, fast, without a session bus; its fake-bin folder."""
     monkeypatch.setenv("DEVTRAY_DEMO_DIR", str(tmp_path / "demo"))
     monkeypatch.setenv("DEVTRAY_DEMO_TIME_SCALE", "0.02")  # a start takes 0.4 s
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")
     bin_dir = tmp_path / "fake-bin"
     bin_dir.mkdir()
+    return bin_dir
+
+
+def _app_page_through_the_tunnel(project: Path) -> tuple[int, bytes]:
+    """The demo project's forwarded local port, and the stand-in's page fetched through it."""
+    forward = next(
+        line
+        for line in (project / ".devtray.toml").read_text().splitlines()
+        if line.startswith("ports")
+    )
+    local = int(forward.split('"')[1].split(":")[0])
+    page = urllib.request.urlopen(f"http://127.0.0.1:{local}/hello-app/index.html", timeout=10)
+    return local, page.read()
+
+
+def test_the_demo_runs_the_whole_day_against_its_stand_in_vm(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = _demo_env(tmp_path, monkeypatch)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/sbin:/usr/bin:/sbin:/bin")
     code_args = _fake_ide(bin_dir, "code")
     world = DemoWorldOnce()
@@ -333,14 +351,7 @@ def test_the_demo_runs_the_whole_day_against_its_stand_in_vm(
         remote = demo.standin.disk / "hello-app"
         assert tree(remote) == tree(demo.project)
         # The tunnel reaches the stand-in VM's web app, which serves the synced project.
-        forward = next(
-            line
-            for line in (demo.project / ".devtray.toml").read_text().splitlines()
-            if line.startswith("ports")
-        )
-        local = int(forward.split('"')[1].split(":")[0])
-        page = urllib.request.urlopen(f"http://127.0.0.1:{local}/hello-app/index.html", timeout=10)
-        assert b"Hello from the demo VM" in page.read()
+        assert b"Hello from the demo VM" in _app_page_through_the_tunnel(demo.project)[1]
         assert _recorded(code_args)[-1] == f"vscode-remote://ssh-remote+demo-devbox.devtray{remote}"
         qtbot.waitUntil(
             lambda: labels(tray)["day:status"] == "Ready · demo-devbox · $0.1747/h", timeout=10000
@@ -382,11 +393,7 @@ def _bin_without_openssh(bin_dir: Path) -> Callable[[str], str | None]:
 def test_the_demo_day_runs_on_a_simulated_vm_where_there_is_no_openssh(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DEVTRAY_DEMO_DIR", str(tmp_path / "demo"))
-    monkeypatch.setenv("DEVTRAY_DEMO_TIME_SCALE", "0.02")
-    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")
-    bin_dir = tmp_path / "fake-bin"
-    bin_dir.mkdir()
+    bin_dir = _demo_env(tmp_path, monkeypatch)
     which = _bin_without_openssh(bin_dir)
     monkeypatch.setenv("PATH", str(bin_dir))
     code_args = _fake_ide(bin_dir, "code")
@@ -409,14 +416,8 @@ def test_the_demo_day_runs_on_a_simulated_vm_where_there_is_no_openssh(
         assert tree(remote) == tree(demo.project)
         assert (remote / ".devtray" / "owned").is_file()  # the owned-folder marker
         # The tunnel's local port answers with the stand-in's web app serving the copy.
-        forward = next(
-            line
-            for line in (demo.project / ".devtray.toml").read_text().splitlines()
-            if line.startswith("ports")
-        )
-        local = int(forward.split('"')[1].split(":")[0])
-        page = urllib.request.urlopen(f"http://127.0.0.1:{local}/hello-app/index.html", timeout=10)
-        assert b"Hello from the demo VM" in page.read()
+        local, page = _app_page_through_the_tunnel(demo.project)
+        assert b"Hello from the demo VM" in page
         # No SSH host to open remotely: the IDE opens the stand-in's copy as a folder.
         assert _recorded(code_args) == [str(remote)]
         vm_id = tray.controller.view.vms[0].id

@@ -24,7 +24,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -37,7 +36,7 @@ from desktop.core.sync_state import SyncPhase, SyncStatus
 from desktop.remote.supervisor import Supervisor
 from desktop.remote.sync import ownership, rules, scope, trash
 from desktop.remote.sync.daemon import DaemonRoute
-from desktop.remote.sync.engine import StatusListener, StatusListeners
+from desktop.remote.sync.engine_core import EngineCore, watched_batches
 from desktop.remote.sync.link import SharedConnection
 from desktop.remote.sync.rsync import ITEMIZE, Rsync, RunFailed, changed_items
 from desktop.remote.sync.target import SshTarget
@@ -122,7 +121,7 @@ class _Batch:
     pull_first: bool = False
 
 
-class BuiltinEngine:
+class BuiltinEngine(EngineCore):
     """Watcher + rsync over SSH; see the module docstring."""
 
     name = ENGINE_NAME
@@ -152,35 +151,21 @@ class BuiltinEngine:
             if tuning.use_daemon
             else None
         )
-        self._cond = threading.Condition()
-        self._listeners = StatusListeners()
-        self._stop_event = threading.Event()
-        self._threads: list[threading.Thread] = []
+        super().__init__(tuning.step_ms)
         # Everything below is guarded by _cond.
-        self._changes: set[str] = set()
         self._added_dirs: set[str] = set()
         self._whole_tree_owed = True
         self._checkout = False
-        self._paused = False
-        self._stopping = False
-        self._flush_wanted = 0
-        self._flushed = 0
-        self._pull_first_wanted = 0  # the latest flush generation that pulls first
-        self._retry_at = 0.0
         self._backoff = tuning.retry_min
         self._next_probe = 0.0
         self._next_pull = 0.0
         self._next_prune = 0.0
-        self._changes_synced = 0
-        self._status = SyncStatus(engine=self.name, phase=SyncPhase.STOPPED)
         # Wall-clock windows of the latest push runs, for _at_risk (worker thread only).
         self._runs: deque[tuple[int, int]] = deque(maxlen=RUN_HISTORY)
         self._granularity: int | None = None
         # The owned-folder check (see ownership): nothing is sent before it passed.
         self._claim: ownership.Claim | None = None
         self._refused: ownership.NotOwned | None = None
-        # Why nothing watches the project any more (None while the watcher runs).
-        self._watch_failure: str | None = None
 
     # -- the SyncEngine interface -------------------------------------------------------------
 
@@ -193,42 +178,15 @@ class BuiltinEngine:
             self._own()
         except ownership.Unreachable as exc:
             log.info("folder check deferred until the VM answers: %s", exc)
-        for target, name in ((self._watch, "sync-watcher"), (self._work, "sync-worker")):
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._start_threads("sync")
 
     def stop(self) -> None:
         """Stop watching, end any rsync run and the shared connection; returns when all ended."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        self._stop_event.set()
-        self._rsync.cancel()
-        for thread in self._threads:
-            thread.join(timeout=10)
+        self._stop_threads(self._rsync.cancel)
         if self._daemon is not None:
             self._daemon.stop()
         self._link.close()
         self._publish(phase=SyncPhase.STOPPED, syncing_files=0)
-
-    def status(self) -> SyncStatus:
-        """The latest snapshot."""
-        with self._cond:
-            return self._status
-
-    def add_listener(self, listener: StatusListener) -> None:
-        """Call `listener` with each new status."""
-        self._listeners.add(listener)
-
-    def pause(self) -> SyncStatus:
-        """Stop pushing; changes keep being collected."""
-        with self._cond:
-            self._paused = True
-            self._cond.notify_all()
-        if self.status().phase is not SyncPhase.SYNCING:
-            self._publish(phase=SyncPhase.PAUSED)
-        return self.status()
 
     def resume(self) -> SyncStatus:
         """Push what changed while paused (the whole tree, to be sure) and carry on."""
@@ -248,34 +206,8 @@ class BuiltinEngine:
             self._retry_at = 0.0
             self._cond.notify_all()
 
-    def flush(self, timeout: float) -> SyncStatus:
-        """Reconcile the whole tree now and wait (up to `timeout`) until it is on the VM."""
-        return self._flush(timeout, pull_first=False)
-
-    def bring_results_home(self, timeout: float) -> SyncStatus:
-        """A flush that copies the pull folders back before it pushes: when the VM is about
-        to go, its results are what only it holds."""
-        return self._flush(timeout, pull_first=True)
-
-    def _flush(self, timeout: float, *, pull_first: bool) -> SyncStatus:
-        # Let the watcher hand over what is already on disk, so the run sees it as changed.
-        time.sleep(self.tuning.step_ms * 3 / 1000)
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            if self._paused or self._stopping or self._refused is not None:
-                return self._status
-            self._flush_wanted += 1
-            generation = self._flush_wanted
-            if pull_first:
-                self._pull_first_wanted = generation
-            self._retry_at = 0.0
-            self._cond.notify_all()
-            while self._flushed < generation and not self._stopping and self._refused is None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._cond.wait(remaining)
-            return self._status
+    def _gave_up(self) -> bool:
+        return self._refused is not None
 
     # -- the watcher --------------------------------------------------------------------------
 
@@ -308,17 +240,9 @@ class BuiltinEngine:
                     self._cond.notify_all()
 
     def _watch_once(self) -> None:
-        import watchfiles  # the native watcher; loaded only when sync runs
-
-        for batch in watchfiles.watch(
-            self.root,
-            watch_filter=None,
-            debounce=self.tuning.debounce_ms,
-            step=self.tuning.step_ms,
-            stop_event=self._stop_event,
-            rust_timeout=1000,
-            raise_interrupt=False,
-            ignore_permission_denied=True,
+        tuning = self.tuning
+        for batch in watched_batches(
+            self.root, tuning.step_ms, tuning.debounce_ms, self._stop_event
         ):
             self._note_changes(batch)
 
@@ -669,31 +593,3 @@ class BuiltinEngine:
             if into.is_dir():
                 came += self._counted_run([*common, self._remote(f"{folder}/"), f"{into}/"])
         return came
-
-    # -- status -------------------------------------------------------------------------------
-
-    def _publish(self, **changes: object) -> None:
-        with self._cond:
-            current = self._status
-            values: dict[str, object] = {
-                "phase": current.phase,
-                "syncing_files": current.syncing_files,
-                "checkout_files": current.checkout_files,
-                "last_synced_at": current.last_synced_at,
-                "reason": current.reason,
-            }
-            values.update(changes)
-            if values["phase"] is SyncPhase.WATCHING and self._paused:
-                values["phase"] = SyncPhase.PAUSED
-            if values["phase"] is SyncPhase.WATCHING and self._watch_failure is not None:
-                # A run finished, but edits no longer reach the VM: never say "watching".
-                values["phase"] = SyncPhase.ERROR
-                values["reason"] = self._watch_failure
-            self._status = SyncStatus(
-                engine=self.name,
-                pending=len(self._changes),
-                changes_synced=self._changes_synced,
-                **values,  # type: ignore[arg-type]
-            )
-            status = self._status
-        self._listeners.tell(status)

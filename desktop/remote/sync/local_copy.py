@@ -19,7 +19,6 @@ import logging
 import os
 import shutil
 import stat
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from pathlib import Path
 from desktop.core.project import Project
 from desktop.core.sync_state import SyncPhase, SyncStatus
 from desktop.remote.sync import ownership, rules, scope, trash
-from desktop.remote.sync.engine import StatusListener, StatusListeners
+from desktop.remote.sync.engine_core import EngineCore, watched_batches
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ class Tuning:
     prune_interval: float = 6 * 3600.0
 
 
-class LocalCopyEngine:
+class LocalCopyEngine(EngineCore):
     """Watcher + local mirror into `dest`; see the module docstring."""
 
     name = ENGINE_NAME
@@ -65,24 +64,12 @@ class LocalCopyEngine:
         self._scope = scope.PushScope(self.root, shutil.which("git"))
         self._left_out = rules.LeftOut(project)
         self._pull = rules.pull_folders(project)
-        self._cond = threading.Condition()
-        self._listeners = StatusListeners()
-        self._stop_event = threading.Event()
-        self._threads: list[threading.Thread] = []
+        super().__init__(tuning.step_ms)
         # Guarded by _cond.
-        self._changes: set[str] = set()
         self._owed = True  # a whole-tree run (every run is one; this says one is due)
-        self._paused = False
-        self._stopping = False
-        self._flush_wanted = 0
-        self._flushed = 0
-        self._pull_first_wanted = 0
-        self._retry_at = 0.0
         self._backoff = tuning.retry_min
         self._next_pull = 0.0
         self._next_prune = 0.0
-        self._changes_synced = 0
-        self._status = SyncStatus(engine=self.name, phase=SyncPhase.STOPPED)
 
     # -- the SyncEngine interface -------------------------------------------------------------
 
@@ -94,37 +81,12 @@ class LocalCopyEngine:
             log.warning(
                 "adopted %s: moved %d entries to %s", claim.folder, len(claim.moved), claim.trash
             )
-        for target, name in ((self._watch, "copy-watcher"), (self._work, "copy-worker")):
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._start_threads("copy")
 
     def stop(self) -> None:
         """Stop watching and copying; returns when both threads ended."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        self._stop_event.set()
-        for thread in self._threads:
-            thread.join(timeout=10)
+        self._stop_threads()
         self._publish(phase=SyncPhase.STOPPED, syncing_files=0)
-
-    def status(self) -> SyncStatus:
-        """The latest snapshot."""
-        with self._cond:
-            return self._status
-
-    def add_listener(self, listener: StatusListener) -> None:
-        """Call `listener` with each new status."""
-        self._listeners.add(listener)
-
-    def pause(self) -> SyncStatus:
-        """Stop copying; changes keep being collected."""
-        with self._cond:
-            self._paused = True
-        if self.status().phase is not SyncPhase.SYNCING:
-            self._publish(phase=SyncPhase.PAUSED)
-        return self.status()
 
     def resume(self) -> SyncStatus:
         """Copy what changed while paused and carry on."""
@@ -139,48 +101,13 @@ class LocalCopyEngine:
             self._owed, self._retry_at = True, 0.0
             self._cond.notify_all()
 
-    def flush(self, timeout: float) -> SyncStatus:
-        """Reconcile now and wait (up to `timeout`) until the copy holds the project."""
-        return self._flush(timeout, pull_first=False)
-
-    def bring_results_home(self, timeout: float) -> SyncStatus:
-        """A flush that copies the pull folders back first."""
-        return self._flush(timeout, pull_first=True)
-
-    def _flush(self, timeout: float, *, pull_first: bool) -> SyncStatus:
-        time.sleep(self.tuning.step_ms * 3 / 1000)  # the watcher hands over what is on disk
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            if self._paused or self._stopping:
-                return self._status
-            self._flush_wanted += 1
-            generation = self._flush_wanted
-            if pull_first:
-                self._pull_first_wanted = generation
-            self._retry_at = 0.0
-            self._cond.notify_all()
-            while self._flushed < generation and not self._stopping:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._cond.wait(remaining)
-            return self._status
-
     # -- the watcher --------------------------------------------------------------------------
 
     def _watch(self) -> None:
-        import watchfiles
-
+        tuning = self.tuning
         try:
-            for batch in watchfiles.watch(
-                self.root,
-                watch_filter=None,
-                debounce=self.tuning.debounce_ms,
-                step=self.tuning.step_ms,
-                stop_event=self._stop_event,
-                rust_timeout=1000,
-                raise_interrupt=False,
-                ignore_permission_denied=True,
+            for batch in watched_batches(
+                self.root, tuning.step_ms, tuning.debounce_ms, self._stop_event
             ):
                 paths = rules.relative_paths(self.root, [path for _change, path in batch])
                 with self._cond:
@@ -191,7 +118,9 @@ class LocalCopyEngine:
             if self._stop_event.is_set():
                 return
             log.exception("file watcher stopped")
-            self._publish(phase=SyncPhase.ERROR, reason=f"watching {self.root} failed: {exc}")
+            with self._cond:
+                self._watch_failure = f"watching {self.root} failed: {exc}"
+            self._publish(phase=SyncPhase.ERROR, reason=self._watch_failure)
 
     # -- the worker ---------------------------------------------------------------------------
 
@@ -347,29 +276,6 @@ class LocalCopyEngine:
         names = [entry.name for entry in folder.iterdir()] if folder.is_dir() else []
         for day in trash.expired(names, datetime.now().date(), self.project.sync.trash_days):
             shutil.rmtree(folder / day, ignore_errors=True)
-
-    # -- status -------------------------------------------------------------------------------
-
-    def _publish(self, **changes: object) -> None:
-        with self._cond:
-            current = self._status
-            values: dict[str, object] = {
-                "phase": current.phase,
-                "syncing_files": current.syncing_files,
-                "last_synced_at": current.last_synced_at,
-                "reason": current.reason,
-            }
-            values.update(changes)
-            if values["phase"] is SyncPhase.WATCHING and self._paused:
-                values["phase"] = SyncPhase.PAUSED
-            self._status = SyncStatus(
-                engine=self.name,
-                pending=len(self._changes),
-                changes_synced=self._changes_synced,
-                **values,  # type: ignore[arg-type]
-            )
-            status = self._status
-        self._listeners.tell(status)
 
 
 def _same(source: Path, copy: Path, *, compare: bool) -> bool:
