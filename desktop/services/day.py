@@ -472,6 +472,21 @@ class DayService:
         elif vm.state is VmState.RUNNING and not mine:
             self._in_background(lambda: self.resume(vms), "day-resume")
 
+    def ended_elsewhere(self, ready: DayReady) -> VmSnapshot | None:
+        """For a day with no tray to follow its VM (`devtray up` on its own): ask the cloud
+        once; when the VM stopped (the console, the cloud, an auto-stop on the VM) end its sync
+        and tunnels — too late to flush — and return the snapshot; None while it runs or when
+        the cloud cannot be asked (a network blip never ends the day)."""
+        try:
+            _, vm = self._find_vm(ready.vm_id)
+        except DevtrayError as exc:
+            log.info("could not ask the cloud about %s: %s", ready.vm_name, exc)
+            return None
+        if vm.state not in _GONE:
+            return None
+        self.close(forget=True)
+        return vm
+
     def _in_background(self, work: Callable[[], object], name: str) -> None:
         def run() -> None:
             try:
