@@ -139,14 +139,6 @@ class ConnectService:
         """The project of `[connect] project` as last read, if one is configured (no I/O)."""
         return self.config.project()
 
-    def project_name(self) -> str | None:
-        """For menu labels; never raises (a broken project shows when an action runs)."""
-        try:
-            project = self.project()
-        except DevtrayError:
-            return None
-        return project.name if project else None
-
     def has_forwards(self) -> bool:
         """True when some ports are configured (menu-time check, no I/O; errors count as ports)."""
         try:

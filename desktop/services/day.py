@@ -328,11 +328,13 @@ class DayService:
         cancel: CancelToken | None = None,
         open_ide: bool = False,
         adopt: bool = False,
+        ide: str | None = None,
     ) -> DayReady:
         """Start the day for `project`; raises `DayFailed` / `DayCancelled` after undoing.
 
         When that project's day is already up, it answers Ready at once. `adopt`: the sync may
-        take over a VM folder holding files it did not put there (they go to its trash)."""
+        take over a VM folder holding files it did not put there (they go to its trash).
+        `ide`: the IDE to open (default: the project's `ide`)."""
         with self._one_at_a_time():
             current = self.latest()
             ready = current.ready
@@ -344,6 +346,8 @@ class DayService:
             ):
                 self._publish(listener, DayEventKind.READY, current, text=ready.describe())
                 return ready
+            if ide is not None:
+                project = replace(project, ide=ide)
             return _BringUp(self, project, listener, cancel or CancelToken(), open_ide, adopt).run()
 
     @contextmanager

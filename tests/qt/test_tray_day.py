@@ -263,6 +263,31 @@ def test_open_in_vscode_while_stopped_starts_the_day_and_opens(
     qtbot.waitUntil(lambda: rig.day.panel.progress.ended is not None, timeout=30000)
 
 
+def test_a_stopped_vms_open_rows_start_its_projects_day_and_open_that_ide(
+    qtbot: QtBot, day_tray: Callable[..., DayTray], tmp_path: Path
+) -> None:
+    gateway_args = _fake_ide(tmp_path / "fake-bin", "gateway")  # the named Gateway stand-in
+    rig = day_tray(open_ide=False)
+    menu = rig.menu()
+    # Before: "Open in VS Code — the VM is not running", a dead row under a live one.
+    assert menu[f"open-vscode:{rig.vm_id}"] == "Open in VS Code (app, starts devbox)"
+    assert menu[f"open-gateway:{rig.vm_id}"] == "Open in JetBrains Gateway (app, starts devbox)"
+
+    rig.click(f"open-gateway:{rig.vm_id}")
+
+    qtbot.waitUntil(lambda: rig.day.panel.progress.phase is DayPhase.READY, timeout=60000)
+    assert vm_state(rig.vm_id) == "running"
+    assert tree(rig.remote) == tree(rig.project)
+    link = _recorded(gateway_args)[-1]
+    assert link.startswith("jetbrains-gateway://connect#type=ssh")
+    assert "host=devbox.devtray" in link
+    assert not rig.code_args.exists()  # the row's IDE, not the project's own (VS Code)
+    qtbot.waitUntil(lambda: rig.menu()[f"state:{rig.vm_id}"].startswith("State: running"))
+    assert rig.menu()[f"open-gateway:{rig.vm_id}"] == "Open in JetBrains Gateway (app)"
+    rig.click("day:end")
+    qtbot.waitUntil(lambda: rig.day.panel.progress.ended is not None, timeout=30000)
+
+
 def test_a_running_day_comes_back_after_a_tray_restart(
     qtbot: QtBot, day_tray: Callable[..., DayTray]
 ) -> None:
