@@ -13,12 +13,19 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from desktop.qt.day_setup import DaySetupDialog
+from desktop.qt.signin_window import SignInWindow
 from desktop.qt.tray import TrayApp
 from tests.integration.connect_helpers import moto_vm, write_config
-from tests.moto_server import MotoEndpoint
+from tests.moto_server import MotoEndpoint, run_instance
+from tests.qt.conftest import FAST_POLLING
 from tests.qt.test_tray_day import build_tray, labels
 from tests.sshd import SshServer
-from tests.tray_builder import day_project
+from tests.sso_emulator import (  # noqa: F401 - the fixture is used by name
+    START_URL,
+    SsoEmulator,
+    sso_emulator,
+)
+from tests.tray_builder import day_project, production_tray
 
 
 @pytest.fixture(autouse=True)
@@ -82,5 +89,36 @@ def test_set_up_your_day_does_not_open_by_itself_with_a_project(
         settled(qtbot, tray)
         assert tray.controller.view.vms
         assert set_up_window(tray) is None
+    finally:
+        tray.shutdown()
+
+
+def test_set_up_your_day_opens_right_after_signing_in_in_the_trays_window(
+    qtbot: QtBot,
+    moto: MotoEndpoint,
+    sso_emulator: SsoEmulator,  # noqa: F811 - the fixture imported above
+    config_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A first run: no devtray config, no AWS credentials, my VM in the cloud. The stand-in for
+    # IAM Identity Center is tests/sso_emulator.py (moto has no sso-oidc); the rest is real.
+    run_instance("devbox")  # tagged Owner=moto, the caller moto reports for any key
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    tray = production_tray(FAST_POLLING)
+    try:
+        qtbot.waitUntil(lambda: "sign-in" in tray.windows, timeout=20000)
+        assert set_up_window(tray) is None  # not signed in: no VMs seen yet
+        window = tray.windows["sign-in"]
+        assert isinstance(window, SignInWindow)
+        window.start_url.setText(START_URL)
+        window.sso_region.setText("eu-west-1")
+        window.aws_button.click()
+        qtbot.waitUntil(lambda: bool(sso_emulator.devices), timeout=10000)
+        [device] = sso_emulator.devices.values()
+        sso_emulator.approve(device.user_code)
+
+        qtbot.waitUntil(lambda: set_up_window(tray) is not None, timeout=20000)
+        assert [vm.name for vm in tray.controller.view.vms] == ["devbox"]
     finally:
         tray.shutdown()
