@@ -99,7 +99,7 @@ class ConnectService:
     def on_view(self, view: CloudView) -> None:
         """Called with every new tray view: refresh the block when an address changed."""
         if view.demo or not view.loaded:
-            return  # the demo cloud's VMs never go into the user's SSH config
+            return  # the demo's day writes its VM's block itself (its own, removed at Quit)
         key = tuple((vm.id, vm.name, vm.addresses.best()) for vm in view.vms)
         if key == self._last_addresses:
             return

@@ -27,8 +27,8 @@ def build_day(
     writer: SshConfigWriter | None = None,
 ) -> DayService:
     """The day and the connect and sync services under it, over one supervisor (the one
-    owner of the day's child processes); `writer`: another SSH config file than ~/.ssh/config
-    (the demo's own)."""
+    owner of the day's child processes); `writer`: another SSH block than devtray's in
+    ~/.ssh/config (the demo's own)."""
     from desktop.services.connect import ConnectService
     from desktop.services.day import DayService
     from desktop.services.day_store import DayStore

@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 from desktop.app import DemoWorldOnce
 from desktop.qt.day_runner import DayNotice, DayRunner
 from desktop.qt.tray import TrayApp
+from desktop.remote.ssh_config import DEMO_BLOCK, remove_block
 from desktop.services.day import DayPhase, DayStep, StepState
 from desktop.services.day_store import DayStore
 from tests.integration.connect_helpers import moto_vm, write_config
@@ -332,16 +333,22 @@ def test_a_day_whose_vm_the_cloud_takes_back_resumes_when_it_runs_again(
     assert labels(tray)["day:status"].startswith("Ready · devbox")
 
 
-def test_the_demo_runs_the_whole_day_against_its_stand_in_vm(
-    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def demo_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The demo's world under `tmp_path`, fast (a start takes 0.4 s), no session bus, and the
+    named IDE stand-in `code` first on PATH; returns where `code` records what it opened."""
     monkeypatch.setenv("DEVTRAY_DEMO_DIR", str(tmp_path / "demo"))
-    monkeypatch.setenv("DEVTRAY_DEMO_TIME_SCALE", "0.02")  # a start takes 0.4 s
+    monkeypatch.setenv("DEVTRAY_DEMO_TIME_SCALE", "0.02")
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")
     bin_dir = tmp_path / "fake-bin"
     bin_dir.mkdir()
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/sbin:/usr/bin:/sbin:/bin")
-    code_args = _fake_ide(bin_dir, "code")
+    return _fake_ide(bin_dir, "code")
+
+
+def test_the_demo_runs_the_whole_day_against_its_stand_in_vm(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code_args = demo_session(tmp_path, monkeypatch)
     world = DemoWorldOnce()
     tray = build_tray(qtbot, demo=world)
     try:
@@ -375,7 +382,9 @@ def test_the_demo_runs_the_whole_day_against_its_stand_in_vm(
         vm_id = tray.controller.view.vms[0].id
         assert menu[f"sync:{vm_id}"].startswith("Sync: ")
         assert menu[f"tunnels:{vm_id}"] == "1 of 1 tunnel up"
-        assert not (tmp_path / "home" / ".ssh" / "config").exists()  # the user's file untouched
+        # The demo VM's host is where IDEs look (~/.ssh/config), in the demo's own block.
+        ssh_config = tmp_path / "home" / ".ssh" / "config"
+        assert remove_block(ssh_config.read_bytes(), ssh_config, DEMO_BLOCK) == b""
 
         open_menu(tray)["day:end"].trigger()
         qtbot.waitUntil(lambda: len(tray.day_actions.shown) > 1, timeout=30000)
@@ -384,6 +393,7 @@ def test_the_demo_runs_the_whole_day_against_its_stand_in_vm(
     finally:
         tray.shutdown()
     assert _children_of_this_run((str(tmp_path / "demo" / "projects"),)) == []
+    assert ssh_config.read_bytes() == b""  # Quit took the demo's block out again
 
 
 def test_set_up_your_day_then_add_project_folder_fill_the_projects_menu(
