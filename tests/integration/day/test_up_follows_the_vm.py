@@ -5,6 +5,7 @@ retrying a VM that is gone until someone presses Ctrl-C."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -44,6 +45,7 @@ def test_up_ends_its_day_when_the_vm_is_stopped_elsewhere(
         stderr=subprocess.PIPE,
         text=True,
         stdin=subprocess.DEVNULL,
+        start_new_session=True,  # a failing run kills its ssh children too
     )
     try:
         assert up.stdout is not None
@@ -56,7 +58,7 @@ def test_up_ends_its_day_when_the_vm_is_stopped_elsewhere(
         _, stderr = up.communicate(timeout=30)
     finally:
         if up.poll() is None:
-            up.kill()
+            os.killpg(up.pid, signal.SIGKILL)
             up.communicate()
 
     assert up.returncode == 1
