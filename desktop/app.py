@@ -19,6 +19,7 @@ from desktop.core.config import Config, config_path, load_config
 
 if TYPE_CHECKING:
     from desktop.core.aws_sign_in import AwsSignInRequest
+    from desktop.core.project import Project
     from desktop.core.provider import CancelToken, Provider
     from desktop.core.text import Text
     from desktop.presentation.glance import TrayView
@@ -240,6 +241,14 @@ def load_tray_add_ons(
         cost_and_autostop = cost_and_autostop_for(day.before_stop, LaptopActivity(sync, connect))
         spot = spot_watch_for(sync.bring_results_home, source.current)
 
+        # The projects the day rows loaded, for the VMs' Open rows (known once the day is).
+        day_projects: list[Callable[[], Sequence[Project]]] = [tuple]
+
+        def make_day(controller: TrayController) -> DayRunner:
+            runner = day_runner_for(day, source, controller, tray_providers)
+            day_projects[0] = lambda: runner.panel.projects
+            return runner
+
         def follow_vms(view: TrayView) -> None:
             if view.demo or not view.loaded:
                 return
@@ -252,7 +261,7 @@ def load_tray_add_ons(
                 spot,
                 SyncMenu(sync),
                 TunnelsMenu(connect),
-                OpenInMenu(connect),
+                OpenInMenu(connect, lambda: day_projects[0]()),
             ),
             on_quit=(
                 partial(day.close, forget=False),
@@ -264,7 +273,7 @@ def load_tray_add_ons(
             extensions=(cost_and_autostop, spot),
             serve_day=lambda request, send: handover.serve(request, day, send),
             before_stop=day.before_stop,
-            day=lambda controller: day_runner_for(day, source, controller, tray_providers),
+            day=make_day,
             notifier=cost_and_autostop.notifier,
         )
 
@@ -295,7 +304,6 @@ def _load_day_runner() -> Callable[
     from functools import partial
     from pathlib import Path
 
-    from desktop.core.project import Project
     from desktop.qt.day_runner import DayRunner
     from desktop.qt.desktop_notifications import ActionNotifier
     from desktop.remote.ide import IdeKind

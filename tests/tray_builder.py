@@ -7,7 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from desktop.app import DemoWorldOnce, configured_providers, demo_providers, load_tray_add_ons
+from desktop.app import (
+    DemoWorldOnce,
+    _aws_sign_in,
+    _azure_sign_in,
+    configured_providers,
+    demo_providers,
+    load_tray_add_ons,
+)
 from desktop.core.config import load_config
 from desktop.core.polling import PollSchedule
 from desktop.qt.bridge import CloudBridge
@@ -31,6 +38,8 @@ def production_tray(schedule: PollSchedule, demo: DemoWorldOnce | None = None) -
         demo_providers=demo.providers if demo else demo_providers,
         autostart=Autostart(["devtray"], platform="linux"),
         demo=demo is not None,
+        sign_in=_aws_sign_in,
+        azure_sign_in=_azure_sign_in,
         add_ons=lambda: load_tray_add_ons(config, demo),
         open_file=lambda _path: None,
         open_url=lambda _url: None,

@@ -14,18 +14,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from desktop.cli.connect_commands import _sigterm_as_interrupt
 from desktop.cli.context import CommandContext
 from desktop.core import errors
+from desktop.core.model import VmSnapshot
 from desktop.core.project import load_project
 from desktop.core.stop_intent import StopSource
 from desktop.core.sync_state import SyncPhase
 from desktop.remote.sync import control
 from desktop.services import handover
-from desktop.services.day import DayEvent, DayEventKind
+from desktop.services.day import DayEvent, DayEventKind, DayReady
 from desktop.services.handover import Command, DayAnswer, DayRequest, ResultKind
 
 WATCH_INTERVAL = 1.0  # a status question to the sync's control socket per second
@@ -124,8 +125,15 @@ def _own_day(ctx: CommandContext, progress: _Progress, root: Path) -> int:
         return int(errors.ExitCode.FAILED)
     ctx.out.write(ready.describe() + "\n")
     ctx.out.flush()
+    ask_cloud = _cloud_check(ctx, ready)
     with contextlib.suppress(KeyboardInterrupt):
-        _follow(progress, project.root)
+        gone = _follow(progress, project.root, ask_cloud)
+        if gone is not None:
+            raise errors.InvalidState(
+                f"{gone.name} stopped outside this `devtray up` (it is {gone.state} now); "
+                "sync and tunnels ended.",
+                hint=f"Start the day again: devtray up {project.root}",
+            )
     if ctx.args.stop_on_exit:
         progress.say("flushing sync before stopping the VM...")
         ended = day.wind_down(
@@ -139,13 +147,39 @@ def _own_day(ctx: CommandContext, progress: _Progress, root: Path) -> int:
     return 0
 
 
-def _follow(progress: _Progress, root: Path) -> None:
-    """Report sync's state changes until Ctrl-C (KeyboardInterrupt ends it)."""
+def _never() -> VmSnapshot | None:
+    return None
+
+
+def _cloud_check(ctx: CommandContext, ready: DayReady) -> Callable[[], VmSnapshot | None]:
+    """This process's own day has no tray watching its VM: ask the cloud every
+    `polling.slow_seconds` (as the tray does) whether it stopped elsewhere."""
+    day = ctx.services.day
+    every = day.config.current().polling.slow_seconds
+    due = [time.monotonic() + every]
+
+    def ask() -> VmSnapshot | None:
+        if time.monotonic() < due[0]:
+            return None
+        due[0] = time.monotonic() + every
+        return day.ended_elsewhere(ready)
+
+    return ask
+
+
+def _follow(
+    progress: _Progress, root: Path, stopped_elsewhere: Callable[[], VmSnapshot | None] = _never
+) -> VmSnapshot | None:
+    """Report sync's state changes until Ctrl-C (KeyboardInterrupt ends it); returns the VM's
+    snapshot when `stopped_elsewhere` finds it stopped (the day then ended)."""
     shown: SyncPhase | None = None
     while True:
+        gone = stopped_elsewhere()
+        if gone is not None:
+            return gone
         status = control.ask(root, "status")
         if status is None:
-            return  # the day's sync ended (End my day, the VM stopped)
+            return None  # the day's sync ended (End my day, `devtray stop`)
         if status.phase is not shown and status.phase is not SyncPhase.SYNCING:
             if shown is not None:
                 progress.say(f"sync: {status.summary()}")

@@ -297,6 +297,18 @@ def _projects_menu(panel: DayPanel, view: TrayView) -> MenuItem:
     )
 
 
+def offers_day_setup(panel: DayPanel, view: TrayView) -> bool:
+    """True when "Set up your day" should open by itself (the first run after sign-in): the
+    cloud answered with my VMs, I have no project, and this is not the demo."""
+    return (
+        view.loaded
+        and view.problem is None
+        and bool(view.vms)
+        and not view.demo
+        and not panel.projects
+    )
+
+
 def day_rows(panel: DayPanel, view: TrayView) -> list[MenuItem]:
     """The day's rows for the top of the menu (none before the first look at the cloud)."""
     if not view.loaded or not view.vms:

@@ -95,6 +95,7 @@ class MenuItem:
     separator: bool = False
     mnemonic: str = ""  # a letter of `text` that opens the row from the keyboard (S for Start)
     project: str | None = None  # the project folder a day row is about
+    ide: str | None = None  # the IDE a Start-and-open row opens (else the project's own)
     problem_id: int | None = None  # the recent problem a "Problems" row opens
 
     @property

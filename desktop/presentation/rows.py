@@ -4,13 +4,16 @@ run on the tray's worker thread. Qt-free presentation."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from desktop.core.errors import DevtrayError
 from desktop.core.model import VmSnapshot, VmState
+from desktop.core.project import Project
 from desktop.core.sync_state import SyncPhase
 from desktop.core.text import QT_TRANSLATE_NOOP
+from desktop.presentation.day_rows import project_key, vm_of
 from desktop.presentation.glance import TrayView
-from desktop.presentation.menu import MenuItem, MenuSlot
+from desktop.presentation.menu import Action, MenuItem, MenuSlot
 from desktop.remote import ide
 from desktop.remote.tunnels import TunnelState
 from desktop.services.connect import ConnectService
@@ -21,6 +24,7 @@ _NOT_RUNNING = QT_TRANSLATE_NOOP("rows", "the VM is not running")
 TUNNELS_UP = QT_TRANSLATE_NOOP("rows", "{up} of %n tunnel(s) up", None, 1)
 _OPEN = QT_TRANSLATE_NOOP("rows", "Open in {ide}")
 _OPEN_PROJECT = QT_TRANSLATE_NOOP("rows", "Open in {ide} ({project})")
+_START_AND_OPEN = QT_TRANSLATE_NOOP("rows", "Open in {ide} ({project}, starts {vm})")
 # The demo's VM without OpenSSH: the row names what stands in for the real thing.
 _SIMULATED = QT_TRANSLATE_NOOP("rows", "{row} (simulated)")
 
@@ -134,12 +138,20 @@ class OpenInMenu:
 
     slot = MenuSlot.OPEN_IN
 
-    def __init__(self, service: ConnectService) -> None:
+    def __init__(
+        self,
+        service: ConnectService,
+        projects: Callable[[], Sequence[Project]] = tuple,
+    ) -> None:
         self.service = service
+        self.projects = projects  # my projects as last loaded (no I/O)
 
     def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
-        """One item per IDE; remote ones need the VM running."""
-        project = self.service.project_name()
+        """One item per IDE for this VM's project; remote ones need the VM running — on a
+        stopped VM they start the project's day and open it in that IDE, never a dead row."""
+        configured, mine = self._projects_of(vm, view)
+        project = mine or configured
+        name = project.name if project else None
         remote_reason = None if vm.state is VmState.RUNNING else _NOT_RUNNING
         no_project = None if project else QT_TRANSLATE_NOOP("rows", "no project set")
         labels = (
@@ -147,14 +159,44 @@ class OpenInMenu:
             (ide.IdeKind.PYCHARM, "PyCharm", no_project, "C"),
             (ide.IdeKind.GATEWAY, "JetBrains Gateway", remote_reason, "G"),
         )
-        return tuple(
-            MenuItem(
-                _OPEN_PROJECT(ide=text, project=project) if project else _OPEN(ide=text),
-                key=f"open-{kind}:{vm.id}",
-                enabled=reason is None,
-                reason=reason,
-                run=lambda kind=kind: self.service.open_in(kind, vm, view.vms),  # type: ignore[misc]
-                mnemonic=letter,
+        starts = mine if vm.state is VmState.STOPPED else None
+        rows: list[MenuItem] = []
+        for kind, text, reason, letter in labels:
+            if reason is _NOT_RUNNING and starts is not None:
+                rows.append(
+                    MenuItem(
+                        _START_AND_OPEN(ide=text, project=starts.name, vm=vm.name),
+                        key=f"open-{kind}:{vm.id}",
+                        action=Action.START_AND_OPEN,
+                        vm_id=vm.id,
+                        project=project_key(starts),
+                        ide=kind.value,
+                        mnemonic=letter,
+                    )
+                )
+                continue
+            rows.append(
+                MenuItem(
+                    _OPEN_PROJECT(ide=text, project=name) if name else _OPEN(ide=text),
+                    key=f"open-{kind}:{vm.id}",
+                    enabled=reason is None,
+                    reason=reason,
+                    run=lambda kind=kind: self.service.open_in(kind, vm, view.vms, project),  # type: ignore[misc]
+                    mnemonic=letter,
+                )
             )
-            for kind, text, reason, letter in labels
-        )
+        return tuple(rows)
+
+    def _projects_of(self, vm: VmSnapshot, view: TrayView) -> tuple[Project | None, Project | None]:
+        """`[connect] project` (None when unset or unreadable), and the first of my projects
+        (that one first) whose VM is `vm`."""
+        try:
+            configured = self.service.project()
+        except DevtrayError:
+            configured = None
+        candidates: list[Project] = [*((configured,) if configured else ()), *self.projects()]
+        for project in candidates:
+            found = vm_of(project, view)
+            if found is not None and found.id == vm.id:
+                return configured, project
+        return configured, None

@@ -54,7 +54,7 @@ class DayActions:
         elif item.action is Action.START_DAY and project is not None:
             self.day.start(project)
         elif item.action is Action.START_AND_OPEN and project is not None:
-            self.day.start(project, open_ide=True)
+            self.day.start(project, open_ide=True, ide=item.ide)
         elif item.action is Action.OPEN_PROJECT and project is not None:
             self.day.open(project, view)
         else:

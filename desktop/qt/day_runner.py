@@ -143,8 +143,11 @@ class DayRunner(QObject):
 
     # -- the day --------------------------------------------------------------------------------
 
-    def start(self, project: Project, *, open_ide: bool | None = None) -> None:
-        """Start the day of `project` (a no-op while one starts or ends)."""
+    def start(
+        self, project: Project, *, open_ide: bool | None = None, ide: str | None = None
+    ) -> None:
+        """Start the day of `project` (a no-op while one starts or ends); `ide`: open in this
+        IDE instead of the project's own."""
         if self.busy:
             log.info("ignored Start my day: a day is starting or ending")
             return
@@ -155,7 +158,7 @@ class DayRunner(QObject):
         self._timer.start()
         wanted = self._auto_open() if open_ide is None else open_ide
         self.bridge.submit(
-            lambda: self.service.bring_up(project, cancel=cancel, open_ide=wanted),
+            lambda: self.service.bring_up(project, cancel=cancel, open_ide=wanted, ide=ide),
             lambda ready: self._ready(project, ready),
             lambda error: self._start_failed(project, error),
         )

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from desktop.core.model import VmSnapshot
     from desktop.presentation.menu import Action, MenuContribution, MenuItem
     from desktop.qt.day_runner import DayNotice, DayRunner
+    from desktop.qt.day_setup_offer import DaySetupOffer
     from desktop.qt.desktop_notifications import ActionNotifier
     from desktop.qt.problem_window import ProblemWindow
     from desktop.qt.signin_window import AwsSignIn, SignIn
@@ -144,6 +145,7 @@ class TrayApp(QObject):
         self.icon.activated.connect(self._activated)
         self.icon.messageClicked.connect(self._message_clicked)
         self.day: DayRunner | None = None
+        self.day_setup_offer: DaySetupOffer | None = None  # the first run's, with the day
         self._last_notice: DayNotice | None = None
         self._blink = False  # the day's icon animation: transition / running, each second
         self._day_moment: object = None  # the day's (phase, step) last seen
@@ -184,12 +186,15 @@ class TrayApp(QObject):
 
     def _attach_day(self, day: DayRunner) -> None:
         from desktop.qt.day_actions import DayActions
+        from desktop.qt.day_setup_offer import DaySetupOffer
+        from desktop.services.first_run import FirstRunStore
 
         self.day = day
         self.day_actions = DayActions(self, day)
+        self.day_setup_offer = DaySetupOffer(self.day_actions, FirstRunStore())
         day.changed.connect(self._day_changed)
         day.notice.connect(self.day_actions.show_notice)
-        day.reload_projects()
+        day.reload_projects(then=self.day_setup_offer.projects_loaded)
 
     def _day_changed(self) -> None:
         assert self.day is not None

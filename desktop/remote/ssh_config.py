@@ -36,10 +36,7 @@ from desktop.core.model import VmSnapshot
 from desktop.system.bundle import cli_command
 from desktop.system.tools import find_tool, run_captured, tool_named
 
-BEGIN_MARKER = "# ------------ BEGIN DEVTRAY (managed by devtray; edits here are lost) ------------"
-END_MARKER = "# ------------ END DEVTRAY ------------"
-_BEGIN_PREFIX = b"# ------------ BEGIN DEVTRAY"
-_END_PREFIX = b"# ------------ END DEVTRAY"
+_MARK = "# ------------"
 ALIAS_SUFFIX = ".devtray"
 ALIAS_MAX = 48
 _ID_TAG_MAX = 24  # longer ids (Azure's resource paths) are replaced by a digest
@@ -58,6 +55,60 @@ _USER = names.LOGIN_NAME
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 _REGION = names.AWS_REGION
 _PROFILE = names.AWS_PROFILE
+
+
+@dataclass(frozen=True)
+class ManagedBlock:
+    """One block devtray manages in an SSH config file, told apart by the name in its markers
+    (`BEGIN DEVTRAY` is not `BEGIN DEVTRAY DEMO`): each writer rewrites only its own."""
+
+    name: str  # the words after BEGIN / END
+    note: str  # what the BEGIN marker says in brackets
+    heading: str  # the comment line under it
+    remedy: str  # what writes the block again, for the damaged-marker hint
+
+    @property
+    def begin_marker(self) -> str:
+        """The BEGIN line."""
+        return f"{_MARK} BEGIN {self.name} ({self.note}) ------------"
+
+    @property
+    def end_marker(self) -> str:
+        """The END line."""
+        return f"{_MARK} END {self.name} ------------"
+
+    def is_begin(self, line: bytes) -> bool:
+        """True for this block's BEGIN line (its bracketed note may have been edited)."""
+        return _is_marker(line, f"{_MARK} BEGIN {self.name}")
+
+    def is_end(self, line: bytes) -> bool:
+        """True for this block's END line."""
+        return _is_marker(line, f"{_MARK} END {self.name}")
+
+
+def _is_marker(line: bytes, marker: str) -> bool:
+    # After the name only the end of the line, " (" or " -" may follow: a longer name (DEVTRAY
+    # DEMO after DEVTRAY) is another block's marker.
+    text, start = line.strip(), marker.encode()
+    return text.startswith(start) and text[len(start) : len(start) + 2] in (b"", b" (", b" -")
+
+
+DEVTRAY_BLOCK = ManagedBlock(
+    name="DEVTRAY",
+    note="managed by devtray; edits here are lost",
+    heading="# Written by `devtray ssh-config`; devtray rewrites everything down to the END"
+    " marker.",
+    remedy="run `devtray ssh-config`",
+)
+DEMO_BLOCK = ManagedBlock(
+    name="DEVTRAY DEMO",
+    note="devtray's demo VM; removed when the demo quits",
+    heading="# Written by `devtray --demo` for its stand-in VM on this computer; removed at Quit.",
+    remedy="start `devtray --demo`",
+)
+BLOCKS = (DEVTRAY_BLOCK, DEMO_BLOCK)  # every block devtray writes: none is inside another
+BEGIN_MARKER = DEVTRAY_BLOCK.begin_marker
+END_MARKER = DEVTRAY_BLOCK.end_marker
 
 
 class ManagedBlockError(BadConfig):
@@ -402,15 +453,14 @@ def shell_word(word: str, what: str) -> str:
 # -- the block inside the file -------------------------------------------------------------------
 
 
-def render_block(entries: Iterable[HostEntry], newline: bytes = b"\n") -> bytes:
+def render_block(
+    entries: Iterable[HostEntry], newline: bytes = b"\n", block: ManagedBlock = DEVTRAY_BLOCK
+) -> bytes:
     """The managed block, markers included, with `newline` line endings."""
-    lines = [
-        BEGIN_MARKER,
-        "# Written by `devtray ssh-config`; devtray rewrites everything down to the END marker.",
-    ]
+    lines = [block.begin_marker, block.heading]
     for entry in entries:
         lines += entry.lines()
-    lines += ["# Lines after this block apply to every host again:", "Host *", END_MARKER]
+    lines += ["# Lines after this block apply to every host again:", "Host *", block.end_marker]
     return b"".join(line.encode("utf-8") + newline for line in lines)
 
 
@@ -424,38 +474,54 @@ def _split_lines(data: bytes) -> list[bytes]:
     return result
 
 
-def _marker_lines(lines: Sequence[bytes], path: Path) -> tuple[int, int] | None:
-    """(begin, end) line indexes of the managed block, None if absent; damaged → error."""
-    begins = [i for i, line in enumerate(lines) if line.strip().startswith(_BEGIN_PREFIX)]
-    ends = [i for i, line in enumerate(lines) if line.strip().startswith(_END_PREFIX)]
-    if not begins and not ends:
-        return None
-    problem = None
+def _markers(lines: Sequence[bytes], block: ManagedBlock) -> tuple[list[int], list[int]]:
+    """Indexes of the block's BEGIN lines and of its END lines."""
+    begins = [i for i, line in enumerate(lines) if block.is_begin(line)]
+    ends = [i for i, line in enumerate(lines) if block.is_end(line)]
+    return begins, ends
+
+
+def _marker_problem(begins: Sequence[int], ends: Sequence[int], name: str) -> str | None:
+    """What is wrong with a block's markers (None: absent, or one BEGIN before one END)."""
     if len(begins) > 1:
-        problem = (
-            f"the BEGIN DEVTRAY marker appears {len(begins)} times (lines "
-            + ", ".join(str(i + 1) for i in begins)
-            + ")"
-        )
-    elif len(ends) > 1:
-        problem = (
-            f"the END DEVTRAY marker appears {len(ends)} times (lines "
-            + ", ".join(str(i + 1) for i in ends)
-            + ")"
-        )
-    elif not ends:
-        problem = f"the BEGIN DEVTRAY marker on line {begins[0] + 1} has no END marker"
-    elif not begins:
-        problem = f"the END DEVTRAY marker on line {ends[0] + 1} has no BEGIN marker"
-    elif ends[0] < begins[0]:
-        problem = f"the END marker (line {ends[0] + 1}) comes before BEGIN (line {begins[0] + 1})"
+        where = ", ".join(str(i + 1) for i in begins)
+        return f"the BEGIN {name} marker appears {len(begins)} times (lines {where})"
+    if len(ends) > 1:
+        where = ", ".join(str(i + 1) for i in ends)
+        return f"the END {name} marker appears {len(ends)} times (lines {where})"
+    if begins and not ends:
+        return f"the BEGIN {name} marker on line {begins[0] + 1} has no END marker"
+    if ends and not begins:
+        return f"the END {name} marker on line {ends[0] + 1} has no BEGIN marker"
+    if begins and ends[0] < begins[0]:
+        return f"the END marker (line {ends[0] + 1}) comes before BEGIN (line {begins[0] + 1})"
+    return None
+
+
+def _marker_lines(
+    lines: Sequence[bytes], path: Path, block: ManagedBlock = DEVTRAY_BLOCK
+) -> tuple[int, int] | None:
+    """(begin, end) line indexes of the managed block, None if absent; damaged → error."""
+    begins, ends = _markers(lines, block)
+    problem = _marker_problem(begins, ends, block.name)
     if problem:
         raise ManagedBlockError(
             f"{path}: {problem}; devtray changed nothing.",
-            hint="Fix the devtray markers by hand (or delete the whole devtray block), "
-            "then run `devtray ssh-config` again.",
+            hint=f"Fix the {block.name} markers by hand (or delete that whole block), "
+            f"then {block.remedy} again.",
         )
-    return begins[0], ends[0]
+    return (begins[0], ends[0]) if begins else None
+
+
+def _in_blocks(lines: Sequence[bytes]) -> set[int]:
+    """Indexes of the lines inside (and on the markers of) every well-formed devtray block:
+    each ends with `Host *`, so another block above ours swallows nothing."""
+    inside: set[int] = set()
+    for block in BLOCKS:
+        begins, ends = _markers(lines, block)
+        if begins and _marker_problem(begins, ends, block.name) is None:
+            inside.update(range(begins[0], ends[0] + 1))
+    return inside
 
 
 def _newline_of(lines: Sequence[bytes]) -> bytes:
@@ -465,56 +531,63 @@ def _newline_of(lines: Sequence[bytes]) -> bytes:
 
 
 def _insertion_index(lines: Sequence[bytes]) -> int:
-    """Just above the first Host/Match/Include line (and the comment lines directly above it):
-    an included `Host *` read before the block would win over its values."""
+    """Just above the first Host/Match/Include line (and the comment lines directly above it)
+    outside devtray's blocks: an included `Host *` read before the block would win over its
+    values."""
+    blocks = _in_blocks(lines)
     for index, line in enumerate(lines):
-        if _HOST_OR_MATCH.match(line):
-            while index > 0 and _COMMENT.match(lines[index - 1]):
+        if index not in blocks and _HOST_OR_MATCH.match(line):
+            while index > 0 and index - 1 not in blocks and _COMMENT.match(lines[index - 1]):
                 index -= 1
             return index
     return len(lines)
 
 
-def merge_block(original: bytes, entries: Sequence[HostEntry], path: Path) -> bytes:
+def merge_block(
+    original: bytes,
+    entries: Sequence[HostEntry],
+    path: Path,
+    block: ManagedBlock = DEVTRAY_BLOCK,
+) -> bytes:
     """`original` with the managed block replaced (or inserted); every other byte kept."""
     lines = _split_lines(original)
-    found = _marker_lines(lines, path)
+    found = _marker_lines(lines, path, block)
     if found is not None and _insertion_index(lines[: found[0]]) < found[0]:
         # The block sits under a Host/Match line (moved by hand?), where it would be
         # swallowed: take it out and put it back in the right place.
-        lines = _split_lines(remove_block(original, path))
+        lines = _split_lines(remove_block(original, path, block))
         found = None
     if found is not None:
         begin, end = found
         newline = _newline_of(lines[begin : end + 1])
-        block = render_block(entries, newline)
+        text = render_block(entries, newline, block)
         if not lines[end].endswith(b"\n"):
-            block = block.removesuffix(newline)  # the block ended the file without a newline
-        return b"".join(lines[:begin]) + block + b"".join(lines[end + 1 :])
+            text = text.removesuffix(newline)  # the block ended the file without a newline
+        return b"".join(lines[:begin]) + text + b"".join(lines[end + 1 :])
     newline = _newline_of(lines)
     at = _insertion_index(lines)
     before = b"".join(lines[:at])
     if before and not before.endswith(b"\n"):
         before += newline  # appending after a last line that had no line break
-    return before + render_block(entries, newline) + b"".join(lines[at:])
+    return before + render_block(entries, newline, block) + b"".join(lines[at:])
 
 
-def remove_block(original: bytes, path: Path) -> bytes:
+def remove_block(original: bytes, path: Path, block: ManagedBlock = DEVTRAY_BLOCK) -> bytes:
     """`original` without the managed block."""
     lines = _split_lines(original)
-    found = _marker_lines(lines, path)
+    found = _marker_lines(lines, path, block)
     if found is None:
         return original
     begin, end = found
     return b"".join(lines[:begin]) + b"".join(lines[end + 1 :])
 
 
-def alias_in_block(path: Path, vm_id: str) -> str | None:
+def alias_in_block(path: Path, vm_id: str, block: ManagedBlock = DEVTRAY_BLOCK) -> str | None:
     """The alias the block in `path` gives the VM `vm_id` (None: no such entry, or the file
     cannot be read)."""
     try:
         lines = _split_lines(_read(path))
-        found = _marker_lines(lines, path)
+        found = _marker_lines(lines, path, block)
     except BadConfig:
         return None
     if found is None:
@@ -530,10 +603,12 @@ def alias_in_block(path: Path, vm_id: str) -> str | None:
     return None
 
 
-def previous_hostnames(original: bytes, path: Path) -> dict[str, str]:
+def previous_hostnames(
+    original: bytes, path: Path, block: ManagedBlock = DEVTRAY_BLOCK
+) -> dict[str, str]:
     """alias → HostName in the current managed block (kept for VMs that have no address now)."""
     lines = _split_lines(original)
-    found = _marker_lines(lines, path)
+    found = _marker_lines(lines, path, block)
     if found is None:
         return {}
     result: dict[str, str] = {}
@@ -695,7 +770,8 @@ def _remove_leftover_temps(target: Path) -> None:
 
 @dataclass(frozen=True)
 class SshConfigWriter:
-    """Keeps the block in one SSH config file in step with the VMs (defaults: ~/.ssh/config).
+    """Keeps one block in one SSH config file in step with the VMs (defaults: devtray's block
+    in ~/.ssh/config; the demo's writer keeps its own block there).
 
     The tray and `devtray up` hold one and call `refresh` with new snapshots whenever the VMs'
     addresses change (EC2 hands out a new public IP at every start).
@@ -704,14 +780,22 @@ class SshConfigWriter:
     path: Path = field(default_factory=lambda: ssh_config_path())
     paths: EntryPaths = field(default_factory=lambda: default_paths())
     ssm: SsmProxy | None = None
+    block: ManagedBlock = DEVTRAY_BLOCK
 
     def plan(self, vms: Sequence[VmSnapshot], config: Config) -> ConfigChange:
         """What the file would look like for these VMs (nothing is written)."""
         before = _read(self.path)
-        previous = previous_hostnames(before, self.path)
+        previous = previous_hostnames(before, self.path, self.block)
         entries = entries_for(vms, config, self.paths, ssm=self.ssm, previous=previous)
-        after = merge_block(before, entries, self.path)
+        after = merge_block(before, entries, self.path, self.block)
         return ConfigChange(path=self.path, before=before, after=after, entries=tuple(entries))
+
+    def remove(self) -> bool:
+        """Take the block out of the file, every other byte kept; False when it had none."""
+        before = _read(self.path)
+        after = remove_block(before, self.path, self.block)
+        change = ConfigChange(path=self.path, before=before, after=after, entries=())
+        return write_ssh_config(change)
 
     def refresh(self, vms: Sequence[VmSnapshot], config: Config) -> ConfigChange:
         """Plan and write; writes only when the block's content differs, so calling it often

@@ -103,7 +103,7 @@ class ConnectService:
     def on_view(self, view: CloudView) -> None:
         """Called with every new tray view: refresh the block when an address changed."""
         if view.demo or not view.loaded:
-            return  # the demo cloud's VMs never go into the user's SSH config
+            return  # the demo's day writes its VM's block itself (its own, removed at Quit)
         key = tuple((vm.id, vm.name, vm.addresses.best()) for vm in view.vms)
         if key == self._last_addresses:
             return
@@ -142,14 +142,6 @@ class ConnectService:
     def project(self) -> Project | None:
         """The project of `[connect] project` as last read, if one is configured (no I/O)."""
         return self.config.project()
-
-    def project_name(self) -> str | None:
-        """For menu labels; never raises (a broken project shows when an action runs)."""
-        try:
-            project = self.project()
-        except DevtrayError:
-            return None
-        return project.name if project else None
 
     def has_forwards(self) -> bool:
         """True when some ports are configured (menu-time check, no I/O; errors count as ports)."""

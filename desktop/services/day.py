@@ -329,11 +329,13 @@ class DayService:
         cancel: CancelToken | None = None,
         open_ide: bool = False,
         adopt: bool = False,
+        ide: str | None = None,
     ) -> DayReady:
         """Start the day for `project`; raises `DayFailed` / `DayCancelled` after undoing.
 
         When that project's day is already up, it answers Ready at once. `adopt`: the sync may
-        take over a VM folder holding files it did not put there (they go to its trash)."""
+        take over a VM folder holding files it did not put there (they go to its trash).
+        `ide`: the IDE to open (default: the project's `ide`)."""
         with self._one_at_a_time():
             current = self.latest()
             ready = current.ready
@@ -345,6 +347,8 @@ class DayService:
             ):
                 self._publish(listener, DayEventKind.READY, current, text=ready.describe())
                 return ready
+            if ide is not None:
+                project = replace(project, ide=ide)
             return _BringUp(self, project, listener, cancel or CancelToken(), open_ide, adopt).run()
 
     @contextmanager
@@ -472,6 +476,21 @@ class DayService:
             self._in_background(lambda: self._end_children(vm.id), "day-vm-stopped")
         elif vm.state is VmState.RUNNING and not mine:
             self._in_background(lambda: self.resume(vms), "day-resume")
+
+    def ended_elsewhere(self, ready: DayReady) -> VmSnapshot | None:
+        """For a day with no tray to follow its VM (`devtray up` on its own): ask the cloud
+        once; when the VM stopped (the console, the cloud, an auto-stop on the VM) end its sync
+        and tunnels — too late to flush — and return the snapshot; None while it runs or when
+        the cloud cannot be asked (a network blip never ends the day)."""
+        try:
+            _, vm = self._find_vm(ready.vm_id)
+        except DevtrayError as exc:
+            log.info("could not ask the cloud about %s: %s", ready.vm_name, exc)
+            return None
+        if vm.state not in _GONE:
+            return None
+        self.close(forget=True)
+        return vm
 
     def _in_background(self, work: Callable[[], object], name: str) -> None:
         def run() -> None:

@@ -1,27 +1,33 @@
 """The demo's whole day: the demo cloud, a stand-in VM on this computer, a demo project, and a
 private config and SSH block for them — so Start my day, Sync, Tunnels and Open do real work
-in `devtray --demo` without an account, and nothing of the user's own setup is touched.
+in `devtray --demo` without an account.
 
 Everything lives under `<data dir>/demo/`: the project folder (`projects/hello-app`), the
 stand-in VM's disk and keys (`standin/`), the demo's `config.toml` (its `[[projects]]` and the
-VM's SSH settings) and the demo's own SSH config file (never `~/.ssh/config`).
+VM's SSH settings). The demo VM's `Host` goes where IDEs look for hosts (VS Code's Remote-SSH
+reads `~/.ssh/config`), in a block of its own (`DEMO_BLOCK`) beside devtray's: written with the
+same care, removed when the demo quits, and a crashed demo's stale one removed at the next start.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.core.config import Config, load_config
+from desktop.core.errors import DevtrayError
 from desktop.core.model import VmState
 from desktop.core.spend_record import data_dir
 from desktop.providers.demo import DemoProvider
-from desktop.remote.ssh_config import SshConfigWriter, default_paths
+from desktop.remote.ssh_config import DEMO_BLOCK, SshConfigWriter, default_paths, ssh_config_path
 from desktop.remote.standin_link import StandInLink
 from desktop.remote.standin_vm import StandInVm, Which, free_loopback_port, system_which
 from desktop.remote.vm_link import VmLink
+
+log = logging.getLogger(__name__)
 
 DEMO_VM = "demo-devbox"
 PROJECT_NAME = "hello-app"
@@ -67,8 +73,9 @@ class DemoWorld:
 
     def close(self) -> None:
         """At quit: the stand-in machine stops (a real VM would keep running; this one is the
-        user's own computer)."""
+        user's own computer) and its block leaves the SSH config."""
         self.standin.stop()
+        _remove_block(self.writer)
 
 
 def create(
@@ -93,11 +100,20 @@ def create(
         root,
         provider,
         standin,
-        SshConfigWriter(path=root / "ssh" / "config", paths=default_paths(root)),
+        SshConfigWriter(path=ssh_config_path(), paths=default_paths(root), block=DEMO_BLOCK),
     )
+    _remove_block(world.writer)  # a crashed demo's, pointing at a port of its own
     _write_project(world)
     _write_config(world)
     return world
+
+
+def _remove_block(writer: SshConfigWriter) -> None:
+    # The demo must not fail for the block: a file it may not write is left as it is.
+    try:
+        writer.remove()
+    except DevtrayError as exc:
+        log.warning("the demo's SSH block was not removed: %s", exc)
 
 
 def _write_project(world: DemoWorld) -> None:

@@ -29,8 +29,9 @@ def build_day(
     link: VmLink | None = None,
 ) -> DayService:
     """The day and the connect and sync services under it, over one supervisor (the one
-    owner of the day's child processes); `writer`: another SSH config file than ~/.ssh/config
-    (the demo's own); `link`: another way to the VMs than SSH (the demo's simulated VM)."""
+    owner of the day's child processes); `writer`: another SSH block than devtray's in
+    ~/.ssh/config (the demo's own); `link`: another way to the VMs than SSH (the demo's
+    simulated VM)."""
     from desktop.services.connect import ConnectService
     from desktop.services.day import DayService
     from desktop.services.day_store import DayStore

@@ -1266,6 +1266,10 @@ Melden Sie sich bei Ihrer Cloud an oder probieren Sie zuerst alles in der Demo-C
         <translation>In {ide} öffnen ({project})</translation>
     </message>
     <message>
+        <source>Open in {ide} ({project}, starts {vm})</source>
+        <translation>In {ide} öffnen ({project}, startet {vm})</translation>
+    </message>
+    <message>
         <source>{row} (simulated)</source>
         <translation>{row} (simuliert)</translation>
     </message>

@@ -20,6 +20,7 @@ from pytestqt.qtbot import QtBot
 from desktop.app import DemoWorldOnce
 from desktop.qt.day_runner import DayNotice, DayRunner
 from desktop.qt.tray import TrayApp
+from desktop.remote.ssh_config import DEMO_BLOCK, remove_block
 from desktop.remote.tunnels import port_accepts
 from desktop.services.day import DayPhase, DayStep, StepState
 from desktop.services.day_store import DayStore
@@ -265,6 +266,31 @@ def test_open_in_vscode_while_stopped_starts_the_day_and_opens(
     qtbot.waitUntil(lambda: rig.day.panel.progress.ended is not None, timeout=30000)
 
 
+def test_a_stopped_vms_open_rows_start_its_projects_day_and_open_that_ide(
+    qtbot: QtBot, day_tray: Callable[..., DayTray], tmp_path: Path
+) -> None:
+    gateway_args = _fake_ide(tmp_path / "fake-bin", "gateway")  # the named Gateway stand-in
+    rig = day_tray(open_ide=False)
+    menu = rig.menu()
+    # Before: "Open in VS Code — the VM is not running", a dead row under a live one.
+    assert menu[f"open-vscode:{rig.vm_id}"] == "Open in VS Code (app, starts devbox)"
+    assert menu[f"open-gateway:{rig.vm_id}"] == "Open in JetBrains Gateway (app, starts devbox)"
+
+    rig.click(f"open-gateway:{rig.vm_id}")
+
+    qtbot.waitUntil(lambda: rig.day.panel.progress.phase is DayPhase.READY, timeout=60000)
+    assert vm_state(rig.vm_id) == "running"
+    assert tree(rig.remote) == tree(rig.project)
+    link = _recorded(gateway_args)[-1]
+    assert link.startswith("jetbrains-gateway://connect#type=ssh")
+    assert "host=devbox.devtray" in link
+    assert not rig.code_args.exists()  # the row's IDE, not the project's own (VS Code)
+    qtbot.waitUntil(lambda: rig.menu()[f"state:{rig.vm_id}"].startswith("State: running"))
+    assert rig.menu()[f"open-gateway:{rig.vm_id}"] == "Open in JetBrains Gateway (app)"
+    rig.click("day:end")
+    qtbot.waitUntil(lambda: rig.day.panel.progress.ended is not None, timeout=30000)
+
+
 def test_a_running_day_comes_back_after_a_tray_restart(
     qtbot: QtBot, day_tray: Callable[..., DayTray]
 ) -> None:
@@ -309,14 +335,16 @@ def test_a_day_whose_vm_the_cloud_takes_back_resumes_when_it_runs_again(
     assert labels(tray)["day:status"].startswith("Ready · devbox")
 
 
-def _demo_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The demo's world under `tmp_path`, fast, without a session bus; its fake-bin folder."""
+def demo_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The demo's world under `tmp_path`, fast (a start takes 0.4 s), no session bus, and the
+    named IDE stand-in `code` first on PATH; returns where `code` records what it opened."""
     monkeypatch.setenv("DEVTRAY_DEMO_DIR", str(tmp_path / "demo"))
-    monkeypatch.setenv("DEVTRAY_DEMO_TIME_SCALE", "0.02")  # a start takes 0.4 s
+    monkeypatch.setenv("DEVTRAY_DEMO_TIME_SCALE", "0.02")
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")
     bin_dir = tmp_path / "fake-bin"
     bin_dir.mkdir()
-    return bin_dir
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/sbin:/usr/bin:/sbin:/bin")
+    return _fake_ide(bin_dir, "code")
 
 
 def _app_page_through_the_tunnel(project: Path) -> tuple[int, bytes]:
@@ -334,9 +362,7 @@ def _app_page_through_the_tunnel(project: Path) -> tuple[int, bytes]:
 def test_the_demo_runs_the_whole_day_against_its_stand_in_vm(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bin_dir = _demo_env(tmp_path, monkeypatch)
-    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/sbin:/usr/bin:/sbin:/bin")
-    code_args = _fake_ide(bin_dir, "code")
+    code_args = demo_session(tmp_path, monkeypatch)
     world = DemoWorldOnce()
     tray = build_tray(qtbot, demo=world)
     try:
@@ -363,7 +389,9 @@ def test_the_demo_runs_the_whole_day_against_its_stand_in_vm(
         vm_id = tray.controller.view.vms[0].id
         assert menu[f"sync:{vm_id}"].startswith("Sync: ")
         assert menu[f"tunnels:{vm_id}"] == "1 of 1 tunnel up"
-        assert not (tmp_path / "home" / ".ssh" / "config").exists()  # the user's file untouched
+        # The demo VM's host is where IDEs look (~/.ssh/config), in the demo's own block.
+        ssh_config = tmp_path / "home" / ".ssh" / "config"
+        assert remove_block(ssh_config.read_bytes(), ssh_config, DEMO_BLOCK) == b""
 
         open_menu(tray)["day:end"].trigger()
         qtbot.waitUntil(lambda: len(tray.day_actions.shown) > 1, timeout=30000)
@@ -372,13 +400,13 @@ def test_the_demo_runs_the_whole_day_against_its_stand_in_vm(
     finally:
         tray.shutdown()
     assert _children_of_this_run((str(tmp_path / "demo" / "projects"),)) == []
+    assert ssh_config.read_bytes() == b""  # Quit took the demo's block out again
 
 
 def _bin_without_openssh(bin_dir: Path) -> Callable[[str], str | None]:
-    """`bin_dir` as the whole PATH, holding only git and mv (the fake IDE moves its record)
-    besides the fakes: no sshd, ssh or rsync, as on a Windows PC; and the lookup the demo
-    uses for them, PATH only (the real one also looks in /usr/sbin, where this machine's sshd
-    is)."""
+    """Links to git and mv (the fake IDE moves its record) into `bin_dir`, to be the whole
+    PATH: no sshd, ssh or rsync, as on a Windows PC; and the lookup the demo uses for them, PATH
+    only (the real one also looks in /usr/sbin, where this machine's sshd is)."""
     for tool in ("git", "mv"):
         found = shutil.which(tool)
         assert found is not None, tool
@@ -393,10 +421,9 @@ def _bin_without_openssh(bin_dir: Path) -> Callable[[str], str | None]:
 def test_the_demo_day_runs_on_a_simulated_vm_where_there_is_no_openssh(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bin_dir = _demo_env(tmp_path, monkeypatch)
-    which = _bin_without_openssh(bin_dir)
-    monkeypatch.setenv("PATH", str(bin_dir))
-    code_args = _fake_ide(bin_dir, "code")
+    code_args = demo_session(tmp_path, monkeypatch)
+    which = _bin_without_openssh(code_args.parent)
+    monkeypatch.setenv("PATH", str(code_args.parent))
     world = DemoWorldOnce(which=which)
     tray = build_tray(qtbot, demo=world)
     texts: list[str] = []
@@ -409,8 +436,7 @@ def test_the_demo_day_runs_on_a_simulated_vm_where_there_is_no_openssh(
         # Said plainly while the day starts and once it is up: nobody takes it for SSH.
         why = "Demo VM simulated: no OpenSSH server on this computer"
         assert any(text.startswith(f"■ {why} (step 4 of 7)") for text in texts), texts
-        menu = labels(tray)
-        assert menu["day:simulated"] == why
+        assert labels(tray)["day:simulated"] == why
         demo = world.get()
         remote = demo.standin.disk / "hello-app"
         assert tree(remote) == tree(demo.project)

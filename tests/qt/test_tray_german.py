@@ -14,9 +14,8 @@ from pytestqt.qtbot import QtBot
 from desktop.app import DemoWorldOnce
 from desktop.services.day import DayPhase
 from tests.integration.sync.test_up import _children_of_this_run
-from tests.integration.test_open_ide import _fake_ide
 from tests.qt.test_tray import open_menu
-from tests.qt.test_tray_day import build_tray, labels
+from tests.qt.test_tray_day import build_tray, demo_session, labels
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
@@ -32,13 +31,7 @@ def german(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_tray_speaks_german_with_plurals_money_and_times(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, german: None
 ) -> None:
-    monkeypatch.setenv("DEVTRAY_DEMO_DIR", str(tmp_path / "demo"))
-    monkeypatch.setenv("DEVTRAY_DEMO_TIME_SCALE", "0.02")
-    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")
-    bin_dir = tmp_path / "fake-bin"
-    bin_dir.mkdir()
-    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/sbin:/usr/bin:/sbin:/bin")
-    _fake_ide(bin_dir, "code")
+    demo_session(tmp_path, monkeypatch)
     tray = build_tray(qtbot, demo=DemoWorldOnce())
     try:
         assert tray.language.loaded and tray.language.locale.name() == "de_DE"
