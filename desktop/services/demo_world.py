@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from desktop.core.config import Config, load_config
@@ -96,13 +96,18 @@ def create(
             standin.stop()
 
     provider = DemoProvider.from_environment(environ, on_settled=follow)
-    world = DemoWorld(
-        root,
-        provider,
-        standin,
-        SshConfigWriter(path=ssh_config_path(), paths=default_paths(root), block=DEMO_BLOCK),
+    users_file = SshConfigWriter(
+        path=ssh_config_path(), paths=default_paths(root), block=DEMO_BLOCK
     )
-    _remove_block(world.writer)  # a crashed demo's, pointing at a port of its own
+    _remove_block(users_file)  # a crashed demo's, pointing at a port of its own
+    # The IDEs read the user's file; a simulated VM has no SSH server for them to reach, so
+    # its block stays in the demo's own file (the IDE opens the stand-in's folder instead).
+    writer = (
+        users_file
+        if standin.simulated is None
+        else replace(users_file, path=root / "ssh" / "config")
+    )
+    world = DemoWorld(root, provider, standin, writer)
     _write_project(world)
     _write_config(world)
     return world

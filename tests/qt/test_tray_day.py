@@ -446,6 +446,9 @@ def test_the_demo_day_runs_on_a_simulated_vm_where_there_is_no_openssh(
         assert b"Hello from the demo VM" in page
         # No SSH host to open remotely: the IDE opens the stand-in's copy as a folder.
         assert _recorded(code_args) == [str(remote)]
+        # ... and no host nobody serves lands in the SSH config the user's IDEs read.
+        users_ssh_config = tmp_path / "home" / ".ssh" / "config"
+        assert not users_ssh_config.exists() or b"DEVTRAY DEMO" not in users_ssh_config.read_bytes()
         vm_id = tray.controller.view.vms[0].id
         (demo.project / "app.py").write_text('print("edited in the simulated demo")\n')
         qtbot.waitUntil(lambda: tree(remote) == tree(demo.project), timeout=20000)
