@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_tool
-from tests.e2e.test_tray_e2e import logged, open_tray_menu, session_members
+from tests.e2e.test_tray_e2e import end_if_running, logged, open_tray_menu, quit_from_menu
 from tests.integration.test_open_ide import _fake_ide, _recorded
 from tests.sync_helpers import tree
 from tests.xsession import SCREENSHOTS, X_SESSION_TOOLS, Desktop, eventually, x_session
@@ -83,13 +83,8 @@ def test_the_demos_whole_day_from_the_tray(desktop: Desktop, tmp_path: Path) -> 
         desktop.keys("n")  # End my day
         eventually(lambda: logged("day: ended"), "the day's end", 60)
         desktop.screenshot("demo-day-ended.png", open_tray_menu(desktop))
-        desktop.keys("q")  # Quit
-        assert app.wait(timeout=30) == 0
-        leftovers = session_members(app.pid)
-        assert leftovers == [], [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in leftovers]
+        quit_from_menu(desktop, app, timeout=30)
     finally:
-        if app.poll() is None:
-            os.killpg(app.pid, 15)
-            app.wait(timeout=10)
+        end_if_running(app)
     for name in ("demo-day-ready.png", "demo-day-ended.png"):
         assert (SCREENSHOTS / name).exists()

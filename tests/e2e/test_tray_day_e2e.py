@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_tool
-from tests.e2e.test_tray_e2e import logged, open_tray_menu, session_members
+from tests.e2e.test_tray_e2e import end_if_running, logged, open_tray_menu, quit_from_menu
 from tests.integration.test_open_ide import _fake_ide, _recorded
 from tests.moto_server import MotoEndpoint, ec2_client
 from tests.sshd import SshServer, free_port
@@ -144,14 +144,9 @@ def test_start_my_day_from_the_tray_against_a_stopped_vm(
         eventually(lambda: (remote / "edited.py").exists(), "the edit on the VM", 30)
 
         open_menu()
-        desktop.keys("q")  # Quit: the day's children stop, the VM keeps running
-        assert app.wait(timeout=30) == 0
-        leftovers = session_members(app.pid)
-        assert leftovers == [], [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in leftovers]
+        quit_from_menu(desktop, app, timeout=30)
     finally:
-        if app.poll() is None:
-            os.killpg(app.pid, 15)
-            app.wait(timeout=10)
+        end_if_running(app)
     for name in (
         "day-menu-stopped.png",
         "day-menu-starting.png",

@@ -69,6 +69,21 @@ def open_tray_menu(desktop: Desktop) -> Window:
     )
 
 
+def quit_from_menu(desktop: Desktop, app: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Quit from the open menu: the app exits 0 and leaves no process of its session behind."""
+    desktop.keys("q")  # Quit
+    assert app.wait(timeout=timeout) == 0
+    leftovers = session_members(app.pid)
+    assert leftovers == [], [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in leftovers]
+
+
+def end_if_running(app: subprocess.Popen[bytes]) -> None:
+    """After a failed test: end the app's whole session."""
+    if app.poll() is None:
+        os.killpg(app.pid, 15)
+        app.wait(timeout=10)
+
+
 def test_start_and_resize_from_the_tray_in_the_demo(desktop: Desktop) -> None:
     app = subprocess.Popen(
         [sys.executable, "-m", "desktop", "--demo"],
@@ -108,14 +123,9 @@ def test_start_and_resize_from_the_tray_in_the_demo(desktop: Desktop) -> None:
         eventually(lambda: logged("is running, demo.2xlarge"), "running at the new size")
 
         open_menu()
-        desktop.keys("q")  # Quit
-        assert app.wait(timeout=15) == 0
-        leftovers = session_members(app.pid)
-        assert leftovers == [], [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in leftovers]
+        quit_from_menu(desktop, app, timeout=15)
     finally:
-        if app.poll() is None:
-            os.killpg(app.pid, 15)
-            app.wait(timeout=10)
+        end_if_running(app)
     for name in ("menu-stopped.png", "menu-running.png", "resize-dialog.png"):
         assert (SCREENSHOTS / name).exists()
 

@@ -21,31 +21,20 @@ import shutil
 import stat
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from desktop.core.project import Project
 from desktop.core.sync_state import SyncPhase, SyncStatus
 from desktop.remote.sync import ownership, rules, scope, trash
+from desktop.remote.sync.builtin import Tuning  # the same knobs as the built-in engine
 from desktop.remote.sync.engine_core import EngineCore, watched_batches
 
 log = logging.getLogger(__name__)
 
 ENGINE_NAME = "local copy"
 CHUNK = 1 << 20
-
-
-@dataclass(frozen=True)
-class Tuning:
-    """Timings (the defaults suit people; tests shorten the slow ones)."""
-
-    step_ms: int = 20
-    debounce_ms: int = 250
-    retry_min: float = 0.5
-    retry_max: float = 15.0
-    pull_interval: float = 10.0
-    prune_interval: float = 6 * 3600.0
+DEFAULT_TUNING = Tuning()
 
 
 class LocalCopyEngine(EngineCore):
@@ -54,7 +43,7 @@ class LocalCopyEngine(EngineCore):
     name = ENGINE_NAME
 
     def __init__(
-        self, project: Project, dest: Path, *, adopt: bool = False, tuning: Tuning = Tuning()
+        self, project: Project, dest: Path, *, adopt: bool = False, tuning: Tuning = DEFAULT_TUNING
     ) -> None:
         self.project = project
         self.root = project.root

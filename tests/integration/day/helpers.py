@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,3 +86,17 @@ def other_key(tmp_path: Path) -> Path:
         ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True, timeout=30
     )
     return key
+
+
+def start_up(project: Path) -> subprocess.Popen[str]:
+    """`devtray up PROJECT` as a child process in a session of its own (a failing test ends
+    the whole session: its ssh children too)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "desktop", "up", str(project)],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[3])},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from desktop.remote.sync import control
 from tests.integration.connect_helpers import moto_vm
-from tests.integration.day.helpers import make_project, vm_state
+from tests.integration.day.helpers import make_project, start_up, vm_state
 from tests.moto_server import MotoEndpoint
 from tests.sshd import SshServer
 from tests.sync_helpers import tree
@@ -35,14 +35,7 @@ def test_devtray_stop_flushes_the_days_sync_first(
 ) -> None:
     vm_id = moto_vm("devbox")
     project, remote = make_project(tmp_path, config_file, sshd)
-    up = subprocess.Popen(
-        [sys.executable, "-m", "desktop", "up", str(project)],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    up = start_up(project)
     try:
         assert up.stdout is not None
         assert up.stdout.readline().startswith("Ready: ")

@@ -6,24 +6,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
+from desktop.remote.tunnels import port_accepts
 from tests.integration.connect_helpers import moto_vm
-from tests.integration.day.helpers import make_project, stop_in_moto
+from tests.integration.day.helpers import make_project, start_up, stop_in_moto
 from tests.moto_server import MotoEndpoint
 from tests.sshd import SshServer, free_port
-
-ROOT = Path(__file__).parents[3]
-
-
-def _answers(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_up_ends_its_day_when_the_vm_is_stopped_elsewhere(
@@ -38,19 +28,11 @@ def test_up_ends_its_day_when_the_vm_is_stopped_elsewhere(
         "fast_seconds = 0.05\n", "fast_seconds = 0.05\nslow_seconds = 0.5\n"
     )
     config_file.write_text(text)
-    up = subprocess.Popen(
-        [sys.executable, "-m", "desktop", "up", str(project)],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,  # a failing run kills its ssh children too
-    )
+    up = start_up(project)
     try:
         assert up.stdout is not None
         assert up.stdout.readline().startswith("Ready: ")
-        assert _answers(local)  # the day's tunnel
+        assert port_accepts(local)  # the day's tunnel
 
         stop_in_moto(vm_id)  # "elsewhere": straight in the cloud, not through devtray
 
@@ -67,6 +49,6 @@ def test_up_ends_its_day_when_the_vm_is_stopped_elsewhere(
     assert f"devtray up {project}" in stderr
     assert "Traceback" not in stderr
     deadline = time.monotonic() + 10
-    while _answers(local) and time.monotonic() < deadline:
+    while port_accepts(local) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _answers(local)  # the tunnel ended with the day
+    assert not port_accepts(local)  # the tunnel ended with the day
