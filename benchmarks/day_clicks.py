@@ -161,6 +161,7 @@ class Stalls:
     process_cpu_ms: float  # every thread's CPU time in the stretch (the GUI thread's included)
     slices: Sequence[Slice]
     gc_pauses: Sequence[tuple[int, float]]  # (generation, ms)
+    full_gc_ms: float  # a full collection right after: what the next gen-2 run would cost
 
     @property
     def longest_cpu(self) -> Slice:
@@ -184,7 +185,8 @@ class Stalls:
             f"longest CPU {cpu.cpu_ms:.1f} ms, longest wall {wall.wall_ms:.1f} ms "
             f"(CPU {wall.cpu_ms:.1f}, waiting for a CPU {wall.ready_ms:.1f}, "
             f"blocked {wall.blocked_ms:.1f}); "
-            f"GC {len(self.gc_pauses)} runs ({gen2} gen-2), longest {self.longest_gc:.1f} ms; "
+            f"GC {len(self.gc_pauses)} runs ({gen2} gen-2), longest {self.longest_gc:.1f} ms, "
+            f"a full one after {self.full_gc_ms:.1f} ms; "
             f"CPU: GUI thread {sum(s.cpu_ms for s in self.slices):.0f} ms, "
             f"process {self.process_cpu_ms:.0f} ms"
         )
@@ -199,7 +201,17 @@ def recorded(app: SlicedApplication, run: Callable[[], None]) -> Stalls:
         run()
     cpu_ms = (time.process_time() - cpu) * 1000
     probe.stop()
-    return Stalls(max(probe.lags, default=0.0), probe.worst_at, cpu_ms, app.slices, app.gc_pauses)
+    began = time.perf_counter()
+    gc.collect()
+    full_gc_ms = (time.perf_counter() - began) * 1000
+    return Stalls(
+        max(probe.lags, default=0.0),
+        probe.worst_at,
+        cpu_ms,
+        app.slices,
+        app.gc_pauses,
+        full_gc_ms,
+    )
 
 
 def one_click_day(
@@ -290,6 +302,7 @@ def figures(name: str, stretches: Sequence[Stalls]) -> str:
         [s.longest_cpu.cpu_ms for s in stretches],
         [s.longest_wall.wall_ms for s in stretches],
         [s.longest_gc for s in stretches],
+        [s.full_gc_ms for s in stretches],
     ]
     cells = "".join(f"{statistics.median(c):>9.1f} /{max(c):>6.1f}" for c in columns)
     return f"{name:<14}{cells}"
@@ -327,6 +340,7 @@ def main() -> int:
     sshd = make_sshd(WORK / "sshd")
     sshd.start()
     app = SlicedApplication(["devtray-bench"])
+    gc.freeze()  # what is imported by now lives until the end, as after devtray's start-up
     day: list[tuple[float, float, Stalls, int]] = []
     rows: list[tuple[float, int]] = []
     idle: list[Stalls] = []
@@ -359,7 +373,8 @@ def main() -> int:
     print(f"the cloud's start (moto): median {cloud_s:.2f} s; devtray's own work: {own:.2f} s")
     days = [d[2] for d in day]
     print(f"GUI thread, ms (median / worst of {len(days)}; idle: {args.idle:g} s before each day):")
-    print(f"{'':<14}{'probe stall':>16}{'slice CPU':>16}{'slice wall':>16}{'GC pause':>16}")
+    heads = ("probe stall", "slice CPU", "slice wall", "GC pause", "full GC after")
+    print(f"{'':<14}" + "".join(f"{head:>16}" for head in heads))
     print(figures("day runs", days))
     print(figures("idle loop", idle))
     print(
