@@ -379,7 +379,7 @@ def main() -> int:
     print(figures("idle loop", idle))
     print(
         "longest slices while the day runs, ms: CPU, wall, of which waiting for a CPU "
-        "(the machine's load) and blocked (mostly for the GIL); what ran:"
+        "(the machine's load) and blocked (mostly for the GIL); the first Python calls:"
     )
     print("\n".join(slice_table(days)))
     worst = max(s.probe_ms for s in days)

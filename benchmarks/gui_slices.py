@@ -50,13 +50,15 @@ class Slice:
         return max(0.0, self.wall_ms - self.cpu_ms - self.ready_ms)
 
     def what(self) -> str:
-        """`Timer QTimer: TrayApp._render_day > DayRunner.panel > …`."""
-        chain = " > ".join(self.calls) or "(no Python)"
+        """`Timer QTimer: TrayApp._render_day, DayRunner.panel, …` (the first calls in the
+        order they began: the slot first, then what it called first, not a stack)."""
+        chain = ", ".join(self.calls) or "(no Python)"
         return f"{self.event} {self.receiver}: {chain}"
 
 
 class SlicedApplication(QApplication):
-    """A QApplication that records each outermost event it delivers while `recording`."""
+    """A QApplication that records each outermost event it delivers while `recording` (a
+    nested event loop's events count in the slice that started it)."""
 
     def __init__(self, argv: list[str]) -> None:
         super().__init__(argv)
@@ -92,7 +94,9 @@ class SlicedApplication(QApplication):
         finally:
             cpu_ms = (time.thread_time() - cpu) * 1000
             wall_ms = (time.perf_counter() - wall) * 1000
-            ready = self._schedstat.ready_ms() - ready
+            # The kernel books a wait when the thread next runs: a wait that began before
+            # the slice can land in it, so it is capped at the slice's own idle time.
+            ready = min(self._schedstat.ready_ms() - ready, max(0.0, wall_ms - cpu_ms))
             sys.setprofile(None)
             self._depth -= 1
             self.slices.append(
