@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.core.errors import DevtrayError, ExitCode
 from desktop.core.polling import PollSchedule
+from desktop.presentation.glance import TrayView
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import TrayController, problem_for
 from desktop.qt.single_instance import SingleInstance, SocketReply
@@ -93,6 +94,23 @@ def missing_display(
     )
 
 
+def freeze_once_settled(controller: TrayController) -> None:
+    """When the cloud first answers (the feature rows are attached by then, the cloud SDK's
+    models loaded), freeze every object alive out of later garbage collections. They live
+    until quit; left in, each full collection during the day scans them again (~60,000
+    objects: 20-35 ms with every thread stopped, a GUI stall of two frames)."""
+    settled = False
+
+    def first_answer(view: TrayView) -> None:
+        nonlocal settled
+        if settled or (not view.loaded and view.problem is None):
+            return
+        settled = True
+        gc.freeze()
+
+    controller.view_changed.connect(first_answer)
+
+
 def run_tray(
     services: TrayServices,
     schedule: PollSchedule,
@@ -137,6 +155,7 @@ def run_tray(
         schedule,
         demo=services.demo,
     )
+    freeze_once_settled(controller)
     tray = TrayApp(services, controller)
     instance.show_requested.connect(tray.show_menu)
     instance.message_received.connect(tray.on_cli_message)

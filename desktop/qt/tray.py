@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QCoreApplication, QObject, QUrl
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, QUrl
 from PySide6.QtGui import QCursor, QDesktopServices
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon, QWidget
 from shiboken6 import isValid
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from desktop.qt.day_runner import DayNotice, DayRunner
     from desktop.qt.day_setup_offer import DaySetupOffer
     from desktop.qt.desktop_notifications import ActionNotifier
+    from desktop.qt.menu_render import MenuRenderer
     from desktop.qt.problem_window import ProblemWindow
     from desktop.qt.signin_window import AwsSignIn, SignIn
     from desktop.services.handover import DayRequest, Send
@@ -56,6 +57,7 @@ log = logging.getLogger(__name__)
 MESSAGE_MS = 10_000
 PROBLEMS_KEPT = 8  # the Problems submenu lists this many unresolved problems at most
 NOTICES_KEPT = 32  # notifications whose click is still remembered
+FRAME_MS = 16  # one frame at 60 Hz: the day's icon, tooltip and open menu redraw at most this often
 
 
 def open_with_desktop(path: Path) -> bool:
@@ -146,6 +148,13 @@ class TrayApp(QObject):
         self.icon.messageClicked.connect(self._message_clicked)
         self.day: DayRunner | None = None
         self.day_setup_offer: DaySetupOffer | None = None  # the first run's, with the day
+        self.menu_renderer: MenuRenderer | None = None  # made as the menu first opens
+        # The day's changes come in bursts (a step ends, the next starts, its detail): they
+        # are drawn once a frame, not once each.
+        self._day_frame = QTimer(self)
+        self._day_frame.setSingleShot(True)
+        self._day_frame.setInterval(FRAME_MS)
+        self._day_frame.timeout.connect(self._render_day)
         self._last_notice: DayNotice | None = None
         self._blink = False  # the day's icon animation: transition / running, each second
         self._day_moment: object = None  # the day's (phase, step) last seen
@@ -197,6 +206,10 @@ class TrayApp(QObject):
         day.reload_projects(then=self.day_setup_offer.projects_loaded)
 
     def _day_changed(self) -> None:
+        if not self._day_frame.isActive():
+            self._day_frame.start()
+
+    def _render_day(self) -> None:
         assert self.day is not None
         progress = self.day.panel.progress
         moment = (progress.phase, progress.current)
@@ -261,9 +274,11 @@ class TrayApp(QObject):
 
     def rebuild_menu(self) -> None:
         """Refill the menu from the latest view (runs as the menu opens)."""
-        from desktop.qt.menu_render import render_menu
+        if self.menu_renderer is None:
+            from desktop.qt.menu_render import MenuRenderer
 
-        render_menu(self.menu, self.menu_items(), self.trigger)
+            self.menu_renderer = MenuRenderer(self.menu, self.trigger)
+        self.menu_renderer.render(self.menu_items())
 
     def show(self) -> None:
         """Put the icon in the tray."""
@@ -531,6 +546,7 @@ class TrayApp(QObject):
         """Stop cloud work, close windows, run the quit hooks (they stop child processes)."""
         for extension in self.services.extensions:
             extension.detach()
+        self._day_frame.stop()
         if self.day is not None:
             self.day.shutdown()
             self.day_actions.close()

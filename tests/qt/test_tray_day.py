@@ -11,11 +11,13 @@ import subprocess
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QPoint
 from pytestqt.qtbot import QtBot
+from shiboken6 import isValid
 
 from desktop.app import DemoWorldOnce
 from desktop.qt.day_runner import DayNotice, DayRunner
@@ -114,7 +116,7 @@ def day_tray(
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/sbin:/usr/bin:/sbin:/bin")
     code_args = _fake_ide(bin_dir, "code")  # the named IDE stand-in
 
-    def make(*, running: bool = False, open_ide: bool = True) -> DayTray:
+    def make(*, running: bool = False, open_ide: bool = True, record: bool = True) -> DayTray:
         project, remote, vm_id = day_project(
             tmp_path,
             config_file,
@@ -127,9 +129,10 @@ def day_tray(
         tray = build_tray(qtbot)
         built.append(tray)
         rig = DayTray(tray, project, remote, vm_id, code_args)
-        tray.day.changed.connect(  # type: ignore[union-attr]
-            lambda: rig.texts.append(rig.menu().get("day:primary", ""))
-        )
+        if record:  # (reading the menu renders it)
+            tray.day.changed.connect(  # type: ignore[union-attr]
+                lambda: rig.texts.append(rig.menu().get("day:primary", ""))
+            )
         return rig
 
     yield make
@@ -180,7 +183,8 @@ def test_start_my_day_brings_a_stopped_vm_up_opens_vscode_then_end_my_day_stops_
     assert menu["day:status"].startswith("Ready · devbox")
     assert menu["day:primary"] == "Open in VS Code"
     assert list(menu)[:5] == ["title", "day:status", "day:primary", "day:end", "projects"]
-    assert "Ready · devbox" in rig.tray.icon.toolTip()
+    # The icon and tooltip follow the day within a frame (its changes are drawn once a frame).
+    qtbot.waitUntil(lambda: "Ready · devbox" in rig.tray.icon.toolTip(), timeout=1000)
 
     # The notification's click (no buttons here) opens the project again.
     rig.code_args.unlink()
@@ -559,3 +563,28 @@ def test_the_ready_notification_has_an_open_button_that_opens_the_project(
     shown = json.loads(record.read_text().splitlines()[-1])["args"]
     assert shown[3] == "devtray: devbox is ready"
     assert shown[5] == ["default", "", "open", "Open in VS Code"]
+
+
+def test_a_burst_of_day_changes_redraws_the_open_menu_once_keeping_its_rows(
+    qtbot: QtBot, day_tray: Callable[..., DayTray]
+) -> None:
+    rig = day_tray(record=False)
+    tray = rig.tray
+    tray.menu.popup(QPoint(40, 40))  # the person watches the day in the open menu
+    qtbot.waitUntil(tray.menu.isVisible)
+    renderer = tray.menu_renderer
+    assert renderer is not None
+    row = {action.objectName(): action for action in tray.menu.actions()}["day:open"]
+    renders = renderer.renders
+    project = rig.day.panel.projects[0]
+
+    # Three changes in one go, as a step's end, the next step's start and its detail come.
+    for ide in ("pycharm", "vscode", "pycharm"):
+        rig.day.set_projects([replace(project, ide=ide)])
+    qtbot.waitUntil(lambda: renderer.renders > renders, timeout=1000)
+    qtbot.wait(100)  # a few frames more: nothing else is drawn
+
+    assert isValid(row) and row in tray.menu.actions()  # the same row, updated in place
+    assert row.text().replace("&", "").startswith("Open in PyCharm")  # the latest change
+    assert renderer.renders == renders + 1
+    tray.menu.hide()
