@@ -1,10 +1,10 @@
 """ "Set up your day" opened by the tray itself, once: the first time it sees my VMs and no
 project (signed in, not the demo), whether at start-up or right after a sign-in in its window.
 
-Whether it was offered before is devtray's own state (`FirstRunStore`), read and written on a
-worker. The offer is decided the moment the last of its inputs arrives — the cloud's answer,
-my projects, that state — and is made at most once per tray and once for good: closing the
-window without saving does not bring it back (the menu's row stays).
+Whether it was offered before is devtray's own state (`FirstRunStore`), read on a worker and
+written as the window opens. The offer is decided the moment the last of its inputs arrives —
+the cloud's answer, my projects, that state — and is made at most once per tray and once for
+good: closing the window without saving does not bring it back (the menu's row stays).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from desktop.core.errors import DevtrayError
 from desktop.presentation.day_rows import offers_day_setup
 from desktop.services.first_run import FirstRunStore
 
@@ -61,9 +62,10 @@ class DaySetupOffer:
             return
         self._offered = True
         log.info("first run: Set up your day opens by itself")
+        # Written here, not on a worker: a queued job is dropped when the tray quits, and a
+        # quit right after closing the window would then offer it again. One small file, once.
+        try:
+            self._store.remember_day_setup_offered()
+        except (DevtrayError, OSError) as exc:
+            log.warning("Set up your day's offer not remembered: %s", exc)
         self._actions.set_up_day()
-        self._actions.tray.controller.bridge.submit(
-            self._store.remember_day_setup_offered,
-            lambda _none: None,
-            lambda error: log.warning("Set up your day's offer not remembered: %s", error),
-        )
