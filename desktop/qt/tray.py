@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from desktop.qt.menu_render import MenuRenderer
     from desktop.qt.problem_window import ProblemWindow
     from desktop.qt.signin_window import AwsSignIn, SignIn
+    from desktop.services.day import DayPhase, DayProgress, StepState
     from desktop.services.handover import DayRequest, Send
     from desktop.system.autostart import Autostart
 
@@ -212,8 +213,8 @@ class TrayApp(QObject):
     def _render_day(self) -> None:
         assert self.day is not None
         progress = self.day.panel.progress
-        moment = (progress.phase, progress.current)
-        if moment != self._day_moment:
+        moment = _vm_moment(progress)
+        if moment is not None and moment != self._day_moment:
             # The day started or stopped the VM: look at the cloud now, not at the next poll.
             self._day_moment = moment
             self.controller.refresh_now()
@@ -563,3 +564,15 @@ class TrayApp(QObject):
                 hook()
             except Exception:
                 log.exception("error in a quit hook")
+
+
+def _vm_moment(progress: DayProgress) -> tuple[DayPhase, StepState] | None:
+    """Where the day stands with its VM: a change means the cloud's view of the VM moves (its
+    start is asked, it runs, the day ended and stopped it). None while the day only begins:
+    it lists the VMs itself, and a second listing then only competes with it for the GIL."""
+    from desktop.services.day import DayPhase, DayStep, StepState  # loaded with the day
+
+    vm_step = progress.state_of(DayStep.VM_STARTED)
+    if progress.phase is DayPhase.STARTING and vm_step is StepState.PENDING:
+        return None
+    return (progress.phase, vm_step)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -291,6 +292,33 @@ def test_a_stopped_vms_open_rows_start_its_projects_day_and_open_that_ide(
     assert not rig.code_args.exists()  # the row's IDE, not the project's own (VS Code)
     qtbot.waitUntil(lambda: rig.menu()[f"state:{rig.vm_id}"].startswith("State: running"))
     assert rig.menu()[f"open-gateway:{rig.vm_id}"] == "Open in JetBrains Gateway (app)"
+    rig.click("day:end")
+    qtbot.waitUntil(lambda: rig.day.panel.progress.ended is not None, timeout=30000)
+
+
+def test_the_tray_asks_the_cloud_when_the_day_moves_the_vm_not_at_every_step(
+    qtbot: QtBot, day_tray: Callable[..., DayTray]
+) -> None:
+    rig = day_tray(open_ide=False)
+    asked: list[tuple[DayPhase, str | None]] = []
+    controller = rig.tray.controller
+    refresh = controller.refresh_now
+
+    def counted() -> None:
+        if sys._getframe(1).f_code.co_name == "_render_day":  # the day's asks (not the polls)
+            progress = rig.day.panel.progress
+            asked.append((progress.phase, progress.current))
+        refresh()
+
+    controller.refresh_now = counted  # type: ignore[method-assign]
+    rig.click("day:primary")
+    qtbot.waitUntil(lambda: rig.day.panel.progress.phase is DayPhase.READY, timeout=60000)
+    qtbot.waitUntil(lambda: rig.menu()[f"state:{rig.vm_id}"].startswith("State: running"))
+
+    # Before: one listing per step the tray drew, the first while the day lists the VMs
+    # itself. Now: when the start is asked, when the VM runs, when the day is ready.
+    assert len(asked) <= 3, asked
+    assert asked[0][1] == DayStep.VM_STARTED, asked
     rig.click("day:end")
     qtbot.waitUntil(lambda: rig.day.panel.progress.ended is not None, timeout=30000)
 
