@@ -177,19 +177,7 @@ def _start_row(
         if retry
         else QT_TRANSLATE_NOOP("day_rows", "▶ Start my day — {project} on {vm}")
     )
-    reason = None
-    if not panel.ready_to_load:
-        reason = QT_TRANSLATE_NOOP("day_rows", "loading…")
-    elif view.offline:
-        reason = QT_TRANSLATE_NOOP("day_rows", "offline")
-    elif vm is None:
-        reason = QT_TRANSLATE_NOOP("day_rows", "its VM {vm} is not among yours")(
-            vm=printable(project.vm or "")
-        )
-    elif vm.id in view.busy or vm.state in (VmState.STOPPING, VmState.RESIZING):
-        reason = QT_TRANSLATE_NOOP("day_rows", "wait until {vm} is running or stopped")(
-            vm=printable(vm.name)
-        )
+    reason = _cannot_start(panel, project, vm, view)
     return MenuItem(
         text=text(project=printable(project.name), vm=_vm_label(project, vm)),
         key="day:primary",
@@ -201,7 +189,26 @@ def _start_row(
     )
 
 
-def _open_row(panel: DayPanel, project: Project, vm: VmSnapshot | None) -> MenuItem:
+def _cannot_start(
+    panel: DayPanel, project: Project, vm: VmSnapshot | None, view: TrayView
+) -> Words | None:
+    """Why the project's day cannot start now (None when it can)."""
+    if not panel.ready_to_load:
+        return QT_TRANSLATE_NOOP("day_rows", "loading…")
+    if view.offline:
+        return QT_TRANSLATE_NOOP("day_rows", "offline")
+    if vm is None:
+        return QT_TRANSLATE_NOOP("day_rows", "its VM {vm} is not among yours")(
+            vm=printable(project.vm or "")
+        )
+    if vm.id in view.busy or vm.state in (VmState.STOPPING, VmState.RESIZING):
+        return QT_TRANSLATE_NOOP("day_rows", "wait until {vm} is running or stopped")(
+            vm=printable(vm.name)
+        )
+    return None
+
+
+def _open_row(panel: DayPanel, project: Project, vm: VmSnapshot | None, view: TrayView) -> MenuItem:
     """Open in the project's IDE: at once when the VM runs, else "starts devbox" (a day)."""
     label = QT_TRANSLATE_NOOP("day_rows", "Open in {ide}")(ide=ide_name(project))
     running = vm is not None and vm.state is VmState.RUNNING
@@ -219,15 +226,14 @@ def _open_row(panel: DayPanel, project: Project, vm: VmSnapshot | None) -> MenuI
     starts = QT_TRANSLATE_NOOP("day_rows", "Open in {ide} (starts {vm})")(
         ide=ide_name(project), vm=_vm_label(project, vm)
     )
+    reason = _cannot_start(panel, project, vm, view)  # the same day as Start my day
     return MenuItem(
         starts,
         key="day:open",
         action=Action.START_AND_OPEN,
         project=project_key(project),
-        enabled=vm is not None and panel.ready_to_load,
-        reason=QT_TRANSLATE_NOOP("day_rows", "its VM is not among yours")
-        if vm is None
-        else QT_TRANSLATE_NOOP("day_rows", "loading…"),
+        enabled=reason is None,
+        reason=reason,
     )
 
 
@@ -363,7 +369,7 @@ def day_rows(panel: DayPanel, view: TrayView) -> list[MenuItem]:
             why = _FAILED(step=failure.step.words, reason=failure.reason)
             rows.append(MenuItem(why, key="day:failure", enabled=False))
     if progress.phase is not DayPhase.READY:
-        rows.append(_open_row(panel, project, vm))
+        rows.append(_open_row(panel, project, vm, view))
     rows += [_end_row(panel, vm), _projects_menu(panel, view), SEPARATOR]
     return rows
 

@@ -159,7 +159,8 @@ class OpenInMenu:
             (ide.IdeKind.PYCHARM, "PyCharm", no_project, "C"),
             (ide.IdeKind.GATEWAY, "JetBrains Gateway", remote_reason, "G"),
         )
-        starts = mine if vm.state is VmState.STOPPED else None
+        # Only a VM at rest starts (while it stops or an operation runs: the plain reason).
+        starts = mine if vm.state is VmState.STOPPED and vm.id not in view.busy else None
         rows: list[MenuItem] = []
         for kind, text, reason, letter in labels:
             if reason is _NOT_RUNNING and starts is not None:

@@ -687,6 +687,18 @@ class _BringUp:
             self.skip(DayStep.VM_STARTED, "")
             return vm
         with self.step(DayStep.VM_STARTED, f"starting {vm.name} (now {vm.state})"):
+            if vm.state is VmState.STOPPING:
+                # Stopped a moment ago (End my day, auto-stop): let it stop, then start it;
+                # waiting for "running" would end in "stopped instead of running".
+                vm = wait_for_state(
+                    lambda: provider.refresh(vm.id),
+                    {VmState.STOPPED},
+                    cancel=self.cancel,
+                    on_progress=lambda snap, waited: self.detail(
+                        DayStep.VM_STARTED, f"Waiting for {snap.name} to stop… {int(waited)} s"
+                    ),
+                    interval=self.day.config.current().polling.fast_seconds,
+                )
             if vm.state is VmState.STOPPED:
                 vm = provider.start_vm(vm.id)
                 vm_id = vm.id

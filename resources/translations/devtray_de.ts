@@ -896,10 +896,6 @@ Melden Sie sich bei Ihrer Cloud an oder probieren Sie zuerst alles in der Demo-C
         <translation>In {ide} öffnen (startet {vm})</translation>
     </message>
     <message>
-        <source>its VM is not among yours</source>
-        <translation>seine VM gehört nicht zu Ihren</translation>
-    </message>
-    <message>
         <source>already ending</source>
         <translation>endet bereits</translation>
     </message>

@@ -117,6 +117,20 @@ def test_rows_are_not_offered_when_they_cannot_run() -> None:
     other = replace(APP, vm="gpubox")
     rows = top(DayPanel(DayProgress(), (other,)))
     assert str(rows["day:primary"].reason) == "its VM gpubox is not among yours"
+    # "Open (starts devbox)" is the same day: it waits with Start my day (before, it was
+    # offered while the VM stopped or while offline, and failed).
+    assert str(rows["day:open"].reason) == "its VM gpubox is not among yours"
+    assert not rows["day:open"].enabled
+    rows = {
+        i.key: i
+        for i in day_rows(DayPanel(DayProgress(), (APP,)), view(VmState.STOPPED, problem=offline))
+    }
+    assert str(rows["day:open"].reason) == "offline" and not rows["day:open"].enabled
+    for state in (VmState.STOPPING, VmState.RESIZING):
+        rows = top(DayPanel(DayProgress(), (APP,)), state)
+        waiting = "wait until devbox is running or stopped"
+        assert str(rows["day:primary"].reason) == waiting
+        assert str(rows["day:open"].reason) == waiting and not rows["day:open"].enabled
 
 
 def test_without_projects_the_first_row_sets_up_the_day_and_several_get_one_start_each() -> None:
