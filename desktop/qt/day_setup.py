@@ -86,10 +86,34 @@ class DaySetupDialog(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
-        form.addRow(QCoreApplication.translate("DaySetupDialog", "VM"), self.vm)
-        form.addRow(QCoreApplication.translate("DaySetupDialog", "Project folder"), folder_row)
-        form.addRow(QCoreApplication.translate("DaySetupDialog", "IDE"), self.ide)
-        form.addRow(QCoreApplication.translate("DaySetupDialog", "Folder on the VM"), self.remote)
+        # The window may open by itself on the first run: say what it is for.
+        intro = QLabel(
+            QCoreApplication.translate(
+                "DaySetupDialog",
+                "Pick your VM and your project folder. Then one click on Start my day starts "
+                "the VM, syncs the folder to it and opens it in your IDE.",
+            )
+        )
+        intro.setWordWrap(True)
+        intro.setObjectName("intro")
+        form.addRow(intro)
+        labels = (
+            (QCoreApplication.translate("DaySetupDialog", "VM"), self.vm, self.vm),
+            (
+                QCoreApplication.translate("DaySetupDialog", "Project folder"),
+                folder_row,
+                self.folder,
+            ),
+            (QCoreApplication.translate("DaySetupDialog", "IDE"), self.ide, self.ide),
+            (
+                QCoreApplication.translate("DaySetupDialog", "Folder on the VM"),
+                self.remote,
+                self.remote,
+            ),
+        )
+        for label, row, field in labels:
+            form.addRow(label, row)
+            field.setAccessibleName(label)  # what a screen reader says for the field
         form.addRow(self.write_file)
         form.addRow(self.error)
         form.addRow(self.buttons)

@@ -65,6 +65,10 @@
         <translation>.devtray.toml in den Ordner schreiben (Ihr Team teilt sie)</translation>
     </message>
     <message>
+        <source>Pick your VM and your project folder. Then one click on Start my day starts the VM, syncs the folder to it and opens it in your IDE.</source>
+        <translation>Wählen Sie Ihre VM und Ihren Projektordner. Danach startet ein Klick auf „Arbeitstag starten“ die VM, synchronisiert den Ordner dorthin und öffnet ihn in Ihrer IDE.</translation>
+    </message>
+    <message>
         <source>VM</source>
         <translation>VM</translation>
     </message>

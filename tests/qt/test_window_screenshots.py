@@ -29,6 +29,7 @@ from desktop.core.model import VmState
 from desktop.presentation.glance import Problem, ProblemKind
 from desktop.qt.bridge import CloudBridge
 from desktop.qt.controller import TrayController, problem_for
+from desktop.qt.day_setup import DaySetupDialog
 from desktop.qt.log_window import LogWindow
 from desktop.qt.problem_window import ProblemWindow
 from desktop.qt.resize_dialog import ResizeDialog
@@ -196,6 +197,15 @@ def _sign_in(qtbot: QtBot) -> QWidget:
         first_run=True,
     )
     return _shown(qtbot, window)
+
+
+@window_builder("set-up-day")
+def _set_up_day(qtbot: QtBot) -> QWidget:
+    dialog = DaySetupDialog(
+        CloudBridge(), config_path(), ["devbox", "gpubox"], "devtray", on_saved=lambda: None
+    )
+    dialog.folder.setText("/home/me/src/app")  # suggests ~/app on the VM
+    return _shown(qtbot, dialog)
 
 
 @window_builder("log")
