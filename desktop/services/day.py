@@ -690,30 +690,29 @@ class _BringUp:
             if vm.state is VmState.STOPPING:
                 # Stopped a moment ago (End my day, auto-stop): let it stop, then start it;
                 # waiting for "running" would end in "stopped instead of running".
-                vm = wait_for_state(
-                    lambda: provider.refresh(vm.id),
-                    {VmState.STOPPED},
-                    cancel=self.cancel,
-                    on_progress=lambda snap, waited: self.detail(
-                        DayStep.VM_STARTED, f"Waiting for {snap.name} to stop… {int(waited)} s"
-                    ),
-                    interval=self.day.config.current().polling.fast_seconds,
-                )
+                vm = self._wait_until(provider, vm, VmState.STOPPED, "Waiting for {} to stop…")
             if vm.state is VmState.STOPPED:
                 vm = provider.start_vm(vm.id)
                 vm_id = vm.id
                 # Only a VM this bring-up started is stopped again when a later step fails.
                 self.undo.append((DayStep.VM_STARTED, lambda: provider.stop_vm(vm_id)))
-            vm = wait_for_state(
-                lambda: provider.refresh(vm.id),
-                {VmState.RUNNING},
-                cancel=self.cancel,
-                on_progress=lambda snap, waited: self.detail(
-                    DayStep.VM_STARTED, f"Starting {snap.name}… {int(waited)} s"
-                ),
-                interval=self.day.config.current().polling.fast_seconds,
-            )
+            vm = self._wait_until(provider, vm, VmState.RUNNING, "Starting {}…")
         return vm
+
+    def _wait_until(
+        self, provider: Provider, vm: VmSnapshot, state: VmState, doing: str
+    ) -> VmSnapshot:
+        """Poll the cloud until `vm` is in `state`; the step's detail says `doing` (`{}` is
+        the VM's name) and the seconds waited."""
+        return wait_for_state(
+            lambda: provider.refresh(vm.id),
+            {state},
+            cancel=self.cancel,
+            on_progress=lambda snap, waited: self.detail(
+                DayStep.VM_STARTED, f"{doing.format(snap.name)} {int(waited)} s"
+            ),
+            interval=self.day.config.current().polling.fast_seconds,
+        )
 
     def _ssh_answered(self, number: int, answer: ProbeAnswer) -> None:
         # The first refusals are a booting VM's normal; from the second on, say what ssh says.
