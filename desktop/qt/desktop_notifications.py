@@ -44,6 +44,9 @@ class ActionNotifier(QObject):
         from jeepney import DBusAddress, MatchRule
 
         self._router = router
+        # Held by every call and by close: jeepney's router, closed while a reply has just
+        # arrived, fails the finished call again in its receiver thread (InvalidStateError).
+        self._calls = threading.Lock()
         self._app_name = app_name
         self._server = DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=BUS_NAME)
         self._signals: queue.Queue[Any] = queue.Queue(maxsize=64)
@@ -128,7 +131,7 @@ class ActionNotifier(QObject):
             "susssasa{sv}i",
             (self._app_name, replaces, "", title, body, flat, {}, expire_ms),
         )
-        reply = self._router.send_and_get_reply(message, timeout=CALL_TIMEOUT_S)
+        reply = self._call(message)
         _unwrap(reply)
         return int(reply.body[0])
 
@@ -137,7 +140,7 @@ class ActionNotifier(QObject):
         from jeepney import new_method_call
 
         message = new_method_call(self._server, "CloseNotification", "u", (notification,))
-        _unwrap(self._router.send_and_get_reply(message, timeout=CALL_TIMEOUT_S))
+        _unwrap(self._call(message))
 
     @property
     def closed(self) -> bool:
@@ -149,14 +152,18 @@ class ActionNotifier(QObject):
         if self._closed.is_set():
             return
         self._closed.set()
-        self._filter.close()
-        self._router.close()
+        with self._calls:  # after the call in flight, if any (each is bounded by its timeout)
+            self._filter.close()
+            self._router.close()
+
+    def _call(self, message: Any) -> Any:
+        with self._calls:
+            return self._router.send_and_get_reply(message, timeout=CALL_TIMEOUT_S)
 
     def _add_match(self, rule: Any) -> None:
         from jeepney.bus_messages import message_bus
 
-        reply = self._router.send_and_get_reply(message_bus.AddMatch(rule), timeout=CALL_TIMEOUT_S)
-        _unwrap(reply)
+        _unwrap(self._call(message_bus.AddMatch(rule)))
 
     def _forward(self) -> None:
         while not self._closed.is_set():
