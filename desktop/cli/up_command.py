@@ -147,34 +147,33 @@ def _own_day(ctx: CommandContext, progress: _Progress, root: Path) -> int:
     return 0
 
 
-def _never() -> VmSnapshot | None:
-    return None
-
-
 def _cloud_check(ctx: CommandContext, ready: DayReady) -> Callable[[], VmSnapshot | None]:
     """This process's own day has no tray watching its VM: ask the cloud every
     `polling.slow_seconds` (as the tray does) whether it stopped elsewhere."""
     day = ctx.services.day
     every = day.config.current().polling.slow_seconds
-    due = [time.monotonic() + every]
+    due = time.monotonic() + every
 
     def ask() -> VmSnapshot | None:
-        if time.monotonic() < due[0]:
+        nonlocal due
+        if time.monotonic() < due:
             return None
-        due[0] = time.monotonic() + every
+        due = time.monotonic() + every
         return day.ended_elsewhere(ready)
 
     return ask
 
 
 def _follow(
-    progress: _Progress, root: Path, stopped_elsewhere: Callable[[], VmSnapshot | None] = _never
+    progress: _Progress,
+    root: Path,
+    stopped_elsewhere: Callable[[], VmSnapshot | None] | None = None,
 ) -> VmSnapshot | None:
     """Report sync's state changes until Ctrl-C (KeyboardInterrupt ends it); returns the VM's
     snapshot when `stopped_elsewhere` finds it stopped (the day then ended)."""
     shown: SyncPhase | None = None
     while True:
-        gone = stopped_elsewhere()
+        gone = stopped_elsewhere() if stopped_elsewhere is not None else None
         if gone is not None:
             return gone
         status = control.ask(root, "status")

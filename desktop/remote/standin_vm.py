@@ -18,7 +18,6 @@ from __future__ import annotations
 import getpass
 import logging
 import shutil
-import socket
 import subprocess
 import threading
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from desktop.core.errors import DevtrayError
 from desktop.core.text import QT_TRANSLATE_NOOP, Text
+from desktop.remote.tunnels import free_loopback_port
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +42,6 @@ class StandInMissing(DevtrayError):
     """The stand-in needs OpenSSH's server and client on this machine."""
 
     title = "The demo VM cannot start here"
-
-
-def free_loopback_port() -> int:
-    """A TCP port on 127.0.0.1 nothing listens on now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,13 @@ def _accepted(process: psutil.Process, pid: int, port: int) -> set[_Connection]:
     }
 
 
+def free_loopback_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def port_accepts(port: int, host: str = "127.0.0.1", timeout: float = 0.2) -> bool:
     """True if something accepts TCP connections on host:port right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

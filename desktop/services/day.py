@@ -482,8 +482,15 @@ class DayService:
         once; when the VM stopped (the console, the cloud, an auto-stop on the VM) end its sync
         and tunnels — too late to flush — and return the snapshot; None while it runs or when
         the cloud cannot be asked (a network blip never ends the day)."""
+        record = self.store.load()
+        provider = next(
+            (p for p in self._providers() if record is not None and p.name == record.provider),
+            None,
+        )
+        if provider is None:
+            return None  # no day recorded (ended already), or its cloud is no longer set up
         try:
-            _, vm = self._find_vm(ready.vm_id)
+            vm = provider.refresh(ready.vm_id)  # one VM, not a listing of every cloud
         except DevtrayError as exc:
             log.info("could not ask the cloud about %s: %s", ready.vm_name, exc)
             return None

@@ -24,7 +24,8 @@ from desktop.core.spend_record import data_dir
 from desktop.providers.demo import DemoProvider
 from desktop.remote.ssh_config import DEMO_BLOCK, SshConfigWriter, default_paths, ssh_config_path
 from desktop.remote.standin_link import StandInLink
-from desktop.remote.standin_vm import StandInVm, Which, free_loopback_port, system_which
+from desktop.remote.standin_vm import StandInVm, Which, system_which
+from desktop.remote.tunnels import free_loopback_port
 from desktop.remote.vm_link import VmLink
 
 log = logging.getLogger(__name__)

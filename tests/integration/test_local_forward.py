@@ -11,8 +11,7 @@ import pytest
 from desktop.core.errors import BadConfig
 from desktop.core.forwards import Forward
 from desktop.remote.local_forward import LocalForwards
-from desktop.remote.standin_vm import free_loopback_port
-from desktop.remote.tunnels import PortInUse, TunnelState, port_accepts
+from desktop.remote.tunnels import PortInUse, TunnelState, free_loopback_port, port_accepts
 from tests.sync_helpers import wait_until
 
 

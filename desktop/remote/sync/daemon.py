@@ -25,6 +25,7 @@ from desktop.remote.sync.link import SharedConnection
 from desktop.remote.sync.rsync import Rsync
 from desktop.remote.sync.rules import VM_STATE_DIR
 from desktop.remote.sync.target import SshTarget
+from desktop.remote.tunnels import free_loopback_port
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,6 @@ USER = "devtray"
 READY_TIMEOUT = 15.0
 GIVE_UP_AFTER = 3
 _GREETING = b"@RSYNCD:"
-
-
-def _free_local_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class DaemonRoute:
@@ -53,7 +48,7 @@ class DaemonRoute:
         self._name = name
         self.secret = secrets.token_hex(16)
         self.remote_port = 20000 + secrets.randbelow(40000)
-        self.local_port = _free_local_port()
+        self.local_port = free_loopback_port()
         # Inside the project's folder on the VM (relative to the home an ssh session starts in).
         self.config_dir = f"{target.rsync_dir}/{VM_STATE_DIR}/rsyncd"
         self._child: Supervised | None = None
