@@ -202,7 +202,7 @@ def load_tray_add_ons(
     from functools import partial
 
     from desktop.core.spend_tracker import SpendTracker
-    from desktop.presentation.rows import OpenInMenu, SyncMenu, TunnelsMenu
+    from desktop.presentation.rows import OpenInMenu, ProjectsOfVm, SyncMenu, TunnelsMenu
     from desktop.qt.tray import TrayAddOns
     from desktop.remote.supervisor import Supervisor, default_log_dir
     from desktop.remote.tray_activity import LaptopActivity
@@ -249,6 +249,8 @@ def load_tray_add_ons(
             day_projects[0] = lambda: runner.panel.projects
             return runner
 
+        projects_of_vm = ProjectsOfVm(connect, lambda: day_projects[0]())
+
         def follow_vms(view: TrayView) -> None:
             if view.demo or not view.loaded:
                 return
@@ -259,9 +261,9 @@ def load_tray_add_ons(
             contributions=(
                 cost_and_autostop,
                 spot,
-                SyncMenu(sync),
-                TunnelsMenu(connect),
-                OpenInMenu(connect, lambda: day_projects[0]()),
+                SyncMenu(sync, projects_of_vm),
+                TunnelsMenu(connect, projects_of_vm),
+                OpenInMenu(connect, projects_of_vm),
             ),
             on_quit=(
                 partial(day.close, forget=False),

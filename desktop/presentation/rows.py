@@ -29,13 +29,43 @@ _START_AND_OPEN = QT_TRANSLATE_NOOP("rows", "Open in {ide} ({project}, starts {v
 _SIMULATED = QT_TRANSLATE_NOOP("rows", "{row} (simulated)")
 
 
+class ProjectsOfVm:
+    """Which project a VM's rows are about: the first of my projects (`[connect] project`
+    first) whose VM it is, else `[connect] project` (no I/O: both are held in memory)."""
+
+    def __init__(
+        self, connect: ConnectService, projects: Callable[[], Sequence[Project]] = tuple
+    ) -> None:
+        self.connect = connect
+        self.projects = projects  # my projects as last loaded
+
+    def of(self, vm: VmSnapshot, view: TrayView) -> tuple[Project | None, Project | None]:
+        """(`[connect] project` — None when unset or unreadable, the project whose VM is `vm`)."""
+        try:
+            configured = self.connect.project()
+        except DevtrayError:
+            configured = None
+        candidates: list[Project] = [*((configured,) if configured else ()), *self.projects()]
+        for project in candidates:
+            found = vm_of(project, view)
+            if found is not None and found.id == vm.id:
+                return configured, project
+        return configured, None
+
+    def best(self, vm: VmSnapshot, view: TrayView) -> Project | None:
+        """The project whose VM is `vm`, else `[connect] project`."""
+        configured, mine = self.of(vm, view)
+        return mine or configured
+
+
 class SyncMenu:
     """The Sync row: the engine's status, with Pause/Resume, Sync now and Stop."""
 
     slot = MenuSlot.SYNC
 
-    def __init__(self, service: SyncService) -> None:
+    def __init__(self, service: SyncService, projects: ProjectsOfVm | None = None) -> None:
         self.service = service
+        self.projects = projects or ProjectsOfVm(service.connect)
 
     def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
         """The row for one VM (reads only the service's state)."""
@@ -79,7 +109,7 @@ class SyncMenu:
                 mnemonic="y",
                 enabled=running,
                 reason=_NOT_RUNNING,
-                run=lambda: self.service.start(vm, view.vms),
+                run=lambda: self.service.start(vm, view.vms, self.projects.best(vm, view)),
             ),
         )
 
@@ -89,8 +119,9 @@ class TunnelsMenu:
 
     slot = MenuSlot.TUNNELS
 
-    def __init__(self, service: ConnectService) -> None:
+    def __init__(self, service: ConnectService, projects: ProjectsOfVm | None = None) -> None:
         self.service = service
+        self.projects = projects or ProjectsOfVm(service)
 
     def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
         """The row for one VM (reads only the service's state)."""
@@ -119,7 +150,7 @@ class TunnelsMenu:
         reason = None
         if vm.state is not VmState.RUNNING:
             reason = _NOT_RUNNING
-        elif not self.service.has_forwards():
+        elif not self.service.has_forwards(self.projects.best(vm, view)):
             reason = QT_TRANSLATE_NOOP("rows", "no ports configured")
         return (
             MenuItem(
@@ -128,7 +159,7 @@ class TunnelsMenu:
                 mnemonic="u",
                 enabled=reason is None,
                 reason=reason,
-                run=lambda: self.service.start_tunnels(vm, view.vms),
+                run=lambda: self.service.start_tunnels(vm, view.vms, self.projects.best(vm, view)),
             ),
         )
 
@@ -138,18 +169,14 @@ class OpenInMenu:
 
     slot = MenuSlot.OPEN_IN
 
-    def __init__(
-        self,
-        service: ConnectService,
-        projects: Callable[[], Sequence[Project]] = tuple,
-    ) -> None:
+    def __init__(self, service: ConnectService, projects: ProjectsOfVm | None = None) -> None:
         self.service = service
-        self.projects = projects  # my projects as last loaded (no I/O)
+        self.projects = projects or ProjectsOfVm(service)
 
     def items(self, vm: VmSnapshot, view: TrayView) -> Sequence[MenuItem]:
         """One item per IDE for this VM's project; remote ones need the VM running — on a
         stopped VM they start the project's day and open it in that IDE, never a dead row."""
-        configured, mine = self._projects_of(vm, view)
+        configured, mine = self.projects.of(vm, view)
         project = mine or configured
         name = project.name if project else None
         remote_reason = None if vm.state is VmState.RUNNING else _NOT_RUNNING
@@ -187,17 +214,3 @@ class OpenInMenu:
                 )
             )
         return tuple(rows)
-
-    def _projects_of(self, vm: VmSnapshot, view: TrayView) -> tuple[Project | None, Project | None]:
-        """`[connect] project` (None when unset or unreadable), and the first of my projects
-        (that one first) whose VM is `vm`."""
-        try:
-            configured = self.service.project()
-        except DevtrayError:
-            configured = None
-        candidates: list[Project] = [*((configured,) if configured else ()), *self.projects()]
-        for project in candidates:
-            found = vm_of(project, view)
-            if found is not None and found.id == vm.id:
-                return configured, project
-        return configured, None

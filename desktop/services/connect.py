@@ -143,10 +143,11 @@ class ConnectService:
         """The project of `[connect] project` as last read, if one is configured (no I/O)."""
         return self.config.project()
 
-    def has_forwards(self) -> bool:
-        """True when some ports are configured (menu-time check, no I/O; errors count as ports)."""
+    def has_forwards(self, project: Project | None = None) -> bool:
+        """True when some ports are configured for `project` (default: the configured one) or
+        in the config (menu-time check, no I/O; errors count as ports)."""
         try:
-            return bool(wanted_forwards(self.project(), self.config.current()))
+            return bool(wanted_forwards(project or self.project(), self.config.current()))
         except DevtrayError:
             return True  # let Start report the problem
 

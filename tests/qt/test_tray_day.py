@@ -323,6 +323,22 @@ def test_the_tray_asks_the_cloud_when_the_day_moves_the_vm_not_at_every_step(
     qtbot.waitUntil(lambda: rig.day.panel.progress.ended is not None, timeout=30000)
 
 
+def test_a_vms_sync_row_syncs_its_project_from_the_projects_list(
+    qtbot: QtBot, day_tray: Callable[..., DayTray]
+) -> None:
+    rig = day_tray(running=True, open_ide=False)  # the project is only in [[projects]]
+    qtbot.waitUntil(lambda: rig.menu()[f"state:{rig.vm_id}"].startswith("State: running"))
+
+    # Before: "No project is set to sync." — the row knew only [connect] project.
+    rig.click(f"sync:{rig.vm_id}:start")
+
+    qtbot.waitUntil(
+        lambda: rig.remote.exists() and tree(rig.remote) == tree(rig.project), timeout=30000
+    )
+    qtbot.waitUntil(lambda: rig.menu()[f"sync:{rig.vm_id}"].startswith("Sync: "), timeout=10000)
+    assert not rig.tray.problems  # no error was raised
+
+
 def test_a_running_day_comes_back_after_a_tray_restart(
     qtbot: QtBot, day_tray: Callable[..., DayTray]
 ) -> None:
