@@ -89,10 +89,11 @@ def test_autostop_status_snooze_keep_running_and_resume(aws_config: Path) -> Non
 
 
 def test_autostop_running_vm_shows_the_next_stop(aws_config: Path) -> None:
+    # An hour from now every day (a fixed 23:59 had just passed for a run at 23:59).
+    at = (datetime.now() + timedelta(hours=1)).strftime("%H:%M")
     (aws_config.parent / "config.toml").write_text(
         '[aws]\nregion = "eu-west-1"\n[autostop]\nidle_minutes = 30\n'
-        + "".join(f'{day} = "23:59"\n' for day in ("mon", "tue", "wed", "thu", "fri", "sat"))
-        + 'sun = "23:59"\n'
+        + "".join(f'{day} = "{at}"\n' for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
     )
     run_instance("dev")
     code, out, err = devtray("autostop", "status")
