@@ -30,8 +30,16 @@ ALIAS = "devbox.devtray"
 
 
 def _ping(port: int, timeout: float = 5.0) -> bytes:
+    """The service's answer, read until it hangs up.
+
+    Reading to the end makes the tunnel's side close first, so its port (not ours) is the one
+    left in TIME_WAIT: closing on the first bytes raced the tunnel's own close, and a CI run
+    under load lost all three races."""
+    answer = b""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        return sock.recv(16)
+        while len(answer) < 64 and (chunk := sock.recv(16)):
+            answer += chunk
+    return answer
 
 
 def _time_wait_on(port: int) -> bool:
