@@ -50,7 +50,7 @@ from desktop.presentation.glance import TrayView
 from desktop.presentation.menu import MenuItem, MenuSlot
 from desktop.qt.desktop_notifications import CLICKED, ActionNotifier
 from desktop.qt.locale_text import tr
-from desktop.qt.spending_window import month_line
+from desktop.qt.month_text import month_line
 
 if TYPE_CHECKING:
     from desktop.qt.spending_window import SpendingWindow

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from datetime import date
 
-from PySide6.QtCore import QCoreApplication, QLocale, QPointF, QRectF, Qt
+from PySide6.QtCore import QLocale, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QDialogButtonBox,
@@ -23,12 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.billed import BilledMonth, billed_days
+from desktop.core.billed import billed_days
 from desktop.core.cost import PeriodCost
 from desktop.core.humanize import printable
 from desktop.core.spend import SpendSummary, spend_words
 from desktop.core.text import english_plural
 from desktop.qt.locale_text import day_text, money, tr
+from desktop.qt.month_text import month_line
 from desktop.qt.window_keys import ClosableWindow
 
 CHART_DAYS = 30
@@ -225,39 +226,6 @@ def _short(day: date) -> str:
 
 def _swatch(color: QColor, text: str) -> str:
     return f'<span style="color:{color.name(QColor.NameFormat.HexArgb)}">■</span>&nbsp;{text}'
-
-
-def month_line(estimate: PeriodCost, billed: BilledMonth | None, vm_id: str, currency: str) -> str:
-    """`This month: $41.20 billed to 22 Nov + $1.90 estimate since` or `…: $43.10
-    (estimate)` in the user's language (the CLI's English is `core.billed.month_line`)."""
-    if billed is None:
-        line = (
-            QCoreApplication.translate("SpendingWindow", "This month: {amount} (estimate)")
-            if estimate.complete
-            else QCoreApplication.translate(
-                "SpendingWindow", "This month: {amount} (estimate, partial)"
-            )
-        )
-        return line.format(amount=money(estimate.amount, currency))
-    costs = billed.costs
-    text = QCoreApplication.translate(
-        "SpendingWindow", "This month: {billed} billed to {day} + {estimate} estimate since"
-    ).format(
-        billed=money(billed.billed, costs.currency),
-        day=day_text(costs.through, "dd MMM"),
-        estimate=money(billed.estimate_since.amount, costs.currency),
-    )
-    if not billed.estimate_since.complete:
-        text += " " + QCoreApplication.translate("SpendingWindow", "(partial)")
-    if not costs.covers_only(vm_id):
-        count = len(costs.vm_ids)
-        scope = (
-            QCoreApplication.translate("SpendingWindow", "(1 VM: {scope})")
-            if count == 1
-            else QCoreApplication.translate("SpendingWindow", "(all {count} VMs: {scope})")
-        )
-        text += " " + scope.format(count=count, scope=costs.scope_label)
-    return text
 
 
 class SpendingWindow(ClosableWindow):

@@ -22,8 +22,6 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -361,6 +359,11 @@ def imds_base(layout: Layout) -> str | None:
 
 def _imds(base: str, path: str, method: str, headers: dict[str, str]) -> str | None:
     """One IMDS request; None for 404 (no such notice)."""
+    # Imported here: the laptop's tray imports this module for AGENT_VERSION, and urllib would
+    # load ssl (OpenSSL's libssl) into it for nothing.
+    import urllib.error
+    import urllib.request
+
     # `base` is the fixed link-local address or a checked loopback URL: http only.
     request = urllib.request.Request(base + path, method=method, headers=headers)  # noqa: S310
     try:
@@ -399,6 +402,8 @@ def read_notices(base: str, token: str) -> dict[str, Any] | None:
 
 def watch(args: argparse.Namespace) -> dict[str, Any]:
     """Poll IMDSv2 every few seconds and keep the current notice in the notice file."""
+    import urllib.error  # not at the top: see `_imds`
+
     layout = Layout(args.prefix)
     base = imds_base(layout)
     if base is None:

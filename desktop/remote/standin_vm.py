@@ -22,12 +22,15 @@ import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.core.errors import DevtrayError
 from desktop.core.text import QT_TRANSLATE_NOOP, Text
 from desktop.remote.tunnels import free_loopback_port
+
+if TYPE_CHECKING:  # the web app's server loads only when the VM boots (http.server pulls in ssl)
+    from http.server import ThreadingHTTPServer
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +233,7 @@ class StandInVm:
 def _web_app(folder: Path, port: int) -> ThreadingHTTPServer:
     """The VM's web app: the project's files over HTTP on 127.0.0.1 (what a tunnel reaches)."""
     from functools import partial
-    from http.server import SimpleHTTPRequestHandler
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:

@@ -44,3 +44,31 @@ def test_demo_tray_starts_and_reports_its_start_up_time() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("devtray started in ")
     assert result.stdout.strip().endswith(" ms")
+
+
+def test_the_started_tray_has_not_loaded_what_only_a_click_or_a_boot_needs() -> None:
+    """The tray stays resident all day (issue 3: peak RSS <= 1.5x a bare tray): the Spending
+    window and its chart load when it opens; the demo VM's web server (`http.server`, which pulls
+    in `ssl` and OpenSSL's libssl) when that VM boots."""
+    late = ("desktop.qt.spending_window", "http.server", "ssl")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys\n"
+            "exit_now = os._exit\n"
+            "def report(code):\n"
+            f"    print(*[m for m in {late!r} if m in sys.modules], 'exit', code, flush=True)\n"
+            "    exit_now(code)\n"
+            "os._exit = report\n"
+            "from desktop.app import main\n"
+            "main(['--demo', '--quit-after-startup'])\n",
+        ],
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "exit 0", result.stdout
