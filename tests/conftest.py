@@ -11,7 +11,9 @@ import ipaddress
 import os
 import shutil
 import socket
+import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ import pytest
 pytest_plugins = ["tests.moto_server", "tests.sshd", "tests.arm_emulator", "tests.imds_standin"]
 
 REQUIRE_ALL = os.environ.get("DEVTRAY_REQUIRE_ALL") == "1"
+# Found once: a test may hand its children a PATH without ssh.
+SSH = shutil.which("ssh")
 
 
 def require_tool(*names: str) -> None:
@@ -115,7 +119,29 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
             monkeypatch.setattr(
                 getattr(sys.modules[module], owner), "_SSO_TOKEN_CACHE_DIR", sso_cache
             )
+    masters_before = _ssh_masters(home)
     yield home
+    _close_ssh_masters(_ssh_masters(home) - masters_before)
+
+
+def _ssh_masters(home: Path) -> set[Path]:
+    """The control sockets in the folders devtray's SSH block shares connections from."""
+    folders = (home / ".ssh", Path(tempfile.gettempdir()) / f"devtray-{os.getuid()}")
+    return {path for folder in folders if folder.is_dir() for path in folder.glob("devtray-*")}
+
+
+def _close_ssh_masters(sockets: set[Path]) -> None:
+    """Ends the ControlPersist masters a test's ssh left: for a user they stay 10 minutes on
+    purpose, after a test they would outlive the run with their proxy and sshd session."""
+    if SSH is None:
+        return
+    for path in sorted(sockets):
+        subprocess.run(
+            [SSH, "-F", os.devnull, "-o", f"ControlPath={path}", "-O", "exit", "127.0.0.1"],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
 
 
 @pytest.fixture
