@@ -241,15 +241,13 @@ def load_tray_add_ons(
         cost_and_autostop = cost_and_autostop_for(day.before_stop, LaptopActivity(sync, connect))
         spot = spot_watch_for(sync.bring_results_home, source.current)
 
-        # The projects the day rows loaded, for the VMs' Open rows (known once the day is).
-        day_projects: list[Callable[[], Sequence[Project]]] = [tuple]
+        # The VMs' rows read my projects from the day's panel once the day is made.
+        projects_of_vm = ProjectsOfVm(connect)
 
         def make_day(controller: TrayController) -> DayRunner:
             runner = day_runner_for(day, source, controller, tray_providers)
-            day_projects[0] = lambda: runner.panel.projects
+            projects_of_vm.projects = lambda: runner.panel.projects
             return runner
-
-        projects_of_vm = ProjectsOfVm(connect, lambda: day_projects[0]())
 
         def follow_vms(view: TrayView) -> None:
             if view.demo or not view.loaded:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from desktop.remote.sync.builtin import Tuning
+from desktop.remote.sync.engine import SyncEngine
 from desktop.remote.sync.ownership import MARKER, marker_text
 from desktop.remote.sync.rules import VM_STATE_DIR
 from desktop.remote.sync.target import SshTarget
@@ -64,3 +65,15 @@ def wait_until(check: Callable[[], bool], timeout: float = 10.0, what: str = "co
             return
         time.sleep(0.02)
     raise AssertionError(f"{what} did not hold within {timeout} s")
+
+
+def second_save_in_the_same_tick_arrives(engine: SyncEngine, local: Path, far: Path) -> None:
+    """A save with the size and modification time of the one before (only its content
+    differs: a quick check by size and time would miss it) still reaches `far`."""
+    target = local / "same.txt"
+    target.write_text("aaaa")
+    engine.flush(timeout=30)
+    stamp = target.stat().st_mtime_ns
+    target.write_text("bbbb")
+    os.utime(target, ns=(stamp, stamp))
+    wait_until(lambda: (far / "same.txt").read_text() == "bbbb", what="the second save")

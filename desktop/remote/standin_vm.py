@@ -245,7 +245,7 @@ def _web_app(folder: Path, port: int) -> ThreadingHTTPServer:
 
 
 def _sbin(name: str) -> str | None:
-    for folder in ("/usr/sbin", "/usr/local/sbin", "/sbin"):
+    for folder in _SBIN:
         path = Path(folder) / name
         if path.exists():
             return str(path)

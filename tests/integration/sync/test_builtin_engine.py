@@ -15,7 +15,13 @@ import pytest
 from desktop.core.sync_state import SyncPhase
 from desktop.remote.sync.builtin import BuiltinEngine
 from desktop.remote.sync.rules import TRASH_DIR
-from tests.sync_helpers import FAST, mark_owned, tree, wait_until
+from tests.sync_helpers import (
+    FAST,
+    mark_owned,
+    second_save_in_the_same_tick_arrives,
+    tree,
+    wait_until,
+)
 
 Make = Callable[..., tuple[BuiltinEngine, Path, Path]]
 
@@ -65,13 +71,7 @@ def test_edits_creates_deletes_and_renames_follow_the_watcher(sync_pair: Make) -
 
 def test_a_second_save_in_the_same_tick_and_size_still_arrives(sync_pair: Make) -> None:
     engine, local, remote = sync_pair()
-    target = local / "same.txt"
-    target.write_text("aaaa")
-    engine.flush(timeout=30)
-    stamp = target.stat().st_mtime_ns
-    target.write_text("bbbb")
-    os.utime(target, ns=(stamp, stamp))  # defeat rsync's size + mtime quick check on purpose
-    wait_until(lambda: (remote / "same.txt").read_text() == "bbbb", what="second save on VM")
+    second_save_in_the_same_tick_arrives(engine, local, remote)
 
 
 def test_odd_names_symlinks_and_exec_bits(sync_pair: Make) -> None:

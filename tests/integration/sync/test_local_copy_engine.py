@@ -17,7 +17,7 @@ from desktop.remote.sync.local_copy import LocalCopyEngine, Tuning
 from desktop.remote.sync.ownership import ADOPTED_PREFIX, MARKER, NotOwned
 from desktop.remote.sync.rules import TRASH_DIR
 from tests.conftest import require_tool
-from tests.sync_helpers import tree, wait_until
+from tests.sync_helpers import second_save_in_the_same_tick_arrives, tree, wait_until
 
 Make = Callable[..., tuple[LocalCopyEngine, Path, Path]]
 FAST = Tuning(retry_min=0.1, retry_max=0.5, pull_interval=0.5)
@@ -86,13 +86,7 @@ def test_the_copy_follows_edits_creates_and_renames_and_marks_the_folder(copy_pa
 
 def test_a_second_save_in_the_same_tick_and_size_still_arrives(copy_pair: Make) -> None:
     engine, local, copy = copy_pair()
-    target = local / "same.txt"
-    target.write_text("aaaa")
-    engine.flush(timeout=30)
-    stamp = target.stat().st_mtime_ns
-    target.write_text("bbbb")
-    os.utime(target, ns=(stamp, stamp))  # size and time as before: only content differs
-    wait_until(lambda: (copy / "same.txt").read_text() == "bbbb", what="the second save")
+    second_save_in_the_same_tick_arrives(engine, local, copy)
 
 
 def test_deleted_and_overwritten_files_go_to_the_trash(copy_pair: Make) -> None:
